@@ -1,0 +1,85 @@
+//! DynamoDB helpers for the single table: key attribute names, item (de)serialisation
+//! through serde_dynamo, and reading what a failed condition or transaction means.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+/// Epoch seconds after which DynamoDB may delete the item (late: code checks expiry itself).
+pub const TTL: &str = "ttl";
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+pub fn to_item<T: Serialize>(value: &T) -> ApiResult<Item> {
+    Ok(serde_dynamo::to_item(value)?)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> ApiResult<T> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+/// True when the error is a failed `ConditionExpression` of a single-item write.
+pub fn is_condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    matches!(err, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// For a cancelled transaction, the cancellation code of each item in request order
+/// (`None` for items that did not fail). `None` when the error is not a cancellation.
+pub fn cancellation_codes(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<Vec<Option<String>>> {
+    let SdkError::ServiceError(se) = err else { return None };
+    match se.err() {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) => Some(
+            tc.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().filter(|c| *c != "None").map(str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Which items of a cancelled transaction failed their condition.
+pub fn failed_conditions(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<Vec<bool>> {
+    cancellation_codes(err).map(|codes| codes.iter().map(|c| c.as_deref() == Some("ConditionalCheckFailed")).collect())
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// Maps a transaction failure whose cause is not a meaningful condition to 500.
+pub fn internal<E: std::fmt::Debug + std::fmt::Display + Send + Sync + 'static>(e: E) -> ApiError {
+    ApiError::internal(e.to_string())
+}

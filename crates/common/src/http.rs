@@ -1,0 +1,246 @@
+//! HTTP plumbing shared by every route: body parsing with clear 4xx errors, authentication,
+//! path and query access, JSON responses, and the one place errors become responses.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::token::{Principal, Role};
+
+pub type Request = lambda_http::Request;
+pub type Response = http::Response<Body>;
+pub type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Response>> + Send>>;
+/// A route handler as the runtime and the local gateway call it.
+pub type HttpHandler = fn(&'static App, Request) -> HandlerFuture;
+
+/// Turns `async fn(&'static App, Request) -> ApiResult<Response>` into an [`HttpHandler`].
+#[macro_export]
+macro_rules! http_handler {
+    ($f:path) => {{
+        fn __boxed(app: &'static $crate::app::App, req: $crate::http::Request) -> $crate::http::HandlerFuture {
+            Box::pin($f(app, req))
+        }
+        __boxed as $crate::http::HttpHandler
+    }};
+}
+
+/// Default limit of a JSON request body.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The API Gateway request id (the local gateway sets one too).
+pub fn request_id(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(id) = &ctx.request_id {
+            return id.clone();
+        }
+    }
+    ulid::Ulid::new().to_string()
+}
+
+/// Runs a handler and maps its outcome to the response: errors become the API.md error
+/// body, every response carries the request id, internals are logged and never returned.
+pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> Response {
+    let request_id = request_id(&req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let mut resp = match handler(app, req).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e, &request_id),
+    };
+    let status = resp.status().as_u16();
+    tracing::info!(request_id = %request_id, %method, %path, status, micros = started.elapsed().as_micros() as u64, "request");
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    resp
+}
+
+pub fn error_response(e: &ApiError, request_id: &str) -> Response {
+    if e.status.is_server_error() {
+        tracing::error!(request_id = %request_id, error = %e, "request failed");
+    } else {
+        tracing::info!(request_id = %request_id, code = e.code, message = %e.message, "request rejected");
+    }
+    let mut resp = json_response(e.status, &e.body(request_id));
+    if let Some(secs) = e.retry_after {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    let bytes = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    let mut resp = http::Response::new(Body::Text(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> ApiResult<Response> {
+    Ok(json_response(status, body))
+}
+
+pub fn ok<T: Serialize + ?Sized>(body: &T) -> ApiResult<Response> {
+    json(StatusCode::OK, body)
+}
+
+pub fn created<T: Serialize + ?Sized>(body: &T) -> ApiResult<Response> {
+    json(StatusCode::CREATED, body)
+}
+
+pub fn status_only(status: StatusCode) -> ApiResult<Response> {
+    let mut resp = http::Response::new(Body::Empty);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+/// Parses a JSON body of at most [`MAX_JSON_BODY`] bytes.
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
+    parse_json_bytes(body_bytes(req), MAX_JSON_BODY)
+}
+
+/// Malformed JSON is 400; well-formed JSON of the wrong shape (missing or unknown fields,
+/// wrong types) is 422 naming the field; too large is 413.
+pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> ApiResult<T> {
+    if bytes.len() > limit {
+        return Err(ApiError::too_large(format!("the request body is larger than {limit} bytes")));
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::bad_request("a JSON request body is required")),
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => return Err(map_json_error(e)),
+    };
+    de.end().map_err(|_| ApiError::bad_request("the request body is not valid JSON"))?;
+    Ok(value)
+}
+
+fn map_json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request("the request body is not valid JSON"),
+        Category::Data => {
+            let text = inner.to_string();
+            let text = match text.rfind(" at line ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let field = if path.is_empty() || path == "." {
+                // Missing and unknown fields are reported on the enclosing object.
+                match (text.find('`'), text[text.find('`').map_or(0, |i| i + 1)..].find('`')) {
+                    (Some(a), Some(len)) if text.starts_with("missing field") || text.starts_with("unknown field") => {
+                        text[a + 1..a + 1 + len].to_string()
+                    }
+                    _ => "body".to_string(),
+                }
+            } else {
+                path
+            };
+            ApiError::invalid_field(&field, text)
+        }
+    }
+}
+
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+        Some(token.trim())
+    } else {
+        None
+    }
+}
+
+/// The caller proven by the access token, or 401.
+pub fn authenticate(app: &App, req: &Request) -> ApiResult<Principal> {
+    let token = bearer_token(req).ok_or_else(|| ApiError::unauthorized("an access token is required").with_code("missing_token"))?;
+    app.settings.tokens.principal(token)
+}
+
+/// The caller, who must have one of `roles`, or 401/403.
+pub fn require_role(app: &App, req: &Request, roles: &[Role]) -> ApiResult<Principal> {
+    let p = authenticate(app, req)?;
+    if roles.contains(&p.role) {
+        Ok(p)
+    } else {
+        Err(ApiError::forbidden("your role may not do this"))
+    }
+}
+
+pub fn path_param(req: &Request, name: &str) -> ApiResult<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::not_found("no such resource"))
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
+}
+
+pub fn header_str<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        remember_me: Option<bool>,
+    }
+
+    fn err(body: &str) -> ApiError {
+        parse_json_bytes::<Login>(body.as_bytes(), 100).unwrap_err()
+    }
+
+    #[test]
+    fn classifies_json_problems() {
+        assert_eq!(err("{").status, StatusCode::BAD_REQUEST);
+        assert_eq!(err("").status, StatusCode::BAD_REQUEST);
+        assert_eq!(err("nonsense").status, StatusCode::BAD_REQUEST);
+        assert_eq!(err("[1,2]").status, StatusCode::BAD_REQUEST);
+        assert_eq!(err("{\"email\":\"a\"} trailing").status, StatusCode::BAD_REQUEST);
+        let e = err("{}");
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e.details.unwrap().get("email").is_some());
+        let e = err("{\"email\": 5}");
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e.details.unwrap().get("email").is_some());
+        let e = err("{\"email\": \"x\", \"role\": \"admin\"}");
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e.details.unwrap().get("role").is_some());
+        let e = err(&format!("{{\"email\": \"{}\"}}", "x".repeat(200)));
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(parse_json_bytes::<Login>(b"{\"email\":\"a\",\"remember_me\":true}", 100).is_ok());
+    }
+}

@@ -1,0 +1,152 @@
+//! `Idempotency-Key` for creating routes: a retry with the same key by the same caller gets
+//! the first response back and creates nothing new, also when the two requests race.
+//!
+//! The first request claims the key with a conditional put (status `in_progress`, a lease),
+//! runs, and stores its successful response. A concurrent request with the same key waits
+//! for that response; one that finds a stale lease (the first died) takes over. Failed
+//! requests release the key so they can be retried. Records expire after 24 hours.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use http::{HeaderValue, StatusCode};
+use lambda_http::Body;
+
+use crate::app::App;
+use crate::db::{self, get_n, get_s, n, s, Item};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{body_bytes, header_str, HandlerFuture, Request, Response};
+
+pub const HEADER: &str = "idempotency-key";
+const RETENTION_SECS: i64 = 24 * 3600;
+const LEASE_SECS: i64 = 30;
+const WAIT_STEP: Duration = Duration::from_millis(100);
+const MAX_WAIT_STEPS: u32 = 50;
+
+/// Validates the header: 1-255 visible ASCII characters.
+pub fn parse_key(raw: Option<&str>) -> ApiResult<Option<String>> {
+    match raw {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
+        Some(_) => Err(ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters").with_code("invalid_idempotency_key")),
+    }
+}
+
+fn fingerprint(req: &Request) -> String {
+    let mut msg = Vec::with_capacity(64 + body_bytes(req).len());
+    msg.extend_from_slice(req.method().as_str().as_bytes());
+    msg.push(b' ');
+    msg.extend_from_slice(req.uri().path().as_bytes());
+    msg.push(b'\n');
+    msg.extend_from_slice(body_bytes(req));
+    crate::crypto::hex(&crate::crypto::hmac_sha256(b"idempotency", &msg))
+}
+
+/// Runs `work` at most once per (`scope`, route, key). `scope` is the caller's user id, or
+/// `anonymous` for public creating routes.
+pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> ApiResult<Response> {
+    let Some(key) = parse_key(header_str(req, HEADER))? else {
+        return work.await;
+    };
+    let pk = format!("IDEMP#{scope}#{} {}#{key}", req.method(), req.uri().path());
+    let fp = fingerprint(req);
+    let ddb = app.dynamo();
+    let table = app.table();
+
+    let mut steps = 0;
+    loop {
+        let now = crate::time::now_secs();
+        let claim = ddb
+            .put_item()
+            .table_name(table)
+            .item(db::PK, s(&pk))
+            .item(db::SK, s("IDEMP"))
+            .item("status", s("in_progress"))
+            .item("fingerprint", s(&fp))
+            .item("lease_until", n(now + LEASE_SECS))
+            .item("expires_at", n(now + RETENTION_SECS))
+            .item(db::TTL, n(now + RETENTION_SECS))
+            .condition_expression("attribute_not_exists(PK) OR expires_at < :now OR (#st = :ip AND lease_until < :now)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":ip", s("in_progress"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let existing: Item = match claim {
+            Ok(_) => break,
+            Err(e) if db::is_condition_failed(&e) => match e.into_service_error() {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item().cloned().unwrap_or_default(),
+                other => return Err(ApiError::internal(other)),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        if get_s(&existing, "fingerprint") != Some(fp.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ));
+        }
+        if get_s(&existing, "status") == Some("done") {
+            return Ok(replay(&existing));
+        }
+        steps += 1;
+        if steps > MAX_WAIT_STEPS {
+            return Err(ApiError::conflict("request_in_progress", "a request with this Idempotency-Key is still in progress; retry later"));
+        }
+        tokio::time::sleep(WAIT_STEP).await;
+    }
+
+    let result = work.await;
+    match &result {
+        Ok(resp) if resp.status().is_success() => {
+            let body = match resp.body() {
+                Body::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            let now = crate::time::now_secs();
+            ddb.update_item()
+                .table_name(table)
+                .set_key(Some(db::key(&pk, "IDEMP")))
+                .update_expression("SET #st = :done, response_status = :rs, response_body = :rb, expires_at = :exp, #ttl = :exp")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_names("#ttl", db::TTL)
+                .expression_attribute_values(":done", s("done"))
+                .expression_attribute_values(":rs", n(resp.status().as_u16()))
+                .expression_attribute_values(":rb", AttributeValue::S(body))
+                .expression_attribute_values(":exp", n(now + RETENTION_SECS))
+                .send()
+                .await?;
+        }
+        _ => {
+            // Nothing was created: release the key so a retry runs again.
+            ddb.delete_item().table_name(table).set_key(Some(db::key(&pk, "IDEMP"))).send().await?;
+        }
+    }
+    result
+}
+
+fn replay(item: &Item) -> Response {
+    let status = get_n(item, "response_status").and_then(|c| StatusCode::from_u16(c as u16).ok()).unwrap_or(StatusCode::OK);
+    let body = get_s(item, "response_body").unwrap_or_default().to_string();
+    let mut resp = http::Response::new(if body.is_empty() { Body::Empty } else { Body::Text(body) });
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_rules() {
+        assert_eq!(parse_key(None).unwrap(), None);
+        assert_eq!(parse_key(Some("abc-123")).unwrap().as_deref(), Some("abc-123"));
+        assert!(parse_key(Some("")).is_err());
+        assert!(parse_key(Some("has space")).is_err());
+        assert!(parse_key(Some(&"k".repeat(256))).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! Shared mechanisms of every function of the job platform.
+//!
+//! - [`error`]: the one error type and its HTTP mapping.
+//! - [`http`]: request parsing, authentication, responses, the handler type.
+//! - [`app`]: settings and lazily created AWS clients, once per container.
+//! - [`token`]: access/refresh JWTs and the shared verifier.
+//! - [`db`]: single-table helpers; [`cursor`]: tamper-proof pagination.
+//! - [`events`]: envelope and transactional outbox; [`relay`]: stream -> SNS;
+//!   [`consumer`]: SQS consumer harness with dedupe and partial batch failures.
+//! - [`idempotency`]: the `Idempotency-Key` mechanism.
+//! - [`runtime`]: Lambda entry points used by the function binaries.
+
+pub mod app;
+pub mod consumer;
+pub mod crypto;
+pub mod cursor;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod idempotency;
+pub mod mail;
+pub mod relay;
+pub mod runtime;
+pub mod time;
+pub mod token;
+
+pub use app::App;
+pub use error::{ApiError, ApiResult};

@@ -1,0 +1,25 @@
+//! Email through SES (v2). Locally the stand-in records every message it accepts.
+
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+
+use crate::app::App;
+
+fn content(text: &str) -> Result<Content, String> {
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| e.to_string())
+}
+
+pub async fn send_text(app: &App, to: &str, subject: &str, text: &str) -> Result<(), String> {
+    let message = Message::builder()
+        .subject(content(subject)?)
+        .body(Body::builder().text(content(text)?).build())
+        .build();
+    app.ses()
+        .send_email()
+        .from_email_address(&app.settings.mail_from)
+        .destination(Destination::builder().to_addresses(to).build())
+        .content(EmailContent::builder().simple(message).build())
+        .send()
+        .await
+        .map_err(|e| aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())?;
+    Ok(())
+}

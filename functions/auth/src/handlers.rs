@@ -1,0 +1,409 @@
+//! HTTP handlers of the Auth section of API.md.
+
+use common::db;
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{authenticate, created, ok, parse_json, status_only, Request, Response};
+use common::token::{TokenUse, ACCESS_TTL_SECS};
+use common::{ApiError, ApiResult, App};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::passwords;
+use crate::rules::{registrable_role, Email, FailureWindow, FullName, Password, Problems};
+use crate::store::{self, Account, AccountStatus, ResetCode, Session};
+
+const RESET_CODE_DIGITS: usize = 8;
+const RESET_CODE_TTL_SECS: i64 = 15 * 60;
+const RESET_MAX_ATTEMPTS: u32 = 5;
+/// A new reset code is mailed at most once a minute per account.
+const RESET_RESEND_SECS: i64 = 60;
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("the email or password is not correct").with_code("invalid_credentials")
+}
+
+fn session_revoked() -> ApiError {
+    ApiError::unauthorized("this session has ended; sign in again").with_code("session_revoked")
+}
+
+fn session_body(app: &App, account: &Account, session: &Session, now: i64) -> ApiResult<serde_json::Value> {
+    let keys = &app.settings.tokens;
+    let access = keys.access_token(&account.id, account.role, &session.session_id, now)?;
+    let refresh = keys.refresh_token(&account.id, &session.session_id, &session.current_jti, now, session.expires_at - now)?;
+    Ok(json!({
+        "user": account.view(),
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TTL_SECS,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    role: String,
+    full_name: String,
+}
+
+/// POST /auth/register
+pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
+    let body: RegisterBody = parse_json(&req)?;
+    let mut p = Problems::default();
+    let email = p.check("email", Email::parse(&body.email));
+    let password = p.check("password", Password::parse(&body.password));
+    let role = p.check("role", registrable_role(&body.role));
+    let name = p.check("full_name", FullName::parse(&body.full_name));
+    if let (Some(e), Some(pw)) = (&email, &password) {
+        if pw.expose().to_lowercase() == e.as_str() {
+            p.add("password", "must not be your email address");
+        }
+    }
+    p.into_result()?;
+    let (email, password, role, name) = (email.unwrap(), password.unwrap(), role.unwrap(), name.unwrap());
+
+    let work = Box::pin(async move {
+        let hash = passwords::hash(password.expose().to_string()).await?;
+        let now = common::time::now_secs();
+        let account = Account::new(ulid::Ulid::new().to_string(), email.as_str().to_string(), role, name.as_str().to_string(), hash);
+        let session = Session::new(&account.id, account.session_version, false, now);
+        let claim = json!({"PK": store::email_pk(&account.email), "SK": store::EMAIL_SK, "entity": "email", "user_id": account.id});
+        let event = Envelope::new(
+            "user.registered",
+            1,
+            Actor::User { id: account.id.clone() },
+            json!({"user_id": account.id, "email": account.email, "role": account.role, "full_name": account.full_name}),
+        );
+        let table = app.table();
+        let items = vec![
+            store::put(table, db::to_item(&claim)?, Some("attribute_not_exists(PK)"))?,
+            store::put(table, db::to_item(&account)?, Some("attribute_not_exists(PK)"))?,
+            store::put(table, db::to_item(&session)?, None)?,
+            outbox_put(table, &event)?,
+        ];
+        if let Err(e) = store::transact(app, items).await {
+            if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) {
+                return Err(ApiError::conflict("email_taken", "an account with this email already exists"));
+            }
+            return Err(store::map_tx_error(e));
+        }
+        created(&session_body(app, &account, &session, now)?)
+    });
+    common::idempotency::run(app, &req, "anonymous", work).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+/// POST /auth/login
+pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
+    let body: LoginBody = parse_json(&req)?;
+    let now = common::time::now_secs();
+    let Ok(email) = Email::parse(&body.email) else {
+        passwords::verify_against_dummy(body.password).await?;
+        return Err(invalid_credentials());
+    };
+    let Some(claim) = store::get_email_claim(app, email.as_str()).await? else {
+        passwords::verify_against_dummy(body.password).await?;
+        return Err(invalid_credentials());
+    };
+    let window = FailureWindow { failures: claim.failed_logins, started_at: claim.failure_window_start };
+    if let Some(wait) = window.locked_for(now) {
+        return Err(ApiError::too_many_requests(wait, "too many failed sign-in attempts; try again later").with_code("account_locked"));
+    }
+    let Some(account) = store::get_account(app, &claim.user_id).await? else {
+        passwords::verify_against_dummy(body.password).await?;
+        return Err(invalid_credentials());
+    };
+    if !passwords::verify(body.password, account.password_hash.clone()).await? {
+        store::record_failed_login(app, email.as_str(), now).await?;
+        return Err(invalid_credentials());
+    }
+    if account.status != AccountStatus::Active {
+        return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
+    }
+    let session = Session::new(&account.id, account.session_version, body.remember_me, now);
+    let mut items = vec![store::put(app.table(), db::to_item(&session)?, None)?];
+    if claim.failed_logins > 0 {
+        items.push(store::clear_failures(app.table(), email.as_str())?);
+    }
+    store::transact(app, items).await.map_err(store::map_tx_error)?;
+    ok(&session_body(app, &account, &session, now)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// POST /auth/refresh: rotates the refresh token. Presenting a token that was already
+/// rotated away revokes the whole session (family), so a stolen token dies with its copy.
+pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
+    let body: RefreshBody = parse_json(&req)?;
+    let claims = app.settings.tokens.verify(&body.refresh_token, TokenUse::Refresh)?;
+    let now = common::time::now_secs();
+    let (account, session) = store::get_account_and_session(app, &claims.sub, &claims.sid).await?;
+    let (Some(account), Some(session)) = (account, session) else { return Err(session_revoked()) };
+    if session.revoked || session.expires_at <= now || session.session_version != account.session_version {
+        return Err(session_revoked());
+    }
+    if account.status != AccountStatus::Active {
+        return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
+    }
+    if session.current_jti != claims.jti {
+        tracing::warn!(user_id = %account.id, session_id = %session.session_id, "refresh token reuse; revoking the session");
+        store::revoke_session(app, &account.id, &session.session_id, "refresh_token_reused").await?;
+        return Err(ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"));
+    }
+    let new_jti = ulid::Ulid::new().to_string();
+    if !store::rotate_session(app, &session, &claims.jti, &new_jti, now).await? {
+        // Another request rotated this token first: the same token was presented twice.
+        store::revoke_session(app, &account.id, &session.session_id, "refresh_token_reused").await?;
+        return Err(ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"));
+    }
+    let mut rotated = session;
+    rotated.current_jti = new_jti;
+    rotated.expires_at = now + Session::ttl_secs(rotated.remember_me);
+    ok(&session_body(app, &account, &rotated, now)?)
+}
+
+/// POST /auth/logout: ends the session (family) of the given refresh token.
+pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
+    let principal = authenticate(app, &req)?;
+    let body: RefreshBody = parse_json(&req)?;
+    let claims = match app.settings.tokens.verify(&body.refresh_token, TokenUse::Refresh) {
+        Ok(c) => c,
+        // An expired refresh token's session is over already.
+        Err(e) if e.code == "token_expired" => return status_only(StatusCode::NO_CONTENT),
+        Err(e) => return Err(e),
+    };
+    if claims.sub != principal.user_id {
+        return Err(ApiError::forbidden("this refresh token belongs to another account"));
+    }
+    store::revoke_session(app, &claims.sub, &claims.sid, "logout").await?;
+    status_only(StatusCode::NO_CONTENT)
+}
+
+/// GET /auth/me
+pub async fn me(app: &'static App, req: Request) -> ApiResult<Response> {
+    let principal = authenticate(app, &req)?;
+    let account = store::get_account(app, &principal.user_id).await?.ok_or_else(session_revoked)?;
+    if account.status != AccountStatus::Active {
+        return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
+    }
+    ok(&account.view())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotBody {
+    email: String,
+}
+
+fn code_mac(app: &App, user_id: &str, code: &str) -> String {
+    let key = app.settings.tokens.derive_key("password-reset-code");
+    common::crypto::hex(&common::crypto::hmac_sha256(&key, format!("{user_id}:{code}").as_bytes()))
+}
+
+/// POST /auth/password/forgot: always 202; mails a single-use code if the account exists.
+pub async fn forgot(app: &'static App, req: Request) -> ApiResult<Response> {
+    let body: ForgotBody = parse_json(&req)?;
+    let accepted = || status_only(StatusCode::ACCEPTED);
+    let Ok(email) = Email::parse(&body.email) else { return accepted() };
+    let Some(claim) = store::get_email_claim(app, email.as_str()).await? else { return accepted() };
+    let now = common::time::now_secs();
+    let code = common::crypto::random_digits(RESET_CODE_DIGITS);
+    let item = ResetCode {
+        pk: store::user_pk(&claim.user_id),
+        sk: store::RESET_SK.into(),
+        entity: "password_reset".into(),
+        code_mac: code_mac(app, &claim.user_id, &code),
+        attempts: 0,
+        created_at: now,
+        expires_at: now + RESET_CODE_TTL_SECS,
+        ttl: now + RESET_CODE_TTL_SECS + 3600,
+    };
+    let put = app
+        .dynamo()
+        .put_item()
+        .table_name(app.table())
+        .set_item(Some(db::to_item(&item)?))
+        .condition_expression("attribute_not_exists(PK) OR created_at < :recent")
+        .expression_attribute_values(":recent", db::n(now - RESET_RESEND_SECS))
+        .send()
+        .await;
+    match put {
+        Ok(_) => {}
+        Err(e) if db::is_condition_failed(&e) => return accepted(), // one was mailed a moment ago
+        Err(e) => return Err(e.into()),
+    }
+    let text = format!(
+        "Someone asked to reset the password of your account.\n\nYour code: {code}\n\nIt works once, within 15 minutes. If this was not you, ignore this email; your password is unchanged."
+    );
+    if let Err(e) = common::mail::send_text(app, email.as_str(), "Your password reset code", &text).await {
+        tracing::error!(error = %e, "sending the reset code failed");
+    }
+    accepted()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    email: String,
+    code: String,
+    new_password: String,
+}
+
+/// POST /auth/password/reset: single-use code, 5 tries; ends every session.
+pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
+    let body: ResetBody = parse_json(&req)?;
+    let mut p = Problems::default();
+    let password = p.check("new_password", Password::parse(&body.new_password));
+    p.into_result()?;
+    let password = password.unwrap();
+    let invalid = || ApiError::bad_request("the reset code is not valid or has expired").with_code("invalid_reset_code");
+    let email = Email::parse(&body.email).map_err(|_| invalid())?;
+    let code = body.code.trim();
+    if code.len() != RESET_CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let claim = store::get_email_claim(app, email.as_str()).await?.ok_or_else(invalid)?;
+    let now = common::time::now_secs();
+    let key = db::key(store::user_pk(&claim.user_id), store::RESET_SK);
+    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(key.clone())).consistent_read(true).send().await?;
+    let Some(stored) = out.item.map(db::from_item::<ResetCode>).transpose()? else { return Err(invalid()) };
+    if stored.expires_at <= now || stored.attempts >= RESET_MAX_ATTEMPTS {
+        return Err(invalid());
+    }
+    let mac = code_mac(app, &claim.user_id, code);
+    if !common::crypto::constant_time_eq(mac.as_bytes(), stored.code_mac.as_bytes()) {
+        // Count the wrong try; the fifth burns the code.
+        let upd = app
+            .dynamo()
+            .update_item()
+            .table_name(app.table())
+            .set_key(Some(key.clone()))
+            .update_expression("ADD attempts :one")
+            .condition_expression("code_mac = :mac")
+            .expression_attribute_values(":one", db::n(1))
+            .expression_attribute_values(":mac", db::s(&stored.code_mac))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match upd {
+            Ok(o) => {
+                let attempts = o.attributes.as_ref().and_then(|a| db::get_n(a, "attempts")).unwrap_or(0);
+                if attempts >= RESET_MAX_ATTEMPTS as i64 {
+                    app.dynamo().delete_item().table_name(app.table()).set_key(Some(key)).send().await?;
+                }
+            }
+            Err(e) if db::is_condition_failed(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        return Err(invalid());
+    }
+    let account = store::get_account(app, &claim.user_id).await?.ok_or_else(invalid)?;
+    let hash = passwords::hash(password.expose().to_string()).await?;
+    let event = Envelope::new("user.password_reset", 1, Actor::User { id: account.id.clone() }, json!({"user_id": account.id, "email": account.email}));
+    let table = app.table();
+    let delete_code = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .condition_expression("code_mac = :mac AND attempts < :max")
+        .expression_attribute_values(":mac", db::s(&stored.code_mac))
+        .expression_attribute_values(":max", db::n(RESET_MAX_ATTEMPTS))
+        .build()
+        .map_err(db::internal)?;
+    let items = vec![
+        aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete_code).build(),
+        password_update(table, &account, &hash, account.session_version + 1)?,
+        store::clear_failures(table, &account.email)?,
+        outbox_put(table, &event)?,
+    ];
+    if let Err(e) = store::transact(app, items).await {
+        if db::failed_conditions(&e).is_some() {
+            // The code was used or burned concurrently.
+            return Err(invalid());
+        }
+        return Err(store::map_tx_error(e));
+    }
+    status_only(StatusCode::NO_CONTENT)
+}
+
+fn password_update(table: &str, account: &Account, hash: &str, new_version: u64) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let u = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(db::key(&account.pk, &account.sk)))
+        .update_expression("SET password_hash = :h, session_version = :new, updated_at = :now")
+        .condition_expression("session_version = :old")
+        .expression_attribute_values(":h", db::s(hash))
+        .expression_attribute_values(":new", db::n(new_version))
+        .expression_attribute_values(":old", db::n(account.session_version))
+        .expression_attribute_values(":now", db::s(common::time::now_rfc3339()))
+        .build()
+        .map_err(db::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder().update(u).build())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// POST /auth/password/change: ends every other session; the caller's stays.
+pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Response> {
+    let principal = authenticate(app, &req)?;
+    let body: ChangeBody = parse_json(&req)?;
+    let mut p = Problems::default();
+    let password = p.check("new_password", Password::parse(&body.new_password));
+    if body.new_password == body.current_password {
+        p.add("new_password", "must differ from the current password");
+    }
+    p.into_result()?;
+    let password = password.unwrap();
+    let (account, session) = store::get_account_and_session(app, &principal.user_id, &principal.session_id).await?;
+    let (Some(account), Some(session)) = (account, session) else { return Err(session_revoked()) };
+    if session.revoked || session.session_version != account.session_version {
+        return Err(session_revoked());
+    }
+    if !passwords::verify(body.current_password, account.password_hash.clone()).await? {
+        return Err(ApiError::invalid_field("current_password", "is not correct"));
+    }
+    let hash = passwords::hash(password.expose().to_string()).await?;
+    let new_version = account.session_version + 1;
+    let table = app.table();
+    let keep_session = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(db::key(&session.pk, &session.sk)))
+        .update_expression("SET session_version = :v")
+        .condition_expression("revoked = :f")
+        .expression_attribute_values(":v", db::n(new_version))
+        .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+        .build()
+        .map_err(db::internal)?;
+    let event = Envelope::new("user.password_changed", 1, Actor::User { id: account.id.clone() }, json!({"user_id": account.id, "email": account.email}));
+    let items = vec![
+        password_update(table, &account, &hash, new_version)?,
+        aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),
+        outbox_put(table, &event)?,
+    ];
+    if let Err(e) = store::transact(app, items).await {
+        if db::failed_conditions(&e).is_some() {
+            return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again"));
+        }
+        return Err(store::map_tx_error(e));
+    }
+    status_only(StatusCode::NO_CONTENT)
+}

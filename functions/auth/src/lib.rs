@@ -1,0 +1,23 @@
+//! Accounts and sessions (API.md, "Auth"): rules, storage, handlers.
+
+pub mod handlers;
+pub mod passwords;
+pub mod rules;
+pub mod store;
+
+use common::http::HttpHandler;
+use common::http_handler;
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("auth-register", http_handler!(handlers::register)),
+        ("auth-login", http_handler!(handlers::login)),
+        ("auth-refresh", http_handler!(handlers::refresh)),
+        ("auth-logout", http_handler!(handlers::logout)),
+        ("auth-me", http_handler!(handlers::me)),
+        ("auth-password-forgot", http_handler!(handlers::forgot)),
+        ("auth-password-reset", http_handler!(handlers::reset)),
+        ("auth-password-change", http_handler!(handlers::change_password)),
+    ]
+}

@@ -1,0 +1,214 @@
+//! Account rules: what a valid email, password, name and registrable role are, and the
+//! login lockout window. Pure functions; parsed once at the edge into these types.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use common::error::FieldErrors;
+use common::token::Role;
+
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+pub const NAME_MAX: usize = 100;
+pub const EMAIL_MAX: usize = 254;
+/// Failed logins allowed in one window before the account is locked until it passes.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+pub const LOCKOUT_WINDOW_SECS: i64 = 15 * 60;
+
+/// A normalised (trimmed, lower-case) email address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let e = raw.trim().to_lowercase();
+        if e.is_empty() {
+            return Err("is required");
+        }
+        if e.len() > EMAIL_MAX {
+            return Err("is too long");
+        }
+        let Some((local, domain)) = e.rsplit_once('@') else { return Err("is not an email address") };
+        let domain_ok = domain.len() >= 3
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        if !domain_ok || !local_ok {
+            return Err("is not an email address");
+        }
+        Ok(Email(e))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password that satisfies the policy (still plaintext: hash it, never store it).
+pub struct Password(String);
+
+fn common_passwords() -> &'static HashSet<String> {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("../data/common-passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()
+    })
+}
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let chars = raw.chars().count();
+        if chars < PASSWORD_MIN {
+            return Err("must be at least 8 characters");
+        }
+        if chars > PASSWORD_MAX {
+            return Err("must be at most 128 characters");
+        }
+        if raw.trim().is_empty() {
+            return Err("must not be blank");
+        }
+        if common_passwords().contains(&raw.to_lowercase()) {
+            return Err("is too common; choose a less guessable password");
+        }
+        Ok(Password(raw.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's display name: trimmed, 1-100 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let n = raw.trim();
+        if n.is_empty() {
+            return Err("is required");
+        }
+        if n.chars().count() > NAME_MAX {
+            return Err("must be at most 100 characters");
+        }
+        if n.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
+        Ok(FullName(n.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Roles a person can register with; admins are created by a command.
+pub fn registrable_role(raw: &str) -> Result<Role, &'static str> {
+    match raw {
+        "seeker" => Ok(Role::Seeker),
+        "employer" => Ok(Role::Employer),
+        _ => Err("must be \"seeker\" or \"employer\""),
+    }
+}
+
+/// Collects per-field problems so a client sees all of them at once.
+#[derive(Default)]
+pub struct Problems(FieldErrors);
+
+impl Problems {
+    pub fn check<T>(&mut self, field: &str, r: Result<T, &'static str>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(p) => {
+                self.0.entry(field.to_string()).or_default().push(p.to_string());
+                None
+            }
+        }
+    }
+    pub fn add(&mut self, field: &str, problem: &str) {
+        self.0.entry(field.to_string()).or_default().push(problem.to_string());
+    }
+    pub fn into_result(self) -> Result<(), common::ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(common::ApiError::validation(self.0))
+        }
+    }
+}
+
+/// Login failure bookkeeping of one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct FailureWindow {
+    pub failures: u32,
+    /// Epoch seconds of the first failure of the current window.
+    pub started_at: i64,
+}
+
+impl FailureWindow {
+    /// Seconds until the lock lifts, if the account is locked at `now`.
+    pub fn locked_for(&self, now: i64) -> Option<u64> {
+        let ends = self.started_at + LOCKOUT_WINDOW_SECS;
+        (self.failures >= MAX_FAILED_LOGINS && now < ends).then(|| (ends - now) as u64)
+    }
+    /// Whether a failure at `now` continues this window (else it starts a new one).
+    pub fn is_open(&self, now: i64) -> bool {
+        self.failures > 0 && now < self.started_at + LOCKOUT_WINDOW_SECS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@exa mple.com", "ada@.com", "ada@example..com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(Password::parse(&"é".repeat(128)).is_ok(), "length counts characters, not bytes");
+        assert!(Password::parse("password123").is_err());
+        assert!(Password::parse("PassWord123").is_err(), "common check ignores case");
+        assert!(Password::parse("        ").is_err());
+        assert!(Password::parse("correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn names_and_roles() {
+        assert_eq!(FullName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert!(FullName::parse(" ").is_err());
+        assert!(FullName::parse("a\u{0}b").is_err());
+        assert!(FullName::parse(&"n".repeat(101)).is_err());
+        assert_eq!(registrable_role("seeker").unwrap(), Role::Seeker);
+        assert_eq!(registrable_role("employer").unwrap(), Role::Employer);
+        assert!(registrable_role("admin").is_err());
+        assert!(registrable_role("Seeker").is_err());
+    }
+
+    #[test]
+    fn lockout_window() {
+        let w = FailureWindow { failures: 4, started_at: 1000 };
+        assert_eq!(w.locked_for(1001), None);
+        let w = FailureWindow { failures: 5, started_at: 1000 };
+        assert_eq!(w.locked_for(1000 + 60), Some(840));
+        assert_eq!(w.locked_for(1000 + LOCKOUT_WINDOW_SECS), None, "lock lifts when the window passes");
+        assert!(w.is_open(1000 + LOCKOUT_WINDOW_SECS - 1));
+        assert!(!w.is_open(1000 + LOCKOUT_WINDOW_SECS));
+        assert!(!FailureWindow::default().is_open(5));
+    }
+}

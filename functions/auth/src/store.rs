@@ -1,0 +1,324 @@
+//! Storage of accounts in the single table.
+//!
+//! | item | PK | SK |
+//! |---|---|---|
+//! | account | `USER#<id>` | `ACCOUNT` (GSI1: `USERS#<role>` / `<created_at>#<id>`) |
+//! | email claim + login failures | `EMAIL#<email>` | `EMAIL` |
+//! | session (refresh-token family) | `USER#<id>` | `SESSION#<sid>` |
+//! | password reset code | `USER#<id>` | `PASSWORD_RESET` |
+
+use aws_sdk_dynamodb::types::{Get, Put, TransactGetItem, TransactWriteItem, Update};
+use common::db::{self, n, s, Item};
+use common::{ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+
+use common::token::Role;
+
+pub fn user_pk(id: &str) -> String {
+    format!("USER#{id}")
+}
+pub fn email_pk(email: &str) -> String {
+    format!("EMAIL#{email}")
+}
+pub const ACCOUNT_SK: &str = "ACCOUNT";
+pub const EMAIL_SK: &str = "EMAIL";
+pub const RESET_SK: &str = "PASSWORD_RESET";
+pub fn session_sk(sid: &str) -> String {
+    format!("SESSION#{sid}")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Account {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity: String,
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub full_name: String,
+    pub password_hash: String,
+    pub status: AccountStatus,
+    /// Bumped by password change and reset; sessions opened under an older value are dead.
+    pub session_version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Account {
+    pub fn new(id: String, email: String, role: Role, full_name: String, password_hash: String) -> Self {
+        let now = common::time::now_rfc3339();
+        Account {
+            pk: user_pk(&id),
+            sk: ACCOUNT_SK.into(),
+            gsi1pk: format!("USERS#{}", role.as_str()),
+            gsi1sk: format!("{now}#{id}"),
+            entity: "user".into(),
+            id,
+            email,
+            role,
+            full_name,
+            password_hash,
+            status: AccountStatus::Active,
+            session_version: 0,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+/// The public view of an account (never the hash).
+#[derive(Debug, Serialize)]
+pub struct UserView<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub role: Role,
+    pub full_name: &'a str,
+    pub created_at: &'a str,
+}
+
+impl Account {
+    pub fn view(&self) -> UserView<'_> {
+        UserView { id: &self.id, email: &self.email, role: self.role, full_name: &self.full_name, created_at: &self.created_at }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailClaim {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub failed_logins: u32,
+    #[serde(default)]
+    pub failure_window_start: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub session_id: String,
+    pub user_id: String,
+    /// The jti of the only refresh token of this family that may be used next.
+    pub current_jti: String,
+    pub session_version: u64,
+    pub remember_me: bool,
+    pub created_at: String,
+    pub last_used_at: String,
+    /// Epoch seconds; checked on use (TTL deletion is late).
+    pub expires_at: i64,
+    pub ttl: i64,
+    #[serde(default)]
+    pub revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_reason: Option<String>,
+}
+
+impl Session {
+    pub fn ttl_secs(remember_me: bool) -> i64 {
+        if remember_me {
+            common::token::REFRESH_REMEMBER_TTL_SECS
+        } else {
+            common::token::REFRESH_TTL_SECS
+        }
+    }
+    pub fn new(user_id: &str, session_version: u64, remember_me: bool, now: i64) -> Self {
+        let sid = ulid::Ulid::new().to_string();
+        let expires_at = now + Self::ttl_secs(remember_me);
+        let now_s = common::time::rfc3339(now);
+        Session {
+            pk: user_pk(user_id),
+            sk: session_sk(&sid),
+            entity: "session".into(),
+            session_id: sid,
+            user_id: user_id.to_string(),
+            current_jti: ulid::Ulid::new().to_string(),
+            session_version,
+            remember_me,
+            created_at: now_s.clone(),
+            last_used_at: now_s,
+            expires_at,
+            ttl: expires_at + 24 * 3600,
+            revoked: false,
+            revoked_reason: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResetCode {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    /// HMAC of the code under a key derived from configuration; the code is never stored.
+    pub code_mac: String,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ttl: i64,
+}
+
+pub fn put(table: &str, item: Item, condition: Option<&str>) -> ApiResult<TransactWriteItem> {
+    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string)).build().map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
+    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(db::key(email_pk(email), EMAIL_SK))).consistent_read(true).send().await?;
+    out.item.map(db::from_item).transpose()
+}
+
+pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>> {
+    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(db::key(user_pk(user_id), ACCOUNT_SK))).consistent_read(true).send().await?;
+    out.item.map(db::from_item).transpose()
+}
+
+/// The account and one of its sessions in one consistent read.
+pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> ApiResult<(Option<Account>, Option<Session>)> {
+    let get = |pk: String, sk: String| -> ApiResult<TransactGetItem> {
+        Ok(TransactGetItem::builder()
+            .get(Get::builder().table_name(app.table()).set_key(Some(db::key(pk, sk))).build().map_err(db::internal)?)
+            .build())
+    };
+    let out = app
+        .dynamo()
+        .transact_get_items()
+        .transact_items(get(user_pk(user_id), ACCOUNT_SK.into())?)
+        .transact_items(get(user_pk(user_id), session_sk(sid))?)
+        .send()
+        .await?;
+    let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+    let account = responses.next().flatten().map(db::from_item).transpose()?;
+    let session = responses.next().flatten().map(db::from_item).transpose()?;
+    Ok((account, session))
+}
+
+/// Counts one failed login against the account's window (a new window when the old one passed).
+pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<()> {
+    let cutoff = now - crate::rules::LOCKOUT_WINDOW_SECS;
+    for _ in 0..3 {
+        let within = app
+            .dynamo()
+            .update_item()
+            .table_name(app.table())
+            .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
+            .update_expression("ADD failed_logins :one")
+            .condition_expression("attribute_exists(PK) AND failure_window_start > :cutoff")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":cutoff", n(cutoff))
+            .send()
+            .await;
+        match within {
+            Ok(_) => return Ok(()),
+            Err(e) if db::is_condition_failed(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let fresh = app
+            .dynamo()
+            .update_item()
+            .table_name(app.table())
+            .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
+            .update_expression("SET failed_logins = :one, failure_window_start = :now")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(failure_window_start) OR failure_window_start <= :cutoff)")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":cutoff", n(cutoff))
+            .send()
+            .await;
+        match fresh {
+            Ok(_) => return Ok(()),
+            Err(e) if db::is_condition_failed(&e) => continue, // raced with another failure
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+pub fn clear_failures(table: &str, email: &str) -> ApiResult<TransactWriteItem> {
+    let u = Update::builder()
+        .table_name(table)
+        .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
+        .update_expression("SET failed_logins = :zero, failure_window_start = :zero")
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_values(":zero", n(0))
+        .build()
+        .map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().update(u).build())
+}
+
+pub async fn revoke_session(app: &App, user_id: &str, sid: &str, reason: &str) -> ApiResult<()> {
+    let res = app
+        .dynamo()
+        .update_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(user_pk(user_id), session_sk(sid))))
+        .update_expression("SET revoked = :t, revoked_reason = :r")
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        .expression_attribute_values(":r", s(reason))
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if db::is_condition_failed(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves a session to its next refresh token, only if `old_jti` is still the current one.
+/// Returns false when another rotation won (the presented token is then a reused one).
+pub async fn rotate_session(app: &App, session: &Session, old_jti: &str, new_jti: &str, now: i64) -> ApiResult<bool> {
+    let expires_at = now + Session::ttl_secs(session.remember_me);
+    let res = app
+        .dynamo()
+        .update_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(&session.pk, &session.sk)))
+        .update_expression("SET current_jti = :new, last_used_at = :now, expires_at = :exp, #ttl = :ttl")
+        .condition_expression("current_jti = :old AND revoked = :f")
+        .expression_attribute_names("#ttl", db::TTL)
+        .expression_attribute_values(":new", s(new_jti))
+        .expression_attribute_values(":old", s(old_jti))
+        .expression_attribute_values(":now", s(common::time::rfc3339(now)))
+        .expression_attribute_values(":exp", n(expires_at))
+        .expression_attribute_values(":ttl", n(expires_at + 24 * 3600))
+        .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(e) if db::is_condition_failed(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn transact(app: &App, items: Vec<TransactWriteItem>) -> Result<(), aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+    app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
+}
+
+pub fn map_tx_error(
+    e: aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> ApiError {
+    ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
+}
