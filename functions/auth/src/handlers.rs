@@ -70,26 +70,7 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
         let now = common::time::now_secs();
         let account = Account::new(ulid::Ulid::new().to_string(), email.as_str().to_string(), role, name.as_str().to_string(), hash);
         let session = Session::new(&account.id, account.session_version, false, now);
-        let claim = json!({"PK": store::email_pk(&account.email), "SK": store::EMAIL_SK, "entity": "email", "user_id": account.id});
-        let event = Envelope::new(
-            "user.registered",
-            1,
-            Actor::User { id: account.id.clone() },
-            json!({"user_id": account.id, "email": account.email, "role": account.role, "full_name": account.full_name}),
-        );
-        let table = app.table();
-        let items = vec![
-            store::put(table, db::to_item(&claim)?, Some("attribute_not_exists(PK)"))?,
-            store::put(table, db::to_item(&account)?, Some("attribute_not_exists(PK)"))?,
-            store::put(table, db::to_item(&session)?, None)?,
-            outbox_put(table, &event)?,
-        ];
-        if let Err(e) = store::transact(app, items).await {
-            if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) {
-                return Err(ApiError::conflict("email_taken", "an account with this email already exists"));
-            }
-            return Err(store::map_tx_error(e));
-        }
+        store::create_account(app, &account, Some(&session), Actor::User { id: account.id.clone() }).await?;
         created(&session_body(app, &account, &session, now)?)
     });
     common::idempotency::run(app, &req, "anonymous", work).await

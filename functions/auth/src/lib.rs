@@ -1,5 +1,6 @@
 //! Accounts and sessions (API.md, "Auth"): rules, storage, handlers.
 
+pub mod admin;
 pub mod handlers;
 pub mod passwords;
 pub mod rules;

@@ -184,6 +184,34 @@ pub fn put(table: &str, item: Item, condition: Option<&str>) -> ApiResult<Transa
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Creates an account in one transaction: the email claim (unique, 409 `email_taken` when
+/// it exists), the account, optionally its first session, and `user.registered`.
+pub async fn create_account(app: &App, account: &Account, session: Option<&Session>, actor: common::events::Actor) -> ApiResult<()> {
+    let claim = serde_json::json!({"PK": email_pk(&account.email), "SK": EMAIL_SK, "entity": "email", "user_id": account.id});
+    let event = common::events::Envelope::new(
+        "user.registered",
+        1,
+        actor,
+        serde_json::json!({"user_id": account.id, "email": account.email, "role": account.role, "full_name": account.full_name}),
+    );
+    let table = app.table();
+    let mut items = vec![
+        put(table, db::to_item(&claim)?, Some("attribute_not_exists(PK)"))?,
+        put(table, db::to_item(account)?, Some("attribute_not_exists(PK)"))?,
+        common::events::outbox_put(table, &event)?,
+    ];
+    if let Some(s) = session {
+        items.push(put(table, db::to_item(s)?, None)?);
+    }
+    if let Err(e) = transact(app, items).await {
+        if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) {
+            return Err(ApiError::conflict("email_taken", "an account with this email already exists"));
+        }
+        return Err(map_tx_error(e));
+    }
+    Ok(())
+}
+
 pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
     let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(db::key(email_pk(email), EMAIL_SK))).consistent_read(true).send().await?;
     out.item.map(db::from_item).transpose()

@@ -1,0 +1,51 @@
+//! `make dev`: provisions template.yaml's resources in the running stand-in and serves the
+//! whole platform on 127.0.0.1 (PORT, default 3000) until Ctrl-C or SIGTERM.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+#[tokio::main]
+async fn main() {
+    lambda_runtime::tracing::init_default_subscriber();
+    if let Err(e) = run().await {
+        eprintln!("local gateway: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let port: u16 = std::env::var("PORT").ok().map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port"))).transpose()?.unwrap_or(3000);
+    let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into());
+    let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set (make dev generates one)".to_string())?;
+    let mut params = HashMap::from([("JwtSecret".to_string(), secret)]);
+    if let Ok(m) = std::env::var("MAIL_FROM") {
+        params.insert("MailFrom".into(), m);
+    }
+    let template = std::env::var("TEMPLATE").map(Into::into).unwrap_or_else(|_| devstack::default_template());
+    let running = devstack::start(devstack::Options {
+        template,
+        prefix: prefix.clone(),
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        params,
+        run_relay: true,
+        run_consumers: true,
+    })
+    .await?;
+    println!("local gateway: {} routes on {} (resources prefixed '{prefix}-')", running.routes.len(), running.base_url());
+    for (m, p, b) in &running.routes {
+        println!("  {m:6} {p:32} -> {b}");
+    }
+    println!("local gateway: table {}, ready: GET {}/health", running.app.table(), running.base_url());
+    wait_for_signal().await;
+    println!("local gateway: stopping");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

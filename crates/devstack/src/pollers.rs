@@ -1,0 +1,211 @@
+//! What Lambda's event source mappings do in AWS, done locally: read the table's stream and
+//! hand batches to the relay; receive from each consumer queue and hand batches to the
+//! consumer, deleting what succeeded (partial batch failures stay for redelivery, and the
+//! queue's redrive policy moves repeated failures to its DLQ).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use tokio::sync::watch;
+
+use common::runtime::EventHandler;
+use common::App;
+
+const IDLE: Duration = Duration::from_millis(150);
+
+/// Relays the table's stream to `relay` until `stop` turns true.
+pub async fn stream_poller(sdk: SdkConfig, stream_arn: String, app: &'static App, batch_size: i32, mut stop: watch::Receiver<bool>) {
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    // shard id -> next iterator (None once the shard is closed and drained)
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        if let Ok(desc) = streams.describe_stream().stream_arn(&stream_arn).send().await {
+            for shard in desc.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default() {
+                let Some(id) = shard.shard_id else { continue };
+                if iterators.contains_key(&id) {
+                    continue;
+                }
+                let it = streams.get_shard_iterator().stream_arn(&stream_arn).shard_id(&id).shard_iterator_type(ShardIteratorType::TrimHorizon).send().await;
+                if let Ok(it) = it {
+                    iterators.insert(id, it.shard_iterator);
+                }
+            }
+        }
+        let mut got_any = false;
+        let ids: Vec<String> = iterators.keys().cloned().collect();
+        for id in ids {
+            let Some(Some(it)) = iterators.get(&id).cloned() else { continue };
+            let out = match streams.get_records().shard_iterator(&it).limit(batch_size.clamp(1, 1000)).send().await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "get_records failed");
+                    iterators.remove(&id); // re-open from the start; the relay's consumers dedupe
+                    continue;
+                }
+            };
+            let records = out.records.unwrap_or_default();
+            let mut next = out.next_shard_iterator;
+            if !records.is_empty() {
+                got_any = true;
+                let event = stream_event(&stream_arn, &records);
+                let parsed: aws_lambda_events::event::dynamodb::Event = match serde_json::from_value(event) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::error!(error = %e, "building the stream event failed");
+                        continue;
+                    }
+                };
+                let resp = common::relay::relay(app, parsed).await;
+                if let Some(seq) = resp.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) {
+                    // Retry from the failed record, as Lambda does.
+                    next = streams
+                        .get_shard_iterator()
+                        .stream_arn(&stream_arn)
+                        .shard_id(&id)
+                        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                        .sequence_number(seq)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|o| o.shard_iterator)
+                        .or(Some(it));
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            iterators.insert(id, next);
+        }
+        if !got_any {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+/// One record in the shape Lambda delivers DynamoDB stream records.
+fn stream_event(stream_arn: &str, records: &[aws_sdk_dynamodbstreams::types::Record]) -> serde_json::Value {
+    let recs: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let d = r.dynamodb.as_ref();
+            let image = |m: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+                m.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone())).unwrap_or_default()).unwrap_or(serde_json::json!({}))
+            };
+            serde_json::json!({
+                "eventID": r.event_id.clone().unwrap_or_default(),
+                "eventName": r.event_name.as_ref().map(|n| n.as_str().to_string()).unwrap_or_default(),
+                "eventVersion": r.event_version.clone().unwrap_or_else(|| "1.1".into()),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": r.aws_region.clone().unwrap_or_else(|| "us-east-1".into()),
+                "eventSourceARN": stream_arn,
+                "dynamodb": {
+                    "ApproximateCreationDateTime": d.and_then(|d| d.approximate_creation_date_time).map(|t| t.secs()).unwrap_or_else(|| chrono::Utc::now().timestamp()),
+                    "Keys": image(d.and_then(|d| d.keys.as_ref())),
+                    "NewImage": image(d.and_then(|d| d.new_image.as_ref())),
+                    "OldImage": image(d.and_then(|d| d.old_image.as_ref())),
+                    "SequenceNumber": d.and_then(|d| d.sequence_number.clone()).unwrap_or_default(),
+                    "SizeBytes": d.and_then(|d| d.size_bytes).unwrap_or(0),
+                    "StreamViewType": d.and_then(|d| d.stream_view_type.as_ref()).map(|v| v.as_str().to_string()).unwrap_or_default(),
+                }
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": recs })
+}
+
+/// Delivers `queue_url`'s messages to `handler` until `stop` turns true.
+pub async fn sqs_poller(
+    sdk: SdkConfig,
+    queue_url: String,
+    queue_arn: String,
+    consumer: &'static str,
+    handler: EventHandler,
+    app: &'static App,
+    batch_size: i32,
+    mut stop: watch::Receiver<bool>,
+) {
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let out = tokio::select! {
+            r = sqs.receive_message()
+                .queue_url(&queue_url)
+                .max_number_of_messages(batch_size.clamp(1, 10))
+                .wait_time_seconds(1)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .message_attribute_names("All")
+                .send() => r,
+            _ = stop.changed() => return,
+        };
+        let messages = match out {
+            Ok(o) => o.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "receive_message failed");
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            continue;
+        }
+        let records: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|m| {
+                let attrs: serde_json::Map<String, serde_json::Value> = m
+                    .attributes
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str().to_string(), serde_json::Value::String(v.clone())))
+                    .collect();
+                let mattrs: serde_json::Map<String, serde_json::Value> = m
+                    .message_attributes
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        (k.clone(), serde_json::json!({"stringValue": v.string_value, "dataType": v.data_type, "stringListValues": [], "binaryListValues": []}))
+                    })
+                    .collect();
+                serde_json::json!({
+                    "messageId": m.message_id,
+                    "receiptHandle": m.receipt_handle,
+                    "body": m.body,
+                    "md5OfBody": m.md5_of_body,
+                    "attributes": attrs,
+                    "messageAttributes": mattrs,
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": queue_arn,
+                    "awsRegion": "us-east-1",
+                })
+            })
+            .collect();
+        let event: aws_lambda_events::event::sqs::SqsEvent = match serde_json::from_value(serde_json::json!({ "Records": records })) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "building the SQS event failed");
+                continue;
+            }
+        };
+        let resp = common::consumer::consume(app, consumer, event, |e| handler(app, e)).await;
+        let failed: std::collections::HashSet<String> = resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !failed.contains(m.message_id.as_deref().unwrap_or_default()))
+            .filter_map(|(i, m)| DeleteMessageBatchRequestEntry::builder().id(i.to_string()).set_receipt_handle(m.receipt_handle.clone()).build().ok())
+            .collect();
+        if !entries.is_empty() {
+            if let Err(e) = sqs.delete_message_batch().queue_url(&queue_url).set_entries(Some(entries)).send().await {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "delete_message_batch failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Creates a template's resources in the AWS stand-in, named `<prefix>-<LogicalId>`, so each
+//! local stack (the dev stack, each test) is isolated. Fails on any resource type it does
+//! not know, so template.yaml cannot grow a resource the local stack silently lacks.
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_yaml::Value;
+
+use crate::template::{Resolved, Template};
+
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// What one local stack is made of.
+#[derive(Debug, Clone, Default)]
+pub struct Stack {
+    pub prefix: String,
+    pub resolved: Resolved,
+    pub table_names: HashMap<String, String>,
+    pub stream_arns: HashMap<String, String>,
+    pub queue_urls: HashMap<String, String>,
+    pub topic_arns: HashMap<String, String>,
+}
+
+impl Stack {
+    /// The environment every function gets (Globals.Function.Environment), resolved.
+    pub fn function_env(&self, t: &Template) -> Result<HashMap<String, String>, String> {
+        t.globals_env.iter().map(|(k, v)| Ok((k.clone(), self.resolved.resolve(v)?))).collect()
+    }
+}
+
+fn err<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{what}: {e:?}")
+}
+
+/// YAML (with intrinsics) -> JSON with every intrinsic resolved.
+pub fn resolve_deep(r: &Resolved, v: &Value) -> Result<serde_json::Value, String> {
+    if crate::template::intrinsic(v).is_some() {
+        return Ok(serde_json::Value::String(r.resolve(v)?));
+    }
+    Ok(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => serde_json::to_value(n).map_err(|e| e.to_string())?,
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(s) => serde_json::Value::Array(s.iter().map(|x| resolve_deep(r, x)).collect::<Result<_, _>>()?),
+        Value::Mapping(m) => {
+            let mut o = serde_json::Map::new();
+            for (k, x) in m {
+                o.insert(k.as_str().unwrap_or_default().to_string(), resolve_deep(r, x)?);
+            }
+            serde_json::Value::Object(o)
+        }
+        Value::Tagged(t) => return Err(format!("unsupported intrinsic {}", t.tag)),
+    })
+}
+
+fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, String> {
+    v.as_sequence()
+        .ok_or("KeySchema must be a list")?
+        .iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(k.get("AttributeName").and_then(Value::as_str).unwrap_or_default())
+                .key_type(KeyType::from(k.get("KeyType").and_then(Value::as_str).unwrap_or_default()))
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String, Option<String>), String> {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let mut req = ddb.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    for a in p.get("AttributeDefinitions").and_then(Value::as_sequence).ok_or("table needs AttributeDefinitions")? {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(a.get("AttributeName").and_then(Value::as_str).unwrap_or_default())
+                .attribute_type(ScalarAttributeType::from(a.get("AttributeType").and_then(Value::as_str).unwrap_or_default()))
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    req = req.set_key_schema(Some(key_schema(p.get("KeySchema").ok_or("table needs KeySchema")?)?));
+    for g in p.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+        let proj = g.get("Projection");
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::from(proj.and_then(|p| p.get("ProjectionType")).and_then(Value::as_str).unwrap_or("ALL")))
+            .set_non_key_attributes(proj.and_then(|p| p.get("NonKeyAttributes")).and_then(Value::as_sequence).map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect()))
+            .build();
+        req = req.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(g.get("IndexName").and_then(Value::as_str).unwrap_or_default())
+                .set_key_schema(Some(key_schema(g.get("KeySchema").ok_or("index needs KeySchema")?)?))
+                .projection(projection)
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    if let Some(view) = p.get("StreamSpecification").and_then(|s| s.get("StreamViewType")).and_then(Value::as_str) {
+        req = req.stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(view)).build().map_err(|e| e.to_string())?);
+    }
+    let out = req.send().await.map_err(|e| format!("creating table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    let desc = out.table_description.ok_or("no table description")?;
+    if let Some(ttl) = p.get("TimeToLiveSpecification") {
+        if ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false) {
+            ddb.update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(ttl.get("AttributeName").and_then(Value::as_str).unwrap_or("ttl"))
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .send()
+                .await
+                .map_err(err("update_time_to_live"))?;
+        }
+    }
+    Ok((desc.table_arn.unwrap_or_default(), desc.latest_stream_arn))
+}
+
+/// Creates every resource of `t` under `prefix`. `params` overrides parameter defaults.
+pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &HashMap<String, String>) -> Result<Stack, String> {
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let mut st = Stack { prefix: prefix.to_string(), ..Default::default() };
+    let r = &mut st.resolved;
+    r.refs.insert("AWS::Region".into(), region.clone());
+    r.refs.insert("AWS::AccountId".into(), ACCOUNT_ID.into());
+    r.refs.insert("AWS::Partition".into(), "aws".into());
+    r.refs.insert("AWS::StackName".into(), prefix.into());
+    for (name, default) in &t.parameters {
+        let v = params.get(name).cloned().or_else(|| default.clone()).ok_or(format!("template parameter {name} needs a value"))?;
+        r.refs.insert(name.clone(), v);
+    }
+    let local = |id: &str| format!("{prefix}-{id}");
+
+    // Everything that needs nothing else first.
+    for (id, res) in &t.resources {
+        match res.kind.as_str() {
+            "AWS::DynamoDB::Table" => {
+                let name = local(id);
+                let (arn, stream) = create_table(sdk, &name, &res.properties).await?;
+                st.resolved.refs.insert(id.clone(), name.clone());
+                st.resolved.attrs.insert((id.clone(), "Arn".into()), arn);
+                if let Some(s) = stream {
+                    st.resolved.attrs.insert((id.clone(), "StreamArn".into()), s.clone());
+                    st.stream_arns.insert(id.clone(), s);
+                }
+                st.table_names.insert(id.clone(), name);
+            }
+            "AWS::SNS::Topic" => {
+                let out = aws_sdk_sns::Client::new(sdk).create_topic().name(local(id)).send().await.map_err(err("create_topic"))?;
+                let arn = out.topic_arn.unwrap_or_default();
+                st.resolved.refs.insert(id.clone(), arn.clone());
+                st.resolved.attrs.insert((id.clone(), "TopicArn".into()), arn.clone());
+                st.topic_arns.insert(id.clone(), arn);
+            }
+            "AWS::Serverless::HttpApi" => {
+                st.resolved.refs.insert(id.clone(), "local".into());
+            }
+            "AWS::SQS::Queue" | "AWS::SNS::Subscription" | "AWS::SES::EmailIdentity" | "AWS::SQS::QueuePolicy" | "AWS::Serverless::Function" => {}
+            other => return Err(format!("resource {id}: type {other} is not supported by the local stack")),
+        }
+    }
+
+    // Queues, dead-letter queues before the queues that redrive to them.
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut queues: Vec<(&String, &crate::template::Resource)> = t.of_kind("AWS::SQS::Queue").collect();
+    queues.sort_by_key(|(_, q)| q.properties.get("RedrivePolicy").is_some());
+    for (id, q) in queues {
+        let mut req = sqs.create_queue().queue_name(local(id));
+        let p = &q.properties;
+        for (prop, attr) in [
+            ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
+            ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+            ("DelaySeconds", QueueAttributeName::DelaySeconds),
+            ("ReceiveMessageWaitTimeSeconds", QueueAttributeName::ReceiveMessageWaitTimeSeconds),
+        ] {
+            if let Some(v) = p.get(prop) {
+                req = req.attributes(attr, st.resolved.resolve(v)?);
+            }
+        }
+        if let Some(rp) = p.get("RedrivePolicy") {
+            req = req.attributes(QueueAttributeName::RedrivePolicy, resolve_deep(&st.resolved, rp)?.to_string());
+        }
+        let url = req.send().await.map_err(err("create_queue"))?.queue_url.unwrap_or_default();
+        let attrs = sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(err("get_queue_attributes"))?;
+        let arn = attrs.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
+        st.resolved.refs.insert(id.clone(), url.clone());
+        st.resolved.attrs.insert((id.clone(), "Arn".into()), arn);
+        st.resolved.attrs.insert((id.clone(), "QueueName".into()), local(id));
+        st.queue_urls.insert(id.clone(), url);
+    }
+
+    for (id, p) in t.of_kind("AWS::SQS::QueuePolicy") {
+        let doc = resolve_deep(&st.resolved, p.properties.get("PolicyDocument").ok_or(format!("{id}: no PolicyDocument"))?)?;
+        for q in p.properties.get("Queues").and_then(Value::as_sequence).into_iter().flatten() {
+            let url = st.resolved.resolve(q)?;
+            sqs.set_queue_attributes().queue_url(url).attributes(QueueAttributeName::Policy, doc.to_string()).send().await.map_err(err("set_queue_attributes"))?;
+        }
+    }
+
+    let sns = aws_sdk_sns::Client::new(sdk);
+    for (id, s) in t.of_kind("AWS::SNS::Subscription") {
+        let p = &s.properties;
+        let get = |k: &str| p.get(k).ok_or(format!("subscription {id} has no {k}"));
+        let topic = st.resolved.resolve(get("TopicArn")?)?;
+        let endpoint = st.resolved.resolve(get("Endpoint")?)?;
+        let protocol = st.resolved.resolve(get("Protocol")?)?;
+        let mut req = sns.subscribe().topic_arn(topic).protocol(protocol).endpoint(endpoint).return_subscription_arn(true);
+        if let Some(raw) = p.get("RawMessageDelivery") {
+            req = req.attributes("RawMessageDelivery", st.resolved.resolve(raw)?);
+        }
+        if let Some(fp) = p.get("FilterPolicy") {
+            req = req.attributes("FilterPolicy", resolve_deep(&st.resolved, fp)?.to_string());
+        }
+        if let Some(scope) = p.get("FilterPolicyScope") {
+            req = req.attributes("FilterPolicyScope", st.resolved.resolve(scope)?);
+        }
+        let arn = req.send().await.map_err(err("subscribe"))?.subscription_arn.unwrap_or_default();
+        st.resolved.refs.insert(id.clone(), arn);
+    }
+
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    for (id, e) in t.of_kind("AWS::SES::EmailIdentity") {
+        let identity = st.resolved.resolve(e.properties.get("EmailIdentity").ok_or(format!("{id}: no EmailIdentity"))?)?;
+        match ses.create_email_identity().email_identity(&identity).send().await {
+            Ok(_) => {}
+            Err(e) if format!("{e:?}").contains("AlreadyExists") => {}
+            Err(e) => return Err(format!("create_email_identity: {}", aws_sdk_sesv2::error::DisplayErrorContext(e))),
+        }
+        st.resolved.refs.insert(id.clone(), identity);
+    }
+    Ok(st)
+}

@@ -1,0 +1,318 @@
+//! A model of template.yaml: parameters, resources, functions and their events, and the
+//! CloudFormation intrinsics (`!Ref`, `!GetAtt`, `!Sub`) needed to resolve local values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde_yaml::Value;
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: String,
+    pub properties: Value,
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parameters: BTreeMap<String, Option<String>>,
+    pub resources: BTreeMap<String, Resource>,
+    pub globals_env: BTreeMap<String, Value>,
+    pub cors: Option<Cors>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionEvent {
+    Http { method: String, path: String },
+    Sqs { queue: String, batch_size: i32 },
+    Stream { table: String, batch_size: i32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub logical_id: String,
+    pub binary: String,
+    pub events: Vec<FunctionEvent>,
+}
+
+/// A CloudFormation intrinsic function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intrinsic {
+    Ref(String),
+    GetAtt(String, String),
+    Sub(String),
+}
+
+pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
+    match v {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let inner = t.value.as_str()?;
+            match tag.trim_start_matches('!') {
+                "Ref" => Some(Intrinsic::Ref(inner.to_string())),
+                "GetAtt" => inner.split_once('.').map(|(a, b)| Intrinsic::GetAtt(a.into(), b.into())),
+                "Sub" => Some(Intrinsic::Sub(inner.to_string())),
+                _ => None,
+            }
+        }
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            match k.as_str()? {
+                "Ref" => Some(Intrinsic::Ref(v.as_str()?.to_string())),
+                "Fn::GetAtt" => match v {
+                    Value::Sequence(s) if s.len() == 2 => Some(Intrinsic::GetAtt(s[0].as_str()?.into(), s[1].as_str()?.into())),
+                    Value::String(s) => s.split_once('.').map(|(a, b)| Intrinsic::GetAtt(a.into(), b.into())),
+                    _ => None,
+                },
+                "Fn::Sub" => Some(Intrinsic::Sub(v.as_str()?.to_string())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The logical id a value refers to (`!Ref X` or `!GetAtt X.Y`).
+pub fn target(v: &Value) -> Option<String> {
+    match intrinsic(v)? {
+        Intrinsic::Ref(x) | Intrinsic::GetAtt(x, _) => Some(x),
+        Intrinsic::Sub(_) => None,
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_sequence().map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("template.yaml: {e}"))?;
+        let mut parameters = BTreeMap::new();
+        if let Some(ps) = doc.get("Parameters").and_then(Value::as_mapping) {
+            for (k, v) in ps {
+                let default = v.get("Default").and_then(|d| match d {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+                parameters.insert(k.as_str().unwrap_or_default().to_string(), default);
+            }
+        }
+        let mut resources = BTreeMap::new();
+        for (k, v) in doc.get("Resources").and_then(Value::as_mapping).ok_or("template.yaml has no Resources")? {
+            let id = k.as_str().ok_or("resource ids are strings")?.to_string();
+            let kind = v.get("Type").and_then(Value::as_str).ok_or(format!("resource {id} has no Type"))?.to_string();
+            resources.insert(
+                id,
+                Resource {
+                    kind,
+                    properties: v.get("Properties").cloned().unwrap_or(Value::Null),
+                    metadata: v.get("Metadata").cloned().unwrap_or(Value::Null),
+                },
+            );
+        }
+        let mut globals_env = BTreeMap::new();
+        if let Some(vars) = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")).and_then(Value::as_mapping) {
+            for (k, v) in vars {
+                globals_env.insert(k.as_str().unwrap_or_default().to_string(), v.clone());
+            }
+        }
+        let cors = resources.values().find(|r| r.kind == "AWS::Serverless::HttpApi").and_then(|r| r.properties.get("CorsConfiguration")).map(|c| Cors {
+            allow_origins: strings(c.get("AllowOrigins").unwrap_or(&Value::Null)),
+            allow_methods: strings(c.get("AllowMethods").unwrap_or(&Value::Null)),
+            allow_headers: strings(c.get("AllowHeaders").unwrap_or(&Value::Null)),
+            expose_headers: strings(c.get("ExposeHeaders").unwrap_or(&Value::Null)),
+            max_age: c.get("MaxAge").and_then(Value::as_i64),
+        });
+        Ok(Template { parameters, resources, globals_env, cors })
+    }
+
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+        self.resources.iter().filter(move |(_, r)| r.kind == kind)
+    }
+
+    pub fn functions(&self) -> Result<Vec<Function>, String> {
+        let mut out = Vec::new();
+        for (id, r) in self.of_kind("AWS::Serverless::Function") {
+            let binary = r
+                .metadata
+                .get("BuildProperties")
+                .and_then(|b| b.get("Binary"))
+                .and_then(Value::as_str)
+                .ok_or(format!("function {id} has no Metadata.BuildProperties.Binary"))?
+                .to_string();
+            let mut events = Vec::new();
+            if let Some(evs) = r.properties.get("Events").and_then(Value::as_mapping) {
+                for (name, ev) in evs {
+                    let name = name.as_str().unwrap_or_default();
+                    let kind = ev.get("Type").and_then(Value::as_str).unwrap_or_default();
+                    let p = ev.get("Properties").cloned().unwrap_or(Value::Null);
+                    let batch = p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
+                    let e = match kind {
+                        "HttpApi" => FunctionEvent::Http {
+                            method: p.get("Method").and_then(Value::as_str).ok_or(format!("{id}.{name}: no Method"))?.to_uppercase(),
+                            path: p.get("Path").and_then(Value::as_str).ok_or(format!("{id}.{name}: no Path"))?.to_string(),
+                        },
+                        "SQS" => FunctionEvent::Sqs {
+                            queue: p.get("Queue").and_then(target).ok_or(format!("{id}.{name}: Queue must reference a queue of this template"))?,
+                            batch_size: batch.min(10),
+                        },
+                        "DynamoDB" => FunctionEvent::Stream {
+                            table: p.get("Stream").and_then(target).ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
+                            batch_size: batch,
+                        },
+                        other => return Err(format!("function {id}: event type {other} is not supported by the local stack")),
+                    };
+                    events.push(e);
+                }
+            }
+            out.push(Function { logical_id: id.clone(), binary, events });
+        }
+        Ok(out)
+    }
+
+    /// Every HTTP route: (method, path, binary).
+    pub fn http_routes(&self) -> Result<Vec<(String, String, String)>, String> {
+        let mut routes = Vec::new();
+        for f in self.functions()? {
+            for e in &f.events {
+                if let FunctionEvent::Http { method, path } = e {
+                    routes.push((method.clone(), path.clone(), f.binary.clone()));
+                }
+            }
+        }
+        Ok(routes)
+    }
+}
+
+/// Values that `!Ref`/`!GetAtt`/`!Sub` resolve to in one local stack.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub refs: HashMap<String, String>,
+    pub attrs: HashMap<(String, String), String>,
+}
+
+impl Resolved {
+    pub fn resolve(&self, v: &Value) -> Result<String, String> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            _ => match intrinsic(v) {
+                Some(Intrinsic::Ref(x)) => self.refs.get(&x).cloned().ok_or(format!("!Ref {x} has no local value")),
+                Some(Intrinsic::GetAtt(x, a)) => self.attrs.get(&(x.clone(), a.clone())).cloned().ok_or(format!("!GetAtt {x}.{a} has no local value")),
+                Some(Intrinsic::Sub(s)) => self.substitute(&s),
+                None => Err(format!("cannot resolve {v:?}")),
+            },
+        }
+    }
+
+    fn substitute(&self, s: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let end = rest[i..].find('}').ok_or("unclosed ${ in !Sub")? + i;
+            let name = &rest[i + 2..end];
+            let val = match name.split_once('.') {
+                Some((x, a)) if !name.starts_with("AWS::") => self.attrs.get(&(x.into(), a.into())).cloned(),
+                _ => self.refs.get(name).cloned(),
+            };
+            out.push_str(&val.ok_or(format!("${{{name}}} has no local value"))?);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = r#"
+Parameters:
+  Secret:
+    Type: String
+  Mail:
+    Type: String
+    Default: a@b.co
+Globals:
+  Function:
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Table
+        X: plain
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  Q:
+    Type: AWS::SQS::Queue
+  F:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: f-bin
+    Properties:
+      Events:
+        A:
+          Type: HttpApi
+          Properties:
+            Method: get
+            Path: /x/{id}
+        B:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Q.Arn
+            BatchSize: 50
+        C:
+          Type: DynamoDB
+          Properties:
+            Stream: {"Fn::GetAtt": [Table, StreamArn]}
+"#;
+
+    #[test]
+    fn parses_functions_events_and_parameters() {
+        let t = Template::parse(T).unwrap();
+        assert_eq!(t.parameters["Secret"], None);
+        assert_eq!(t.parameters["Mail"].as_deref(), Some("a@b.co"));
+        let f = &t.functions().unwrap()[0];
+        assert_eq!(f.binary, "f-bin");
+        assert!(f.events.contains(&FunctionEvent::Http { method: "GET".into(), path: "/x/{id}".into() }));
+        assert!(f.events.contains(&FunctionEvent::Sqs { queue: "Q".into(), batch_size: 10 }));
+        assert!(f.events.contains(&FunctionEvent::Stream { table: "Table".into(), batch_size: 10 }));
+        assert_eq!(target(&t.globals_env["TABLE_NAME"]).as_deref(), Some("Table"));
+    }
+
+    #[test]
+    fn resolves_intrinsics() {
+        let mut r = Resolved::default();
+        r.refs.insert("Table".into(), "dev-Table".into());
+        r.refs.insert("AWS::Region".into(), "us-east-1".into());
+        r.attrs.insert(("Q".into(), "Arn".into()), "arn:q".into());
+        let v: Value = serde_yaml::from_str("!Sub arn:${AWS::Region}:${Table}:${Q.Arn}").unwrap();
+        assert_eq!(r.resolve(&v).unwrap(), "arn:us-east-1:dev-Table:arn:q");
+        let v: Value = serde_yaml::from_str("!Ref Missing").unwrap();
+        assert!(r.resolve(&v).is_err());
+    }
+
+    #[test]
+    fn unsupported_event_types_are_errors() {
+        let t = Template::parse(&T.replace("Type: SQS", "Type: Kinesis")).unwrap();
+        assert!(t.functions().unwrap_err().contains("Kinesis"));
+    }
+}

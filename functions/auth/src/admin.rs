@@ -1,0 +1,24 @@
+//! Creating admin accounts. Admins cannot register; an operator runs the `create-admin`
+//! command (crates/devstack) against the local stack or, with AWS credentials and
+//! TABLE_NAME, against the deployed table.
+
+use common::events::Actor;
+use common::token::Role;
+use common::{ApiResult, App};
+
+use crate::rules::{Email, FullName, Password, Problems};
+use crate::store::{self, Account};
+
+/// Creates an admin; returns the new user id. Same rules as registration.
+pub async fn create_admin(app: &App, email: &str, password: &str, full_name: &str) -> ApiResult<String> {
+    let mut p = Problems::default();
+    let email = p.check("email", Email::parse(email));
+    let password = p.check("password", Password::parse(password));
+    let name = p.check("full_name", FullName::parse(full_name));
+    p.into_result()?;
+    let (email, password, name) = (email.unwrap(), password.unwrap(), name.unwrap());
+    let hash = crate::passwords::hash(password.expose().to_string()).await?;
+    let account = Account::new(ulid::Ulid::new().to_string(), email.as_str().to_string(), Role::Admin, name.as_str().to_string(), hash);
+    store::create_account(app, &account, None, Actor::System).await?;
+    Ok(account.id)
+}
