@@ -1,1 +1,183 @@
+//! Test harness: each test starts its own local stack (resources under a unique prefix in
+//! the shared AWS stand-in, its own gateway on a free port) and talks to it over HTTP.
+//!
+//! The stand-in is started by `make test`, which sets AWS_ENDPOINT_URL.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::token::TokenKeys;
+use devstack::Running;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestStack {
+    pub running: Running,
+    pub http: reqwest::Client,
+    pub base: String,
+    pub secret: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the AWS stand-in")
+}
+
+fn ensure_env() {
+    endpoint();
+    for (k, v) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")] {
+        if std::env::var(k).is_err() {
+            std::env::set_var(k, v);
+        }
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+impl TestStack {
+    /// Gateway, relay and consumers.
+    pub async fn start() -> Self {
+        Self::start_with(true, true).await
+    }
+
+    pub async fn start_with(run_relay: bool, run_consumers: bool) -> Self {
+        ensure_env();
+        let secret = base64_secret();
+        let running = devstack::start(devstack::Options {
+            template: devstack::default_template(),
+            prefix: unique("t"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            params: HashMap::from([("JwtSecret".to_string(), secret.clone())]),
+            run_relay,
+            run_consumers,
+        })
+        .await
+        .expect("local stack starts");
+        let base = running.base_url();
+        TestStack { running, http: reqwest::Client::new(), base, secret }
+    }
+
+    pub fn keys(&self) -> TokenKeys {
+        TokenKeys::new(self.secret.as_bytes(), "jobs-platform", "jobs-platform-clients").unwrap()
+    }
+
+    pub fn sdk(&self) -> &aws_config::SdkConfig {
+        self.running.app.sdk_config()
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        Self::reply(req.send().await.expect("gateway answers")).await
+    }
+
+    pub async fn send_raw(&self, method: &str, path: &str, body: Vec<u8>, token: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::reply(req.send().await.expect("gateway answers")).await
+    }
+
+    async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, body, headers }
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        self.send("POST", path, Some(body), token).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("GET", path, None, token).await
+    }
+
+    /// Registers a new account; returns (email, register reply body).
+    pub async fn register(&self, role: &str) -> (String, Value) {
+        let email = format!("{}@example.com", unique("user"));
+        let r = self.post("/auth/register", json!({"email": email, "password": PASSWORD, "role": role, "full_name": "Test Person"}), None).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        (email, r.body)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/auth/login", json!({"email": email, "password": password}), None).await
+    }
+
+    pub async fn shutdown(self) {
+        self.running.shutdown().await;
+    }
+}
+
+fn base64_secret() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<36>())
+}
+
+/// Emails the stand-in accepted for `to` (SES records every message).
+pub async fn emails_to(to: &str) -> Vec<Value> {
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.unwrap().json().await.unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
+        .collect()
+}
+
+/// Waits until an email to `to` whose subject contains `subject` arrives.
+pub async fn wait_for_email(to: &str, subject: &str, within: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        if let Some(m) = emails_to(to).await.into_iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject))) {
+            return m;
+        }
+        assert!(start.elapsed() < within, "no email '{subject}' to {to} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asserts the API.md error body: `{error, message, details, request_id}`.
+pub fn assert_error_body(r: &Reply) {
+    let b = &r.body;
+    assert!(b["error"].is_string() && b["message"].is_string() && b["details"].is_object(), "not an error body: {r:?}");
+    let rid = b["request_id"].as_str().expect("request_id");
+    assert_eq!(r.headers.get("x-request-id").and_then(|h| h.to_str().ok()), Some(rid), "request id header matches body");
+}
+
+/// Fills `{param}` segments with a syntactically valid id.
+pub fn concrete_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| if s.starts_with('{') { "01JABCDEFGHJKMNPQRSTVWXYZ0".to_string() } else { s.to_string() })
+        .collect::<Vec<_>>()
+        .join("/")
+}

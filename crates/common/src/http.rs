@@ -129,6 +129,10 @@ pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> ApiR
         Some(b'{') => {}
         Some(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
     }
+    // Syntax first, so a truncated body is 400 even when an early field is also wrong.
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(ApiError::bad_request("the request body is not valid JSON"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
@@ -226,6 +230,7 @@ mod tests {
     #[test]
     fn classifies_json_problems() {
         assert_eq!(err("{").status, StatusCode::BAD_REQUEST);
+        assert_eq!(err("{\"unknown\": ").status, StatusCode::BAD_REQUEST);
         assert_eq!(err("").status, StatusCode::BAD_REQUEST);
         assert_eq!(err("nonsense").status, StatusCode::BAD_REQUEST);
         assert_eq!(err("[1,2]").status, StatusCode::BAD_REQUEST);

@@ -17,68 +17,72 @@ use common::App;
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Relays the table's stream to `relay` until `stop` turns true.
+///
+/// Every poll takes a fresh iterator after the last relayed record instead of following
+/// `NextShardIterator`: moto 5.2.5 rolls a cancelled transaction back by swapping in a copy
+/// of the table, and an iterator chain opened before that keeps reading the discarded copy
+/// (phantom records of the cancelled writes, then nothing). See docs/decisions.md.
 pub async fn stream_poller(sdk: SdkConfig, stream_arn: String, app: &'static App, batch_size: i32, mut stop: watch::Receiver<bool>) {
     let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
-    // shard id -> next iterator (None once the shard is closed and drained)
-    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    // shard id -> sequence number of the last record relayed (None: from the start)
+    let mut positions: HashMap<String, Option<String>> = HashMap::new();
     loop {
         if *stop.borrow() {
             return;
         }
         if let Ok(desc) = streams.describe_stream().stream_arn(&stream_arn).send().await {
             for shard in desc.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default() {
-                let Some(id) = shard.shard_id else { continue };
-                if iterators.contains_key(&id) {
-                    continue;
-                }
-                let it = streams.get_shard_iterator().stream_arn(&stream_arn).shard_id(&id).shard_iterator_type(ShardIteratorType::TrimHorizon).send().await;
-                if let Ok(it) = it {
-                    iterators.insert(id, it.shard_iterator);
+                if let Some(id) = shard.shard_id {
+                    positions.entry(id).or_insert(None);
                 }
             }
         }
         let mut got_any = false;
-        let ids: Vec<String> = iterators.keys().cloned().collect();
+        let ids: Vec<String> = positions.keys().cloned().collect();
         for id in ids {
-            let Some(Some(it)) = iterators.get(&id).cloned() else { continue };
+            let after = positions.get(&id).cloned().flatten();
+            let mut req = streams.get_shard_iterator().stream_arn(&stream_arn).shard_id(&id);
+            req = match &after {
+                Some(seq) => req.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+                None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            };
+            let Some(it) = req.send().await.ok().and_then(|o| o.shard_iterator) else { continue };
             let out = match streams.get_records().shard_iterator(&it).limit(batch_size.clamp(1, 1000)).send().await {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "get_records failed");
-                    iterators.remove(&id); // re-open from the start; the relay's consumers dedupe
                     continue;
                 }
             };
             let records = out.records.unwrap_or_default();
-            let mut next = out.next_shard_iterator;
-            if !records.is_empty() {
-                got_any = true;
-                let event = stream_event(&stream_arn, &records);
-                let parsed: aws_lambda_events::event::dynamodb::Event = match serde_json::from_value(event) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        tracing::error!(error = %e, "building the stream event failed");
-                        continue;
-                    }
-                };
-                let resp = common::relay::relay(app, parsed).await;
-                if let Some(seq) = resp.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) {
-                    // Retry from the failed record, as Lambda does.
-                    next = streams
-                        .get_shard_iterator()
-                        .stream_arn(&stream_arn)
-                        .shard_id(&id)
-                        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-                        .sequence_number(seq)
-                        .send()
-                        .await
-                        .ok()
-                        .and_then(|o| o.shard_iterator)
-                        .or(Some(it));
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+            if records.is_empty() {
+                continue;
             }
-            iterators.insert(id, next);
+            got_any = true;
+            let seqs: Vec<Option<String>> = records.iter().map(|r| r.dynamodb.as_ref().and_then(|d| d.sequence_number.clone())).collect();
+            let event = stream_event(&stream_arn, &records);
+            let parsed: aws_lambda_events::event::dynamodb::Event = match serde_json::from_value(event) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "building the stream event failed");
+                    continue;
+                }
+            };
+            let resp = common::relay::relay(app, parsed).await;
+            let done_upto = match resp.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) {
+                // Retry from the failed record, as Lambda does: everything before it is done.
+                Some(failed) => {
+                    let i = seqs.iter().position(|s| s.as_deref() == Some(failed.as_str())).unwrap_or(0);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if i == 0 {
+                        after
+                    } else {
+                        seqs[i - 1].clone()
+                    }
+                }
+                None => seqs.last().cloned().flatten().or(after),
+            };
+            positions.insert(id, done_upto);
         }
         if !got_any {
             tokio::select! {

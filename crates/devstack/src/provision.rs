@@ -140,6 +140,19 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         r.refs.insert(name.clone(), v);
     }
     let local = |id: &str| format!("{prefix}-{id}");
+    const KNOWN: &[&str] = &[
+        "AWS::DynamoDB::Table",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SES::EmailIdentity",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::HttpApi",
+    ];
+    if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
+        return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));
+    }
 
     // Everything that needs nothing else first.
     for (id, res) in &t.resources {
@@ -165,8 +178,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             "AWS::Serverless::HttpApi" => {
                 st.resolved.refs.insert(id.clone(), "local".into());
             }
-            "AWS::SQS::Queue" | "AWS::SNS::Subscription" | "AWS::SES::EmailIdentity" | "AWS::SQS::QueuePolicy" | "AWS::Serverless::Function" => {}
-            other => return Err(format!("resource {id}: type {other} is not supported by the local stack")),
+            _ => {}
         }
     }
 

@@ -1,0 +1,40 @@
+# Job platform backend. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup dev test bench build deploy admin lint fmt validate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup: ## install the pinned tools (mold, venv with moto, SAM CLI, cargo-lambda)
+	@scripts/setup.sh
+
+dev: ## the whole platform on http://127.0.0.1:3000 (Ctrl-C stops it)
+	@scripts/dev.sh
+
+test: ## template lint + unit, integration and end-to-end tests against the AWS stand-in
+	@scripts/test.sh
+
+bench: ## release binary sizes and cold starts per function -> docs/performance.md figures
+	@scripts/bench.sh
+
+build: ## release arm64 bootstraps with cargo-lambda (as SAM deploys them)
+	@scripts/build.sh
+
+deploy: ## sam build + sam deploy --guided (needs AWS credentials)
+	@. scripts/lib.sh && use_tools && sam build && sam deploy --guided
+
+admin: ## create an admin in the running local stack: make admin EMAIL=... PASSWORD=... [NAME=...]
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD='a long passphrase' [NAME='Your Name']"; exit 2; }
+	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin create-admin -- --email "$(EMAIL)" --password "$(PASSWORD)" --name "$(or $(NAME),Administrator)"
+
+lint: ## clippy with warnings as errors, rustfmt check
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## format the code
+	cargo fmt --all
+
+validate: ## sam validate --lint
+	@. scripts/lib.sh && use_tools && sam validate --lint -t template.yaml

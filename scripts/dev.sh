@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make dev: the whole platform on http://127.0.0.1:${PORT:-3000}, in the foreground.
+# Starts the AWS stand-in (moto) on 127.0.0.1:${MOTO_PORT:-4566}, creates template.yaml's
+# resources in it, serves every route, relays events and runs the consumers.
+# Ctrl-C or SIGTERM stops everything it started.
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/setup.sh"
+use_tools
+
+PORT="${PORT:-3000}"
+MOTO_PORT="${MOTO_PORT:-4566}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+mkdir -p "$ROOT/.local"
+
+# A per-checkout development signing key (never used outside this machine).
+if [ ! -s "$ROOT/.local/jwt-secret" ]; then
+  head -c 48 /dev/urandom | base64 | tr -d '\n' > "$ROOT/.local/jwt-secret"
+fi
+export JWT_SECRET="$(cat "$ROOT/.local/jwt-secret")"
+
+log "building the local gateway"
+cargo build -q -p devstack --bin local-gateway --bin create-admin
+
+for p in "$PORT" "$MOTO_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    log "port $p is already in use; stop what uses it or set PORT / MOTO_PORT"; exit 1
+  fi
+done
+
+GW_PID=""
+MOTO_PID=""
+cleanup() {
+  trap - INT TERM EXIT
+  [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+  [ -n "$MOTO_PID" ] && kill -TERM "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
+  log "stopped"
+}
+trap cleanup INT TERM EXIT
+
+log "starting the AWS stand-in (moto) on 127.0.0.1:$MOTO_PORT (log: .local/moto.log)"
+start_moto "$MOTO_PORT" "$ROOT/.local/moto.log"
+aws_stand_in_env "$MOTO_PORT"
+
+PORT="$PORT" LOCAL_PREFIX=dev "$TARGET_DIR/debug/local-gateway" &
+GW_PID=$!
+if wait_http "http://127.0.0.1:$PORT/health" 60; then
+  log "ready: http://127.0.0.1:$PORT (GET /health is 200). AWS stand-in: $AWS_ENDPOINT_URL. Ctrl-C stops."
+else
+  log "the gateway did not become ready"; exit 1
+fi
+wait "$GW_PID"

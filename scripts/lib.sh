@@ -1,0 +1,48 @@
+# Shared helpers of the project's scripts. Source it: . scripts/lib.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${JOBPLAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jobplat}"
+# The venv is keyed by the pinned requirements, so a change of pins builds a new one.
+REQ_HASH="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" | sha256sum | cut -c1-12)"
+VENV="$CACHE/venv-$REQ_HASH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Ask the kernel for a free loopback port.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL SECONDS: until URL answers 2xx.
+wait_http() {
+  local url="$1" secs="${2:-30}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_moto PORT LOGFILE: starts the AWS stand-in on 127.0.0.1:PORT; sets MOTO_PID.
+start_moto() {
+  local port="$1" logfile="$2"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+  MOTO_PID=$!
+  if ! wait_http "http://127.0.0.1:$port/moto-api/data.json" 30; then
+    log "moto did not start; its log:"; cat "$logfile" >&2
+    kill "$MOTO_PID" 2>/dev/null || true
+    return 1
+  fi
+}
+
+aws_stand_in_env() {
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$1"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_EC2_METADATA_DISABLED=true
+}
+
+use_tools() {
+  export PATH="$VENV/bin:$PATH"
+  export SAM_CLI_TELEMETRY=0
+}

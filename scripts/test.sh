@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make test: template lint, then every unit, integration and end-to-end test against a
+# fresh AWS stand-in on a free loopback port (each test isolates its own resources).
+. "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/setup.sh"
+use_tools
+cd "$ROOT"
+
+log "sam validate --lint"
+sam validate --lint -t template.yaml
+
+log "building the tests"
+if command -v cargo-nextest >/dev/null 2>&1; then RUNNER=(cargo nextest run --workspace --no-fail-fast); else RUNNER=(cargo test --workspace --no-fail-fast); fi
+"${RUNNER[@]}" --no-run
+
+PORT="$(free_port)"
+mkdir -p "$CACHE"
+MOTO_LOG="$CACHE/moto-test-$PORT.log"
+MOTO_PID=""
+trap '[ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; rm -f "$MOTO_LOG"' EXIT
+log "starting the AWS stand-in on 127.0.0.1:$PORT"
+start_moto "$PORT" "$MOTO_LOG"
+aws_stand_in_env "$PORT"
+
+log "running the tests"
+"${RUNNER[@]}"

@@ -1,0 +1,71 @@
+//! Bad input on every route with a body: a clear 4xx with the error body, never a 500.
+
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, reg) = s.register("seeker").await;
+    let token = reg["access_token"].as_str().unwrap().to_string();
+    let wrong_types = json!({
+        "email": 5, "password": ["x"], "role": 7, "full_name": {"a": 1}, "refresh_token": 1,
+        "current_password": true, "new_password": 3, "code": [], "remember_me": "yes"
+    })
+    .to_string();
+    let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(200 * 1024));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("malformed JSON", b"{\"email\": ".to_vec()),
+        ("not JSON", b"email=a@b.co".to_vec()),
+        ("a JSON array", b"[1, 2, 3]".to_vec()),
+        ("a JSON string", b"\"hello\"".to_vec()),
+        ("empty body", Vec::new()),
+        ("missing fields", b"{}".to_vec()),
+        ("wrong types", wrong_types.into_bytes()),
+        ("unknown fields", b"{\"is_admin\": true}".to_vec()),
+        ("oversized", oversized.into_bytes()),
+        ("invalid UTF-8", vec![b'{', 0xff, 0xfe, b'}']),
+        ("null", b"null".to_vec()),
+    ];
+    let mut routes = 0;
+    for (method, path, _) in &s.running.routes {
+        if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            continue;
+        }
+        routes += 1;
+        let url = concrete_path(path);
+        for (what, body) in &cases {
+            let r = s.send_raw(method, &url, body.clone(), Some(&token), &[("content-type", "application/json")]).await;
+            assert!(r.status.is_client_error(), "{method} {path} with {what}: {r:?}");
+            assert_error_body(&r);
+            if *what == "oversized" {
+                assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}");
+            }
+            if *what == "missing fields" || *what == "wrong types" {
+                assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path} with {what}: {r:?}");
+            }
+            if *what == "malformed JSON" {
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method} {path}");
+            }
+        }
+    }
+    assert!(routes >= 7, "covered {routes} routes with bodies");
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_problems_are_named() {
+    let s = TestStack::start_with(false, false).await;
+    let r = s.post("/auth/register", json!({"email": "nope", "password": "short", "role": "seeker", "full_name": "x".repeat(101)}), None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["email", "password", "full_name"] {
+        assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
+    }
+    assert!(r.body["details"].get("role").is_none());
+    let r = s.post("/auth/register", json!({"email": "a@b.co", "password": "p".repeat(129), "role": "seeker", "full_name": "X"}), None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s.post("/auth/register", json!({"email": "a@b.co", "password": "Password123", "role": "seeker", "full_name": "X"}), None).await;
+    assert!(r.body["details"]["password"][0].as_str().unwrap().contains("common"));
+    s.shutdown().await;
+}

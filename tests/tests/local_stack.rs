@@ -1,0 +1,95 @@
+//! The local stack serves every route and creates every resource of template.yaml.
+
+use devstack::template::{FunctionEvent, Template};
+use integration_tests::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_of_the_template_is_served() {
+    let t = Template::load(&devstack::default_template()).unwrap();
+    devstack::check_functions(&t).unwrap();
+    let s = TestStack::start_with(false, false).await;
+    let mut expected: Vec<_> = t.http_routes().unwrap();
+    let mut served = s.running.routes.clone();
+    expected.sort();
+    served.sort();
+    assert_eq!(served, expected);
+    for (method, path, binary) in &expected {
+        if path == "$default" {
+            continue;
+        }
+        let r = s.send(method, &concrete_path(path), None, None).await;
+        let routed = !r.body["message"].as_str().unwrap_or_default().starts_with("no route for");
+        assert!(routed && r.status.as_u16() != 404 || path.contains('{'), "{method} {path} ({binary}) is not served: {r:?}");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_resource_of_the_template_is_created() {
+    let t = Template::load(&devstack::default_template()).unwrap();
+    let s = TestStack::start_with(false, false).await;
+    let st = &s.running.stack;
+    let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
+    let sqs = aws_sdk_sqs::Client::new(s.sdk());
+    let sns = aws_sdk_sns::Client::new(s.sdk());
+    for (id, r) in &t.resources {
+        match r.kind.as_str() {
+            "AWS::DynamoDB::Table" => {
+                let d = ddb.describe_table().table_name(&st.table_names[id]).send().await.unwrap().table.unwrap();
+                let want = r.properties["GlobalSecondaryIndexes"].as_sequence().map_or(0, |g| g.len());
+                assert_eq!(d.global_secondary_indexes().len(), want, "{id} indexes");
+                assert!(d.stream_specification().is_some_and(|s| s.stream_enabled()), "{id} stream");
+                let ttl = ddb.describe_time_to_live().table_name(&st.table_names[id]).send().await.unwrap();
+                assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("ttl"));
+            }
+            "AWS::SQS::Queue" => {
+                let a = sqs.get_queue_attributes().queue_url(&st.queue_urls[id]).attribute_names(aws_sdk_sqs::types::QueueAttributeName::All).send().await.unwrap();
+                let attrs = a.attributes().unwrap();
+                if r.properties.get("RedrivePolicy").is_some() {
+                    assert!(attrs.contains_key(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy), "{id} redrive");
+                }
+            }
+            "AWS::SNS::Topic" => {
+                sns.get_topic_attributes().topic_arn(&st.topic_arns[id]).send().await.unwrap();
+            }
+            "AWS::SNS::Subscription" => {
+                let arn = &st.resolved.refs[id];
+                let a = sns.get_subscription_attributes().subscription_arn(arn).send().await.unwrap();
+                let attrs = a.attributes().unwrap();
+                assert_eq!(attrs.get("RawMessageDelivery").map(String::as_str), Some("true"), "{id}");
+                assert!(attrs.get("FilterPolicy").is_some_and(|f| f.contains("user.registered")), "{id}");
+            }
+            "AWS::SES::EmailIdentity" => {
+                let ses = aws_sdk_sesv2::Client::new(s.sdk());
+                ses.get_email_identity().email_identity(&st.resolved.refs[id]).send().await.unwrap();
+            }
+            "AWS::SQS::QueuePolicy" | "AWS::Serverless::HttpApi" => {}
+            "AWS::Serverless::Function" => {
+                let f = t.functions().unwrap().into_iter().find(|f| &f.logical_id == id).unwrap();
+                for e in f.events {
+                    match e {
+                        FunctionEvent::Sqs { queue, .. } => assert!(st.queue_urls.contains_key(&queue)),
+                        FunctionEvent::Stream { table, .. } => assert!(st.stream_arns.contains_key(&table)),
+                        FunctionEvent::Http { .. } => {}
+                    }
+                }
+            }
+            other => panic!("resource {id} of type {other} is not checked here; add it to the local stack and to this test"),
+        }
+    }
+    s.shutdown().await;
+}
+
+#[test]
+fn unknown_resource_types_stop_the_local_stack() {
+    let text = std::fs::read_to_string(devstack::default_template()).unwrap();
+    let broken = text.replace("  EventsTopic:\n    Type: AWS::SNS::Topic", "  EventsTopic:\n    Type: AWS::Kinesis::Stream");
+    let t = Template::parse(&broken).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    std::env::var("AWS_ENDPOINT_URL").expect("run with make test");
+    let err = rt.block_on(async {
+        let sdk = common::app::load_sdk_config().await;
+        devstack::provision::provision(&t, &sdk, &unique("t"), &[("JwtSecret".to_string(), "x".repeat(40))].into()).await.unwrap_err()
+    });
+    assert!(err.contains("AWS::Kinesis::Stream"), "{err}");
+}

@@ -1,0 +1,101 @@
+//! Every protected route of template.yaml refuses requests without a valid access token.
+
+use common::token::{Claims, Role, TokenKeys, TokenUse};
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Routes anyone may call. Every other route in template.yaml must demand an access token.
+const PUBLIC: &[&str] = &[
+    "GET /health",
+    "POST /auth/register",
+    "POST /auth/login",
+    "POST /auth/refresh",
+    "POST /auth/password/forgot",
+    "POST /auth/password/reset",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_protected_route_answers_401_to_bad_tokens() {
+    let s = TestStack::start_with(false, false).await;
+    let keys = s.keys();
+    let (_, reg) = s.register("seeker").await;
+    let user_id = reg["user"]["id"].as_str().unwrap().to_string();
+    let now = common::time::now_secs();
+
+    let expired = keys
+        .sign(&Claims {
+            iss: keys.issuer().into(),
+            aud: keys.audience().into(),
+            sub: user_id.clone(),
+            iat: now - 3600,
+            exp: now - 1800,
+            jti: "j".into(),
+            token_use: TokenUse::Access,
+            sid: "s".into(),
+            role: Some(Role::Seeker),
+        })
+        .unwrap();
+    let foreign = TokenKeys::new(b"another key that is long enough!!", keys.issuer(), keys.audience())
+        .unwrap()
+        .access_token(&user_id, Role::Seeker, "s", now)
+        .unwrap();
+    let refresh_as_access = reg["refresh_token"].as_str().unwrap().to_string();
+    let wrong_audience = TokenKeys::new(s.secret.as_bytes(), keys.issuer(), "someone-else").unwrap().access_token(&user_id, Role::Seeker, "s", now).unwrap();
+    let variants: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("expired", Some(expired)),
+        ("signed with another key", Some(foreign)),
+        ("refresh token as access token", Some(refresh_as_access)),
+        ("other audience", Some(wrong_audience)),
+        ("garbage", Some("not-a-jwt".into())),
+    ];
+
+    let mut protected = 0;
+    for (method, path, _) in &s.running.routes {
+        if path == "$default" || PUBLIC.contains(&format!("{method} {path}").as_str()) {
+            continue;
+        }
+        protected += 1;
+        let url = concrete_path(path);
+        for (what, token) in &variants {
+            let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
+            let r = s.send(method, &url, body, token.as_deref()).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} with {what}: {r:?}");
+            assert_error_body(&r);
+        }
+    }
+    assert!(protected >= 3, "the matrix covered {protected} protected routes");
+
+    // The valid token works, so the refusals above are about the tokens.
+    assert_eq!(s.get("/auth/me", reg["access_token"].as_str()).await.status, StatusCode::OK);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_get_the_error_body() {
+    let s = TestStack::start_with(false, false).await;
+    for (m, p) in [("GET", "/no/such/route"), ("DELETE", "/auth/login"), ("PUT", "/health")] {
+        let r = s.send(m, p, None, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} {p}");
+        assert_error_body(&r);
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_preflight_follows_the_template() {
+    let s = TestStack::start_with(false, false).await;
+    let r = s
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/auth/login", s.base))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    s.shutdown().await;
+}
