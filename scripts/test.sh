@@ -10,7 +10,7 @@ log "sam validate --lint"
 sam validate --lint -t template.yaml
 
 log "building the tests"
-if command -v cargo-nextest >/dev/null 2>&1; then RUNNER=(cargo nextest run --workspace --no-fail-fast); else RUNNER=(cargo test --workspace --no-fail-fast); fi
+if command -v cargo-nextest >/dev/null 2>&1; then RUNNER=(cargo nextest run --workspace); else RUNNER=(cargo test --workspace); fi
 "${RUNNER[@]}" --no-run
 
 PORT="$(free_port)"
@@ -23,4 +23,4 @@ start_moto "$PORT" "$MOTO_LOG"
 aws_stand_in_env "$PORT"
 
 log "running the tests"
-"${RUNNER[@]}"
+"${RUNNER[@]}" --no-fail-fast

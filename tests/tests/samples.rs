@@ -1,0 +1,43 @@
+//! The sample events under events/ are what the functions really accept.
+
+use std::path::PathBuf;
+
+use common::events::Envelope;
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(events_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+#[test]
+fn domain_event_examples_are_envelopes_and_documented() {
+    let docs = std::fs::read_to_string(events_dir().join("../docs/events.md")).unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(events_dir().join("domain")).unwrap() {
+        let path = entry.unwrap().path();
+        let e: Envelope = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(path.file_stem().unwrap().to_str().unwrap(), e.kind, "file named after its type");
+        assert_eq!(e.id.len(), 26, "ULID id");
+        assert!(common::time::parse_rfc3339(&e.occurred_at).is_some());
+        assert!(docs.contains(&format!("`{}`", e.kind)), "{} is documented in docs/events.md", e.kind);
+        n += 1;
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn lambda_event_samples_parse_as_the_runtime_parses_them() {
+    let _: lambda_http::request::LambdaRequest = serde_json::from_str(&read("lambda/http-auth-register.json")).unwrap();
+    let _: lambda_http::request::LambdaRequest = serde_json::from_str(&read("lambda/http-health.json")).unwrap();
+    let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&read("lambda/stream-outbox-insert.json")).unwrap();
+    let image = stream.records[0].change.new_image.clone();
+    let e: Envelope = serde_dynamo::from_item(image).unwrap();
+    assert_eq!(e.kind, "user.registered");
+    let sqs: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&read("lambda/sqs-user-registered.json")).unwrap();
+    let e = common::consumer::parse_body(sqs.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(e.kind, "user.registered");
+    assert!(notifications::render(&e).is_some());
+}
