@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev test bench build deploy admin lint fmt validate
+.PHONY: help setup dev test bench build deploy admin lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ lint: ## clippy with warnings as errors, rustfmt check
 
 fmt: ## format the code
 	cargo fmt --all
+
+openapi: ## regenerate docs/openapi.json from the handlers' annotations
+	@cargo run -q -p devstack --bin openapi
 
 validate: ## sam validate --lint
 	@. scripts/lib.sh && use_tools && sam validate --lint -t template.yaml

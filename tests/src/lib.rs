@@ -40,7 +40,11 @@ pub fn endpoint() -> String {
 
 fn ensure_env() {
     endpoint();
-    for (k, v) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")] {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
         if std::env::var(k).is_err() {
             std::env::set_var(k, v);
         }
@@ -71,7 +75,12 @@ impl TestStack {
         .await
         .expect("local stack starts");
         let base = running.base_url();
-        TestStack { running, http: reqwest::Client::new(), base, secret }
+        TestStack {
+            running,
+            http: reqwest::Client::new(),
+            base,
+            secret,
+        }
     }
 
     pub fn keys(&self) -> TokenKeys {
@@ -94,7 +103,10 @@ impl TestStack {
     }
 
     pub async fn send_raw(&self, method: &str, path: &str, body: Vec<u8>, token: Option<&str>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).body(body);
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -108,7 +120,11 @@ impl TestStack {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Reply { status, body, headers }
     }
 
@@ -123,7 +139,13 @@ impl TestStack {
     /// Registers a new account; returns (email, register reply body).
     pub async fn register(&self, role: &str) -> (String, Value) {
         let email = format!("{}@example.com", unique("user"));
-        let r = self.post("/auth/register", json!({"email": email, "password": PASSWORD, "role": role, "full_name": "Test Person"}), None).await;
+        let r = self
+            .post(
+                "/auth/register",
+                json!({"email": email, "password": PASSWORD, "role": role, "full_name": "Test Person"}),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
         (email, r.body)
     }
@@ -144,13 +166,22 @@ fn base64_secret() -> String {
 
 /// Emails the stand-in accepted for `to` (SES records every message).
 pub async fn emails_to(to: &str) -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.unwrap().json().await.unwrap();
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     data["ses"]["Message"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
+        .filter(|m| {
+            m["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == to))
+        })
         .collect()
 }
 
@@ -158,7 +189,11 @@ pub async fn emails_to(to: &str) -> Vec<Value> {
 pub async fn wait_for_email(to: &str, subject: &str, within: Duration) -> Value {
     let start = Instant::now();
     loop {
-        if let Some(m) = emails_to(to).await.into_iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject))) {
+        if let Some(m) = emails_to(to)
+            .await
+            .into_iter()
+            .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+        {
             return m;
         }
         assert!(start.elapsed() < within, "no email '{subject}' to {to} within {within:?}");
@@ -169,15 +204,28 @@ pub async fn wait_for_email(to: &str, subject: &str, within: Duration) -> Value 
 /// Asserts the API.md error body: `{error, message, details, request_id}`.
 pub fn assert_error_body(r: &Reply) {
     let b = &r.body;
-    assert!(b["error"].is_string() && b["message"].is_string() && b["details"].is_object(), "not an error body: {r:?}");
+    assert!(
+        b["error"].is_string() && b["message"].is_string() && b["details"].is_object(),
+        "not an error body: {r:?}"
+    );
     let rid = b["request_id"].as_str().expect("request_id");
-    assert_eq!(r.headers.get("x-request-id").and_then(|h| h.to_str().ok()), Some(rid), "request id header matches body");
+    assert_eq!(
+        r.headers.get("x-request-id").and_then(|h| h.to_str().ok()),
+        Some(rid),
+        "request id header matches body"
+    );
 }
 
 /// Fills `{param}` segments with a syntactically valid id.
 pub fn concrete_path(path: &str) -> String {
     path.split('/')
-        .map(|s| if s.starts_with('{') { "01JABCDEFGHJKMNPQRSTVWXYZ0".to_string() } else { s.to_string() })
+        .map(|s| {
+            if s.starts_with('{') {
+                "01JABCDEFGHJKMNPQRSTVWXYZ0".to_string()
+            } else {
+                s.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }

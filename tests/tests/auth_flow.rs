@@ -8,7 +8,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 fn tokens(v: &serde_json::Value) -> (String, String) {
-    (v["access_token"].as_str().unwrap().to_string(), v["refresh_token"].as_str().unwrap().to_string())
+    (
+        v["access_token"].as_str().unwrap().to_string(),
+        v["refresh_token"].as_str().unwrap().to_string(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,25 +50,41 @@ async fn session_lifecycle_with_rotation_reuse_detection_and_logout() {
 
     // The registration session is a separate family and still works.
     let (_, reg_refresh) = tokens(&reg);
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": reg_refresh}), None).await.status, StatusCode::OK);
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": reg_refresh}), None).await.status,
+        StatusCode::OK
+    );
 
     // Logout ends a session.
     let login = s.login(&email, PASSWORD).await;
     let (access3, refresh3) = tokens(&login.body);
     let out = s.post("/auth/logout", json!({"refresh_token": refresh3}), Some(&access3)).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT, "{out:?}");
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": refresh3}), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": refresh3}), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // Logging out twice is fine.
-    assert_eq!(s.post("/auth/logout", json!({"refresh_token": refresh3}), Some(&access3)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.post("/auth/logout", json!({"refresh_token": refresh3}), Some(&access3))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
 
     // Another account cannot log this one out.
     let (_, other) = s.register("employer").await;
     let (other_access, _) = tokens(&other);
     let login = s.login(&email, PASSWORD).await;
     let (_, refresh4) = tokens(&login.body);
-    let r = s.post("/auth/logout", json!({"refresh_token": refresh4}), Some(&other_access)).await;
+    let r = s
+        .post("/auth/logout", json!({"refresh_token": refresh4}), Some(&other_access))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": refresh4}), None).await.status, StatusCode::OK);
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": refresh4}), None).await.status,
+        StatusCode::OK
+    );
     s.shutdown().await;
 }
 
@@ -75,16 +94,30 @@ async fn token_lifetimes_and_remember_me() {
     let keys = s.keys();
     let (email, _) = s.register("seeker").await;
     let short = s.login(&email, PASSWORD).await;
-    let long = s.post("/auth/login", json!({"email": email, "password": PASSWORD, "remember_me": true}), None).await;
+    let long = s
+        .post(
+            "/auth/login",
+            json!({"email": email, "password": PASSWORD, "remember_me": true}),
+            None,
+        )
+        .await;
     let a = keys.verify(short.body["access_token"].as_str().unwrap(), TokenUse::Access).unwrap();
     assert_eq!(a.exp - a.iat, ACCESS_TTL_SECS);
-    let r = keys.verify(short.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh).unwrap();
+    let r = keys
+        .verify(short.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh)
+        .unwrap();
     assert_eq!(r.exp - r.iat, REFRESH_TTL_SECS);
-    let r = keys.verify(long.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh).unwrap();
+    let r = keys
+        .verify(long.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh)
+        .unwrap();
     assert_eq!(r.exp - r.iat, REFRESH_REMEMBER_TTL_SECS);
     // Rotation keeps the session's lifetime class.
-    let rotated = s.post("/auth/refresh", json!({"refresh_token": long.body["refresh_token"]}), None).await;
-    let r = keys.verify(rotated.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh).unwrap();
+    let rotated = s
+        .post("/auth/refresh", json!({"refresh_token": long.body["refresh_token"]}), None)
+        .await;
+    let r = keys
+        .verify(rotated.body["refresh_token"].as_str().unwrap(), TokenUse::Refresh)
+        .unwrap();
     assert_eq!(r.exp - r.iat, REFRESH_REMEMBER_TTL_SECS);
     s.shutdown().await;
 }
@@ -93,13 +126,25 @@ async fn token_lifetimes_and_remember_me() {
 async fn emails_are_normalised_and_unique() {
     let s = TestStack::start_with(false, false).await;
     let local = unique("Mixed");
-    let r = s.post("/auth/register", json!({"email": format!("  {local}@Example.COM "), "password": PASSWORD, "role": "employer", "full_name": " Grace Hopper "}), None).await;
+    let r = s
+        .post(
+            "/auth/register",
+            json!({"email": format!("  {local}@Example.COM "), "password": PASSWORD, "role": "employer", "full_name": " Grace Hopper "}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let normal = format!("{}@example.com", local.to_lowercase());
     assert_eq!(r.body["user"]["email"], normal);
     assert_eq!(r.body["user"]["full_name"], "Grace Hopper");
     assert_eq!(s.login(&normal.to_uppercase(), PASSWORD).await.status, StatusCode::OK);
-    let dup = s.post("/auth/register", json!({"email": normal.to_uppercase(), "password": PASSWORD, "role": "seeker", "full_name": "X"}), None).await;
+    let dup = s
+        .post(
+            "/auth/register",
+            json!({"email": normal.to_uppercase(), "password": PASSWORD, "role": "seeker", "full_name": "X"}),
+            None,
+        )
+        .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.body["error"], "email_taken");
     assert_error_body(&dup);
@@ -133,12 +178,21 @@ async fn idempotency_key_replays_the_first_result() {
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
     // Same key, different request: refused.
-    let other = json!({"email": format!("{}@example.com", unique("idem")), "password": PASSWORD, "role": "seeker", "full_name": "Other"}).to_string();
+    let other = json!({"email": format!("{}@example.com", unique("idem")), "password": PASSWORD, "role": "seeker", "full_name": "Other"})
+        .to_string();
     let r = s.send_raw("POST", "/auth/register", other.into_bytes(), None, &hdr).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["error"], "idempotency_key_reused");
     // Invalid keys are a clear 400.
-    let r = s.send_raw("POST", "/auth/register", body.into_bytes(), None, &[("idempotency-key", "has space")]).await;
+    let r = s
+        .send_raw(
+            "POST",
+            "/auth/register",
+            body.into_bytes(),
+            None,
+            &[("idempotency-key", "has space")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     s.shutdown().await;
 }
@@ -150,7 +204,8 @@ async fn racing_requests_with_one_idempotency_key_get_one_result() {
     let body = json!({"email": email, "password": PASSWORD, "role": "employer", "full_name": "Racer"}).to_string();
     let key = unique("key-");
     let hdr = [("content-type", "application/json"), ("idempotency-key", key.as_str())];
-    let replies = futures::future::join_all((0..8).map(|_| s.send_raw("POST", "/auth/register", body.clone().into_bytes(), None, &hdr))).await;
+    let replies =
+        futures::future::join_all((0..8).map(|_| s.send_raw("POST", "/auth/register", body.clone().into_bytes(), None, &hdr))).await;
     for r in &replies {
         assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
         assert_eq!(r.body["user"]["id"], replies[0].body["user"]["id"]);
@@ -173,21 +228,49 @@ async fn forgot_and_reset_password_ends_old_sessions() {
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let mail = wait_for_email(&email, "reset code", Duration::from_secs(5)).await;
     let text = mail["body"].as_str().unwrap();
-    let code: String = text.split_whitespace().find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit())).expect("code in the mail").to_string();
+    let code: String = text
+        .split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .expect("code in the mail")
+        .to_string();
     assert!(emails_to(&ghost).await.is_empty());
 
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}), None).await;
+    let r = s
+        .post(
+            "/auth/password/reset",
+            json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"], "invalid_reset_code");
     // A weak new password is refused before the code is spent.
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": code, "new_password": "password1"}), None).await;
+    let r = s
+        .post(
+            "/auth/password/reset",
+            json!({"email": email, "code": code, "new_password": "password1"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": code, "new_password": "a brand new passphrase"}), None).await;
+    let r = s
+        .post(
+            "/auth/password/reset",
+            json!({"email": email, "code": code, "new_password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
     // Single use.
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": code, "new_password": "yet another passphrase"}), None).await;
+    let r = s
+        .post(
+            "/auth/password/reset",
+            json!({"email": email, "code": code, "new_password": "yet another passphrase"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Old sessions are dead, the old password too.
     let r = s.post("/auth/refresh", json!({"refresh_token": old_refresh}), None).await;
@@ -204,14 +287,36 @@ async fn five_wrong_codes_burn_the_reset_code() {
     let (email, _) = s.register("seeker").await;
     s.post("/auth/password/forgot", json!({"email": email}), None).await;
     let mail = wait_for_email(&email, "reset code", Duration::from_secs(5)).await;
-    let code: String = mail["body"].as_str().unwrap().split_whitespace().find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit())).unwrap().to_string();
+    let code: String = mail["body"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap()
+        .to_string();
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
     for _ in 0..5 {
-        let r = s.post("/auth/password/reset", json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}), None).await;
+        let r = s
+            .post(
+                "/auth/password/reset",
+                json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
     }
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": code, "new_password": "a brand new passphrase"}), None).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "the right code no longer works after five wrong tries");
+    let r = s
+        .post(
+            "/auth/password/reset",
+            json!({"email": email, "code": code, "new_password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "the right code no longer works after five wrong tries"
+    );
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::OK);
     s.shutdown().await;
 }
@@ -228,7 +333,14 @@ async fn repeated_failed_logins_lock_the_account() {
     let r = s.login(&email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "locked even for the right password: {r:?}");
     assert_error_body(&r);
-    let retry: u64 = r.headers.get("retry-after").expect("Retry-After").to_str().unwrap().parse().unwrap();
+    let retry: u64 = r
+        .headers
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     // Unknown accounts and wrong passwords look the same.
     let ghost = s.login(&format!("{}@example.com", unique("ghost")), "whatever it is").await;
@@ -246,16 +358,40 @@ async fn password_change_keeps_this_session_and_ends_the_others() {
     let (a_access, a_refresh) = tokens(&a);
     let (_, b_refresh) = tokens(&b);
 
-    let r = s.post("/auth/password/change", json!({"current_password": "wrong wrong wrong", "new_password": "a brand new passphrase"}), Some(&a_access)).await;
+    let r = s
+        .post(
+            "/auth/password/change",
+            json!({"current_password": "wrong wrong wrong", "new_password": "a brand new passphrase"}),
+            Some(&a_access),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["current_password"].is_array());
-    let r = s.post("/auth/password/change", json!({"current_password": PASSWORD, "new_password": "qwerty123"}), Some(&a_access)).await;
+    let r = s
+        .post(
+            "/auth/password/change",
+            json!({"current_password": PASSWORD, "new_password": "qwerty123"}),
+            Some(&a_access),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = s.post("/auth/password/change", json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}), Some(&a_access)).await;
+    let r = s
+        .post(
+            "/auth/password/change",
+            json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+            Some(&a_access),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": a_refresh}), None).await.status, StatusCode::OK);
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": b_refresh}), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": a_refresh}), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": b_refresh}), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.login(&email, "a brand new passphrase").await.status, StatusCode::OK);
     s.shutdown().await;
@@ -265,7 +401,13 @@ async fn password_change_keeps_this_session_and_ends_the_others() {
 async fn admins_cannot_register_but_the_command_creates_them() {
     let s = TestStack::start_with(false, false).await;
     for role in ["admin", "superuser", "", "Seeker"] {
-        let r = s.post("/auth/register", json!({"email": format!("{}@example.com", unique("a")), "password": PASSWORD, "role": role, "full_name": "A"}), None).await;
+        let r = s
+            .post(
+                "/auth/register",
+                json!({"email": format!("{}@example.com", unique("a")), "password": PASSWORD, "role": role, "full_name": "A"}),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "role {role}: {r:?}");
         assert!(r.body["details"]["role"].is_array());
     }
@@ -274,7 +416,9 @@ async fn admins_cannot_register_but_the_command_creates_them() {
     let login = s.login(&email, PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK);
     assert_eq!(login.body["user"]["role"], "admin");
-    let dup = auth::admin::create_admin(s.running.app, &email, PASSWORD, "Root").await.unwrap_err();
+    let dup = auth::admin::create_admin(s.running.app, &email, PASSWORD, "Root")
+        .await
+        .unwrap_err();
     assert_eq!(dup.status.as_u16(), 409);
     s.shutdown().await;
 }

@@ -36,7 +36,9 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
         routes += 1;
         let url = concrete_path(path);
         for (what, body) in &cases {
-            let r = s.send_raw(method, &url, body.clone(), Some(&token), &[("content-type", "application/json")]).await;
+            let r = s
+                .send_raw(method, &url, body.clone(), Some(&token), &[("content-type", "application/json")])
+                .await;
             assert!(r.status.is_client_error(), "{method} {path} with {what}: {r:?}");
             assert_error_body(&r);
             if *what == "oversized" {
@@ -57,15 +59,33 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn field_problems_are_named() {
     let s = TestStack::start_with(false, false).await;
-    let r = s.post("/auth/register", json!({"email": "nope", "password": "short", "role": "seeker", "full_name": "x".repeat(101)}), None).await;
+    let r = s
+        .post(
+            "/auth/register",
+            json!({"email": "nope", "password": "short", "role": "seeker", "full_name": "x".repeat(101)}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for f in ["email", "password", "full_name"] {
         assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
     }
     assert!(r.body["details"].get("role").is_none());
-    let r = s.post("/auth/register", json!({"email": "a@b.co", "password": "p".repeat(129), "role": "seeker", "full_name": "X"}), None).await;
+    let r = s
+        .post(
+            "/auth/register",
+            json!({"email": "a@b.co", "password": "p".repeat(129), "role": "seeker", "full_name": "X"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s.post("/auth/register", json!({"email": "a@b.co", "password": "Password123", "role": "seeker", "full_name": "X"}), None).await;
+    let r = s
+        .post(
+            "/auth/register",
+            json!({"email": "a@b.co", "password": "Password123", "role": "seeker", "full_name": "X"}),
+            None,
+        )
+        .await;
     assert!(r.body["details"]["password"][0].as_str().unwrap().contains("common"));
     s.shutdown().await;
 }

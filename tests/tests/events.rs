@@ -8,11 +8,23 @@ use common::events::{Actor, Envelope};
 use integration_tests::*;
 use serde_json::json;
 
-async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, until: impl Fn(&[aws_sdk_sqs::types::Message]) -> bool) -> Vec<aws_sdk_sqs::types::Message> {
+async fn receive_all(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    until: impl Fn(&[aws_sdk_sqs::types::Message]) -> bool,
+) -> Vec<aws_sdk_sqs::types::Message> {
     let start = Instant::now();
     let mut got = Vec::new();
     while start.elapsed() < Duration::from_secs(10) {
-        let out = sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).message_attribute_names("All").send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
         got.extend(out.messages.unwrap_or_default());
         if until(&got) {
             break;
@@ -27,7 +39,13 @@ async fn register_event_arrives_at_the_consumer_queue_through_sns() {
     let s = TestStack::start_with(true, false).await;
     let (email, reg) = s.register("employer").await;
     // A failed registration (duplicate) writes no event: its transaction wrote nothing.
-    let dup = s.post("/auth/register", json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Dup"}), None).await;
+    let dup = s
+        .post(
+            "/auth/register",
+            json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Dup"}),
+            None,
+        )
+        .await;
     assert_eq!(dup.status.as_u16(), 409);
 
     // Events written after a cancelled transaction still flow.
@@ -39,8 +57,20 @@ async fn register_event_arrives_at_the_consumer_queue_through_sns() {
     // Give a wrongly written third event time to show up.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let all: Vec<_> = all.into_iter().chain(receive_all(&sqs, url, |_| true).await).collect();
-    let emails: Vec<String> = all.iter().map(|m| serde_json::from_str::<Envelope>(m.body().unwrap()).unwrap().data["email"].as_str().unwrap().to_string()).collect();
-    assert_eq!(emails.iter().filter(|e| **e == email).count(), 1, "one event for the first account, none for the failed duplicate: {all:?}");
+    let emails: Vec<String> = all
+        .iter()
+        .map(|m| {
+            serde_json::from_str::<Envelope>(m.body().unwrap()).unwrap().data["email"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        emails.iter().filter(|e| **e == email).count(),
+        1,
+        "one event for the first account, none for the failed duplicate: {all:?}"
+    );
     assert!(emails.contains(&email2), "{all:?}");
     assert_eq!(all.len(), 2);
     let m = all.iter().find(|m| m.body().unwrap().contains(&email)).unwrap();
@@ -49,7 +79,12 @@ async fn register_event_arrives_at_the_consumer_queue_through_sns() {
     assert_eq!(envelope.version, 1);
     assert_eq!(envelope.data["email"], email);
     assert_eq!(envelope.data["user_id"], reg["user"]["id"]);
-    assert_eq!(envelope.actor, Actor::User { id: reg["user"]["id"].as_str().unwrap().into() });
+    assert_eq!(
+        envelope.actor,
+        Actor::User {
+            id: reg["user"]["id"].as_str().unwrap().into()
+        }
+    );
     assert!(envelope.data.get("password_hash").is_none() && !m.body().unwrap().contains("argon2"));
     let attr = m.message_attributes().unwrap().get("type").expect("type attribute");
     assert_eq!(attr.string_value(), Some("user.registered"));
@@ -63,12 +98,25 @@ async fn the_subscription_filter_keeps_other_event_types_out() {
     let topic = &s.running.stack.topic_arns["EventsTopic"];
     for kind in ["job.created", "user.registered"] {
         let e = Envelope::new(kind, 1, Actor::System, json!({"marker": kind}));
-        let attr = aws_sdk_sns::types::MessageAttributeValue::builder().data_type("String").string_value(kind).build().unwrap();
-        sns.publish().topic_arn(topic).message(serde_json::to_string(&e).unwrap()).message_attributes("type", attr).send().await.unwrap();
+        let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(kind)
+            .build()
+            .unwrap();
+        sns.publish()
+            .topic_arn(topic)
+            .message(serde_json::to_string(&e).unwrap())
+            .message_attributes("type", attr)
+            .send()
+            .await
+            .unwrap();
     }
     let sqs = aws_sdk_sqs::Client::new(s.sdk());
     let msgs = receive_all(&sqs, &s.running.stack.queue_urls["NotificationsQueue"], |m| !m.is_empty()).await;
-    let kinds: Vec<String> = msgs.iter().map(|m| serde_json::from_str::<Envelope>(m.body().unwrap()).unwrap().kind).collect();
+    let kinds: Vec<String> = msgs
+        .iter()
+        .map(|m| serde_json::from_str::<Envelope>(m.body().unwrap()).unwrap().kind)
+        .collect();
     assert_eq!(kinds, vec!["user.registered".to_string()]);
     s.shutdown().await;
 }
@@ -114,7 +162,10 @@ async fn consumers_skip_duplicates_and_report_partial_failures() {
     // A failing handler: reported, and the claim released so a redelivery runs again.
     let e2 = Envelope::new("user.registered", 1, Actor::System, json!({}));
     let b2 = serde_json::to_string(&e2).unwrap();
-    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[b2.clone(), "not json".into()]), |_| async { Err("boom".to_string()) }).await;
+    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[b2.clone(), "not json".into()]), |_| async {
+        Err("boom".to_string())
+    })
+    .await;
     let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, vec!["m0".to_string(), "m1".to_string()]);
     let c = calls.clone();
@@ -149,7 +200,11 @@ async fn the_relay_reports_the_record_it_could_not_publish() {
     ]});
     let resp = common::relay::relay(broken, serde_json::from_value(stream.clone()).unwrap()).await;
     let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
-    assert_eq!(ids, vec![Some("200".to_string())], "modifications are not events; the failed insert is reported");
+    assert_eq!(
+        ids,
+        vec![Some("200".to_string())],
+        "modifications are not events; the failed insert is reported"
+    );
     // With the real topic the same batch goes through.
     let resp = common::relay::relay(s.running.app, serde_json::from_value(stream).unwrap()).await;
     assert!(resp.batch_item_failures.is_empty());

@@ -19,7 +19,10 @@ async fn every_route_of_the_template_is_served() {
         }
         let r = s.send(method, &concrete_path(path), None, None).await;
         let routed = !r.body["message"].as_str().unwrap_or_default().starts_with("no route for");
-        assert!(routed && r.status.as_u16() != 404 || path.contains('{'), "{method} {path} ({binary}) is not served: {r:?}");
+        assert!(
+            routed && r.status.as_u16() != 404 || path.contains('{'),
+            "{method} {path} ({binary}) is not served: {r:?}"
+        );
     }
     s.shutdown().await;
 }
@@ -35,7 +38,14 @@ async fn every_resource_of_the_template_is_created() {
     for (id, r) in &t.resources {
         match r.kind.as_str() {
             "AWS::DynamoDB::Table" => {
-                let d = ddb.describe_table().table_name(&st.table_names[id]).send().await.unwrap().table.unwrap();
+                let d = ddb
+                    .describe_table()
+                    .table_name(&st.table_names[id])
+                    .send()
+                    .await
+                    .unwrap()
+                    .table
+                    .unwrap();
                 let want = r.properties["GlobalSecondaryIndexes"].as_sequence().map_or(0, |g| g.len());
                 assert_eq!(d.global_secondary_indexes().len(), want, "{id} indexes");
                 assert!(d.stream_specification().is_some_and(|s| s.stream_enabled()), "{id} stream");
@@ -43,10 +53,19 @@ async fn every_resource_of_the_template_is_created() {
                 assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("ttl"));
             }
             "AWS::SQS::Queue" => {
-                let a = sqs.get_queue_attributes().queue_url(&st.queue_urls[id]).attribute_names(aws_sdk_sqs::types::QueueAttributeName::All).send().await.unwrap();
+                let a = sqs
+                    .get_queue_attributes()
+                    .queue_url(&st.queue_urls[id])
+                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+                    .send()
+                    .await
+                    .unwrap();
                 let attrs = a.attributes().unwrap();
                 if r.properties.get("RedrivePolicy").is_some() {
-                    assert!(attrs.contains_key(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy), "{id} redrive");
+                    assert!(
+                        attrs.contains_key(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy),
+                        "{id} redrive"
+                    );
                 }
             }
             "AWS::SNS::Topic" => {
@@ -83,13 +102,18 @@ async fn every_resource_of_the_template_is_created() {
 #[test]
 fn unknown_resource_types_stop_the_local_stack() {
     let text = std::fs::read_to_string(devstack::default_template()).unwrap();
-    let broken = text.replace("  EventsTopic:\n    Type: AWS::SNS::Topic", "  EventsTopic:\n    Type: AWS::Kinesis::Stream");
+    let broken = text.replace(
+        "  EventsTopic:\n    Type: AWS::SNS::Topic",
+        "  EventsTopic:\n    Type: AWS::Kinesis::Stream",
+    );
     let t = Template::parse(&broken).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     std::env::var("AWS_ENDPOINT_URL").expect("run with make test");
     let err = rt.block_on(async {
         let sdk = common::app::load_sdk_config().await;
-        devstack::provision::provision(&t, &sdk, &unique("t"), &[("JwtSecret".to_string(), "x".repeat(40))].into()).await.unwrap_err()
+        devstack::provision::provision(&t, &sdk, &unique("t"), &[("JwtSecret".to_string(), "x".repeat(40))].into())
+            .await
+            .unwrap_err()
     });
     assert!(err.contains("AWS::Kinesis::Stream"), "{err}");
 }

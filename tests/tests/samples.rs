@@ -22,7 +22,11 @@ fn domain_event_examples_are_envelopes_and_documented() {
         assert_eq!(path.file_stem().unwrap().to_str().unwrap(), e.kind, "file named after its type");
         assert_eq!(e.id.len(), 26, "ULID id");
         assert!(common::time::parse_rfc3339(&e.occurred_at).is_some());
-        assert!(docs.contains(&format!("`{}`", e.kind)), "{} is documented in docs/events.md", e.kind);
+        assert!(
+            docs.contains(&format!("`{}`", e.kind)),
+            "{} is documented in docs/events.md",
+            e.kind
+        );
         n += 1;
     }
     assert!(n >= 3);

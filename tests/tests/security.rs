@@ -7,6 +7,8 @@ use serde_json::json;
 
 /// Routes anyone may call. Every other route in template.yaml must demand an access token.
 const PUBLIC: &[&str] = &[
+    "GET /openapi.json",
+    "GET /docs",
     "GET /health",
     "POST /auth/register",
     "POST /auth/login",
@@ -41,7 +43,10 @@ async fn every_protected_route_answers_401_to_bad_tokens() {
         .access_token(&user_id, Role::Seeker, "s", now)
         .unwrap();
     let refresh_as_access = reg["refresh_token"].as_str().unwrap().to_string();
-    let wrong_audience = TokenKeys::new(s.secret.as_bytes(), keys.issuer(), "someone-else").unwrap().access_token(&user_id, Role::Seeker, "s", now).unwrap();
+    let wrong_audience = TokenKeys::new(s.secret.as_bytes(), keys.issuer(), "someone-else")
+        .unwrap()
+        .access_token(&user_id, Role::Seeker, "s", now)
+        .unwrap();
     let variants: Vec<(&str, Option<String>)> = vec![
         ("no token", None),
         ("expired", Some(expired)),
@@ -59,7 +64,11 @@ async fn every_protected_route_answers_401_to_bad_tokens() {
         protected += 1;
         let url = concrete_path(path);
         for (what, token) in &variants {
-            let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
+            let body = if method == "GET" || method == "DELETE" {
+                None
+            } else {
+                Some(json!({}))
+            };
             let r = s.send(method, &url, body, token.as_deref()).await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} with {what}: {r:?}");
             assert_error_body(&r);
@@ -96,6 +105,9 @@ async fn cors_preflight_follows_the_template() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    assert!(r.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
     s.shutdown().await;
 }

@@ -29,7 +29,11 @@ impl Settings {
 
     /// The same from any source of variables (the local gateway resolves template.yaml's).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let var = |k: &str| get(k).filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {k} is not set"));
+        let var = |k: &str| {
+            get(k)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("environment variable {k} is not set"))
+        };
         let secret = var("JWT_SECRET")?;
         let issuer = get("JWT_ISSUER").unwrap_or_else(|| "jobs-platform".into());
         let audience = get("JWT_AUDIENCE").unwrap_or_else(|| "jobs-platform-clients".into());
@@ -52,7 +56,13 @@ pub struct App {
 
 impl App {
     pub fn new(settings: Settings, sdk: SdkConfig) -> Self {
-        App { settings, sdk, dynamo: OnceLock::new(), sns: OnceLock::new(), ses: OnceLock::new() }
+        App {
+            settings,
+            sdk,
+            dynamo: OnceLock::new(),
+            sns: OnceLock::new(),
+            ses: OnceLock::new(),
+        }
     }
 
     /// Settings and AWS configuration from the environment (honours `AWS_ENDPOINT_URL`).

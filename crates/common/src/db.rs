@@ -50,7 +50,10 @@ where
 /// For a cancelled transaction, the cancellation code of each item in request order
 /// (`None` for items that did not fail). `None` when the error is not a cancellation.
 pub fn cancellation_codes(
-    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    err: &SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
 ) -> Option<Vec<Option<String>>> {
     let SdkError::ServiceError(se) = err else { return None };
     match se.err() {
@@ -66,7 +69,10 @@ pub fn cancellation_codes(
 
 /// Which items of a cancelled transaction failed their condition.
 pub fn failed_conditions(
-    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    err: &SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
 ) -> Option<Vec<bool>> {
     cancellation_codes(err).map(|codes| codes.iter().map(|c| c.as_deref() == Some("ConditionalCheckFailed")).collect())
 }

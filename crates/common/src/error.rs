@@ -27,7 +27,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, code, message: message.into(), details: None, retry_after: None, source: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+            source: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {

@@ -81,7 +81,12 @@ mod tests {
 
     #[test]
     fn envelope_serialises_as_documented() {
-        let e = Envelope::new("user.registered", 1, Actor::User { id: "u1".into() }, serde_json::json!({"user_id": "u1"}));
+        let e = Envelope::new(
+            "user.registered",
+            1,
+            Actor::User { id: "u1".into() },
+            serde_json::json!({"user_id": "u1"}),
+        );
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "user.registered");
         assert_eq!(v["version"], 1);
@@ -93,8 +98,20 @@ mod tests {
 
     #[test]
     fn outbox_item_round_trips_through_dynamo_format() {
-        let e = Envelope::new("x.y", 2, Actor::System, serde_json::json!({"n": 3, "s": "t", "l": [1, "a"], "o": {"k": true}}));
-        let item = db::to_item(&OutboxItem { pk: "EVENT#1".into(), sk: "EVENT", entity: OUTBOX_ENTITY, ttl: 1, event: &e }).unwrap();
+        let e = Envelope::new(
+            "x.y",
+            2,
+            Actor::System,
+            serde_json::json!({"n": 3, "s": "t", "l": [1, "a"], "o": {"k": true}}),
+        );
+        let item = db::to_item(&OutboxItem {
+            pk: "EVENT#1".into(),
+            sk: "EVENT",
+            entity: OUTBOX_ENTITY,
+            ttl: 1,
+            event: &e,
+        })
+        .unwrap();
         let back: Envelope = db::from_item(item).unwrap();
         assert_eq!(back, e);
     }

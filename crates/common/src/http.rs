@@ -81,8 +81,10 @@ fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Respons
     let bytes = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
     let mut resp = http::Response::new(Body::Text(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -247,5 +249,22 @@ mod tests {
         let e = err(&format!("{{\"email\": \"{}\"}}", "x".repeat(200)));
         assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(parse_json_bytes::<Login>(b"{\"email\":\"a\",\"remember_me\":true}", 100).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_give_4xx_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Err(e) = parse_json_bytes::<Login>(&bytes, 200) {
+                proptest::prop_assert!(e.status.is_client_error());
+            }
+        }
+
+        #[test]
+        fn arbitrary_json_objects_give_4xx_never_panic(k in "[a-z_]{0,12}", v in proptest::prelude::any::<i64>()) {
+            let body = format!("{{\"{k}\": {v}}}");
+            if let Err(e) = parse_json_bytes::<Login>(body.as_bytes(), 200) {
+                proptest::prop_assert!(e.status.is_client_error());
+            }
+        }
     }
 }

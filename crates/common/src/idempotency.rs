@@ -28,7 +28,9 @@ pub fn parse_key(raw: Option<&str>) -> ApiResult<Option<String>> {
     match raw {
         None => Ok(None),
         Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
-        Some(_) => Err(ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters").with_code("invalid_idempotency_key")),
+        Some(_) => {
+            Err(ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters").with_code("invalid_idempotency_key"))
+        }
     }
 }
 
@@ -76,7 +78,9 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
         let existing: Item = match claim {
             Ok(_) => break,
             Err(e) if db::is_condition_failed(&e) => match e.into_service_error() {
-                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item().cloned().unwrap_or_default(),
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                    c.item().cloned().unwrap_or_default()
+                }
                 other => return Err(ApiError::internal(other)),
             },
             Err(e) => return Err(e.into()),
@@ -93,7 +97,10 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
         }
         steps += 1;
         if steps > MAX_WAIT_STEPS {
-            return Err(ApiError::conflict("request_in_progress", "a request with this Idempotency-Key is still in progress; retry later"));
+            return Err(ApiError::conflict(
+                "request_in_progress",
+                "a request with this Idempotency-Key is still in progress; retry later",
+            ));
         }
         tokio::time::sleep(WAIT_STEP).await;
     }
@@ -121,18 +128,25 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
         }
         _ => {
             // Nothing was created: release the key so a retry runs again.
-            ddb.delete_item().table_name(table).set_key(Some(db::key(&pk, "IDEMP"))).send().await?;
+            ddb.delete_item()
+                .table_name(table)
+                .set_key(Some(db::key(&pk, "IDEMP")))
+                .send()
+                .await?;
         }
     }
     result
 }
 
 fn replay(item: &Item) -> Response {
-    let status = get_n(item, "response_status").and_then(|c| StatusCode::from_u16(c as u16).ok()).unwrap_or(StatusCode::OK);
+    let status = get_n(item, "response_status")
+        .and_then(|c| StatusCode::from_u16(c as u16).ok())
+        .unwrap_or(StatusCode::OK);
     let body = get_s(item, "response_body").unwrap_or_default().to_string();
     let mut resp = http::Response::new(if body.is_empty() { Body::Empty } else { Body::Text(body) });
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     resp
 }

@@ -10,6 +10,7 @@
 //! - [`idempotency`]: the `Idempotency-Key` mechanism.
 //! - [`runtime`]: Lambda entry points used by the function binaries.
 
+pub mod api_doc;
 pub mod app;
 pub mod consumer;
 pub mod crypto;

@@ -8,7 +8,10 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn rfc3339(secs: i64) -> String {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_else(Utc::now).to_rfc3339_opts(SecondsFormat::Secs, true)
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .unwrap_or_else(Utc::now)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 pub fn now_rfc3339() -> String {

@@ -20,7 +20,7 @@ pub enum TokenUse {
     Refresh,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Seeker,
@@ -77,7 +77,10 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("issuer", &self.issuer).field("audience", &self.audience).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,7 +168,11 @@ impl TokenKeys {
     pub fn principal(&self, access_token: &str) -> Result<Principal, ApiError> {
         let c = self.verify(access_token, TokenUse::Access)?;
         match c.role {
-            Some(role) => Ok(Principal { user_id: c.sub, role, session_id: c.sid }),
+            Some(role) => Ok(Principal {
+                user_id: c.sub,
+                role,
+                session_id: c.sid,
+            }),
             None => Err(ApiError::unauthorized("the token is not valid").with_code("invalid_token")),
         }
     }
@@ -192,7 +199,14 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let t = k.access_token("u1", Role::Employer, "s1", now).unwrap();
         let p = k.principal(&t).unwrap();
-        assert_eq!(p, Principal { user_id: "u1".into(), role: Role::Employer, session_id: "s1".into() });
+        assert_eq!(
+            p,
+            Principal {
+                user_id: "u1".into(),
+                role: Role::Employer,
+                session_id: "s1".into()
+            }
+        );
     }
 
     #[test]
@@ -212,7 +226,9 @@ mod tests {
         let old = chrono::Utc::now().timestamp() - ACCESS_TTL_SECS - 60;
         let t = k.access_token("u1", Role::Seeker, "s1", old).unwrap();
         assert_eq!(k.principal(&t).unwrap_err().code, "token_expired");
-        let other = keys(S2).access_token("u1", Role::Seeker, "s1", chrono::Utc::now().timestamp()).unwrap();
+        let other = keys(S2)
+            .access_token("u1", Role::Seeker, "s1", chrono::Utc::now().timestamp())
+            .unwrap();
         assert_eq!(k.principal(&other).unwrap_err().code, "invalid_token");
         assert!(k.principal("not.a.token").is_err());
         assert!(k.principal("").is_err());
@@ -221,9 +237,39 @@ mod tests {
     #[test]
     fn wrong_issuer_or_audience_fails() {
         let now = chrono::Utc::now().timestamp();
-        let t = TokenKeys::new(S1.as_bytes(), "other", "aud").unwrap().access_token("u", Role::Seeker, "s", now).unwrap();
+        let t = TokenKeys::new(S1.as_bytes(), "other", "aud")
+            .unwrap()
+            .access_token("u", Role::Seeker, "s", now)
+            .unwrap();
         assert!(keys(S1).principal(&t).is_err());
-        let t = TokenKeys::new(S1.as_bytes(), "iss", "other").unwrap().access_token("u", Role::Seeker, "s", now).unwrap();
+        let t = TokenKeys::new(S1.as_bytes(), "iss", "other")
+            .unwrap()
+            .access_token("u", Role::Seeker, "s", now)
+            .unwrap();
         assert!(keys(S1).principal(&t).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_strings_never_verify_or_panic(s in ".{0,400}") {
+            let k = keys(S1);
+            proptest::prop_assert!(k.principal(&s).is_err());
+            proptest::prop_assert!(k.verify(&s, TokenUse::Refresh).is_err());
+        }
+
+        #[test]
+        fn any_altered_character_breaks_the_token(pos in 0usize..2000, ch in proptest::char::range('0', 'z')) {
+            let k = keys(S1);
+            let t = k.access_token("u1", Role::Seeker, "s1", chrono::Utc::now().timestamp()).unwrap();
+            let mut chars: Vec<char> = t.chars().collect();
+            let i = pos % chars.len();
+            proptest::prop_assume!(chars[i] != ch && chars[i] != '.');
+            chars[i] = ch;
+            let altered: String = chars.into_iter().collect();
+            // Base64url's last character can carry unused bits; a change there may decode the same.
+            if i + 1 != t.len() && t.as_bytes().get(i + 1) != Some(&b'.') {
+                proptest::prop_assert!(k.principal(&altered).is_err());
+            }
+        }
     }
 }

@@ -51,7 +51,13 @@ impl Route {
                 }
             })
             .collect();
-        Route { method: method.to_string(), path: path.to_string(), segments, binary: binary.to_string(), handler }
+        Route {
+            method: method.to_string(),
+            path: path.to_string(),
+            segments,
+            binary: binary.to_string(),
+            handler,
+        }
     }
 
     fn matches(&self, method: &str, path: &str) -> Option<HashMap<String, String>> {
@@ -117,14 +123,23 @@ impl Gateway {
     pub fn new(app: &'static App, mut routes: Vec<Route>, cors: Option<Cors>) -> Self {
         let default_route = routes.iter().position(|r| r.path == "$default").map(|i| routes.remove(i));
         routes.sort_by_key(|r| std::cmp::Reverse(r.specificity()));
-        Gateway { app, routes, default_route, cors }
+        Gateway {
+            app,
+            routes,
+            default_route,
+            cors,
+        }
     }
 
     pub fn routes(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter().chain(self.default_route.iter())
     }
 
-    pub async fn serve(self: Arc<Self>, req: hyper::Request<Incoming>, peer: std::net::SocketAddr) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    pub async fn serve(
+        self: Arc<Self>,
+        req: hyper::Request<Incoming>,
+        peer: std::net::SocketAddr,
+    ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
         Ok(self.handle(req, peer).await)
     }
 
@@ -192,7 +207,10 @@ impl Gateway {
             Ok::<_, Infallible>(common::http::respond(app, req, handler).await)
         });
         let mut adapter = lambda_http::Adapter::from(svc);
-        let out = match adapter.call(lambda_http::LambdaEvent::new(lambda_req, lambda_runtime::Context::default())).await {
+        let out = match adapter
+            .call(lambda_http::LambdaEvent::new(lambda_req, lambda_runtime::Context::default()))
+            .await
+        {
             Ok(r) => r,
             Err(never) => match never {},
         };
@@ -215,12 +233,19 @@ fn plain(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
     if !body.is_empty() {
         r.headers_mut().insert("content-type", "application/json".parse().unwrap());
     }
-    r.headers_mut().insert("apigw-requestid", ulid::Ulid::new().to_string().parse().unwrap());
+    r.headers_mut()
+        .insert("apigw-requestid", ulid::Ulid::new().to_string().parse().unwrap());
     r
 }
 
 /// The API Gateway v2 payload (format 2.0) for one request.
-fn api_gateway_event(parts: &http::request::Parts, body: &Bytes, route: &Route, params: HashMap<String, String>, peer: std::net::SocketAddr) -> serde_json::Value {
+fn api_gateway_event(
+    parts: &http::request::Parts,
+    body: &Bytes,
+    route: &Route,
+    params: HashMap<String, String>,
+    peer: std::net::SocketAddr,
+) -> serde_json::Value {
     let mut headers = serde_json::Map::new();
     let mut cookies = Vec::new();
     for (name, value) in &parts.headers {
@@ -259,10 +284,17 @@ fn api_gateway_event(parts: &http::request::Parts, body: &Bytes, route: &Route, 
     } else {
         match std::str::from_utf8(body) {
             Ok(s) => (serde_json::Value::String(s.to_string()), false),
-            Err(_) => (serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
+            Err(_) => (
+                serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            ),
         }
     };
-    let route_key = if route.path == "$default" { "$default".to_string() } else { format!("{} {}", route.method, route.path) };
+    let route_key = if route.path == "$default" {
+        "$default".to_string()
+    } else {
+        format!("{} {}", route.method, route.path)
+    };
     let now = chrono::Utc::now();
     let mut event = serde_json::json!({
         "version": "2.0",
@@ -350,7 +382,10 @@ mod tests {
         assert!(r.matches("GET", "/jobs").is_none());
         assert!(r.matches("GET", "/jobs/").is_none());
         assert!(r.matches("GET", "/jobs/1/x").is_none());
-        assert_eq!(Route::new("GET", "/f/{p+}", "b", h).matches("GET", "/f/a/b%20c").unwrap()["p"], "a/b c");
+        assert_eq!(
+            Route::new("GET", "/f/{p+}", "b", h).matches("GET", "/f/a/b%20c").unwrap()["p"],
+            "a/b c"
+        );
         let lit = Route::new("GET", "/jobs/featured", "b", h);
         assert!(lit.specificity() > r.specificity());
     }

@@ -4,6 +4,7 @@
 //! with their own resource prefix.
 
 pub mod gateway;
+pub mod openapi;
 pub mod pollers;
 pub mod provision;
 pub mod template;
@@ -39,7 +40,10 @@ pub enum EventFunction {
 pub fn event_functions() -> HashMap<&'static str, EventFunction> {
     HashMap::from([
         ("platform-stream-relay", EventFunction::StreamRelay),
-        ("notifications-consumer", EventFunction::Consumer(notifications::CONSUMER, notifications::handler)),
+        (
+            "notifications-consumer",
+            EventFunction::Consumer(notifications::CONSUMER, notifications::handler),
+        ),
     ])
 }
 
@@ -90,7 +94,11 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
     let mut missing = Vec::new();
     for f in t.functions()? {
         let is_http = f.events.iter().all(|e| matches!(e, FunctionEvent::Http { .. }));
-        let known = if is_http { http.contains_key(f.binary.as_str()) } else { events.contains_key(f.binary.as_str()) };
+        let known = if is_http {
+            http.contains_key(f.binary.as_str())
+        } else {
+            events.contains_key(f.binary.as_str())
+        };
         if !known {
             missing.push(format!("{} (binary {})", f.logical_id, f.binary));
         }
@@ -98,7 +106,10 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(format!("functions of template.yaml the local stack cannot run: {}", missing.join(", ")))
+        Err(format!(
+            "functions of template.yaml the local stack cannot run: {}",
+            missing.join(", ")
+        ))
     }
 }
 
@@ -123,27 +134,60 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     routes.push(Route::new(method, path, &f.binary, http[f.binary.as_str()]));
                 }
                 FunctionEvent::Stream { table, batch_size } if opts.run_relay => {
-                    let arn = stack.stream_arns.get(table).cloned().ok_or(format!("{}: table {table} has no stream", f.logical_id))?;
+                    let arn = stack
+                        .stream_arns
+                        .get(table)
+                        .cloned()
+                        .ok_or(format!("{}: table {table} has no stream", f.logical_id))?;
                     let EventFunction::StreamRelay = events[f.binary.as_str()] else {
                         return Err(format!("{} is not a stream function", f.binary));
                     };
-                    tasks.push(tokio::spawn(pollers::stream_poller(sdk.clone(), arn, app, *batch_size, stop_rx.clone())));
+                    tasks.push(tokio::spawn(pollers::stream_poller(
+                        sdk.clone(),
+                        arn,
+                        app,
+                        *batch_size,
+                        stop_rx.clone(),
+                    )));
                 }
                 FunctionEvent::Sqs { queue, batch_size } if opts.run_consumers => {
-                    let url = stack.queue_urls.get(queue).cloned().ok_or(format!("{}: queue {queue} is not in the template", f.logical_id))?;
-                    let arn = stack.resolved.attrs.get(&(queue.clone(), "Arn".into())).cloned().unwrap_or_default();
+                    let url = stack
+                        .queue_urls
+                        .get(queue)
+                        .cloned()
+                        .ok_or(format!("{}: queue {queue} is not in the template", f.logical_id))?;
+                    let arn = stack
+                        .resolved
+                        .attrs
+                        .get(&(queue.clone(), "Arn".into()))
+                        .cloned()
+                        .unwrap_or_default();
                     let EventFunction::Consumer(name, handler) = events[f.binary.as_str()] else {
                         return Err(format!("{} is not a consumer", f.binary));
                     };
-                    tasks.push(tokio::spawn(pollers::sqs_poller(sdk.clone(), url, arn, name, handler, app, *batch_size, stop_rx.clone())));
+                    tasks.push(tokio::spawn(pollers::sqs_poller(
+                        sdk.clone(),
+                        url,
+                        arn,
+                        name,
+                        handler,
+                        app,
+                        *batch_size,
+                        stop_rx.clone(),
+                    )));
                 }
                 _ => {}
             }
         }
     }
-    let route_list = routes.iter().map(|r| (r.method.clone(), r.path.clone(), r.binary.clone())).collect();
+    let route_list = routes
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone(), r.binary.clone()))
+        .collect();
     let gw = Arc::new(Gateway::new(app, routes, t.cors.clone()));
-    let listener = tokio::net::TcpListener::bind(opts.addr).await.map_err(|e| format!("binding {}: {e}", opts.addr))?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|e| format!("binding {}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -161,5 +205,12 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             }
         }
     }));
-    Ok(Running { addr, app, stack, routes: route_list, stop: stop_tx, tasks })
+    Ok(Running {
+        addr,
+        app,
+        stack,
+        routes: route_list,
+        stop: stop_tx,
+        tasks,
+    })
 }

@@ -46,8 +46,16 @@ pub async fn stream_poller(sdk: SdkConfig, stream_arn: String, app: &'static App
                 Some(seq) => req.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
                 None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
             };
-            let Some(it) = req.send().await.ok().and_then(|o| o.shard_iterator) else { continue };
-            let out = match streams.get_records().shard_iterator(&it).limit(batch_size.clamp(1, 1000)).send().await {
+            let Some(it) = req.send().await.ok().and_then(|o| o.shard_iterator) else {
+                continue;
+            };
+            let out = match streams
+                .get_records()
+                .shard_iterator(&it)
+                .limit(batch_size.clamp(1, 1000))
+                .send()
+                .await
+            {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "get_records failed");
@@ -59,7 +67,10 @@ pub async fn stream_poller(sdk: SdkConfig, stream_arn: String, app: &'static App
                 continue;
             }
             got_any = true;
-            let seqs: Vec<Option<String>> = records.iter().map(|r| r.dynamodb.as_ref().and_then(|d| d.sequence_number.clone())).collect();
+            let seqs: Vec<Option<String>> = records
+                .iter()
+                .map(|r| r.dynamodb.as_ref().and_then(|d| d.sequence_number.clone()))
+                .collect();
             let event = stream_event(&stream_arn, &records);
             let parsed: aws_lambda_events::event::dynamodb::Event = match serde_json::from_value(event) {
                 Ok(e) => e,
@@ -204,10 +215,22 @@ pub async fn sqs_poller(
             .iter()
             .enumerate()
             .filter(|(_, m)| !failed.contains(m.message_id.as_deref().unwrap_or_default()))
-            .filter_map(|(i, m)| DeleteMessageBatchRequestEntry::builder().id(i.to_string()).set_receipt_handle(m.receipt_handle.clone()).build().ok())
+            .filter_map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .build()
+                    .ok()
+            })
             .collect();
         if !entries.is_empty() {
-            if let Err(e) = sqs.delete_message_batch().queue_url(&queue_url).set_entries(Some(entries)).send().await {
+            if let Err(e) = sqs
+                .delete_message_batch()
+                .queue_url(&queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+            {
                 tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "delete_message_batch failed");
             }
         }

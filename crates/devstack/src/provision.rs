@@ -30,7 +30,10 @@ pub struct Stack {
 impl Stack {
     /// The environment every function gets (Globals.Function.Environment), resolved.
     pub fn function_env(&self, t: &Template) -> Result<HashMap<String, String>, String> {
-        t.globals_env.iter().map(|(k, v)| Ok((k.clone(), self.resolved.resolve(v)?))).collect()
+        t.globals_env
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), self.resolved.resolve(v)?)))
+            .collect()
     }
 }
 
@@ -77,11 +80,17 @@ fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, String> {
 async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String, Option<String>), String> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let mut req = ddb.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
-    for a in p.get("AttributeDefinitions").and_then(Value::as_sequence).ok_or("table needs AttributeDefinitions")? {
+    for a in p
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .ok_or("table needs AttributeDefinitions")?
+    {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name(a.get("AttributeName").and_then(Value::as_str).unwrap_or_default())
-                .attribute_type(ScalarAttributeType::from(a.get("AttributeType").and_then(Value::as_str).unwrap_or_default()))
+                .attribute_type(ScalarAttributeType::from(
+                    a.get("AttributeType").and_then(Value::as_str).unwrap_or_default(),
+                ))
                 .build()
                 .map_err(|e| e.to_string())?,
         );
@@ -90,8 +99,14 @@ async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String,
     for g in p.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
         let proj = g.get("Projection");
         let projection = Projection::builder()
-            .projection_type(ProjectionType::from(proj.and_then(|p| p.get("ProjectionType")).and_then(Value::as_str).unwrap_or("ALL")))
-            .set_non_key_attributes(proj.and_then(|p| p.get("NonKeyAttributes")).and_then(Value::as_sequence).map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect()))
+            .projection_type(ProjectionType::from(
+                proj.and_then(|p| p.get("ProjectionType")).and_then(Value::as_str).unwrap_or("ALL"),
+            ))
+            .set_non_key_attributes(
+                proj.and_then(|p| p.get("NonKeyAttributes"))
+                    .and_then(Value::as_sequence)
+                    .map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect()),
+            )
             .build();
         req = req.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -102,10 +117,23 @@ async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String,
                 .map_err(|e| e.to_string())?,
         );
     }
-    if let Some(view) = p.get("StreamSpecification").and_then(|s| s.get("StreamViewType")).and_then(Value::as_str) {
-        req = req.stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(view)).build().map_err(|e| e.to_string())?);
+    if let Some(view) = p
+        .get("StreamSpecification")
+        .and_then(|s| s.get("StreamViewType"))
+        .and_then(Value::as_str)
+    {
+        req = req.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(view))
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
     }
-    let out = req.send().await.map_err(|e| format!("creating table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    let out = req
+        .send()
+        .await
+        .map_err(|e| format!("creating table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
     let desc = out.table_description.ok_or("no table description")?;
     if let Some(ttl) = p.get("TimeToLiveSpecification") {
         if ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false) {
@@ -129,14 +157,21 @@ async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String,
 /// Creates every resource of `t` under `prefix`. `params` overrides parameter defaults.
 pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &HashMap<String, String>) -> Result<Stack, String> {
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
-    let mut st = Stack { prefix: prefix.to_string(), ..Default::default() };
+    let mut st = Stack {
+        prefix: prefix.to_string(),
+        ..Default::default()
+    };
     let r = &mut st.resolved;
     r.refs.insert("AWS::Region".into(), region.clone());
     r.refs.insert("AWS::AccountId".into(), ACCOUNT_ID.into());
     r.refs.insert("AWS::Partition".into(), "aws".into());
     r.refs.insert("AWS::StackName".into(), prefix.into());
     for (name, default) in &t.parameters {
-        let v = params.get(name).cloned().or_else(|| default.clone()).ok_or(format!("template parameter {name} needs a value"))?;
+        let v = params
+            .get(name)
+            .cloned()
+            .or_else(|| default.clone())
+            .ok_or(format!("template parameter {name} needs a value"))?;
         r.refs.insert(name.clone(), v);
     }
     let local = |id: &str| format!("{prefix}-{id}");
@@ -169,7 +204,12 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
                 st.table_names.insert(id.clone(), name);
             }
             "AWS::SNS::Topic" => {
-                let out = aws_sdk_sns::Client::new(sdk).create_topic().name(local(id)).send().await.map_err(err("create_topic"))?;
+                let out = aws_sdk_sns::Client::new(sdk)
+                    .create_topic()
+                    .name(local(id))
+                    .send()
+                    .await
+                    .map_err(err("create_topic"))?;
                 let arn = out.topic_arn.unwrap_or_default();
                 st.resolved.refs.insert(id.clone(), arn.clone());
                 st.resolved.attrs.insert((id.clone(), "TopicArn".into()), arn.clone());
@@ -203,8 +243,17 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             req = req.attributes(QueueAttributeName::RedrivePolicy, resolve_deep(&st.resolved, rp)?.to_string());
         }
         let url = req.send().await.map_err(err("create_queue"))?.queue_url.unwrap_or_default();
-        let attrs = sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(err("get_queue_attributes"))?;
-        let arn = attrs.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(err("get_queue_attributes"))?;
+        let arn = attrs
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .unwrap_or_default();
         st.resolved.refs.insert(id.clone(), url.clone());
         st.resolved.attrs.insert((id.clone(), "Arn".into()), arn);
         st.resolved.attrs.insert((id.clone(), "QueueName".into()), local(id));
@@ -212,10 +261,18 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
     }
 
     for (id, p) in t.of_kind("AWS::SQS::QueuePolicy") {
-        let doc = resolve_deep(&st.resolved, p.properties.get("PolicyDocument").ok_or(format!("{id}: no PolicyDocument"))?)?;
+        let doc = resolve_deep(
+            &st.resolved,
+            p.properties.get("PolicyDocument").ok_or(format!("{id}: no PolicyDocument"))?,
+        )?;
         for q in p.properties.get("Queues").and_then(Value::as_sequence).into_iter().flatten() {
             let url = st.resolved.resolve(q)?;
-            sqs.set_queue_attributes().queue_url(url).attributes(QueueAttributeName::Policy, doc.to_string()).send().await.map_err(err("set_queue_attributes"))?;
+            sqs.set_queue_attributes()
+                .queue_url(url)
+                .attributes(QueueAttributeName::Policy, doc.to_string())
+                .send()
+                .await
+                .map_err(err("set_queue_attributes"))?;
         }
     }
 
@@ -226,7 +283,12 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         let topic = st.resolved.resolve(get("TopicArn")?)?;
         let endpoint = st.resolved.resolve(get("Endpoint")?)?;
         let protocol = st.resolved.resolve(get("Protocol")?)?;
-        let mut req = sns.subscribe().topic_arn(topic).protocol(protocol).endpoint(endpoint).return_subscription_arn(true);
+        let mut req = sns
+            .subscribe()
+            .topic_arn(topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .return_subscription_arn(true);
         if let Some(raw) = p.get("RawMessageDelivery") {
             req = req.attributes("RawMessageDelivery", st.resolved.resolve(raw)?);
         }
@@ -242,7 +304,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
 
     let ses = aws_sdk_sesv2::Client::new(sdk);
     for (id, e) in t.of_kind("AWS::SES::EmailIdentity") {
-        let identity = st.resolved.resolve(e.properties.get("EmailIdentity").ok_or(format!("{id}: no EmailIdentity"))?)?;
+        let identity = st
+            .resolved
+            .resolve(e.properties.get("EmailIdentity").ok_or(format!("{id}: no EmailIdentity"))?)?;
         match ses.create_email_identity().email_identity(&identity).send().await {
             Ok(_) => {}
             Err(e) if format!("{e:?}").contains("AlreadyExists") => {}

@@ -90,7 +90,9 @@ pub fn target(v: &Value) -> Option<String> {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_sequence().map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.as_sequence()
+        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 impl Template {
@@ -113,9 +115,17 @@ impl Template {
             }
         }
         let mut resources = BTreeMap::new();
-        for (k, v) in doc.get("Resources").and_then(Value::as_mapping).ok_or("template.yaml has no Resources")? {
+        for (k, v) in doc
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .ok_or("template.yaml has no Resources")?
+        {
             let id = k.as_str().ok_or("resource ids are strings")?.to_string();
-            let kind = v.get("Type").and_then(Value::as_str).ok_or(format!("resource {id} has no Type"))?.to_string();
+            let kind = v
+                .get("Type")
+                .and_then(Value::as_str)
+                .ok_or(format!("resource {id} has no Type"))?
+                .to_string();
             resources.insert(
                 id,
                 Resource {
@@ -126,19 +136,34 @@ impl Template {
             );
         }
         let mut globals_env = BTreeMap::new();
-        if let Some(vars) = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")).and_then(Value::as_mapping) {
+        if let Some(vars) = doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+        {
             for (k, v) in vars {
                 globals_env.insert(k.as_str().unwrap_or_default().to_string(), v.clone());
             }
         }
-        let cors = resources.values().find(|r| r.kind == "AWS::Serverless::HttpApi").and_then(|r| r.properties.get("CorsConfiguration")).map(|c| Cors {
-            allow_origins: strings(c.get("AllowOrigins").unwrap_or(&Value::Null)),
-            allow_methods: strings(c.get("AllowMethods").unwrap_or(&Value::Null)),
-            allow_headers: strings(c.get("AllowHeaders").unwrap_or(&Value::Null)),
-            expose_headers: strings(c.get("ExposeHeaders").unwrap_or(&Value::Null)),
-            max_age: c.get("MaxAge").and_then(Value::as_i64),
-        });
-        Ok(Template { parameters, resources, globals_env, cors })
+        let cors = resources
+            .values()
+            .find(|r| r.kind == "AWS::Serverless::HttpApi")
+            .and_then(|r| r.properties.get("CorsConfiguration"))
+            .map(|c| Cors {
+                allow_origins: strings(c.get("AllowOrigins").unwrap_or(&Value::Null)),
+                allow_methods: strings(c.get("AllowMethods").unwrap_or(&Value::Null)),
+                allow_headers: strings(c.get("AllowHeaders").unwrap_or(&Value::Null)),
+                expose_headers: strings(c.get("ExposeHeaders").unwrap_or(&Value::Null)),
+                max_age: c.get("MaxAge").and_then(Value::as_i64),
+            });
+        Ok(Template {
+            parameters,
+            resources,
+            globals_env,
+            cors,
+        })
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
@@ -164,15 +189,29 @@ impl Template {
                     let batch = p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
                     let e = match kind {
                         "HttpApi" => FunctionEvent::Http {
-                            method: p.get("Method").and_then(Value::as_str).ok_or(format!("{id}.{name}: no Method"))?.to_uppercase(),
-                            path: p.get("Path").and_then(Value::as_str).ok_or(format!("{id}.{name}: no Path"))?.to_string(),
+                            method: p
+                                .get("Method")
+                                .and_then(Value::as_str)
+                                .ok_or(format!("{id}.{name}: no Method"))?
+                                .to_uppercase(),
+                            path: p
+                                .get("Path")
+                                .and_then(Value::as_str)
+                                .ok_or(format!("{id}.{name}: no Path"))?
+                                .to_string(),
                         },
                         "SQS" => FunctionEvent::Sqs {
-                            queue: p.get("Queue").and_then(target).ok_or(format!("{id}.{name}: Queue must reference a queue of this template"))?,
+                            queue: p
+                                .get("Queue")
+                                .and_then(target)
+                                .ok_or(format!("{id}.{name}: Queue must reference a queue of this template"))?,
                             batch_size: batch.min(10),
                         },
                         "DynamoDB" => FunctionEvent::Stream {
-                            table: p.get("Stream").and_then(target).ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
+                            table: p
+                                .get("Stream")
+                                .and_then(target)
+                                .ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
                             batch_size: batch,
                         },
                         other => return Err(format!("function {id}: event type {other} is not supported by the local stack")),
@@ -180,7 +219,11 @@ impl Template {
                     events.push(e);
                 }
             }
-            out.push(Function { logical_id: id.clone(), binary, events });
+            out.push(Function {
+                logical_id: id.clone(),
+                binary,
+                events,
+            });
         }
         Ok(out)
     }
@@ -214,7 +257,11 @@ impl Resolved {
             Value::Bool(b) => Ok(b.to_string()),
             _ => match intrinsic(v) {
                 Some(Intrinsic::Ref(x)) => self.refs.get(&x).cloned().ok_or(format!("!Ref {x} has no local value")),
-                Some(Intrinsic::GetAtt(x, a)) => self.attrs.get(&(x.clone(), a.clone())).cloned().ok_or(format!("!GetAtt {x}.{a} has no local value")),
+                Some(Intrinsic::GetAtt(x, a)) => self
+                    .attrs
+                    .get(&(x.clone(), a.clone()))
+                    .cloned()
+                    .ok_or(format!("!GetAtt {x}.{a} has no local value")),
                 Some(Intrinsic::Sub(s)) => self.substitute(&s),
                 None => Err(format!("cannot resolve {v:?}")),
             },
@@ -292,9 +339,18 @@ Resources:
         assert_eq!(t.parameters["Mail"].as_deref(), Some("a@b.co"));
         let f = &t.functions().unwrap()[0];
         assert_eq!(f.binary, "f-bin");
-        assert!(f.events.contains(&FunctionEvent::Http { method: "GET".into(), path: "/x/{id}".into() }));
-        assert!(f.events.contains(&FunctionEvent::Sqs { queue: "Q".into(), batch_size: 10 }));
-        assert!(f.events.contains(&FunctionEvent::Stream { table: "Table".into(), batch_size: 10 }));
+        assert!(f.events.contains(&FunctionEvent::Http {
+            method: "GET".into(),
+            path: "/x/{id}".into()
+        }));
+        assert!(f.events.contains(&FunctionEvent::Sqs {
+            queue: "Q".into(),
+            batch_size: 10
+        }));
+        assert!(f.events.contains(&FunctionEvent::Stream {
+            table: "Table".into(),
+            batch_size: 10
+        }));
         assert_eq!(target(&t.globals_env["TABLE_NAME"]).as_deref(), Some("Table"));
     }
 

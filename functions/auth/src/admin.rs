@@ -18,7 +18,13 @@ pub async fn create_admin(app: &App, email: &str, password: &str, full_name: &st
     p.into_result()?;
     let (email, password, name) = (email.unwrap(), password.unwrap(), name.unwrap());
     let hash = crate::passwords::hash(password.expose().to_string()).await?;
-    let account = Account::new(ulid::Ulid::new().to_string(), email.as_str().to_string(), Role::Admin, name.as_str().to_string(), hash);
+    let account = Account::new(
+        ulid::Ulid::new().to_string(),
+        email.as_str().to_string(),
+        Role::Admin,
+        name.as_str().to_string(),
+        hash,
+    );
     store::create_account(app, &account, None, Actor::System).await?;
     Ok(account.id)
 }

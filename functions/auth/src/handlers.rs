@@ -1,17 +1,19 @@
 //! HTTP handlers of the Auth section of API.md.
 
+use common::api_doc::ErrorBody;
 use common::db;
 use common::events::{outbox_put, Actor, Envelope};
 use common::http::{authenticate, created, ok, parse_json, status_only, Request, Response};
 use common::token::{TokenUse, ACCESS_TTL_SECS};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::passwords;
 use crate::rules::{registrable_role, Email, FailureWindow, FullName, Password, Problems};
-use crate::store::{self, Account, AccountStatus, ResetCode, Session};
+use crate::store::{self, Account, AccountStatus, ResetCode, Session, UserView};
 
 const RESET_CODE_DIGITS: usize = 8;
 const RESET_CODE_TTL_SECS: i64 = 15 * 60;
@@ -27,29 +29,55 @@ fn session_revoked() -> ApiError {
     ApiError::unauthorized("this session has ended; sign in again").with_code("session_revoked")
 }
 
-fn session_body(app: &App, account: &Account, session: &Session, now: i64) -> ApiResult<serde_json::Value> {
-    let keys = &app.settings.tokens;
-    let access = keys.access_token(&account.id, account.role, &session.session_id, now)?;
-    let refresh = keys.refresh_token(&account.id, &session.session_id, &session.current_jti, now, session.expires_at - now)?;
-    Ok(json!({
-        "user": account.view(),
-        "access_token": access,
-        "refresh_token": refresh,
-        "token_type": "Bearer",
-        "expires_in": ACCESS_TTL_SECS,
-    }))
+/// A signed-in session: the account and a fresh token pair.
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub user: UserView,
+    /// JWT for `Authorization: Bearer`, valid 15 minutes.
+    pub access_token: String,
+    /// JWT for POST /auth/refresh, valid 7 days (30 with `remember_me`); single use.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token is valid.
+    pub expires_in: i64,
 }
 
-#[derive(Deserialize)]
+fn session_body(app: &App, account: &Account, session: &Session, now: i64) -> ApiResult<SessionResponse> {
+    let keys = &app.settings.tokens;
+    Ok(SessionResponse {
+        user: account.view(),
+        access_token: keys.access_token(&account.id, account.role, &session.session_id, now)?,
+        refresh_token: keys.refresh_token(
+            &account.id,
+            &session.session_id,
+            &session.current_jti,
+            now,
+            session.expires_at - now,
+        )?,
+        token_type: "Bearer".into(),
+        expires_in: ACCESS_TTL_SECS,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
-    email: String,
-    password: String,
-    role: String,
-    full_name: String,
+pub struct RegisterBody {
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    pub full_name: String,
 }
 
 /// POST /auth/register
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe creation: the same key returns the first result")),
+    responses(
+        (status = 201, description = "account created and signed in", body = SessionResponse),
+        (status = 400, description = "malformed body or Idempotency-Key", body = ErrorBody),
+        (status = 409, description = "`email_taken`", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "invalid fields (`details` names them); `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: RegisterBody = parse_json(&req)?;
     let mut p = Problems::default();
@@ -68,7 +96,13 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
     let work = Box::pin(async move {
         let hash = passwords::hash(password.expose().to_string()).await?;
         let now = common::time::now_secs();
-        let account = Account::new(ulid::Ulid::new().to_string(), email.as_str().to_string(), role, name.as_str().to_string(), hash);
+        let account = Account::new(
+            ulid::Ulid::new().to_string(),
+            email.as_str().to_string(),
+            role,
+            name.as_str().to_string(),
+            hash,
+        );
         let session = Session::new(&account.id, account.session_version, false, now);
         store::create_account(app, &account, Some(&session), Actor::User { id: account.id.clone() }).await?;
         created(&session_body(app, &account, &session, now)?)
@@ -76,16 +110,23 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
     common::idempotency::run(app, &req, "anonymous", work).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
-    email: String,
-    password: String,
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
     #[serde(default)]
-    remember_me: bool,
+    pub remember_me: bool,
 }
 
 /// POST /auth/login
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "signed in", body = SessionResponse),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 403, description = "`account_suspended`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "`account_locked` after 5 failures in 15 minutes; see Retry-After", body = ErrorBody)))]
 pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: LoginBody = parse_json(&req)?;
     let now = common::time::now_secs();
@@ -97,7 +138,10 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
     };
-    let window = FailureWindow { failures: claim.failed_logins, started_at: claim.failure_window_start };
+    let window = FailureWindow {
+        failures: claim.failed_logins,
+        started_at: claim.failure_window_start,
+    };
     if let Some(wait) = window.locked_for(now) {
         return Err(ApiError::too_many_requests(wait, "too many failed sign-in attempts; try again later").with_code("account_locked"));
     }
@@ -121,12 +165,17 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&session_body(app, &account, &session, now)?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
-    refresh_token: String,
+pub struct RefreshBody {
+    pub refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 200, description = "a new token pair (the presented refresh token is spent)", body = SessionResponse),
+        (status = 401, description = "`invalid_token`, `token_expired`, `session_revoked`, `refresh_token_reused` (the session is ended)", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 /// POST /auth/refresh: rotates the refresh token. Presenting a token that was already
 /// rotated away revokes the whole session (family), so a stolen token dies with its copy.
 pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
@@ -134,7 +183,9 @@ pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
     let claims = app.settings.tokens.verify(&body.refresh_token, TokenUse::Refresh)?;
     let now = common::time::now_secs();
     let (account, session) = store::get_account_and_session(app, &claims.sub, &claims.sid).await?;
-    let (Some(account), Some(session)) = (account, session) else { return Err(session_revoked()) };
+    let (Some(account), Some(session)) = (account, session) else {
+        return Err(session_revoked());
+    };
     if session.revoked || session.expires_at <= now || session.session_version != account.session_version {
         return Err(session_revoked());
     }
@@ -144,13 +195,17 @@ pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
     if session.current_jti != claims.jti {
         tracing::warn!(user_id = %account.id, session_id = %session.session_id, "refresh token reuse; revoking the session");
         store::revoke_session(app, &account.id, &session.session_id, "refresh_token_reused").await?;
-        return Err(ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"));
+        return Err(
+            ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"),
+        );
     }
     let new_jti = ulid::Ulid::new().to_string();
     if !store::rotate_session(app, &session, &claims.jti, &new_jti, now).await? {
         // Another request rotated this token first: the same token was presented twice.
         store::revoke_session(app, &account.id, &session.session_id, "refresh_token_reused").await?;
-        return Err(ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"));
+        return Err(
+            ApiError::unauthorized("this refresh token was already used; the session has been ended").with_code("refresh_token_reused"),
+        );
     }
     let mut rotated = session;
     rotated.current_jti = new_jti;
@@ -158,6 +213,11 @@ pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&session_body(app, &account, &rotated, now)?)
 }
 
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshBody, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "the session of this refresh token is ended"),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "the refresh token belongs to another account", body = ErrorBody)))]
 /// POST /auth/logout: ends the session (family) of the given refresh token.
 pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req)?;
@@ -176,6 +236,8 @@ pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
 }
 
 /// GET /auth/me
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, description = "`account_suspended`", body = ErrorBody)))]
 pub async fn me(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req)?;
     let account = store::get_account(app, &principal.user_id).await?.ok_or_else(session_revoked)?;
@@ -185,10 +247,10 @@ pub async fn me(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&account.view())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ForgotBody {
-    email: String,
+pub struct ForgotBody {
+    pub email: String,
 }
 
 fn code_mac(app: &App, user_id: &str, code: &str) -> String {
@@ -196,12 +258,16 @@ fn code_mac(app: &App, user_id: &str, code: &str) -> String {
     common::crypto::hex(&common::crypto::hmac_sha256(&key, format!("{user_id}:{code}").as_bytes()))
 }
 
+#[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", request_body = ForgotBody,
+    responses((status = 202, description = "always, known email or not; a code is mailed if the account exists"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// POST /auth/password/forgot: always 202; mails a single-use code if the account exists.
 pub async fn forgot(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: ForgotBody = parse_json(&req)?;
     let accepted = || status_only(StatusCode::ACCEPTED);
     let Ok(email) = Email::parse(&body.email) else { return accepted() };
-    let Some(claim) = store::get_email_claim(app, email.as_str()).await? else { return accepted() };
+    let Some(claim) = store::get_email_claim(app, email.as_str()).await? else {
+        return accepted();
+    };
     let now = common::time::now_secs();
     let code = common::crypto::random_digits(RESET_CODE_DIGITS);
     let item = ResetCode {
@@ -237,14 +303,19 @@ pub async fn forgot(app: &'static App, req: Request) -> ApiResult<Response> {
     accepted()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResetBody {
-    email: String,
-    code: String,
-    new_password: String,
+pub struct ResetBody {
+    pub email: String,
+    pub code: String,
+    pub new_password: String,
 }
 
+#[utoipa::path(post, path = "/auth/password/reset", tag = "auth", request_body = ResetBody,
+    responses(
+        (status = 204, description = "password replaced; every session ended"),
+        (status = 400, description = "`invalid_reset_code` (wrong, used, expired or burned after 5 tries)", body = ErrorBody),
+        (status = 422, description = "the new password breaks the policy", body = ErrorBody)))]
 /// POST /auth/password/reset: single-use code, 5 tries; ends every session.
 pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: ResetBody = parse_json(&req)?;
@@ -261,8 +332,17 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     let claim = store::get_email_claim(app, email.as_str()).await?.ok_or_else(invalid)?;
     let now = common::time::now_secs();
     let key = db::key(store::user_pk(&claim.user_id), store::RESET_SK);
-    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(key.clone())).consistent_read(true).send().await?;
-    let Some(stored) = out.item.map(db::from_item::<ResetCode>).transpose()? else { return Err(invalid()) };
+    let out = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(key.clone()))
+        .consistent_read(true)
+        .send()
+        .await?;
+    let Some(stored) = out.item.map(db::from_item::<ResetCode>).transpose()? else {
+        return Err(invalid());
+    };
     if stored.expires_at <= now || stored.attempts >= RESET_MAX_ATTEMPTS {
         return Err(invalid());
     }
@@ -295,7 +375,12 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     }
     let account = store::get_account(app, &claim.user_id).await?.ok_or_else(invalid)?;
     let hash = passwords::hash(password.expose().to_string()).await?;
-    let event = Envelope::new("user.password_reset", 1, Actor::User { id: account.id.clone() }, json!({"user_id": account.id, "email": account.email}));
+    let event = Envelope::new(
+        "user.password_reset",
+        1,
+        Actor::User { id: account.id.clone() },
+        json!({"user_id": account.id, "email": account.email}),
+    );
     let table = app.table();
     let delete_code = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
@@ -336,13 +421,19 @@ fn password_update(table: &str, account: &Account, hash: &str, new_version: u64)
     Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder().update(u).build())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeBody {
-    current_password: String,
-    new_password: String,
+pub struct ChangeBody {
+    pub current_password: String,
+    pub new_password: String,
 }
 
+#[utoipa::path(post, path = "/auth/password/change", tag = "auth", request_body = ChangeBody, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "password replaced; other sessions ended, this one kept"),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "`concurrent_change`", body = ErrorBody),
+        (status = 422, description = "wrong `current_password` or a weak `new_password`", body = ErrorBody)))]
 /// POST /auth/password/change: ends every other session; the caller's stays.
 pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req)?;
@@ -355,7 +446,9 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     p.into_result()?;
     let password = password.unwrap();
     let (account, session) = store::get_account_and_session(app, &principal.user_id, &principal.session_id).await?;
-    let (Some(account), Some(session)) = (account, session) else { return Err(session_revoked()) };
+    let (Some(account), Some(session)) = (account, session) else {
+        return Err(session_revoked());
+    };
     if session.revoked || session.session_version != account.session_version {
         return Err(session_revoked());
     }
@@ -374,7 +467,12 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
         .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
         .build()
         .map_err(db::internal)?;
-    let event = Envelope::new("user.password_changed", 1, Actor::User { id: account.id.clone() }, json!({"user_id": account.id, "email": account.email}));
+    let event = Envelope::new(
+        "user.password_changed",
+        1,
+        Actor::User { id: account.id.clone() },
+        json!({"user_id": account.id, "email": account.email}),
+    );
     let items = vec![
         password_update(table, &account, &hash, new_version)?,
         aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),

@@ -22,3 +22,21 @@ pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
         ("auth-password-change", http_handler!(handlers::change_password)),
     ]
 }
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        handlers::register,
+        handlers::login,
+        handlers::refresh,
+        handlers::logout,
+        handlers::me,
+        handlers::forgot,
+        handlers::reset,
+        handlers::change_password
+    ),
+    components(schemas(common::api_doc::ErrorBody, common::token::Role)),
+    tags((name = "auth", description = "Accounts and sessions: JWT access tokens (15 min) and rotating refresh tokens"))
+)]
+pub struct Api;

@@ -8,12 +8,19 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use common::ApiError;
 
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters"),
+    )
 }
 
 pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal(e.to_string()))
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
@@ -24,11 +31,15 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 }
 
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(ApiError::internal)?
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(ApiError::internal)?
 }
 
 pub async fn verify(password: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await.map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// Spends the same time as a real verification, so unknown accounts cannot be told apart

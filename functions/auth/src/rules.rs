@@ -28,17 +28,17 @@ impl Email {
         if e.len() > EMAIL_MAX {
             return Err("is too long");
         }
-        let Some((local, domain)) = e.rsplit_once('@') else { return Err("is not an email address") };
+        let Some((local, domain)) = e.rsplit_once('@') else {
+            return Err("is not an email address");
+        };
         let domain_ok = domain.len() >= 3
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
             && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
-            && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        let local_ok =
+            !local.is_empty() && local.len() <= 64 && !local.contains('@') && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
         if !domain_ok || !local_ok {
             return Err("is not an email address");
         }
@@ -171,7 +171,17 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@exa mple.com", "ada@.com", "ada@example..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@exa mple.com",
+            "ada@.com",
+            "ada@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
@@ -202,9 +212,15 @@ mod tests {
 
     #[test]
     fn lockout_window() {
-        let w = FailureWindow { failures: 4, started_at: 1000 };
+        let w = FailureWindow {
+            failures: 4,
+            started_at: 1000,
+        };
         assert_eq!(w.locked_for(1001), None);
-        let w = FailureWindow { failures: 5, started_at: 1000 };
+        let w = FailureWindow {
+            failures: 5,
+            started_at: 1000,
+        };
         assert_eq!(w.locked_for(1000 + 60), Some(840));
         assert_eq!(w.locked_for(1000 + LOCKOUT_WINDOW_SECS), None, "lock lifts when the window passes");
         assert!(w.is_open(1000 + LOCKOUT_WINDOW_SECS - 1));

@@ -80,18 +80,27 @@ impl Account {
 }
 
 /// The public view of an account (never the hash).
-#[derive(Debug, Serialize)]
-pub struct UserView<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    /// ULID.
+    pub id: String,
+    /// Normalised (trimmed, lower-case).
+    pub email: String,
     pub role: Role,
-    pub full_name: &'a str,
-    pub created_at: &'a str,
+    pub full_name: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
 }
 
 impl Account {
-    pub fn view(&self) -> UserView<'_> {
-        UserView { id: &self.id, email: &self.email, role: self.role, full_name: &self.full_name, created_at: &self.created_at }
+    pub fn view(&self) -> UserView {
+        UserView {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            role: self.role,
+            full_name: self.full_name.clone(),
+            created_at: self.created_at.clone(),
+        }
     }
 }
 
@@ -180,7 +189,12 @@ pub struct ResetCode {
 }
 
 pub fn put(table: &str, item: Item, condition: Option<&str>) -> ApiResult<TransactWriteItem> {
-    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string)).build().map_err(db::internal)?;
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_string))
+        .build()
+        .map_err(db::internal)?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
@@ -213,12 +227,26 @@ pub async fn create_account(app: &App, account: &Account, session: Option<&Sessi
 }
 
 pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
-    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(db::key(email_pk(email), EMAIL_SK))).consistent_read(true).send().await?;
+    let out = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
+        .consistent_read(true)
+        .send()
+        .await?;
     out.item.map(db::from_item).transpose()
 }
 
 pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>> {
-    let out = app.dynamo().get_item().table_name(app.table()).set_key(Some(db::key(user_pk(user_id), ACCOUNT_SK))).consistent_read(true).send().await?;
+    let out = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(user_pk(user_id), ACCOUNT_SK)))
+        .consistent_read(true)
+        .send()
+        .await?;
     out.item.map(db::from_item).transpose()
 }
 
@@ -226,7 +254,13 @@ pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>>
 pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> ApiResult<(Option<Account>, Option<Session>)> {
     let get = |pk: String, sk: String| -> ApiResult<TransactGetItem> {
         Ok(TransactGetItem::builder()
-            .get(Get::builder().table_name(app.table()).set_key(Some(db::key(pk, sk))).build().map_err(db::internal)?)
+            .get(
+                Get::builder()
+                    .table_name(app.table())
+                    .set_key(Some(db::key(pk, sk)))
+                    .build()
+                    .map_err(db::internal)?,
+            )
             .build())
     };
     let out = app
@@ -268,7 +302,9 @@ pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<
             .table_name(app.table())
             .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
             .update_expression("SET failed_logins = :one, failure_window_start = :now")
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(failure_window_start) OR failure_window_start <= :cutoff)")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(failure_window_start) OR failure_window_start <= :cutoff)",
+            )
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":cutoff", n(cutoff))
@@ -341,12 +377,29 @@ pub async fn rotate_session(app: &App, session: &Session, old_jti: &str, new_jti
     }
 }
 
-pub async fn transact(app: &App, items: Vec<TransactWriteItem>) -> Result<(), aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
-    app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
+pub async fn transact(
+    app: &App,
+    items: Vec<TransactWriteItem>,
+) -> Result<
+    (),
+    aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+> {
+    app.dynamo()
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+        .map(|_| ())
 }
 
 pub fn map_tx_error(
-    e: aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    e: aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
 ) -> ApiError {
     ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
 }

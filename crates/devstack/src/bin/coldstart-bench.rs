@@ -49,7 +49,13 @@ async fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
         all_p50.push(ms(p(0.5)));
-        println!("| {b} | {:.2} | {:.1} | {:.1} | {:.1} |", meta.len() as f64 / 1048576.0, ms(p(0.5)), ms(p(0.95)), ms(samples[0]));
+        println!(
+            "| {b} | {:.2} | {:.1} | {:.1} | {:.1} |",
+            meta.len() as f64 / 1048576.0,
+            ms(p(0.5)),
+            ms(p(0.95)),
+            ms(samples[0])
+        );
     }
     if !all_p50.is_empty() {
         let worst = all_p50.iter().cloned().fold(0.0, f64::max);

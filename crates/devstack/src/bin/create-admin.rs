@@ -15,15 +15,25 @@ async fn main() {
         std::process::exit(2);
     };
     let name = arg("--name").unwrap_or_else(|| "Administrator".into());
-    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
+    let table =
+        std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
     // This command issues no tokens; the key only satisfies the settings type.
     let keys = TokenKeys::new(&common::crypto::random_bytes::<32>(), "admin-command", "admin-command").expect("32 random bytes");
-    let settings = Settings { table: table.clone(), events_topic_arn: String::new(), mail_from: String::new(), tokens: keys };
+    let settings = Settings {
+        table: table.clone(),
+        events_topic_arn: String::new(),
+        mail_from: String::new(),
+        tokens: keys,
+    };
     let app = App::new(settings, common::app::load_sdk_config().await);
     match auth::admin::create_admin(&app, &email, &password, &name).await {
         Ok(id) => println!("admin {email} created (id {id}) in table {table}"),
         Err(e) => {
-            eprintln!("could not create the admin: {} {}", e.message, e.details.map(|d| d.to_string()).unwrap_or_default());
+            eprintln!(
+                "could not create the admin: {} {}",
+                e.message,
+                e.details.map(|d| d.to_string()).unwrap_or_default()
+            );
             std::process::exit(1);
         }
     }

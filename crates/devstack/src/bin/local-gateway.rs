@@ -14,14 +14,20 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    let port: u16 = std::env::var("PORT").ok().map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port"))).transpose()?.unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port")))
+        .transpose()?
+        .unwrap_or(3000);
     let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into());
     let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set (make dev generates one)".to_string())?;
     let mut params = HashMap::from([("JwtSecret".to_string(), secret)]);
     if let Ok(m) = std::env::var("MAIL_FROM") {
         params.insert("MailFrom".into(), m);
     }
-    let template = std::env::var("TEMPLATE").map(Into::into).unwrap_or_else(|_| devstack::default_template());
+    let template = std::env::var("TEMPLATE")
+        .map(Into::into)
+        .unwrap_or_else(|_| devstack::default_template());
     let running = devstack::start(devstack::Options {
         template,
         prefix: prefix.clone(),
@@ -31,11 +37,19 @@ async fn run() -> Result<(), String> {
         run_consumers: true,
     })
     .await?;
-    println!("local gateway: {} routes on {} (resources prefixed '{prefix}-')", running.routes.len(), running.base_url());
+    println!(
+        "local gateway: {} routes on {} (resources prefixed '{prefix}-')",
+        running.routes.len(),
+        running.base_url()
+    );
     for (m, p, b) in &running.routes {
         println!("  {m:6} {p:32} -> {b}");
     }
-    println!("local gateway: table {}, ready: GET {}/health", running.app.table(), running.base_url());
+    println!(
+        "local gateway: table {}, ready: GET {}/health",
+        running.app.table(),
+        running.base_url()
+    );
     wait_for_signal().await;
     println!("local gateway: stopping");
     running.shutdown().await;

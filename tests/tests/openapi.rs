@@ -1,0 +1,57 @@
+//! The OpenAPI document covers every route of template.yaml and is what /openapi.json serves.
+
+use devstack::template::Template;
+use integration_tests::*;
+use reqwest::StatusCode;
+
+#[test]
+fn the_committed_document_is_up_to_date() {
+    let committed = std::fs::read_to_string(devstack::default_template().with_file_name("docs").join("openapi.json")).unwrap();
+    assert!(
+        committed == devstack::openapi::to_json(),
+        "docs/openapi.json is stale: run `make openapi` and commit it"
+    );
+}
+
+#[test]
+fn every_template_route_is_documented() {
+    let doc: serde_json::Value = serde_json::from_str(&devstack::openapi::to_json()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let t = Template::load(&devstack::default_template()).unwrap();
+    let mut missing = Vec::new();
+    for (method, path, _) in t.http_routes().unwrap() {
+        if path == "$default" {
+            continue;
+        }
+        if doc["paths"][&path][method.to_lowercase()].is_null() {
+            missing.push(format!("{method} {path}"));
+        }
+    }
+    assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
+    // ... and nothing is documented that is not served.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                t.http_routes()
+                    .unwrap()
+                    .iter()
+                    .any(|(m, p, _)| p == path && m.eq_ignore_ascii_case(method)),
+                "{method} {path} is documented but not in template.yaml"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_and_the_docs_page_are_served() {
+    let s = TestStack::start_with(false, false).await;
+    let r = s.get("/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["openapi"], "3.1.0");
+    assert!(r.body["paths"]["/auth/register"]["post"].is_object());
+    let r = s.http.get(format!("{}/docs", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("openapi.json"));
+    s.shutdown().await;
+}
