@@ -35,7 +35,9 @@ cleanup() {
   [ -n "$MOTO_PID" ] && kill -TERM "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
   log "stopped"
 }
-trap cleanup INT TERM EXIT
+# A requested stop (Ctrl-C, SIGTERM) is a clean exit; any other exit keeps its status.
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 log "starting the AWS stand-in (moto) on 127.0.0.1:$MOTO_PORT (log: .local/moto.log)"
 start_moto "$MOTO_PORT" "$ROOT/.local/moto.log"

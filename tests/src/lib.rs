@@ -201,6 +201,18 @@ pub async fn wait_for_email(to: &str, subject: &str, within: Duration) -> Value 
     }
 }
 
+/// The password reset code mailed to `to` (waits for the mail).
+pub async fn reset_code(to: &str) -> String {
+    let mail = wait_for_email(to, "reset code", Duration::from_secs(5)).await;
+    mail["body"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .expect("an 8-digit code in the mail")
+        .to_string()
+}
+
 /// Asserts the API.md error body: `{error, message, details, request_id}`.
 pub fn assert_error_body(r: &Reply) {
     let b = &r.body;

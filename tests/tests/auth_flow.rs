@@ -1,7 +1,5 @@
 //! End-to-end journeys of the Auth section through the local gateway.
 
-use std::time::Duration;
-
 use common::token::{TokenUse, ACCESS_TTL_SECS, REFRESH_REMEMBER_TTL_SECS, REFRESH_TTL_SECS};
 use integration_tests::*;
 use reqwest::StatusCode;
@@ -226,13 +224,7 @@ async fn forgot_and_reset_password_ends_old_sessions() {
 
     let r = s.post("/auth/password/forgot", json!({"email": email.to_uppercase()}), None).await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let mail = wait_for_email(&email, "reset code", Duration::from_secs(5)).await;
-    let text = mail["body"].as_str().unwrap();
-    let code: String = text
-        .split_whitespace()
-        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
-        .expect("code in the mail")
-        .to_string();
+    let code = reset_code(&email).await;
     assert!(emails_to(&ghost).await.is_empty());
 
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
@@ -286,14 +278,7 @@ async fn five_wrong_codes_burn_the_reset_code() {
     let s = TestStack::start_with(false, false).await;
     let (email, _) = s.register("seeker").await;
     s.post("/auth/password/forgot", json!({"email": email}), None).await;
-    let mail = wait_for_email(&email, "reset code", Duration::from_secs(5)).await;
-    let code: String = mail["body"]
-        .as_str()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
-        .unwrap()
-        .to_string();
+    let code = reset_code(&email).await;
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
     for _ in 0..5 {
         let r = s

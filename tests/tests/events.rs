@@ -139,6 +139,15 @@ fn sqs_event(bodies: &[String]) -> aws_lambda_events::event::sqs::SqsEvent {
     serde_json::from_value(json!({ "Records": records })).unwrap()
 }
 
+/// A handler that counts its calls and succeeds.
+fn counting(calls: &Arc<AtomicUsize>) -> impl Fn(Envelope) -> std::future::Ready<Result<(), String>> {
+    let calls = calls.clone();
+    move |_| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok(()))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumers_skip_duplicates_and_report_partial_failures() {
     let s = TestStack::start_with(false, false).await;
@@ -147,15 +156,7 @@ async fn consumers_skip_duplicates_and_report_partial_failures() {
     let body = serde_json::to_string(&e).unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
 
-    let c = calls.clone();
-    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[body.clone(), body.clone()]), move |_| {
-        let c = c.clone();
-        async move {
-            c.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        }
-    })
-    .await;
+    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[body.clone(), body.clone()]), counting(&calls)).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(calls.load(Ordering::SeqCst), 1, "the duplicate delivery is skipped");
 
@@ -168,15 +169,7 @@ async fn consumers_skip_duplicates_and_report_partial_failures() {
     .await;
     let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, vec!["m0".to_string(), "m1".to_string()]);
-    let c = calls.clone();
-    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[b2]), move |_| {
-        let c = c.clone();
-        async move {
-            c.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        }
-    })
-    .await;
+    let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[b2]), counting(&calls)).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     s.shutdown().await;

@@ -110,10 +110,28 @@ fn unknown_resource_types_stop_the_local_stack() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     std::env::var("AWS_ENDPOINT_URL").expect("run with make test");
     let err = rt.block_on(async {
-        let sdk = common::app::load_sdk_config().await;
+        let sdk = devstack::load_sdk_config().await;
         devstack::provision::provision(&t, &sdk, &unique("t"), &[("JwtSecret".to_string(), "x".repeat(40))].into())
             .await
             .unwrap_err()
     });
     assert!(err.contains("AWS::Kinesis::Stream"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_sdk_configuration_from_the_environment_works() {
+    let s = TestStack::start_with(false, false).await;
+    // What a Lambda does: settings given, SDK configuration built from the environment.
+    let sdk = common::app::sdk_config_from_env(|k| std::env::var(k).ok());
+    assert_eq!(sdk.endpoint_url(), Some(endpoint().as_str()));
+    let app = common::App::new(s.running.app.settings.clone(), sdk);
+    app.dynamo().describe_table().table_name(app.table()).send().await.unwrap();
+    app.sns()
+        .get_topic_attributes()
+        .topic_arn(&app.settings.events_topic_arn)
+        .send()
+        .await
+        .unwrap();
+    common::mail::send_text(&app, "probe@example.com", "probe", "probe").await.unwrap();
+    s.shutdown().await;
 }

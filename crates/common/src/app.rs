@@ -1,9 +1,16 @@
 //! Per-container state: settings read once from the environment and AWS clients created
 //! lazily (a function that never touches SES never builds an SES client).
+//!
+//! In a Lambda the SDK configuration itself is built on first use, straight from the
+//! variables Lambda sets (region, the execution role's credentials) and `AWS_ENDPOINT_URL`,
+//! without aws-config's provider chains: nothing at init, and a function that never calls
+//! AWS links no AWS client code at all. Tools and tests pass a configuration from
+//! aws-config instead (`App::new`).
 
 use std::sync::OnceLock;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use aws_types::SdkConfig;
 
 use crate::token::TokenKeys;
 
@@ -48,47 +55,113 @@ impl Settings {
 
 pub struct App {
     pub settings: Settings,
-    sdk: SdkConfig,
+    sdk: OnceLock<SdkConfig>,
     dynamo: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
 }
 
 impl App {
+    /// With a ready SDK configuration (tools, tests, the local gateway).
     pub fn new(settings: Settings, sdk: SdkConfig) -> Self {
+        let app = App::lazy(settings);
+        let _ = app.sdk.set(sdk);
+        app
+    }
+
+    /// Settings from the environment now; the SDK configuration from it on first use.
+    pub fn from_env() -> Result<Self, String> {
+        Ok(App::lazy(Settings::from_env()?))
+    }
+
+    fn lazy(settings: Settings) -> Self {
         App {
             settings,
-            sdk,
+            sdk: OnceLock::new(),
             dynamo: OnceLock::new(),
             sns: OnceLock::new(),
             ses: OnceLock::new(),
         }
     }
 
-    /// Settings and AWS configuration from the environment (honours `AWS_ENDPOINT_URL`).
-    pub async fn from_env() -> Result<Self, String> {
-        let settings = Settings::from_env()?;
-        Ok(App::new(settings, load_sdk_config().await))
-    }
-
     pub fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
-        self.dynamo.get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
+        self.dynamo.get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk_config()))
     }
     pub fn sns(&self) -> &aws_sdk_sns::Client {
-        self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.sdk))
+        self.sns.get_or_init(|| aws_sdk_sns::Client::new(self.sdk_config()))
     }
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
-        self.ses.get_or_init(|| aws_sdk_sesv2::Client::new(&self.sdk))
+        self.ses.get_or_init(|| aws_sdk_sesv2::Client::new(self.sdk_config()))
     }
     pub fn table(&self) -> &str {
         &self.settings.table
     }
     pub fn sdk_config(&self) -> &SdkConfig {
-        &self.sdk
+        self.sdk.get_or_init(|| sdk_config_from_env(|k| std::env::var(k).ok()))
     }
 }
 
-/// The standard AWS configuration chain (env credentials, region, `AWS_ENDPOINT_URL`).
-pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+/// The SDK configuration of a Lambda function: region from `AWS_REGION`, the execution role's
+/// credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` (Lambda
+/// sets them for the life of the execution environment), endpoint from `AWS_ENDPOINT_URL`.
+pub fn sdk_config_from_env(get: impl Fn(&str) -> Option<String>) -> SdkConfig {
+    let var = |k: &str| get(k).filter(|v| !v.is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    let mut b = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .time_source(aws_smithy_async::time::SharedTimeSource::new(
+            aws_smithy_async::time::SystemTimeSource::new(),
+        ));
+    if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+        b = b.sleep_impl(sleep);
+    }
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let creds = Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "lambda-environment");
+        b = b.credentials_provider(SharedCredentialsProvider::new(creds));
+    }
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        b = b.endpoint_url(url);
+    }
+    b.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_sdk_configuration_comes_from_the_environment() {
+        let env = |k: &str| match k {
+            "AWS_REGION" => Some("eu-west-1".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIA".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            _ => None,
+        };
+        let c = sdk_config_from_env(env);
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(c.endpoint_url(), Some("http://127.0.0.1:4566"));
+        assert!(c.credentials_provider().is_some());
+        let bare = sdk_config_from_env(|_| None);
+        assert_eq!(bare.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert!(bare.endpoint_url().is_none());
+    }
+
+    #[test]
+    fn settings_need_a_signing_key_and_a_table() {
+        let base = |k: &str| match k {
+            "TABLE_NAME" => Some("t".to_string()),
+            "JWT_SECRET" => Some("x".repeat(32)),
+            _ => None,
+        };
+        assert!(Settings::from_lookup(base).is_ok());
+        assert!(Settings::from_lookup(|k| if k == "JWT_SECRET" { None } else { base(k) })
+            .unwrap_err()
+            .contains("JWT_SECRET"));
+        assert!(Settings::from_lookup(|k| if k == "TABLE_NAME" { None } else { base(k) }).is_err());
+        assert!(Settings::from_lookup(|k| if k == "JWT_SECRET" { Some("short".into()) } else { base(k) }).is_err());
+    }
 }

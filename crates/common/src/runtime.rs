@@ -20,7 +20,7 @@ fn block_on<F: Future<Output = Result<(), Error>>>(f: F) -> Result<(), Error> {
 
 async fn init() -> Result<&'static App, Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let app = App::from_env().await.map_err(|e| {
+    let app = App::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration is incomplete");
         e
     })?;

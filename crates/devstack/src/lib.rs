@@ -47,6 +47,12 @@ pub fn event_functions() -> HashMap<&'static str, EventFunction> {
     ])
 }
 
+/// The standard AWS configuration chain (aws-config: env, profiles, `AWS_ENDPOINT_URL`) for
+/// the tools and tests; Lambdas build theirs from the environment (`common::app`).
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
 /// The repository's template.yaml.
 pub fn default_template() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
@@ -116,7 +122,7 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
 pub async fn start(opts: Options) -> Result<Running, String> {
     let t = Template::load(&opts.template)?;
     check_functions(&t)?;
-    let sdk = common::app::load_sdk_config().await;
+    let sdk = load_sdk_config().await;
     let stack = provision::provision(&t, &sdk, &opts.prefix, &opts.params).await?;
     let env = stack.function_env(&t)?;
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;

@@ -25,7 +25,7 @@ async fn main() {
         mail_from: String::new(),
         tokens: keys,
     };
-    let app = App::new(settings, common::app::load_sdk_config().await);
+    let app = App::new(settings, devstack::load_sdk_config().await);
     match auth::admin::create_admin(&app, &email, &password, &name).await {
         Ok(id) => println!("admin {email} created (id {id}) in table {table}"),
         Err(e) => {
