@@ -23,7 +23,7 @@ build: ## release arm64 bootstraps with cargo-lambda (as SAM deploys them)
 	@scripts/build.sh
 
 deploy: ## sam build + sam deploy --guided (needs AWS credentials)
-	@. scripts/lib.sh && use_tools && sam build && sam deploy --guided
+	@. scripts/lib.sh && use_tools && sam build --beta-features && sam deploy --guided
 
 admin: ## create an admin in the running local stack: make admin EMAIL=... PASSWORD=... [NAME=...]
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD='a long passphrase' [NAME='Your Name']"; exit 2; }

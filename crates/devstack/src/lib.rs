@@ -171,14 +171,17 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     let EventFunction::Consumer(name, handler) = events[f.binary.as_str()] else {
                         return Err(format!("{} is not a consumer", f.binary));
                     };
-                    tasks.push(tokio::spawn(pollers::sqs_poller(
-                        sdk.clone(),
+                    let source = pollers::QueueSource {
                         url,
                         arn,
+                        batch_size: *batch_size,
+                    };
+                    tasks.push(tokio::spawn(pollers::sqs_poller(
+                        sdk.clone(),
+                        source,
                         name,
                         handler,
                         app,
-                        *batch_size,
                         stop_rx.clone(),
                     )));
                 }

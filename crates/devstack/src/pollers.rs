@@ -135,17 +135,27 @@ fn stream_event(stream_arn: &str, records: &[aws_sdk_dynamodbstreams::types::Rec
     serde_json::json!({ "Records": recs })
 }
 
-/// Delivers `queue_url`'s messages to `handler` until `stop` turns true.
+/// A queue as an event source.
+pub struct QueueSource {
+    pub url: String,
+    pub arn: String,
+    pub batch_size: i32,
+}
+
+/// Delivers the queue's messages to `handler` until `stop` turns true.
 pub async fn sqs_poller(
     sdk: SdkConfig,
-    queue_url: String,
-    queue_arn: String,
+    queue: QueueSource,
     consumer: &'static str,
     handler: EventHandler,
     app: &'static App,
-    batch_size: i32,
     mut stop: watch::Receiver<bool>,
 ) {
+    let QueueSource {
+        url: queue_url,
+        arn: queue_arn,
+        batch_size,
+    } = queue;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     loop {
         if *stop.borrow() {
