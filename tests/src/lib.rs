@@ -154,6 +154,16 @@ impl TestStack {
         self.post("/auth/login", json!({"email": email, "password": password}), None).await
     }
 
+    /// POST /auth/password/reset.
+    pub async fn reset_password(&self, email: &str, code: &str, new_password: &str) -> Reply {
+        self.post(
+            "/auth/password/reset",
+            json!({"email": email, "code": code, "new_password": new_password}),
+            None,
+        )
+        .await
+    }
+
     pub async fn shutdown(self) {
         self.running.shutdown().await;
     }

@@ -228,41 +228,17 @@ async fn forgot_and_reset_password_ends_old_sessions() {
     assert!(emails_to(&ghost).await.is_empty());
 
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
-    let r = s
-        .post(
-            "/auth/password/reset",
-            json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}),
-            None,
-        )
-        .await;
+    let r = s.reset_password(&email, wrong, "a brand new passphrase").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"], "invalid_reset_code");
     // A weak new password is refused before the code is spent.
-    let r = s
-        .post(
-            "/auth/password/reset",
-            json!({"email": email, "code": code, "new_password": "password1"}),
-            None,
-        )
-        .await;
+    let r = s.reset_password(&email, &code, "password1").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = s
-        .post(
-            "/auth/password/reset",
-            json!({"email": email, "code": code, "new_password": "a brand new passphrase"}),
-            None,
-        )
-        .await;
+    let r = s.reset_password(&email, &code, "a brand new passphrase").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
     // Single use.
-    let r = s
-        .post(
-            "/auth/password/reset",
-            json!({"email": email, "code": code, "new_password": "yet another passphrase"}),
-            None,
-        )
-        .await;
+    let r = s.reset_password(&email, &code, "yet another passphrase").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Old sessions are dead, the old password too.
     let r = s.post("/auth/refresh", json!({"refresh_token": old_refresh}), None).await;
@@ -281,22 +257,10 @@ async fn five_wrong_codes_burn_the_reset_code() {
     let code = reset_code(&email).await;
     let wrong = if code == "00000000" { "11111111" } else { "00000000" };
     for _ in 0..5 {
-        let r = s
-            .post(
-                "/auth/password/reset",
-                json!({"email": email, "code": wrong, "new_password": "a brand new passphrase"}),
-                None,
-            )
-            .await;
+        let r = s.reset_password(&email, wrong, "a brand new passphrase").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
     }
-    let r = s
-        .post(
-            "/auth/password/reset",
-            json!({"email": email, "code": code, "new_password": "a brand new passphrase"}),
-            None,
-        )
-        .await;
+    let r = s.reset_password(&email, &code, "a brand new passphrase").await;
     assert_eq!(
         r.status,
         StatusCode::BAD_REQUEST,

@@ -28,8 +28,15 @@ async fn an_expired_reset_code_is_refused() {
     s.post("/auth/password/forgot", json!({"email": email}), None).await;
     let code = reset_code(&email).await;
     let user = reg["user"]["id"].as_str().unwrap();
-    set_number(&s, &format!("USER#{user}"), "PASSWORD_RESET", "expires_at", common::time::now_secs() - 1).await;
-    let r = s.post("/auth/password/reset", json!({"email": email, "code": code, "new_password": "a brand new passphrase"}), None).await;
+    set_number(
+        &s,
+        &format!("USER#{user}"),
+        "PASSWORD_RESET",
+        "expires_at",
+        common::time::now_secs() - 1,
+    )
+    .await;
+    let r = s.reset_password(&email, &code, "a brand new passphrase").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"], "invalid_reset_code");
     s.shutdown().await;
@@ -40,10 +47,23 @@ async fn an_expired_session_cannot_refresh() {
     let s = TestStack::start_with(false, false).await;
     let (_, reg) = s.register("employer").await;
     let keys = s.keys();
-    let claims = keys.verify(reg["refresh_token"].as_str().unwrap(), common::token::TokenUse::Refresh).unwrap();
-    set_number(&s, &format!("USER#{}", claims.sub), &format!("SESSION#{}", claims.sid), "expires_at", common::time::now_secs() - 1).await;
+    let claims = keys
+        .verify(reg["refresh_token"].as_str().unwrap(), common::token::TokenUse::Refresh)
+        .unwrap();
+    set_number(
+        &s,
+        &format!("USER#{}", claims.sub),
+        &format!("SESSION#{}", claims.sid),
+        "expires_at",
+        common::time::now_secs() - 1,
+    )
+    .await;
     let r = s.post("/auth/refresh", json!({"refresh_token": reg["refresh_token"]}), None).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the token itself is still valid; the session is not: {r:?}");
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the token itself is still valid; the session is not: {r:?}"
+    );
     assert_eq!(r.body["error"], "session_revoked");
     s.shutdown().await;
 }
@@ -57,7 +77,14 @@ async fn the_lockout_lifts_when_the_window_passes() {
     }
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     // Fifteen minutes and a second later:
-    set_number(&s, &format!("EMAIL#{email}"), "EMAIL", "failure_window_start", common::time::now_secs() - 15 * 60 - 1).await;
+    set_number(
+        &s,
+        &format!("EMAIL#{email}"),
+        "EMAIL",
+        "failure_window_start",
+        common::time::now_secs() - 15 * 60 - 1,
+    )
+    .await;
     let r = s.login(&email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     // A success clears the count: four new failures do not lock.
@@ -76,11 +103,18 @@ async fn racing_refreshes_of_one_token_end_the_session() {
     let replies = futures::future::join_all((0..6).map(|_| s.post("/auth/refresh", body.clone(), None))).await;
     let ok: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::OK).collect();
     assert!(ok.len() <= 1, "one rotation at most: {replies:?}");
-    assert!(replies.iter().all(|r| r.status == StatusCode::OK || r.status == StatusCode::UNAUTHORIZED), "{replies:?}");
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK || r.status == StatusCode::UNAUTHORIZED),
+        "{replies:?}"
+    );
     // The same token was presented twice, so the session is over, including any token the
     // winner received.
     for r in ok {
-        let again = s.post("/auth/refresh", json!({"refresh_token": r.body["refresh_token"]}), None).await;
+        let again = s
+            .post("/auth/refresh", json!({"refresh_token": r.body["refresh_token"]}), None)
+            .await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{again:?}");
     }
     s.shutdown().await;
