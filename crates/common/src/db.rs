@@ -39,6 +39,19 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> ApiResult<T> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
+/// One item by key, strongly consistent, deserialised into `T`; `None` when absent.
+pub async fn get<T: DeserializeOwned>(app: &crate::App, pk: impl Into<String>, sk: impl Into<String>) -> ApiResult<Option<T>> {
+    let out = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(key(pk, sk)))
+        .consistent_read(true)
+        .send()
+        .await?;
+    out.item.map(from_item).transpose()
+}
+
 /// True when the error is a failed `ConditionExpression` of a single-item write.
 pub fn is_condition_failed<E, R>(err: &SdkError<E, R>) -> bool
 where

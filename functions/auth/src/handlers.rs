@@ -332,15 +332,7 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     let claim = store::get_email_claim(app, email.as_str()).await?.ok_or_else(invalid)?;
     let now = common::time::now_secs();
     let key = db::key(store::user_pk(&claim.user_id), store::RESET_SK);
-    let out = app
-        .dynamo()
-        .get_item()
-        .table_name(app.table())
-        .set_key(Some(key.clone()))
-        .consistent_read(true)
-        .send()
-        .await?;
-    let Some(stored) = out.item.map(db::from_item::<ResetCode>).transpose()? else {
+    let Some(stored) = db::get::<ResetCode>(app, store::user_pk(&claim.user_id), store::RESET_SK).await? else {
         return Err(invalid());
     };
     if stored.expires_at <= now || stored.attempts >= RESET_MAX_ATTEMPTS {

@@ -227,27 +227,11 @@ pub async fn create_account(app: &App, account: &Account, session: Option<&Sessi
 }
 
 pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
-    let out = app
-        .dynamo()
-        .get_item()
-        .table_name(app.table())
-        .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
-        .consistent_read(true)
-        .send()
-        .await?;
-    out.item.map(db::from_item).transpose()
+    db::get(app, email_pk(email), EMAIL_SK).await
 }
 
 pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>> {
-    let out = app
-        .dynamo()
-        .get_item()
-        .table_name(app.table())
-        .set_key(Some(db::key(user_pk(user_id), ACCOUNT_SK)))
-        .consistent_read(true)
-        .send()
-        .await?;
-    out.item.map(db::from_item).transpose()
+    db::get(app, user_pk(user_id), ACCOUNT_SK).await
 }
 
 /// The account and one of its sessions in one consistent read.
