@@ -62,13 +62,21 @@ impl TestStack {
     }
 
     pub async fn start_with(run_relay: bool, run_consumers: bool) -> Self {
+        Self::start_from(&devstack::default_template(), run_relay, run_consumers).await
+    }
+
+    /// From another template file (a variant of the real one).
+    pub async fn start_from(template: &std::path::Path, run_relay: bool, run_consumers: bool) -> Self {
         ensure_env();
         let secret = base64_secret();
+        let prefix = unique("t");
+        // SES identities are account-wide in the stand-in: each stack gets its own sender.
+        let mail_from = format!("no-reply-{prefix}@jobs.example.com");
         let running = devstack::start(devstack::Options {
-            template: devstack::default_template(),
-            prefix: unique("t"),
+            template: template.to_path_buf(),
+            prefix,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            params: HashMap::from([("JwtSecret".to_string(), secret.clone())]),
+            params: HashMap::from([("JwtSecret".to_string(), secret.clone()), ("MailFrom".to_string(), mail_from)]),
             run_relay,
             run_consumers,
         })

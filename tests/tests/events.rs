@@ -203,3 +203,34 @@ async fn the_relay_reports_the_record_it_could_not_publish() {
     assert!(resp.batch_item_failures.is_empty());
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_keeps_failing_ends_in_the_dead_letter_queue() {
+    // The real template with short queue timings, so redelivery happens within the test.
+    let text = std::fs::read_to_string(devstack::default_template()).unwrap();
+    let fast = text
+        .replace("      VisibilityTimeout: 60\n", "      VisibilityTimeout: 1\n")
+        .replace("        maxReceiveCount: 5\n", "        maxReceiveCount: 2\n");
+    assert_ne!(fast, text, "the template still has the timings this test shortens");
+    let path = std::env::temp_dir().join(format!("{}-template.yaml", unique("t")));
+    std::fs::write(&path, fast).unwrap();
+    let s = TestStack::start_from(&path, true, true).await;
+    // Sending mail now fails: the sender identity is gone.
+    let ses = aws_sdk_sesv2::Client::new(s.sdk());
+    ses.delete_email_identity()
+        .email_identity(&s.running.app.settings.mail_from)
+        .send()
+        .await
+        .unwrap();
+
+    let (email, _) = s.register("seeker").await;
+    let sqs = aws_sdk_sqs::Client::new(s.sdk());
+    let dlq = &s.running.stack.queue_urls["NotificationsDLQ"];
+    let msgs = receive_all(&sqs, dlq, |m| !m.is_empty()).await;
+    assert_eq!(msgs.len(), 1, "the failed event is in the DLQ");
+    let e: Envelope = serde_json::from_str(msgs[0].body().unwrap()).unwrap();
+    assert_eq!(e.data["email"], email);
+    assert!(emails_to(&email).await.is_empty());
+    s.shutdown().await;
+    let _ = std::fs::remove_file(path);
+}
