@@ -158,6 +158,28 @@ impl TestStack {
         (email, r.body)
     }
 
+    /// An admin (created by the same code as the create-admin command); returns its access token.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("{}@example.com", unique("admin"));
+        auth::admin::create_admin(self.running.app, &email, PASSWORD, "Admin")
+            .await
+            .expect("admin created");
+        let r = self.login(&email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Access tokens of a new seeker, employer and admin.
+    pub async fn tokens_of_every_role(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for role in ["seeker", "employer"] {
+            let (_, body) = self.register(role).await;
+            out.push((role, body["access_token"].as_str().unwrap().to_string()));
+        }
+        out.push(("admin", self.admin_token().await));
+        out
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         self.post("/auth/login", json!({"email": email, "password": password}), None).await
     }

@@ -96,6 +96,10 @@ impl App {
     pub fn table(&self) -> &str {
         &self.settings.table
     }
+    /// Seals and opens pagination cursors (key derived from the signing secret).
+    pub fn cursors(&self) -> crate::cursor::CursorCodec {
+        crate::cursor::CursorCodec::new(self.settings.tokens.derive_key("pagination-cursor"))
+    }
     pub fn sdk_config(&self) -> &SdkConfig {
         self.sdk.get_or_init(|| sdk_config_from_env(|k| std::env::var(k).ok()))
     }

@@ -70,6 +70,24 @@ impl CursorCodec {
     }
 }
 
+/// `?limit=` and `?cursor=` of a list request whose query context is `context` (route,
+/// caller where it matters, filters): the page size and the key to start after.
+pub fn page_request(app: &crate::App, req: &crate::http::Request, context: &str) -> ApiResult<(i32, Option<Item>)> {
+    let limit = parse_limit(crate::http::query_param(req, "limit").as_deref())?;
+    let start = match crate::http::query_param(req, "cursor").filter(|c| !c.is_empty()) {
+        Some(c) => Some(app.cursors().decode(context, &c)?),
+        None => None,
+    };
+    Ok((limit, start))
+}
+
+/// The `next_cursor` of a page: the sealed `LastEvaluatedKey`, if there is more.
+pub fn next_cursor(app: &crate::App, context: &str, last_evaluated_key: Option<&Item>) -> Option<String> {
+    last_evaluated_key
+        .filter(|k| !k.is_empty())
+        .map(|k| app.cursors().encode(context, k))
+}
+
 /// Parses `?limit=`: absent -> 20; 1..=100 accepted; anything else -> 400.
 pub fn parse_limit(raw: Option<&str>) -> ApiResult<i32> {
     match raw {

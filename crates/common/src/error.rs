@@ -129,4 +129,30 @@ impl From<serde_dynamo::Error> for ApiError {
     }
 }
 
+/// Collects per-field problems so a client sees all of them at once.
+#[derive(Default)]
+pub struct Problems(FieldErrors);
+
+impl Problems {
+    pub fn check<T>(&mut self, field: &str, r: Result<T, &'static str>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(p) => {
+                self.0.entry(field.to_string()).or_default().push(p.to_string());
+                None
+            }
+        }
+    }
+    pub fn add(&mut self, field: &str, problem: &str) {
+        self.0.entry(field.to_string()).or_default().push(problem.to_string());
+    }
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -12,6 +12,7 @@
 
 pub mod api_doc;
 pub mod app;
+pub mod audit;
 pub mod consumer;
 pub mod crypto;
 pub mod cursor;

@@ -27,7 +27,12 @@ use crate::template::{FunctionEvent, Template};
 
 /// Every HTTP handler by function binary name.
 pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
-    auth::handlers().into_iter().chain(platform::handlers()).collect()
+    auth::handlers()
+        .into_iter()
+        .chain(platform::handlers())
+        .chain(companies::handlers())
+        .chain(categories::handlers())
+        .collect()
 }
 
 /// Functions that are not HTTP routes, by binary name.

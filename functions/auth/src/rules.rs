@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use common::error::FieldErrors;
 use common::token::Role;
 
 pub const PASSWORD_MIN: usize = 8;
@@ -118,31 +117,7 @@ pub fn registrable_role(raw: &str) -> Result<Role, &'static str> {
     }
 }
 
-/// Collects per-field problems so a client sees all of them at once.
-#[derive(Default)]
-pub struct Problems(FieldErrors);
-
-impl Problems {
-    pub fn check<T>(&mut self, field: &str, r: Result<T, &'static str>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(p) => {
-                self.0.entry(field.to_string()).or_default().push(p.to_string());
-                None
-            }
-        }
-    }
-    pub fn add(&mut self, field: &str, problem: &str) {
-        self.0.entry(field.to_string()).or_default().push(problem.to_string());
-    }
-    pub fn into_result(self) -> Result<(), common::ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(common::ApiError::validation(self.0))
-        }
-    }
-}
+pub use common::error::Problems;
 
 /// Login failure bookkeeping of one account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

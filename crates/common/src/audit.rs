@@ -1,0 +1,83 @@
+//! The audit log of admin (and other privileged) actions: who did what to which entity,
+//! when, with the entity before and after. Written in the same transaction as the change.
+//!
+//! By entity: `PK = AUDIT#<entity_type>#<entity_id>`, `SK = <occurred_at>#<ulid>`.
+//! By actor: `GSI1PK = AUDITBY#<actor_id>`, `GSI1SK = <occurred_at>#<ulid>`.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+
+use crate::db;
+use crate::error::ApiResult;
+use crate::token::Principal;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub occurred_at: String,
+    pub actor_id: String,
+    pub actor_role: crate::token::Role,
+    /// e.g. `category.created`, `job.suspended`.
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct AuditItem<'a> {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: &'static str,
+    #[serde(flatten)]
+    entry: &'a AuditEntry,
+}
+
+impl AuditEntry {
+    pub fn new<B: Serialize, A: Serialize>(
+        actor: &Principal,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> Self {
+        AuditEntry {
+            id: ulid::Ulid::new().to_string(),
+            occurred_at: crate::time::now_rfc3339(),
+            actor_id: actor.user_id.clone(),
+            actor_role: actor.role,
+            action: action.to_string(),
+            entity_type: entity_type.to_string(),
+            entity_id: entity_id.to_string(),
+            before: before.and_then(|b| serde_json::to_value(b).ok()),
+            after: after.and_then(|a| serde_json::to_value(a).ok()),
+        }
+    }
+}
+
+/// The audit write for `entry`, to go into the same transaction as the change.
+pub fn audit_put(table: &str, entry: &AuditEntry) -> ApiResult<TransactWriteItem> {
+    let sort = format!("{}#{}", entry.occurred_at, entry.id);
+    let item = db::to_item(&AuditItem {
+        pk: format!("AUDIT#{}#{}", entry.entity_type, entry.entity_id),
+        sk: sort.clone(),
+        gsi1pk: format!("AUDITBY#{}", entry.actor_id),
+        gsi1sk: sort,
+        entity: "audit",
+        entry,
+    })?;
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}

@@ -1,0 +1,346 @@
+//! Job categories (API.md, "Companies and categories"): admins create, rename, describe,
+//! deactivate and reactivate them; anyone lists the active ones with their open-job counts.
+//!
+//! Item: `PK = CATEGORY#<slug>`, `SK = CATEGORY`. Active categories are also in the sparse
+//! index `GSI1PK = CATEGORIES`, `GSI1SK = <lower-case name>#<slug>` (listing by name);
+//! deactivating removes those keys, so the public list never filters.
+
+pub mod rules;
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use common::api_doc::ErrorBody;
+use common::audit::{audit_put, AuditEntry};
+use common::cursor::{next_cursor, page_request, Page};
+use common::db::{self, s};
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{created, ok, parse_json, path_param, require_role, status_only, HttpHandler, Request, Response};
+use common::token::{Principal, Role};
+use common::{http_handler, ApiError, ApiResult, App};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::rules::Slug;
+
+/// A category as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub active: bool,
+    /// Open jobs in this category, kept current as jobs open and close.
+    pub open_job_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CategoryItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    entity: String,
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    active: bool,
+    #[serde(default)]
+    open_job_count: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+pub fn category_pk(slug: &str) -> String {
+    format!("CATEGORY#{slug}")
+}
+const SK: &str = "CATEGORY";
+const INDEX: &str = "CATEGORIES";
+
+impl CategoryItem {
+    fn from_category(c: &Category) -> Self {
+        let (gsi1pk, gsi1sk) = if c.active {
+            (Some(INDEX.to_string()), Some(format!("{}#{}", c.name.to_lowercase(), c.slug)))
+        } else {
+            (None, None)
+        };
+        CategoryItem {
+            pk: category_pk(&c.slug),
+            sk: SK.into(),
+            gsi1pk,
+            gsi1sk,
+            entity: "category".into(),
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            active: c.active,
+            open_job_count: c.open_job_count,
+            created_at: c.created_at.clone(),
+            updated_at: c.updated_at.clone(),
+        }
+    }
+    fn into_category(self) -> Category {
+        Category {
+            slug: self.slug,
+            name: self.name,
+            description: self.description,
+            active: self.active,
+            open_job_count: self.open_job_count,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+pub async fn get(app: &App, slug: &str) -> ApiResult<Option<Category>> {
+    Ok(db::get::<CategoryItem>(app, category_pk(slug), SK)
+        .await?
+        .map(CategoryItem::into_category))
+}
+
+fn slug_param(req: &Request) -> ApiResult<Slug> {
+    Slug::parse(&path_param(req, "slug")?).ok_or_else(|| ApiError::not_found("no such category"))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no such category")
+}
+
+/// Writes `after` (replacing `before`, if any, only if unchanged meanwhile) with its event
+/// and audit entry in one transaction.
+async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &Category, action: &str) -> ApiResult<()> {
+    let table = app.table();
+    let condition = match before {
+        None => "attribute_not_exists(PK)".to_string(),
+        Some(_) => "updated_at = :prev".to_string(),
+    };
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(db::to_item(&CategoryItem::from_category(after))?))
+        .condition_expression(condition);
+    if let Some(b) = before {
+        put = put.expression_attribute_values(":prev", s(&b.updated_at));
+    }
+    let event = Envelope::new(
+        action,
+        1,
+        Actor::User { id: actor.user_id.clone() },
+        serde_json::json!({"category": after}),
+    );
+    let items = vec![
+        TransactWriteItem::builder().put(put.build().map_err(db::internal)?).build(),
+        outbox_put(table, &event)?,
+        audit_put(table, &AuditEntry::new(actor, action, "category", &after.slug, before, Some(after)))?,
+    ];
+    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => Err(match before {
+            None => ApiError::conflict("slug_taken", format!("a category with the slug \"{}\" exists already", after.slug)),
+            Some(_) => ApiError::conflict("concurrent_change", "the category changed meanwhile; reload and retry"),
+        }),
+        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCategory {
+    /// The slug is derived from it and never changes.
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// POST /categories
+#[utoipa::path(post, path = "/categories", tag = "categories", request_body = CreateCategory, security(("bearer" = [])),
+    responses((status = 201, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "`slug_taken`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Admin])?;
+    let body: CreateCategory = parse_json(&req)?;
+    let mut p = common::error::FieldErrors::new();
+    let name = rules::name(&body.name)
+        .map_err(|e| p.entry("name".into()).or_default().push(e.into()))
+        .ok();
+    let slug = name
+        .as_deref()
+        .map(Slug::from_name)
+        .transpose()
+        .map_err(|e| p.entry("name".into()).or_default().push(e.into()))
+        .ok()
+        .flatten();
+    let description = rules::description(body.description.as_deref().unwrap_or_default())
+        .map_err(|e| p.entry("description".into()).or_default().push(e.into()))
+        .ok();
+    if !p.is_empty() {
+        return Err(ApiError::validation(p));
+    }
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(ApiError::invalid_field("name", "is required"));
+    };
+    let description = description.flatten();
+    let scope = actor.user_id.clone();
+    let work = Box::pin(async move {
+        let now = common::time::now_rfc3339();
+        let c = Category {
+            slug: slug.as_str().to_string(),
+            name,
+            description,
+            active: true,
+            open_job_count: 0,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        save(app, &actor, None, &c, "category.created").await?;
+        created(&c)
+    });
+    common::idempotency::run(app, &req, &scope, work).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCategory {
+    pub name: Option<String>,
+    /// `null` or `""` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// `true` reactivates a deactivated category.
+    pub active: Option<bool>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// PATCH /categories/{slug}
+#[utoipa::path(patch, path = "/categories/{slug}", tag = "categories", request_body = UpdateCategory, security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Admin])?;
+    let body: UpdateCategory = parse_json(&req)?;
+    let slug = slug_param(&req)?;
+    let mut p = common::error::FieldErrors::new();
+    let name = body
+        .name
+        .as_deref()
+        .map(rules::name)
+        .transpose()
+        .map_err(|e| p.entry("name".into()).or_default().push(e.into()))
+        .ok()
+        .flatten();
+    let description = body
+        .description
+        .map(|d| rules::description(d.as_deref().unwrap_or_default()))
+        .transpose()
+        .map_err(|e| p.entry("description".into()).or_default().push(e.into()))
+        .ok()
+        .flatten();
+    if !p.is_empty() {
+        return Err(ApiError::validation(p));
+    }
+    let before = get(app, slug.as_str()).await?.ok_or_else(not_found)?;
+    let mut after = before.clone();
+    if let Some(n) = name {
+        after.name = n;
+    }
+    if let Some(d) = description {
+        after.description = d;
+    }
+    if let Some(a) = body.active {
+        after.active = a;
+    }
+    if after == before {
+        return ok(&before);
+    }
+    after.updated_at = common::time::now_rfc3339();
+    save(app, &actor, Some(&before), &after, "category.updated").await?;
+    ok(&after)
+}
+
+/// DELETE /categories/{slug}: deactivates (jobs keep their category; it leaves the list).
+#[utoipa::path(delete, path = "/categories/{slug}", tag = "categories", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 204, description = "deactivated (idempotent)"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn deactivate(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Admin])?;
+    let slug = slug_param(&req)?;
+    let before = get(app, slug.as_str()).await?.ok_or_else(not_found)?;
+    if before.active {
+        let mut after = before.clone();
+        after.active = false;
+        after.updated_at = common::time::now_rfc3339();
+        save(app, &actor, Some(&before), &after, "category.deactivated").await?;
+    }
+    status_only(StatusCode::NO_CONTENT)
+}
+
+/// GET /categories/{slug}
+#[utoipa::path(get, path = "/categories/{slug}", tag = "categories", params(("slug" = String, Path)),
+    responses((status = 200, description = "also deactivated ones (`active: false`)", body = Category), (status = 404, body = ErrorBody)))]
+pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
+    let slug = slug_param(&req)?;
+    ok(&get(app, slug.as_str()).await?.ok_or_else(not_found)?)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryPage {
+    pub items: Vec<Category>,
+    pub next_cursor: Option<String>,
+}
+
+/// GET /categories: active categories by name, with open-job counts.
+#[utoipa::path(get, path = "/categories", tag = "categories",
+    params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = CategoryPage), (status = 400, description = "`invalid_cursor`, `invalid_limit`", body = ErrorBody)))]
+pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
+    const CONTEXT: &str = "GET /categories";
+    let (limit, start) = page_request(app, &req, CONTEXT)?;
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .index_name("GSI1")
+        .key_condition_expression("GSI1PK = :pk")
+        .expression_attribute_values(":pk", s(INDEX))
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| db::from_item::<CategoryItem>(i).map(CategoryItem::into_category))
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(&Page {
+        items,
+        next_cursor: next_cursor(app, CONTEXT, out.last_evaluated_key.as_ref()),
+    })
+}
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("categories-create", http_handler!(create)),
+        ("categories-list", http_handler!(list)),
+        ("categories-read", http_handler!(read)),
+        ("categories-update", http_handler!(update)),
+        ("categories-deactivate", http_handler!(deactivate)),
+    ]
+}
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create, list, read, update, deactivate),
+    tags((name = "categories", description = "Admin-managed job categories; slug derived from the name"))
+)]
+pub struct Api;

@@ -1,0 +1,378 @@
+//! Companies and their members (API.md, "Companies and categories").
+//!
+//! | item | PK | SK |
+//! |---|---|---|
+//! | company | `COMPANY#<id>` | `PROFILE` (GSI1: `COMPANIES` / `<created_at>#<id>`, newest first) |
+//! | member (by company) | `COMPANY#<id>` | `MEMBER#<user id>` |
+//! | membership (by user) | `USER#<user id>` | `COMPANY#<id>` |
+//!
+//! The creator is the owner. Both membership items are written together, so "is this user
+//! a member of that company" is one GetItem and "who works here" one Query. Owners adding
+//! members by email comes later on the same items.
+
+pub mod rules;
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use common::api_doc::ErrorBody;
+use common::cursor::{next_cursor, page_request, Page};
+use common::db::{self, s};
+use common::error::Problems;
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{created, ok, parse_json, path_param, require_role, HttpHandler, Request, Response};
+use common::token::Role;
+use common::{http_handler, ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::rules::{CompanySize, Location};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub location: Option<Location>,
+    #[serde(default)]
+    pub size: Option<CompanySize>,
+    #[serde(default)]
+    pub industry: Option<String>,
+    pub owner_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    Owner,
+    Member,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Membership {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    company_id: String,
+    user_id: String,
+    role: MemberRole,
+    joined_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CompanyItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: String,
+    #[serde(flatten)]
+    company: Company,
+}
+
+pub fn company_pk(id: &str) -> String {
+    format!("COMPANY#{id}")
+}
+const PROFILE: &str = "PROFILE";
+const INDEX: &str = "COMPANIES";
+
+fn item(c: &Company) -> CompanyItem {
+    CompanyItem {
+        pk: company_pk(&c.id),
+        sk: PROFILE.into(),
+        gsi1pk: INDEX.into(),
+        gsi1sk: format!("{}#{}", c.created_at, c.id),
+        entity: "company".into(),
+        company: c.clone(),
+    }
+}
+
+pub async fn get(app: &App, id: &str) -> ApiResult<Option<Company>> {
+    Ok(db::get::<CompanyItem>(app, company_pk(id), PROFILE).await?.map(|i| i.company))
+}
+
+/// The caller's role in a company, if any (one GetItem).
+pub async fn membership(app: &App, user_id: &str, company_id: &str) -> ApiResult<Option<MemberRole>> {
+    Ok(
+        db::get::<Membership>(app, format!("USER#{user_id}"), format!("COMPANY#{company_id}"))
+            .await?
+            .map(|m| m.role),
+    )
+}
+
+fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
+    let p = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().put(p).build())
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no such company")
+}
+
+fn id_param(req: &Request) -> ApiResult<String> {
+    let id = path_param(req, "id")?;
+    ulid::Ulid::from_string(&id).map(|_| id).map_err(|_| not_found())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCompany {
+    pub name: String,
+    pub description: Option<String>,
+    /// http(s) URL.
+    pub website: Option<String>,
+    pub location: Option<Location>,
+    pub size: Option<CompanySize>,
+    pub industry: Option<String>,
+}
+
+/// POST /companies
+#[utoipa::path(post, path = "/companies", tag = "companies", request_body = CreateCompany, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, description = "created; the caller is its owner", body = Company), (status = 401, body = ErrorBody),
+        (status = 403, description = "only employers create companies", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Employer])?;
+    let body: CreateCompany = parse_json(&req)?;
+    let mut p = Problems::default();
+    let name = p.check("name", rules::name(&body.name));
+    let description = p.check("description", rules::description(body.description.as_deref().unwrap_or_default()));
+    let website = p.check("website", rules::website(body.website.as_deref().unwrap_or_default()));
+    let industry = p.check("industry", rules::industry(body.industry.as_deref().unwrap_or_default()));
+    let location = match &body.location {
+        Some(l) => p.check("location", Location::parse(l)).map(Some),
+        None => Some(None),
+    };
+    p.into_result()?;
+    let now = common::time::now_rfc3339();
+    let company = Company {
+        id: ulid::Ulid::new().to_string(),
+        name: name.unwrap_or_default(),
+        description: description.flatten(),
+        website: website.flatten(),
+        location: location.flatten(),
+        size: body.size,
+        industry: industry.flatten(),
+        owner_id: actor.user_id.clone(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let scope = actor.user_id.clone();
+    let work = Box::pin(async move {
+        let table = app.table();
+        let member = |pk: String, sk: String| Membership {
+            pk,
+            sk,
+            entity: "membership".into(),
+            company_id: company.id.clone(),
+            user_id: actor.user_id.clone(),
+            role: MemberRole::Owner,
+            joined_at: now.clone(),
+        };
+        let event = Envelope::new(
+            "company.created",
+            1,
+            Actor::User { id: actor.user_id.clone() },
+            serde_json::json!({"company": company}),
+        );
+        let items = vec![
+            put(table, db::to_item(&item(&company))?, "attribute_not_exists(PK)")?,
+            put(
+                table,
+                db::to_item(&member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))?,
+                "attribute_not_exists(PK)",
+            )?,
+            put(
+                table,
+                db::to_item(&member(format!("USER#{}", actor.user_id), company_pk(&company.id)))?,
+                "attribute_not_exists(PK)",
+            )?,
+            outbox_put(table, &event)?,
+        ];
+        app.dynamo()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+        created(&company)
+    });
+    common::idempotency::run(app, &req, &scope, work).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCompany {
+    pub name: Option<String>,
+    /// For the optional fields, `null` clears them.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<Location>)]
+    pub location: Option<Option<Location>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<CompanySize>)]
+    pub size: Option<Option<CompanySize>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub industry: Option<Option<String>>,
+}
+
+/// Present-but-null is `Some(None)`; absent is `None` (with `#[serde(default)]`).
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// PATCH /companies/{id}: changes only the fields sent.
+#[utoipa::path(patch, path = "/companies/{id}", tag = "companies", request_body = UpdateCompany, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Company), (status = 401, body = ErrorBody), (status = 403, description = "not the company's owner", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Employer])?;
+    let body: UpdateCompany = parse_json(&req)?;
+    let id = id_param(&req)?;
+    let mut p = Problems::default();
+    let name = body.name.as_deref().map(|n| p.check("name", rules::name(n)));
+    let text = |p: &mut Problems, field: &str, v: Option<Option<String>>, f: fn(&str) -> Result<Option<String>, &'static str>| {
+        v.map(|v| p.check(field, f(v.as_deref().unwrap_or_default())))
+    };
+    let description = text(&mut p, "description", body.description, rules::description);
+    let website = text(&mut p, "website", body.website, rules::website);
+    let industry = text(&mut p, "industry", body.industry, rules::industry);
+    let location = body.location.map(|l| match l {
+        Some(l) => p.check("location", Location::parse(&l)).map(Some),
+        None => Some(None),
+    });
+    p.into_result()?;
+
+    let before = get(app, &id).await?.ok_or_else(not_found)?;
+    if membership(app, &actor.user_id, &id).await? != Some(MemberRole::Owner) {
+        return Err(ApiError::forbidden("only the company's owner can change it"));
+    }
+    let mut after = before.clone();
+    if let Some(Some(n)) = name {
+        after.name = n;
+    }
+    if let Some(Some(d)) = description {
+        after.description = d;
+    }
+    if let Some(Some(w)) = website {
+        after.website = w;
+    }
+    if let Some(Some(i)) = industry {
+        after.industry = i;
+    }
+    if let Some(Some(l)) = location {
+        after.location = l;
+    }
+    if let Some(size) = body.size {
+        after.size = size;
+    }
+    if after == before {
+        return ok(&before);
+    }
+    after.updated_at = common::time::now_rfc3339();
+    let table = app.table();
+    let replace = Put::builder()
+        .table_name(table)
+        .set_item(Some(db::to_item(&item(&after))?))
+        .condition_expression("updated_at = :prev")
+        .expression_attribute_values(":prev", s(&before.updated_at))
+        .build()
+        .map_err(db::internal)?;
+    let event = Envelope::new(
+        "company.updated",
+        1,
+        Actor::User { id: actor.user_id.clone() },
+        serde_json::json!({"company": after}),
+    );
+    let items = vec![TransactWriteItem::builder().put(replace).build(), outbox_put(table, &event)?];
+    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => ok(&after),
+        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+            "concurrent_change",
+            "the company changed meanwhile; reload and retry",
+        )),
+        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+    }
+}
+
+/// GET /companies/{id}
+#[utoipa::path(get, path = "/companies/{id}", tag = "companies", params(("id" = String, Path)),
+    responses((status = 200, body = Company), (status = 404, body = ErrorBody)))]
+pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
+    let id = id_param(&req)?;
+    ok(&get(app, &id).await?.ok_or_else(not_found)?)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CompanyPage {
+    pub items: Vec<Company>,
+    pub next_cursor: Option<String>,
+}
+
+/// GET /companies: newest first.
+#[utoipa::path(get, path = "/companies", tag = "companies",
+    params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = CompanyPage), (status = 400, description = "`invalid_cursor`, `invalid_limit`", body = ErrorBody)))]
+pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
+    const CONTEXT: &str = "GET /companies";
+    let (limit, start) = page_request(app, &req, CONTEXT)?;
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .index_name("GSI1")
+        .key_condition_expression("GSI1PK = :pk")
+        .expression_attribute_values(":pk", s(INDEX))
+        .scan_index_forward(false)
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| db::from_item::<CompanyItem>(i).map(|c| c.company))
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(&Page {
+        items,
+        next_cursor: next_cursor(app, CONTEXT, out.last_evaluated_key.as_ref()),
+    })
+}
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("companies-create", http_handler!(create)),
+        ("companies-list", http_handler!(list)),
+        ("companies-read", http_handler!(read)),
+        ("companies-update", http_handler!(update)),
+    ]
+}
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, read, update), tags((name = "companies", description = "Company pages; the creator is owner")))]
+pub struct Api;

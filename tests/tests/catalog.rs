@@ -1,0 +1,242 @@
+//! Companies and categories through the local gateway.
+
+use std::collections::HashSet;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn token(body: &serde_json::Value) -> String {
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn employers_create_and_own_companies() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, owner) = s.register("employer").await;
+    let (_, other) = s.register("employer").await;
+    let (_, seeker) = s.register("seeker").await;
+    let body = json!({
+        "name": "  Acme Robotics ", "description": "We build robots.", "website": "https://acme.example",
+        "location": {"city": "Berlin", "country": "de"}, "size": "51-200", "industry": "Robotics"
+    });
+    let r = s.post("/companies", body.clone(), Some(&token(&seeker))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "seekers do not create companies");
+    assert_eq!(s.post("/companies", body.clone(), None).await.status, StatusCode::UNAUTHORIZED);
+
+    let r = s.post("/companies", body, Some(&token(&owner))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let company = r.body;
+    let id = company["id"].as_str().unwrap();
+    assert_eq!(company["name"], "Acme Robotics");
+    assert_eq!(company["location"], json!({"city": "Berlin", "country": "DE"}));
+    assert_eq!(company["owner_id"], owner["user"]["id"]);
+    assert_eq!(s.get(&format!("/companies/{id}"), None).await.body, company);
+
+    // The owner is a member, in both directions.
+    let role = companies::membership(s.running.app, owner["user"]["id"].as_str().unwrap(), id)
+        .await
+        .unwrap();
+    assert_eq!(role, Some(companies::MemberRole::Owner));
+    assert_eq!(
+        companies::membership(s.running.app, other["user"]["id"].as_str().unwrap(), id)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // PATCH changes only what is sent; null clears; unknown fields are refused.
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/companies/{id}"),
+            Some(json!({"industry": "Automation", "website": null})),
+            Some(&token(&owner)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["industry"], "Automation");
+    assert!(r.body["website"].is_null());
+    assert_eq!(r.body["name"], "Acme Robotics");
+    assert_eq!(r.body["size"], "51-200");
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/companies/{id}"),
+            Some(json!({"owner_id": "someone"})),
+            Some(&token(&owner)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/companies/{id}"),
+            Some(json!({"website": "not a url"})),
+            Some(&token(&owner)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["details"]["website"].is_array());
+
+    // Another employer cannot change it.
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/companies/{id}"),
+            Some(json!({"name": "Mine now"})),
+            Some(&token(&other)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.get(&format!("/companies/{id}"), None).await.body["name"], "Acme Robotics");
+
+    assert_eq!(s.get("/companies/not-an-id", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get("/companies/01JABCDEFGHJKMNPQRSTVWXYZ0", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_company_list_pages_to_the_end_newest_first() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, employer) = s.register("employer").await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let r = s
+            .post("/companies", json!({"name": format!("Company {i}")}), Some(&token(&employer)))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        created.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/companies?limit=3&cursor={c}"),
+            None => "/companies?limit=3".to_string(),
+        };
+        let r = s.get(&url, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        seen.extend(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string()),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len(), "no duplicates");
+    created.reverse();
+    assert_eq!(seen, created, "every company, newest first, no gaps");
+
+    // Cursors are tamper-proof and bound to their list.
+    let r = s.get("/companies?limit=2", None).await;
+    let c = r.body["next_cursor"].as_str().unwrap().to_string();
+    let mut altered = c.clone().into_bytes();
+    altered[5] = if altered[5] == b'A' { b'B' } else { b'A' };
+    let r = s
+        .get(&format!("/companies?cursor={}", String::from_utf8(altered).unwrap()), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"], "invalid_cursor");
+    assert_eq!(
+        s.get(&format!("/categories?cursor={c}"), None).await.status,
+        StatusCode::BAD_REQUEST,
+        "a foreign cursor"
+    );
+    assert_eq!(s.get("/companies?limit=500", None).await.status, StatusCode::BAD_REQUEST);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_categories_and_every_change_is_audited() {
+    let s = TestStack::start_with(false, false).await;
+    let admin = s.admin_token().await;
+    let (_, employer) = s.register("employer").await;
+    let name = format!("Data Science {}", unique(""));
+    let r = s
+        .post(
+            "/categories",
+            json!({"name": name, "description": "Numbers"}),
+            Some(&token(&employer)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = s
+        .post("/categories", json!({"name": name, "description": "Numbers"}), Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let slug = r.body["slug"].as_str().unwrap().to_string();
+    assert!(slug.starts_with("data-science-"), "{slug}");
+    assert_eq!(r.body["active"], true);
+    assert_eq!(r.body["open_job_count"], 0);
+    // Same slug again: 409, also from a differently written name.
+    let r = s.post("/categories", json!({"name": name.to_uppercase()}), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["error"], "slug_taken");
+
+    let listed = |r: &Reply| r.body["items"].as_array().unwrap().iter().any(|c| c["slug"] == slug.as_str());
+    assert!(listed(&s.get("/categories?limit=100", None).await));
+
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/categories/{slug}"),
+            Some(json!({"description": null, "name": "Data & AI"})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["name"], "Data & AI");
+    assert_eq!(r.body["slug"], slug.as_str(), "the slug never changes");
+    assert!(r.body["description"].is_null());
+
+    let r = s.send("DELETE", &format!("/categories/{slug}"), None, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(
+        !listed(&s.get("/categories?limit=100", None).await),
+        "deactivated categories leave the list"
+    );
+    assert_eq!(s.get(&format!("/categories/{slug}"), None).await.body["active"], false);
+    let r = s
+        .send("PATCH", &format!("/categories/{slug}"), Some(json!({"active": true})), Some(&admin))
+        .await;
+    assert_eq!(r.body["active"], true);
+    assert!(listed(&s.get("/categories?limit=100", None).await));
+    assert_eq!(s.get("/categories/no-such-category", None).await.status, StatusCode::NOT_FOUND);
+
+    // Audit: four admin actions on this category, with actor and before/after.
+    let out = aws_sdk_dynamodb::Client::new(s.sdk())
+        .query()
+        .table_name(s.running.app.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("AUDIT#category#{slug}")))
+        .send()
+        .await
+        .unwrap();
+    let entries: Vec<common::audit::AuditEntry> = out
+        .items
+        .unwrap()
+        .into_iter()
+        .map(|i| serde_dynamo::from_item(i).unwrap())
+        .collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["category.created", "category.updated", "category.deactivated", "category.updated"]
+    );
+    assert!(entries[0].before.is_none() && entries[0].after.is_some());
+    assert_eq!(entries[1].before.as_ref().unwrap()["name"], name.as_str());
+    assert_eq!(entries[1].after.as_ref().unwrap()["name"], "Data & AI");
+    assert!(entries.iter().all(|e| e.actor_role == common::token::Role::Admin));
+    s.shutdown().await;
+}
