@@ -17,6 +17,11 @@ if [ ! -s "$ROOT/.local/jwt-secret" ]; then
   head -c 48 /dev/urandom | base64 | tr -d '\n' > "$ROOT/.local/jwt-secret"
 fi
 export JWT_SECRET="$(cat "$ROOT/.local/jwt-secret")"
+# And a field-encryption key for personal data (key id k1).
+if [ ! -s "$ROOT/.local/field-keys" ]; then
+  printf 'k1:%s' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > "$ROOT/.local/field-keys"
+fi
+export FIELD_KEYS="$(cat "$ROOT/.local/field-keys")"
 
 log "building the local gateway"
 cargo build -q -p devstack --bin local-gateway --bin create-admin

@@ -27,7 +27,8 @@ wait_http() {
 # start_moto PORT LOGFILE: starts the AWS stand-in on 127.0.0.1:PORT; sets MOTO_PID.
 start_moto() {
   local port="$1" logfile="$2"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+  # moto's server with DynamoDB operations serialised (scripts/moto_server.py says why)
+  "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
   MOTO_PID=$!
   if ! wait_http "http://127.0.0.1:$port/moto-api/data.json" 30; then
     log "moto did not start; its log:"; cat "$logfile" >&2

@@ -76,7 +76,11 @@ impl TestStack {
             template: template.to_path_buf(),
             prefix,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            params: HashMap::from([("JwtSecret".to_string(), secret.clone()), ("MailFrom".to_string(), mail_from)]),
+            params: HashMap::from([
+                ("JwtSecret".to_string(), secret.clone()),
+                ("MailFrom".to_string(), mail_from),
+                ("FieldEncryptionKeys".to_string(), field_keys()),
+            ]),
             run_relay,
             run_consumers,
         })
@@ -197,6 +201,15 @@ impl TestStack {
     pub async fn shutdown(self) {
         self.running.shutdown().await;
     }
+}
+
+/// A fresh field-encryption key set: `k1:<base64 of 32 random bytes>`.
+pub fn field_keys() -> String {
+    use base64::Engine;
+    format!(
+        "k1:{}",
+        base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<32>())
+    )
 }
 
 fn base64_secret() -> String {

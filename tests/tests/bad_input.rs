@@ -43,11 +43,19 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
                 let r = s
                     .send_raw(method, &url, body.clone(), Some(token), &[("content-type", "application/json")])
                     .await;
+                // A PATCH body is partial: `{}` changes nothing and may succeed.
+                let empty_patch = *what == "missing fields" && method == "PATCH";
+                if empty_patch && r.status.is_success() {
+                    continue;
+                }
                 assert!(r.status.is_client_error(), "{method} {path} as {role} with {what}: {r:?}");
                 assert_error_body(&r);
                 if r.status != StatusCode::FORBIDDEN {
                     permitted.push(r);
                 }
+            }
+            if permitted.is_empty() && *what == "missing fields" && method == "PATCH" {
+                continue;
             }
             assert!(!permitted.is_empty(), "{method} {path}: no role may call it");
             for r in permitted {

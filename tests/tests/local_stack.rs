@@ -111,9 +111,18 @@ fn unknown_resource_types_stop_the_local_stack() {
     std::env::var("AWS_ENDPOINT_URL").expect("run with make test");
     let err = rt.block_on(async {
         let sdk = devstack::load_sdk_config().await;
-        devstack::provision::provision(&t, &sdk, &unique("t"), &[("JwtSecret".to_string(), "x".repeat(40))].into())
-            .await
-            .unwrap_err()
+        devstack::provision::provision(
+            &t,
+            &sdk,
+            &unique("t"),
+            &[
+                ("JwtSecret".to_string(), "x".repeat(40)),
+                ("FieldEncryptionKeys".to_string(), field_keys()),
+            ]
+            .into(),
+        )
+        .await
+        .unwrap_err()
     });
     assert!(err.contains("AWS::Kinesis::Stream"), "{err}");
 }

@@ -14,6 +14,7 @@ const PUBLIC: &[&str] = &[
     "GET /companies/{id}",
     "GET /categories",
     "GET /categories/{slug}",
+    "GET /profiles/{user_id}",
     "POST /auth/register",
     "POST /auth/login",
     "POST /auth/refresh",

@@ -25,6 +25,9 @@ pub struct Settings {
     pub mail_from: String,
     /// Token signing and verification.
     pub tokens: TokenKeys,
+    /// Field-level encryption keys (`FIELD_KEYS`); only functions that store personal data
+    /// get them.
+    pub fields: Option<crate::fields::FieldKeys>,
 }
 
 impl Settings {
@@ -49,6 +52,10 @@ impl Settings {
             events_topic_arn: get("EVENTS_TOPIC_ARN").unwrap_or_default(),
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "no-reply@jobs.example.com".into()),
             tokens: TokenKeys::new(secret.as_bytes(), &issuer, &audience)?,
+            fields: get("FIELD_KEYS")
+                .filter(|k| !k.is_empty())
+                .map(|k| crate::fields::FieldKeys::parse(&k, get("FIELD_KEY_ID").as_deref()))
+                .transpose()?,
         })
     }
 }
@@ -95,6 +102,14 @@ impl App {
     }
     pub fn table(&self) -> &str {
         &self.settings.table
+    }
+    /// The field encryption keys; a function that stores personal data without them is
+    /// misconfigured (500, logged).
+    pub fn field_keys(&self) -> crate::ApiResult<&crate::fields::FieldKeys> {
+        self.settings
+            .fields
+            .as_ref()
+            .ok_or_else(|| crate::ApiError::internal("FIELD_KEYS is not configured"))
     }
     /// Seals and opens pagination cursors (key derived from the signing secret).
     pub fn cursors(&self) -> crate::cursor::CursorCodec {

@@ -19,6 +19,7 @@ pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod mail;
@@ -26,6 +27,7 @@ pub mod relay;
 pub mod runtime;
 pub mod time;
 pub mod token;
+pub mod values;
 
 pub use app::App;
 pub use error::{ApiError, ApiResult};

@@ -32,6 +32,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(platform::handlers())
         .chain(companies::handlers())
         .chain(categories::handlers())
+        .chain(profiles::handlers())
         .collect()
 }
 

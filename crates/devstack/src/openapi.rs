@@ -8,6 +8,7 @@ pub fn document() -> OpenApi {
     let mut doc = auth::Api::openapi();
     doc.merge(companies::Api::openapi());
     doc.merge(categories::Api::openapi());
+    doc.merge(profiles::Api::openapi());
     doc.merge(platform::Api::openapi());
     doc.info = InfoBuilder::new()
         .title("Job platform API")

@@ -28,12 +28,32 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// The environment every function gets (Globals.Function.Environment), resolved.
+    /// The environment of the local gateway's one `App`: Globals.Function.Environment plus
+    /// every function's own variables, resolved. (Each Lambda gets only its own; locally one
+    /// process runs them all.) The same variable with two values is an error.
     pub fn function_env(&self, t: &Template) -> Result<HashMap<String, String>, String> {
-        t.globals_env
+        let mut env: HashMap<String, String> = t
+            .globals_env
             .iter()
             .map(|(k, v)| Ok((k.clone(), self.resolved.resolve(v)?)))
-            .collect()
+            .collect::<Result<_, String>>()?;
+        for f in t.functions()? {
+            for (k, v) in &f.env {
+                let v = self.resolved.resolve(v)?;
+                match env.get(k) {
+                    Some(existing) if *existing != v => {
+                        return Err(format!(
+                            "{}: environment variable {k} differs from another function's or Globals'",
+                            f.logical_id
+                        ));
+                    }
+                    _ => {
+                        env.insert(k.clone(), v);
+                    }
+                }
+            }
+        }
+        Ok(env)
     }
 }
 

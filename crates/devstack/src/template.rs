@@ -42,6 +42,8 @@ pub struct Function {
     pub logical_id: String,
     pub binary: String,
     pub events: Vec<FunctionEvent>,
+    /// The function's own `Environment.Variables` (on top of Globals).
+    pub env: BTreeMap<String, Value>,
 }
 
 /// A CloudFormation intrinsic function.
@@ -219,10 +221,22 @@ impl Template {
                     events.push(e);
                 }
             }
+            let mut env = BTreeMap::new();
+            if let Some(vars) = r
+                .properties
+                .get("Environment")
+                .and_then(|e| e.get("Variables"))
+                .and_then(Value::as_mapping)
+            {
+                for (k, v) in vars {
+                    env.insert(k.as_str().unwrap_or_default().to_string(), v.clone());
+                }
+            }
             out.push(Function {
                 logical_id: id.clone(),
                 binary,
                 events,
+                env,
             });
         }
         Ok(out)

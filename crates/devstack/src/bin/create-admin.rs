@@ -24,6 +24,7 @@ async fn main() {
         events_topic_arn: String::new(),
         mail_from: String::new(),
         tokens: keys,
+        fields: None,
     };
     let app = App::new(settings, devstack::load_sdk_config().await);
     match auth::admin::create_admin(&app, &email, &password, &name).await {

@@ -1,0 +1,205 @@
+//! Value types several domains share, each parsed once at the edge: web addresses,
+//! locations, salaries.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const URL_MAX: usize = 2048;
+
+fn text(raw: &str, max: usize, required: bool) -> Result<Option<String>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return if required { Err("is required") } else { Ok(None) };
+    }
+    if t.chars().count() > max {
+        return Err("is too long");
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("must not contain control characters");
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// Trimmed text of at most `max` characters; empty means none.
+pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
+    text(raw, max, false)
+}
+
+/// Trimmed, non-empty text of at most `max` characters.
+pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
+    text(raw, max, true).map(Option::unwrap_or_default)
+}
+
+/// An absolute http(s) URL with a dotted host; empty means none.
+pub fn website(raw: &str) -> Result<Option<String>, &'static str> {
+    let u = raw.trim();
+    if u.is_empty() {
+        return Ok(None);
+    }
+    if u.len() > URL_MAX {
+        return Err("is too long");
+    }
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host_name = host.split(':').next().unwrap_or_default();
+    let ok = host_name.contains('.')
+        && !host_name.starts_with('.')
+        && !host_name.ends_with('.')
+        && host_name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        && !u.chars().any(char::is_whitespace);
+    if !ok {
+        return Err("is not a valid web address");
+    }
+    Ok(Some(u.to_string()))
+}
+
+/// Where a company (or a job) is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: String,
+}
+
+impl Location {
+    /// Trims, upper-cases the country code, checks lengths.
+    pub fn parse(raw: &Location) -> Result<Location, &'static str> {
+        let city = text(&raw.city, 100, true)
+            .map_err(|_| "city is required (at most 100 characters)")?
+            .unwrap_or_default();
+        let region = raw
+            .region
+            .as_deref()
+            .map(|r| text(r, 100, false))
+            .transpose()
+            .map_err(|_| "region is too long")?
+            .flatten();
+        let country = raw.country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("country must be an ISO 3166-1 alpha-2 code such as DE");
+        }
+        Ok(Location { city, region, country })
+    }
+}
+
+/// How often a salary amount is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SalaryPeriod {
+    Year,
+    Month,
+    Hour,
+}
+
+/// A salary range: `min <= max`, whole currency units, ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Salary {
+    pub min: u64,
+    pub max: u64,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    pub period: SalaryPeriod,
+}
+
+impl Salary {
+    pub fn parse(raw: &Salary) -> Result<Salary, &'static str> {
+        let currency = raw.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("currency must be an ISO 4217 code such as EUR");
+        }
+        if raw.min > raw.max {
+            return Err("min must not be greater than max");
+        }
+        if raw.max > 1_000_000_000 {
+            return Err("max is not a plausible salary");
+        }
+        Ok(Salary { currency, ..raw.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websites() {
+        assert_eq!(
+            website(" https://acme.example/jobs ").unwrap().as_deref(),
+            Some("https://acme.example/jobs")
+        );
+        assert_eq!(website("").unwrap(), None);
+        for bad in [
+            "acme.example",
+            "ftp://acme.example",
+            "https://",
+            "https://localhost",
+            "https://a b.com",
+            "javascript:alert(1)",
+            "https://.com",
+        ] {
+            assert!(website(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn locations() {
+        let l = Location::parse(&Location {
+            city: " Berlin ".into(),
+            region: Some(" ".into()),
+            country: "de".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            l,
+            Location {
+                city: "Berlin".into(),
+                region: None,
+                country: "DE".into()
+            }
+        );
+        assert!(Location::parse(&Location {
+            city: "".into(),
+            region: None,
+            country: "DE".into()
+        })
+        .is_err());
+        assert!(Location::parse(&Location {
+            city: "X".into(),
+            region: None,
+            country: "Germany".into()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn salaries() {
+        let s = Salary {
+            min: 50_000,
+            max: 70_000,
+            currency: "eur".into(),
+            period: SalaryPeriod::Year,
+        };
+        assert_eq!(Salary::parse(&s).unwrap().currency, "EUR");
+        assert!(Salary::parse(&Salary {
+            min: 2,
+            max: 1,
+            ..s.clone()
+        })
+        .is_err());
+        assert!(Salary::parse(&Salary {
+            currency: "EURO".into(),
+            ..s.clone()
+        })
+        .is_err());
+        assert!(serde_json::from_str::<Salary>(r#"{"min": -1, "max": 2, "currency": "EUR", "period": "year"}"#).is_err());
+        assert!(serde_json::from_str::<Salary>(r#"{"min": 1, "max": 2, "currency": "EUR", "period": "week"}"#).is_err());
+    }
+}

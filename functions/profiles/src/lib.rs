@@ -1,0 +1,438 @@
+//! Profiles (API.md, "Me, profiles, candidates"): personal and professional details,
+//! skills, education, experience, links, privacy, availability, salary expectation.
+//!
+//! Item: `PK = USER#<id>`, `SK = PROFILE`, beside the account (`SK = ACCOUNT`, which keeps
+//! `full_name`). Phone, address and bio are sealed with AES-256-GCM (`common::fields`),
+//! bound to the user and field, with the key id beside each value: the table never holds
+//! them in plaintext. Profiles are private until their owner makes them public.
+
+pub mod rules;
+
+use aws_sdk_dynamodb::types::{Get, Put, TransactGetItem, TransactWriteItem, Update};
+use common::api_doc::ErrorBody;
+use common::db::{self, s};
+use common::error::Problems;
+use common::events::{outbox_put, Actor, Envelope};
+use common::fields::{FieldKeys, Sealed};
+use common::http::{authenticate, ok, parse_json, path_param, HttpHandler, Request, Response};
+use common::values::{website, Location, Salary};
+use common::{http_handler, ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::rules::{Education, Experience};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    #[default]
+    Private,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Links {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+}
+
+/// The stored profile (personal fields sealed).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct ProfileItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    user_id: String,
+    #[serde(default)]
+    headline: Option<String>,
+    #[serde(default)]
+    bio: Option<Sealed>,
+    #[serde(default)]
+    phone: Option<Sealed>,
+    #[serde(default)]
+    address: Option<Sealed>,
+    #[serde(default)]
+    location: Option<Location>,
+    #[serde(default)]
+    skills: Vec<String>,
+    #[serde(default)]
+    education: Vec<Education>,
+    #[serde(default)]
+    experience: Vec<Experience>,
+    #[serde(default)]
+    links: Links,
+    #[serde(default)]
+    visibility: Visibility,
+    #[serde(default)]
+    available_for_hire: bool,
+    #[serde(default)]
+    salary_expectation: Option<Salary>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+/// The caller's own profile.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct MyProfile {
+    pub user_id: String,
+    pub full_name: String,
+    pub headline: Option<String>,
+    pub bio: Option<String>,
+    /// Never shown to others.
+    pub phone: Option<String>,
+    /// Never shown to others.
+    pub address: Option<String>,
+    pub location: Option<Location>,
+    pub skills: Vec<String>,
+    pub education: Vec<Education>,
+    pub experience: Vec<Experience>,
+    pub links: Links,
+    /// `private` (default) or `public`.
+    pub visibility: Visibility,
+    pub available_for_hire: bool,
+    /// Never shown to others.
+    pub salary_expectation: Option<Salary>,
+    pub updated_at: Option<String>,
+}
+
+/// What anyone may see of a public profile.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct PublicProfile {
+    pub user_id: String,
+    pub full_name: String,
+    pub headline: Option<String>,
+    pub bio: Option<String>,
+    pub location: Option<Location>,
+    pub skills: Vec<String>,
+    pub education: Vec<Education>,
+    pub experience: Vec<Experience>,
+    pub links: Links,
+    pub available_for_hire: bool,
+}
+
+fn context(user_id: &str, field: &str) -> String {
+    format!("user:{user_id}:{field}")
+}
+
+fn open(keys: &FieldKeys, user_id: &str, field: &str, v: &Option<Sealed>) -> ApiResult<Option<String>> {
+    v.as_ref().map(|s| keys.open(&context(user_id, field), s)).transpose()
+}
+
+impl ProfileItem {
+    fn empty(user_id: &str) -> Self {
+        ProfileItem {
+            pk: format!("USER#{user_id}"),
+            sk: "PROFILE".into(),
+            entity: "profile".into(),
+            user_id: user_id.into(),
+            ..Default::default()
+        }
+    }
+    fn mine(&self, keys: &FieldKeys, full_name: &str) -> ApiResult<MyProfile> {
+        let u = &self.user_id;
+        Ok(MyProfile {
+            user_id: u.clone(),
+            full_name: full_name.to_string(),
+            headline: self.headline.clone(),
+            bio: open(keys, u, "bio", &self.bio)?,
+            phone: open(keys, u, "phone", &self.phone)?,
+            address: open(keys, u, "address", &self.address)?,
+            location: self.location.clone(),
+            skills: self.skills.clone(),
+            education: self.education.clone(),
+            experience: self.experience.clone(),
+            links: self.links.clone(),
+            visibility: self.visibility,
+            available_for_hire: self.available_for_hire,
+            salary_expectation: self.salary_expectation.clone(),
+            updated_at: self.updated_at.clone(),
+        })
+    }
+    fn public(&self, keys: &FieldKeys, full_name: &str) -> ApiResult<PublicProfile> {
+        Ok(PublicProfile {
+            user_id: self.user_id.clone(),
+            full_name: full_name.to_string(),
+            headline: self.headline.clone(),
+            bio: open(keys, &self.user_id, "bio", &self.bio)?,
+            location: self.location.clone(),
+            skills: self.skills.clone(),
+            education: self.education.clone(),
+            experience: self.experience.clone(),
+            links: self.links.clone(),
+            available_for_hire: self.available_for_hire,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountPart {
+    full_name: String,
+    status: String,
+    updated_at: String,
+}
+
+/// The account's name and status and the profile, in one consistent read.
+async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, ProfileItem)>> {
+    let get = |sk: &str| -> ApiResult<TransactGetItem> {
+        Ok(TransactGetItem::builder()
+            .get(
+                Get::builder()
+                    .table_name(app.table())
+                    .set_key(Some(db::key(format!("USER#{user_id}"), sk)))
+                    .build()
+                    .map_err(db::internal)?,
+            )
+            .build())
+    };
+    let out = app
+        .dynamo()
+        .transact_get_items()
+        .transact_items(get("ACCOUNT")?)
+        .transact_items(get("PROFILE")?)
+        .send()
+        .await?;
+    let mut r = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+    let Some(account) = r.next().flatten().map(db::from_item::<AccountPart>).transpose()? else {
+        return Ok(None);
+    };
+    let profile = r
+        .next()
+        .flatten()
+        .map(db::from_item::<ProfileItem>)
+        .transpose()?
+        .unwrap_or_else(|| ProfileItem::empty(user_id));
+    Ok(Some((account, profile)))
+}
+
+/// GET /me/profile
+#[utoipa::path(get, path = "/me/profile", tag = "profiles", security(("bearer" = [])),
+    responses((status = 200, body = MyProfile), (status = 401, body = ErrorBody)))]
+pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = authenticate(app, &req)?;
+    let keys = app.field_keys()?;
+    let (account, profile) = load(app, &me.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    ok(&profile.mine(keys, &account.full_name)?)
+}
+
+/// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
+/// (also `role`, `email`, `id`) are refused with 422.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub headline: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    /// International form, e.g. `+49 30 1234567`.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<Location>)]
+    pub location: Option<Option<Location>>,
+    pub skills: Option<Vec<String>>,
+    pub education: Option<Vec<Education>>,
+    pub experience: Option<Vec<Experience>>,
+    pub links: Option<Links>,
+    pub visibility: Option<Visibility>,
+    pub available_for_hire: Option<bool>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<Salary>)]
+    pub salary_expectation: Option<Option<Salary>>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// PATCH /me/profile
+#[utoipa::path(patch, path = "/me/profile", tag = "profiles", request_body = ProfilePatch, security(("bearer" = [])),
+    responses((status = 200, body = MyProfile), (status = 401, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = authenticate(app, &req)?;
+    let body: ProfilePatch = parse_json(&req)?;
+    let keys = app.field_keys()?;
+    let mut p = Problems::default();
+    let full_name = body
+        .full_name
+        .as_deref()
+        .map(|n| p.check("full_name", common::values::required_text(n, 100)));
+    let opt = |p: &mut Problems, field: &str, v: Option<Option<String>>, f: fn(&str) -> Result<Option<String>, &'static str>| {
+        v.map(|v| p.check(field, f(v.as_deref().unwrap_or_default())))
+    };
+    let headline = opt(&mut p, "headline", body.headline, rules::headline);
+    let bio = opt(&mut p, "bio", body.bio, rules::bio);
+    let phone = opt(&mut p, "phone", body.phone, rules::phone);
+    let address = opt(&mut p, "address", body.address, rules::address);
+    let location = body.location.map(|l| match l {
+        Some(l) => p.check("location", Location::parse(&l)).map(Some),
+        None => Some(None),
+    });
+    let skills = body.skills.as_deref().map(|s| p.check("skills", rules::skills(s)));
+    let education = body.education.as_deref().map(|e| p.check("education", rules::education(e)));
+    let experience = body.experience.as_deref().map(|e| p.check("experience", rules::experience(e)));
+    let links = body.links.map(|l| {
+        let mut check = |field: &str, v: Option<String>| p.check(field, website(v.as_deref().unwrap_or_default())).flatten();
+        Links {
+            linkedin: check("links.linkedin", l.linkedin),
+            github: check("links.github", l.github),
+            website: check("links.website", l.website),
+        }
+    });
+    let salary = body.salary_expectation.map(|s| match s {
+        Some(s) => p.check("salary_expectation", Salary::parse(&s)).map(Some),
+        None => Some(None),
+    });
+    p.into_result()?;
+
+    let (account, before) = load(app, &me.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let mut after = before.clone();
+    let mut changed: Vec<&str> = Vec::new();
+    let u = me.user_id.clone();
+    let seal = |field: &str, v: Option<String>| v.map(|v| keys.seal(&context(&u, field), &v));
+    if let Some(Some(v)) = headline {
+        after.headline = v;
+        changed.push("headline");
+    }
+    if let Some(Some(v)) = bio {
+        after.bio = seal("bio", v);
+        changed.push("bio");
+    }
+    if let Some(Some(v)) = phone {
+        after.phone = seal("phone", v);
+        changed.push("phone");
+    }
+    if let Some(Some(v)) = address {
+        after.address = seal("address", v);
+        changed.push("address");
+    }
+    if let Some(Some(v)) = location {
+        after.location = v;
+        changed.push("location");
+    }
+    if let Some(Some(v)) = skills {
+        after.skills = v;
+        changed.push("skills");
+    }
+    if let Some(Some(v)) = education {
+        after.education = v;
+        changed.push("education");
+    }
+    if let Some(Some(v)) = experience {
+        after.experience = v;
+        changed.push("experience");
+    }
+    if let Some(v) = links {
+        after.links = v;
+        changed.push("links");
+    }
+    if let Some(v) = body.visibility {
+        after.visibility = v;
+        changed.push("visibility");
+    }
+    if let Some(v) = body.available_for_hire {
+        after.available_for_hire = v;
+        changed.push("available_for_hire");
+    }
+    if let Some(Some(v)) = salary {
+        after.salary_expectation = v;
+        changed.push("salary_expectation");
+    }
+    let new_name = full_name.flatten();
+    if new_name.is_some() {
+        changed.push("full_name");
+    }
+    if changed.is_empty() {
+        return ok(&before.mine(keys, &account.full_name)?);
+    }
+    let now = common::time::now_rfc3339();
+    after.updated_at = Some(now.clone());
+    let table = app.table();
+    let mut put = Put::builder().table_name(table).set_item(Some(db::to_item(&after)?));
+    put = match &before.updated_at {
+        Some(prev) => put
+            .condition_expression("updated_at = :prev")
+            .expression_attribute_values(":prev", s(prev)),
+        None => put.condition_expression("attribute_not_exists(PK)"),
+    };
+    let mut items = vec![TransactWriteItem::builder().put(put.build().map_err(db::internal)?).build()];
+    let name = new_name.clone().unwrap_or_else(|| account.full_name.clone());
+    if let Some(n) = &new_name {
+        let upd = Update::builder()
+            .table_name(table)
+            .set_key(Some(db::key(format!("USER#{}", me.user_id), "ACCOUNT")))
+            .update_expression("SET full_name = :n, updated_at = :now")
+            .condition_expression("updated_at = :prev")
+            .expression_attribute_values(":n", s(n))
+            .expression_attribute_values(":now", s(&now))
+            .expression_attribute_values(":prev", s(&account.updated_at))
+            .build()
+            .map_err(db::internal)?;
+        items.push(TransactWriteItem::builder().update(upd).build());
+    }
+    // The event names what changed, never the personal values.
+    let event = Envelope::new(
+        "user.updated",
+        1,
+        Actor::User { id: me.user_id.clone() },
+        serde_json::json!({"user_id": me.user_id, "changed": changed, "visibility": after.visibility, "available_for_hire": after.available_for_hire}),
+    );
+    items.push(outbox_put(table, &event)?);
+    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => ok(&after.mine(keys, &name)?),
+        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+            "concurrent_change",
+            "the profile changed meanwhile; reload and retry",
+        )),
+        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+    }
+}
+
+/// GET /profiles/{user_id}: public profiles only; private ones are 404.
+#[utoipa::path(get, path = "/profiles/{user_id}", tag = "profiles", params(("user_id" = String, Path)),
+    responses((status = 200, body = PublicProfile), (status = 404, description = "no such profile, or it is private", body = ErrorBody)))]
+pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> {
+    let id = path_param(&req, "user_id")?;
+    let not_found = || ApiError::not_found("no such profile");
+    if id.len() != 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(not_found());
+    }
+    let keys = app.field_keys()?;
+    let (account, profile) = load(app, &id).await?.ok_or_else(not_found)?;
+    if profile.visibility != Visibility::Public || account.status != "active" {
+        return Err(not_found());
+    }
+    ok(&profile.public(keys, &account.full_name)?)
+}
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("profiles-me-get", http_handler!(get_mine)),
+        ("profiles-me-patch", http_handler!(patch_mine)),
+        ("profiles-public", http_handler!(get_public)),
+    ]
+}
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_mine, patch_mine, get_public), tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")))]
+pub struct Api;

@@ -1,0 +1,148 @@
+//! Profiles through the local gateway: partial updates, privacy, field-level encryption.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seekers_build_a_profile_and_choose_who_sees_it() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, me) = s.register("seeker").await;
+    let token = me["access_token"].as_str().unwrap().to_string();
+    let id = me["user"]["id"].as_str().unwrap().to_string();
+
+    // A new profile is empty and private.
+    let r = s.get("/me/profile", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["visibility"], "private");
+    assert_eq!(r.body["full_name"], "Test Person");
+    assert_eq!(s.get(&format!("/profiles/{id}"), None).await.status, StatusCode::NOT_FOUND);
+
+    let patch = json!({
+        "full_name": "Ada Lovelace",
+        "headline": "Backend engineer",
+        "bio": "I like analytical engines.",
+        "phone": "+44 20 7946 0958",
+        "address": "12 St James's Square, London",
+        "location": {"city": "London", "country": "gb"},
+        "skills": ["Rust", " rust ", "DynamoDB"],
+        "education": [{"school": "University of London", "degree": "BSc", "start": "2010-09", "end": "2013-06"}],
+        "experience": [{"title": "Engineer", "company": "Analytical Engines Ltd", "start": "2014-01"}],
+        "links": {"github": "https://github.com/ada"},
+        "available_for_hire": true,
+        "salary_expectation": {"min": 70000, "max": 90000, "currency": "gbp", "period": "year"}
+    });
+    let r = s.send("PATCH", "/me/profile", Some(patch), Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["phone"], "+442079460958");
+    assert_eq!(r.body["skills"], json!(["Rust", "DynamoDB"]));
+    assert_eq!(r.body["location"]["country"], "GB");
+    assert_eq!(r.body["salary_expectation"]["currency"], "GBP");
+    assert_eq!(r.body["full_name"], "Ada Lovelace");
+    assert_eq!(
+        s.get("/auth/me", Some(&token)).await.body["full_name"],
+        "Ada Lovelace",
+        "the account's name changed with it"
+    );
+
+    // Only the fields sent change; null clears.
+    let r = s
+        .send(
+            "PATCH",
+            "/me/profile",
+            Some(json!({"address": null, "headline": "Staff engineer"})),
+            Some(&token),
+        )
+        .await;
+    assert!(r.body["address"].is_null());
+    assert_eq!(r.body["headline"], "Staff engineer");
+    assert_eq!(r.body["bio"], "I like analytical engines.");
+
+    // Never role, email or id; never unknown fields; bad values are named.
+    for forbidden in [
+        json!({"role": "admin"}),
+        json!({"email": "x@example.com"}),
+        json!({"id": "x"}),
+        json!({"user_id": "x"}),
+    ] {
+        let r = s.send("PATCH", "/me/profile", Some(forbidden.clone()), Some(&token)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{forbidden}: {r:?}");
+    }
+    let r = s
+        .send("PATCH", "/me/profile", Some(json!({"phone": "call me", "links": {"linkedin": "nope"}, "salary_expectation": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}})), Some(&token))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["phone", "links.linkedin", "salary_expectation"] {
+        assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
+    }
+    assert_eq!(s.get("/auth/me", Some(&token)).await.body["role"], "seeker");
+
+    // Still private; public once chosen, without the private fields.
+    assert_eq!(s.get(&format!("/profiles/{id}"), None).await.status, StatusCode::NOT_FOUND);
+    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&token))
+        .await;
+    let r = s.get(&format!("/profiles/{id}"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["headline"], "Staff engineer");
+    assert_eq!(r.body["bio"], "I like analytical engines.");
+    for private in ["phone", "address", "salary_expectation", "visibility"] {
+        assert!(r.body.get(private).is_none(), "{private} is not public: {r:?}");
+    }
+    assert_eq!(s.get("/profiles/not-an-id", None).await.status, StatusCode::NOT_FOUND);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_address_and_bio_are_never_stored_in_plaintext() {
+    let s = TestStack::start_with(true, false).await;
+    let (_, me) = s.register("seeker").await;
+    let token = me["access_token"].as_str().unwrap();
+    let id = me["user"]["id"].as_str().unwrap();
+    let secrets = ["+15555550123", "742 Evergreen Terrace", "my secret biography"];
+    let r = s
+        .send(
+            "PATCH",
+            "/me/profile",
+            Some(json!({"phone": secrets[0], "address": secrets[1], "bio": secrets[2]})),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+
+    // Every item of this user's partition, raw, as DynamoDB holds it.
+    let out = aws_sdk_dynamodb::Client::new(s.sdk())
+        .query()
+        .table_name(s.running.app.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{id}")))
+        .send()
+        .await
+        .unwrap();
+    let raw = format!("{:?}", out.items.unwrap());
+    for secret in secrets {
+        assert!(!raw.contains(secret), "{secret} is stored in plaintext");
+    }
+    assert!(raw.contains("\"kid\""), "sealed values carry their key id");
+    // And the event about the change names fields, not values.
+    let sqs = aws_sdk_sqs::Client::new(s.sdk());
+    let url = &s.running.stack.queue_urls["NotificationsQueue"];
+    let msgs = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    for m in msgs.messages.unwrap_or_default() {
+        for secret in secrets {
+            assert!(!m.body().unwrap_or_default().contains(secret));
+        }
+    }
+    // The owner still reads them.
+    let r = s.get("/me/profile", Some(token)).await;
+    assert_eq!(r.body["phone"], secrets[0]);
+    assert_eq!(r.body["address"], secrets[1]);
+    s.shutdown().await;
+}
