@@ -11,7 +11,7 @@ use crate::db;
 use crate::error::ApiResult;
 use crate::token::Principal;
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: String,
     pub occurred_at: String,
@@ -21,7 +21,9 @@ pub struct AuditEntry {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
 }
 

@@ -16,6 +16,8 @@ pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 /// Epoch seconds after which DynamoDB may delete the item (late: code checks expiry itself).
 pub const TTL: &str = "ttl";
 

@@ -33,6 +33,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(companies::handlers())
         .chain(categories::handlers())
         .chain(profiles::handlers())
+        .chain(admin::handlers())
         .collect()
 }
 

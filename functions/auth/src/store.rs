@@ -27,7 +27,7 @@ pub fn session_sk(sid: &str) -> String {
     format!("SESSION#{sid}")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Active,
@@ -44,6 +44,11 @@ pub struct Account {
     pub gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     pub gsi1sk: String,
+    /// All accounts, newest first (admin list without a role filter).
+    #[serde(rename = "GSI2PK", default)]
+    pub gsi2pk: String,
+    #[serde(rename = "GSI2SK", default)]
+    pub gsi2sk: String,
     pub entity: String,
     pub id: String,
     pub email: String,
@@ -65,6 +70,8 @@ impl Account {
             sk: ACCOUNT_SK.into(),
             gsi1pk: format!("USERS#{}", role.as_str()),
             gsi1sk: format!("{now}#{id}"),
+            gsi2pk: "USERS".into(),
+            gsi2sk: format!("{now}#{id}"),
             entity: "user".into(),
             id,
             email,

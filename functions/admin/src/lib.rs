@@ -1,0 +1,252 @@
+//! Administration (API.md, "Admin"): the user list, suspending, reinstating and changing
+//! roles, and reading the audit log. Every change lands in the audit log with actor, time,
+//! entity and before/after, in the same transaction as the change.
+
+use auth::store::{Account, AccountStatus};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use common::api_doc::ErrorBody;
+use common::audit::{audit_put, AuditEntry};
+use common::cursor::{next_cursor, page_request, Page};
+use common::db::{self, s};
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{ok, parse_json, path_param, query_param, require_role, HttpHandler, Request, Response};
+use common::token::Role;
+use common::{http_handler, ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An account as admins see it (never the password hash).
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct AdminUser {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub full_name: String,
+    pub status: AccountStatus,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn view(a: &Account) -> AdminUser {
+    AdminUser {
+        id: a.id.clone(),
+        email: a.email.clone(),
+        role: a.role,
+        full_name: a.full_name.clone(),
+        status: a.status,
+        created_at: a.created_at.clone(),
+        updated_at: a.updated_at.clone(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminUserPage {
+    pub items: Vec<AdminUser>,
+    pub next_cursor: Option<String>,
+}
+
+fn parse_role(raw: &str) -> ApiResult<Role> {
+    match raw {
+        "seeker" => Ok(Role::Seeker),
+        "employer" => Ok(Role::Employer),
+        "admin" => Ok(Role::Admin),
+        _ => Err(ApiError::bad_request("role must be seeker, employer or admin").with_code("invalid_filter")),
+    }
+}
+
+/// GET /admin/users
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
+    params(("role" = Option<String>, Query, description = "seeker, employer or admin"), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "newest first", body = AdminUserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_users(app: &'static App, req: Request) -> ApiResult<Response> {
+    require_role(app, &req, &[Role::Admin])?;
+    let role = query_param(&req, "role")
+        .filter(|r| !r.is_empty())
+        .map(|r| parse_role(&r))
+        .transpose()?;
+    let context = format!("GET /admin/users?role={}", role.map_or("", |r| r.as_str()));
+    let (limit, start) = page_request(app, &req, &context)?;
+    let (index, pk_name, pk) = match role {
+        Some(r) => ("GSI1", db::GSI1PK, format!("USERS#{}", r.as_str())),
+        None => ("GSI2", db::GSI2PK, "USERS".to_string()),
+    };
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .index_name(index)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", pk_name)
+        .expression_attribute_values(":pk", s(pk))
+        .scan_index_forward(false)
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| db::from_item::<Account>(i).map(|a| view(&a)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(&Page {
+        items,
+        next_cursor: next_cursor(app, &context, out.last_evaluated_key.as_ref()),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// `suspended` blocks sign-in and ends every session; `active` reinstates.
+    pub status: Option<AccountStatus>,
+    /// A new role takes effect with the user's next sign-in (sessions are ended).
+    pub role: Option<Role>,
+    /// Why, for the audit log.
+    pub reason: Option<String>,
+}
+
+/// PATCH /admin/users/{id}
+#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", request_body = UpdateUser, security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = AdminUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`cannot_change_self`, `concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Admin])?;
+    let body: UpdateUser = parse_json(&req)?;
+    if body.status.is_none() && body.role.is_none() {
+        return Err(ApiError::invalid_field("status", "send status, role or both"));
+    }
+    let reason = body
+        .reason
+        .as_deref()
+        .map(|r| common::values::optional_text(r, 500))
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("reason", e))?
+        .flatten();
+    let id = path_param(&req, "id")?;
+    if id == actor.user_id {
+        return Err(ApiError::conflict(
+            "cannot_change_self",
+            "admins cannot suspend themselves or change their own role",
+        ));
+    }
+    let before = auth::store::get_account(app, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such user"))?;
+    let mut after = before.clone();
+    let mut events = Vec::new();
+    if let Some(st) = body.status.filter(|s| *s != before.status) {
+        after.status = st;
+        events.push(if st == AccountStatus::Suspended {
+            "user.suspended"
+        } else {
+            "user.reinstated"
+        });
+    }
+    if let Some(role) = body.role.filter(|r| *r != before.role) {
+        after.role = role;
+        after.gsi1pk = format!("USERS#{}", role.as_str());
+        events.push("user.role_changed");
+    }
+    if events.is_empty() {
+        return ok(&view(&before));
+    }
+    // Suspension and role changes end every session, so no refresh carries the old state on.
+    after.session_version += 1;
+    after.updated_at = common::time::now_rfc3339();
+    let table = app.table();
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(db::to_item(&after)?))
+        .condition_expression("updated_at = :prev")
+        .expression_attribute_values(":prev", s(&before.updated_at))
+        .build()
+        .map_err(db::internal)?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    let who = Actor::User { id: actor.user_id.clone() };
+    for kind in &events {
+        let data =
+            serde_json::json!({"user_id": after.id, "email": after.email, "role": after.role, "status": after.status, "reason": reason});
+        items.push(outbox_put(table, &Envelope::new(kind, 1, who.clone(), data))?);
+    }
+    let mut audit = AuditEntry::new(
+        &actor,
+        &events.join(","),
+        "user",
+        &after.id,
+        Some(&view(&before)),
+        Some(&view(&after)),
+    );
+    if let (Some(r), Some(a)) = (&reason, audit.after.as_mut()) {
+        a["reason"] = serde_json::Value::String(r.clone());
+    }
+    items.push(audit_put(table, &audit)?);
+    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => ok(&view(&after)),
+        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+            "concurrent_change",
+            "the user changed meanwhile; reload and retry",
+        )),
+        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// GET /admin/audit: by entity (`entity_type` and `entity_id`) or by actor (`actor_id`).
+#[utoipa::path(get, path = "/admin/audit", tag = "admin", security(("bearer" = [])),
+    params(("entity_type" = Option<String>, Query, description = "e.g. user, category, job"), ("entity_id" = Option<String>, Query),
+        ("actor_id" = Option<String>, Query), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "newest first", body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
+    require_role(app, &req, &[Role::Admin])?;
+    let nonempty = |k: &str| query_param(&req, k).filter(|v| !v.is_empty() && v.len() <= 128 && !v.contains('#'));
+    let (index, key_name, key) = match (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id")) {
+        (Some(t), Some(i), None) => (None, db::PK, format!("AUDIT#{t}#{i}")),
+        (None, None, Some(a)) => (Some("GSI1"), db::GSI1PK, format!("AUDITBY#{a}")),
+        _ => return Err(ApiError::bad_request("filter by entity_type and entity_id, or by actor_id").with_code("invalid_filter")),
+    };
+    let context = format!("GET /admin/audit {key}");
+    let (limit, start) = page_request(app, &req, &context)?;
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .set_index_name(index.map(str::to_string))
+        .key_condition_expression("#k = :k")
+        .expression_attribute_names("#k", key_name)
+        .expression_attribute_values(":k", s(key))
+        .scan_index_forward(false)
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(db::from_item::<AuditEntry>)
+        .collect::<ApiResult<Vec<_>>>()?;
+    ok(&Page {
+        items,
+        next_cursor: next_cursor(app, &context, out.last_evaluated_key.as_ref()),
+    })
+}
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("admin-users-list", http_handler!(list_users)),
+        ("admin-users-update", http_handler!(update_user)),
+        ("admin-audit", http_handler!(audit)),
+    ]
+}
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_users, update_user, audit), tags((name = "admin", description = "Users and the audit log (admins only)")))]
+pub struct Api;
