@@ -88,6 +88,50 @@ pub fn next_cursor(app: &crate::App, context: &str, last_evaluated_key: Option<&
         .map(|k| app.cursors().encode(context, k))
 }
 
+/// One key-condition list: a partition of the table or of an index, in sort-key order.
+pub struct ListQuery<'a> {
+    /// `None` for the table itself.
+    pub index: Option<&'a str>,
+    /// The partition key attribute (`PK`, `GSI1PK`, ...).
+    pub key_name: &'a str,
+    pub key: String,
+    pub newest_first: bool,
+}
+
+/// Reads one page of `query` for a list request: `?limit=` and `?cursor=` (bound to
+/// `context`), items deserialised into `T`, the next cursor sealed. One Query call.
+pub async fn query_page<T: serde::de::DeserializeOwned>(
+    app: &crate::App,
+    req: &crate::http::Request,
+    context: &str,
+    query: ListQuery<'_>,
+) -> ApiResult<Page<T>> {
+    let (limit, start) = page_request(app, req, context)?;
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .set_index_name(query.index.map(str::to_string))
+        .key_condition_expression("#k = :k")
+        .expression_attribute_names("#k", query.key_name)
+        .expression_attribute_values(":k", AttributeValue::S(query.key))
+        .scan_index_forward(!query.newest_first)
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(crate::db::from_item)
+        .collect::<ApiResult<Vec<T>>>()?;
+    Ok(Page {
+        items,
+        next_cursor: next_cursor(app, context, out.last_evaluated_key.as_ref()),
+    })
+}
+
 /// Parses `?limit=`: absent -> 20; 1..=100 accepted; anything else -> 400.
 pub fn parse_limit(raw: Option<&str>) -> ApiResult<i32> {
     match raw {

@@ -6,7 +6,7 @@ use auth::store::{Account, AccountStatus};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
 use common::audit::{audit_put, AuditEntry};
-use common::cursor::{next_cursor, page_request, Page};
+use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::events::{outbox_put, Actor, Envelope};
 use common::http::{ok, parse_json, path_param, query_param, require_role, HttpHandler, Request, Response};
@@ -65,33 +65,24 @@ pub async fn list_users(app: &'static App, req: Request) -> ApiResult<Response> 
         .map(|r| parse_role(&r))
         .transpose()?;
     let context = format!("GET /admin/users?role={}", role.map_or("", |r| r.as_str()));
-    let (limit, start) = page_request(app, &req, &context)?;
-    let (index, pk_name, pk) = match role {
-        Some(r) => ("GSI1", db::GSI1PK, format!("USERS#{}", r.as_str())),
-        None => ("GSI2", db::GSI2PK, "USERS".to_string()),
+    let q = match role {
+        Some(r) => ListQuery {
+            index: Some("GSI1"),
+            key_name: db::GSI1PK,
+            key: format!("USERS#{}", r.as_str()),
+            newest_first: true,
+        },
+        None => ListQuery {
+            index: Some("GSI2"),
+            key_name: db::GSI2PK,
+            key: "USERS".into(),
+            newest_first: true,
+        },
     };
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .index_name(index)
-        .key_condition_expression("#pk = :pk")
-        .expression_attribute_names("#pk", pk_name)
-        .expression_attribute_values(":pk", s(pk))
-        .scan_index_forward(false)
-        .limit(limit)
-        .set_exclusive_start_key(start)
-        .send()
-        .await?;
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| db::from_item::<Account>(i).map(|a| view(&a)))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let page: Page<Account> = query_page(app, &req, &context, q).await?;
     ok(&Page {
-        items,
-        next_cursor: next_cursor(app, &context, out.last_evaluated_key.as_ref()),
+        items: page.items.iter().map(view).collect(),
+        next_cursor: page.next_cursor,
     })
 }
 
@@ -205,36 +196,24 @@ pub struct AuditPage {
 pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     require_role(app, &req, &[Role::Admin])?;
     let nonempty = |k: &str| query_param(&req, k).filter(|v| !v.is_empty() && v.len() <= 128 && !v.contains('#'));
-    let (index, key_name, key) = match (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id")) {
-        (Some(t), Some(i), None) => (None, db::PK, format!("AUDIT#{t}#{i}")),
-        (None, None, Some(a)) => (Some("GSI1"), db::GSI1PK, format!("AUDITBY#{a}")),
+    let q = match (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id")) {
+        (Some(t), Some(i), None) => ListQuery {
+            index: None,
+            key_name: db::PK,
+            key: format!("AUDIT#{t}#{i}"),
+            newest_first: true,
+        },
+        (None, None, Some(a)) => ListQuery {
+            index: Some("GSI1"),
+            key_name: db::GSI1PK,
+            key: format!("AUDITBY#{a}"),
+            newest_first: true,
+        },
         _ => return Err(ApiError::bad_request("filter by entity_type and entity_id, or by actor_id").with_code("invalid_filter")),
     };
-    let context = format!("GET /admin/audit {key}");
-    let (limit, start) = page_request(app, &req, &context)?;
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .set_index_name(index.map(str::to_string))
-        .key_condition_expression("#k = :k")
-        .expression_attribute_names("#k", key_name)
-        .expression_attribute_values(":k", s(key))
-        .scan_index_forward(false)
-        .limit(limit)
-        .set_exclusive_start_key(start)
-        .send()
-        .await?;
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(db::from_item::<AuditEntry>)
-        .collect::<ApiResult<Vec<_>>>()?;
-    ok(&Page {
-        items,
-        next_cursor: next_cursor(app, &context, out.last_evaluated_key.as_ref()),
-    })
+    let context = format!("GET /admin/audit {}", q.key);
+    let page: Page<AuditEntry> = query_page(app, &req, &context, q).await?;
+    ok(&page)
 }
 
 /// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).

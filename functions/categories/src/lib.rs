@@ -10,7 +10,7 @@ pub mod rules;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
 use common::audit::{audit_put, AuditEntry};
-use common::cursor::{next_cursor, page_request, Page};
+use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::events::{outbox_put, Actor, Envelope};
 use common::http::{created, ok, parse_json, path_param, require_role, status_only, HttpHandler, Request, Response};
@@ -301,28 +301,16 @@ pub struct CategoryPage {
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = CategoryPage), (status = 400, description = "`invalid_cursor`, `invalid_limit`", body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    const CONTEXT: &str = "GET /categories";
-    let (limit, start) = page_request(app, &req, CONTEXT)?;
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .index_name("GSI1")
-        .key_condition_expression("GSI1PK = :pk")
-        .expression_attribute_values(":pk", s(INDEX))
-        .limit(limit)
-        .set_exclusive_start_key(start)
-        .send()
-        .await?;
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| db::from_item::<CategoryItem>(i).map(CategoryItem::into_category))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let q = ListQuery {
+        index: Some("GSI1"),
+        key_name: db::GSI1PK,
+        key: INDEX.into(),
+        newest_first: false,
+    };
+    let page: Page<CategoryItem> = query_page(app, &req, "GET /categories", q).await?;
     ok(&Page {
-        items,
-        next_cursor: next_cursor(app, CONTEXT, out.last_evaluated_key.as_ref()),
+        items: page.items.into_iter().map(CategoryItem::into_category).collect(),
+        next_cursor: page.next_cursor,
     })
 }
 

@@ -14,7 +14,7 @@ pub mod rules;
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
-use common::cursor::{next_cursor, page_request, Page};
+use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
@@ -336,29 +336,16 @@ pub struct CompanyPage {
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = CompanyPage), (status = 400, description = "`invalid_cursor`, `invalid_limit`", body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    const CONTEXT: &str = "GET /companies";
-    let (limit, start) = page_request(app, &req, CONTEXT)?;
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .index_name("GSI1")
-        .key_condition_expression("GSI1PK = :pk")
-        .expression_attribute_values(":pk", s(INDEX))
-        .scan_index_forward(false)
-        .limit(limit)
-        .set_exclusive_start_key(start)
-        .send()
-        .await?;
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| db::from_item::<CompanyItem>(i).map(|c| c.company))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let q = ListQuery {
+        index: Some("GSI1"),
+        key_name: db::GSI1PK,
+        key: INDEX.into(),
+        newest_first: true,
+    };
+    let page: Page<CompanyItem> = query_page(app, &req, "GET /companies", q).await?;
     ok(&Page {
-        items,
-        next_cursor: next_cursor(app, CONTEXT, out.last_evaluated_key.as_ref()),
+        items: page.items.into_iter().map(|c| c.company).collect(),
+        next_cursor: page.next_cursor,
     })
 }
 

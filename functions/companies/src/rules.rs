@@ -1,5 +1,6 @@
 //! Company rules: what a valid name, website, location, size and industry are.
 
+use common::values::{optional_text, required_text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -7,28 +8,14 @@ pub const NAME_MAX: usize = 120;
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const INDUSTRY_MAX: usize = 80;
 
-fn text(raw: &str, max: usize, required: bool) -> Result<Option<String>, &'static str> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return if required { Err("is required") } else { Ok(None) };
-    }
-    if t.chars().count() > max {
-        return Err("is too long");
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err("must not contain control characters");
-    }
-    Ok(Some(t.to_string()))
-}
-
 pub fn name(raw: &str) -> Result<String, &'static str> {
-    text(raw, NAME_MAX, true).map(Option::unwrap_or_default)
+    required_text(raw, NAME_MAX)
 }
 pub fn description(raw: &str) -> Result<Option<String>, &'static str> {
-    text(raw, DESCRIPTION_MAX, false)
+    optional_text(raw, DESCRIPTION_MAX)
 }
 pub fn industry(raw: &str) -> Result<Option<String>, &'static str> {
-    text(raw, INDUSTRY_MAX, false)
+    optional_text(raw, INDUSTRY_MAX)
 }
 
 pub use common::values::website;
