@@ -36,8 +36,9 @@ GW_PID=""
 MOTO_PID=""
 cleanup() {
   trap - INT TERM EXIT
-  [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-  [ -n "$MOTO_PID" ] && kill -TERM "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
+  # (under set -e: a child that already stopped must not end the cleanup early)
+  if [ -n "$GW_PID" ]; then kill -TERM "$GW_PID" 2>/dev/null || true; wait "$GW_PID" 2>/dev/null || true; fi
+  if [ -n "$MOTO_PID" ]; then kill -TERM "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; fi
   log "stopped"
 }
 # A requested stop (Ctrl-C, SIGTERM) is a clean exit; any other exit keeps its status.
