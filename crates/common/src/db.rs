@@ -54,6 +54,29 @@ pub async fn get<T: DeserializeOwned>(app: &crate::App, pk: impl Into<String>, s
     out.item.map(from_item).transpose()
 }
 
+/// Two items by key in one consistent read (TransactGetItems), each `None` when absent.
+pub async fn get_pair<A: DeserializeOwned, B: DeserializeOwned>(app: &crate::App, a: Item, b: Item) -> ApiResult<(Option<A>, Option<B>)> {
+    let get = |key: Item| -> ApiResult<aws_sdk_dynamodb::types::TransactGetItem> {
+        let g = aws_sdk_dynamodb::types::Get::builder()
+            .table_name(app.table())
+            .set_key(Some(key))
+            .build()
+            .map_err(internal)?;
+        Ok(aws_sdk_dynamodb::types::TransactGetItem::builder().get(g).build())
+    };
+    let out = app
+        .dynamo()
+        .transact_get_items()
+        .transact_items(get(a)?)
+        .transact_items(get(b)?)
+        .send()
+        .await?;
+    let mut items = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+    let first = items.next().flatten().map(from_item).transpose()?;
+    let second = items.next().flatten().map(from_item).transpose()?;
+    Ok((first, second))
+}
+
 /// True when the error is a failed `ConditionExpression` of a single-item write.
 pub fn is_condition_failed<E, R>(err: &SdkError<E, R>) -> bool
 where

@@ -7,7 +7,7 @@
 //! | session (refresh-token family) | `USER#<id>` | `SESSION#<sid>` |
 //! | password reset code | `USER#<id>` | `PASSWORD_RESET` |
 
-use aws_sdk_dynamodb::types::{Get, Put, TransactGetItem, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::db::{self, n, s, Item};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
@@ -243,28 +243,12 @@ pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>>
 
 /// The account and one of its sessions in one consistent read.
 pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> ApiResult<(Option<Account>, Option<Session>)> {
-    let get = |pk: String, sk: String| -> ApiResult<TransactGetItem> {
-        Ok(TransactGetItem::builder()
-            .get(
-                Get::builder()
-                    .table_name(app.table())
-                    .set_key(Some(db::key(pk, sk)))
-                    .build()
-                    .map_err(db::internal)?,
-            )
-            .build())
-    };
-    let out = app
-        .dynamo()
-        .transact_get_items()
-        .transact_items(get(user_pk(user_id), ACCOUNT_SK.into())?)
-        .transact_items(get(user_pk(user_id), session_sk(sid))?)
-        .send()
-        .await?;
-    let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
-    let account = responses.next().flatten().map(db::from_item).transpose()?;
-    let session = responses.next().flatten().map(db::from_item).transpose()?;
-    Ok((account, session))
+    db::get_pair(
+        app,
+        db::key(user_pk(user_id), ACCOUNT_SK),
+        db::key(user_pk(user_id), session_sk(sid)),
+    )
+    .await
 }
 
 /// Counts one failed login against the account's window (a new window when the old one passed).

@@ -8,7 +8,7 @@
 
 pub mod rules;
 
-use aws_sdk_dynamodb::types::{Get, Put, TransactGetItem, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::api_doc::ErrorBody;
 use common::db::{self, s};
 use common::error::Problems;
@@ -180,35 +180,9 @@ struct AccountPart {
 
 /// The account's name and status and the profile, in one consistent read.
 async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, ProfileItem)>> {
-    let get = |sk: &str| -> ApiResult<TransactGetItem> {
-        Ok(TransactGetItem::builder()
-            .get(
-                Get::builder()
-                    .table_name(app.table())
-                    .set_key(Some(db::key(format!("USER#{user_id}"), sk)))
-                    .build()
-                    .map_err(db::internal)?,
-            )
-            .build())
-    };
-    let out = app
-        .dynamo()
-        .transact_get_items()
-        .transact_items(get("ACCOUNT")?)
-        .transact_items(get("PROFILE")?)
-        .send()
-        .await?;
-    let mut r = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
-    let Some(account) = r.next().flatten().map(db::from_item::<AccountPart>).transpose()? else {
-        return Ok(None);
-    };
-    let profile = r
-        .next()
-        .flatten()
-        .map(db::from_item::<ProfileItem>)
-        .transpose()?
-        .unwrap_or_else(|| ProfileItem::empty(user_id));
-    Ok(Some((account, profile)))
+    let pk = format!("USER#{user_id}");
+    let (account, profile) = db::get_pair::<AccountPart, ProfileItem>(app, db::key(&pk, "ACCOUNT"), db::key(&pk, "PROFILE")).await?;
+    Ok(account.map(|a| (a, profile.unwrap_or_else(|| ProfileItem::empty(user_id)))))
 }
 
 /// GET /me/profile
