@@ -20,6 +20,13 @@ fn text(raw: &str, max: usize, required: bool) -> Result<Option<String>, &'stati
     Ok(Some(t.to_string()))
 }
 
+/// For PATCH bodies, with `#[serde(default, deserialize_with = "common::values::nullable")]`:
+/// an absent field is `None` (leave it), `null` is `Some(None)` (clear it), a value is
+/// `Some(Some(v))`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Trimmed text of at most `max` characters; empty means none.
 pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
     text(raw, max, false)
@@ -177,6 +184,19 @@ mod tests {
             country: "Germany".into()
         })
         .is_err());
+    }
+
+    #[test]
+    fn nullable_tells_absent_from_null() {
+        #[derive(Deserialize)]
+        struct Patch {
+            #[serde(default, deserialize_with = "nullable")]
+            v: Option<Option<String>>,
+        }
+        let p = |s: &str| serde_json::from_str::<Patch>(s).unwrap().v;
+        assert_eq!(p("{}"), None);
+        assert_eq!(p(r#"{"v": null}"#), Some(None));
+        assert_eq!(p(r#"{"v": "x"}"#), Some(Some("x".into())));
     }
 
     #[test]

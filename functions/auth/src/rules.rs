@@ -133,10 +133,6 @@ impl FailureWindow {
         let ends = self.started_at + LOCKOUT_WINDOW_SECS;
         (self.failures >= MAX_FAILED_LOGINS && now < ends).then(|| (ends - now) as u64)
     }
-    /// Whether a failure at `now` continues this window (else it starts a new one).
-    pub fn is_open(&self, now: i64) -> bool {
-        self.failures > 0 && now < self.started_at + LOCKOUT_WINDOW_SECS
-    }
 }
 
 #[cfg(test)]
@@ -198,8 +194,11 @@ mod tests {
         };
         assert_eq!(w.locked_for(1000 + 60), Some(840));
         assert_eq!(w.locked_for(1000 + LOCKOUT_WINDOW_SECS), None, "lock lifts when the window passes");
-        assert!(w.is_open(1000 + LOCKOUT_WINDOW_SECS - 1));
-        assert!(!w.is_open(1000 + LOCKOUT_WINDOW_SECS));
-        assert!(!FailureWindow::default().is_open(5));
+        assert_eq!(
+            w.locked_for(1000 + LOCKOUT_WINDOW_SECS - 1),
+            Some(1),
+            "locked until the last second of the window"
+        );
+        assert_eq!(FailureWindow::default().locked_for(5), None);
     }
 }

@@ -208,15 +208,11 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
 pub struct UpdateCategory {
     pub name: Option<String>,
     /// `null` or `""` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// `true` reactivates a deactivated category.
     pub active: Option<bool>,
-}
-
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 /// PATCH /categories/{slug}

@@ -220,26 +220,21 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
 pub struct UpdateCompany {
     pub name: Option<String>,
     /// For the optional fields, `null` clears them.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<CompanySize>)]
     pub size: Option<Option<CompanySize>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub industry: Option<Option<String>>,
-}
-
-/// Present-but-null is `Some(None)`; absent is `None` (with `#[serde(default)]`).
-fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// PATCH /companies/{id}: changes only the fields sent.

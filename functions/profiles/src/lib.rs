@@ -203,20 +203,20 @@ pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     pub full_name: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub headline: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub bio: Option<Option<String>>,
     /// International form, e.g. `+49 30 1234567`.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     pub skills: Option<Vec<String>>,
@@ -225,13 +225,9 @@ pub struct ProfilePatch {
     pub links: Option<Links>,
     pub visibility: Option<Visibility>,
     pub available_for_hire: Option<bool>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<Salary>)]
     pub salary_expectation: Option<Option<Salary>>,
-}
-
-fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// PATCH /me/profile
