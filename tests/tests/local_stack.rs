@@ -20,7 +20,8 @@ async fn every_route_of_the_template_is_served() {
         let r = s.send(method, &concrete_path(path), None, None).await;
         let routed = !r.body["message"].as_str().unwrap_or_default().starts_with("no route for");
         assert!(
-            routed && r.status.as_u16() != 404 || path.contains('{'),
+            // Routed to its handler; a 404 from the handler itself is fine for a made-up id.
+            routed && (r.status.as_u16() != 404 || path.contains('{')),
             "{method} {path} ({binary}) is not served: {r:?}"
         );
     }

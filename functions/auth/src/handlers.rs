@@ -332,7 +332,10 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     let claim = store::get_email_claim(app, email.as_str()).await?.ok_or_else(invalid)?;
     let now = common::time::now_secs();
     let key = db::key(store::user_pk(&claim.user_id), store::RESET_SK);
-    let Some(stored) = db::get::<ResetCode>(app, store::user_pk(&claim.user_id), store::RESET_SK).await? else {
+    // The code and the account in one read.
+    let pk = store::user_pk(&claim.user_id);
+    let (stored, account) = db::get_pair::<ResetCode, Account>(app, db::key(&pk, store::RESET_SK), db::key(&pk, store::ACCOUNT_SK)).await?;
+    let (Some(stored), Some(account)) = (stored, account) else {
         return Err(invalid());
     };
     if stored.expires_at <= now || stored.attempts >= RESET_MAX_ATTEMPTS {
@@ -365,7 +368,6 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
         }
         return Err(invalid());
     }
-    let account = store::get_account(app, &claim.user_id).await?.ok_or_else(invalid)?;
     let hash = passwords::hash(password.expose().to_string()).await?;
     let event = Envelope::new(
         "user.password_reset",
