@@ -67,7 +67,19 @@ impl TestStack {
 
     /// From another template file (a variant of the real one).
     pub async fn start_from(template: &std::path::Path, run_relay: bool, run_consumers: bool) -> Self {
+        Self::launch(template, run_relay, run_consumers, None).await
+    }
+
+    /// With the template's schedules fired every `every` (relay and consumers too).
+    pub async fn start_scheduled(every: std::time::Duration) -> Self {
+        Self::launch(&devstack::default_template(), true, true, Some(every)).await
+    }
+
+    async fn launch(template: &std::path::Path, run_relay: bool, run_consumers: bool, schedule_every: Option<std::time::Duration>) -> Self {
         ensure_env();
+        // Handler logs (internal errors included) show with a failing test's output.
+        static LOGS: std::sync::Once = std::sync::Once::new();
+        LOGS.call_once(lambda_runtime::tracing::init_default_subscriber);
         let secret = base64_secret();
         let prefix = unique("t");
         // SES identities are account-wide in the stand-in: each stack gets its own sender.
@@ -83,6 +95,7 @@ impl TestStack {
             ]),
             run_relay,
             run_consumers,
+            schedule_every,
         })
         .await
         .expect("local stack starts");

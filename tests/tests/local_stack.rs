@@ -91,6 +91,10 @@ async fn every_resource_of_the_template_is_created() {
                         FunctionEvent::Sqs { queue, .. } => assert!(st.queue_urls.contains_key(&queue)),
                         FunctionEvent::Stream { table, .. } => assert!(st.stream_arns.contains_key(&table)),
                         FunctionEvent::Http { .. } => {}
+                        FunctionEvent::Schedule { .. } => assert!(
+                            matches!(devstack::event_functions()[f.binary.as_str()], devstack::EventFunction::Scheduled(_)),
+                            "{id}: a schedule fires a scheduled function"
+                        ),
                     }
                 }
             }

@@ -62,3 +62,20 @@ pub fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(),
         .await
     })
 }
+
+/// A scheduled job's handler: `(app) -> Ok(())` when the run succeeded.
+pub type ScheduledHandler = fn(&'static App) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Serves a function fired by an EventBridge schedule (the event's content is not used).
+pub fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
+    block_on(async move {
+        let app = init().await?;
+        lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
+            handler(app).await.map_err(|e| {
+                tracing::error!(error = %e, "scheduled run failed");
+                Error::from(e)
+            })
+        }))
+        .await
+    })
+}

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use common::app::{App, Settings};
 use common::http::HttpHandler;
-use common::runtime::EventHandler;
+use common::runtime::{EventHandler, ScheduledHandler};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -34,6 +34,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(categories::handlers())
         .chain(profiles::handlers())
         .chain(admin::handlers())
+        .chain(jobs::handlers())
         .collect()
 }
 
@@ -42,6 +43,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
 pub enum EventFunction {
     StreamRelay,
     Consumer(&'static str, EventHandler),
+    Scheduled(ScheduledHandler),
 }
 
 pub fn event_functions() -> HashMap<&'static str, EventFunction> {
@@ -51,6 +53,7 @@ pub fn event_functions() -> HashMap<&'static str, EventFunction> {
             "notifications-consumer",
             EventFunction::Consumer(notifications::CONSUMER, notifications::handler),
         ),
+        ("jobs-expire", EventFunction::Scheduled(jobs::expiry::handler)),
     ])
 }
 
@@ -75,6 +78,9 @@ pub struct Options {
     pub params: HashMap<String, String>,
     pub run_relay: bool,
     pub run_consumers: bool,
+    /// Fire every schedule at this period instead of its own rate (tests); `None` keeps the
+    /// template's rates.
+    pub schedule_every: Option<std::time::Duration>,
 }
 
 pub struct Running {
@@ -191,6 +197,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                         app,
                         stop_rx.clone(),
                     )));
+                }
+                FunctionEvent::Schedule { every, enabled: true } => {
+                    let EventFunction::Scheduled(handler) = events[f.binary.as_str()] else {
+                        return Err(format!("{} is not a scheduled function", f.binary));
+                    };
+                    let period = opts.schedule_every.unwrap_or(*every);
+                    tasks.push(tokio::spawn(pollers::scheduler(f.binary.clone(), period, handler, app, stop_rx.clone())));
                 }
                 _ => {}
             }

@@ -10,6 +10,7 @@ pub fn document() -> OpenApi {
     doc.merge(categories::Api::openapi());
     doc.merge(profiles::Api::openapi());
     doc.merge(admin::Api::openapi());
+    doc.merge(jobs::Api::openapi());
     doc.merge(platform::Api::openapi());
     doc.info = InfoBuilder::new()
         .title("Job platform API")

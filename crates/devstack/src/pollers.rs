@@ -11,7 +11,7 @@ use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use tokio::sync::watch;
 
-use common::runtime::EventHandler;
+use common::runtime::{EventHandler, ScheduledHandler};
 use common::App;
 
 const IDLE: Duration = Duration::from_millis(150);
@@ -243,6 +243,23 @@ pub async fn sqs_poller(
             {
                 tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "delete_message_batch failed");
             }
+        }
+    }
+}
+
+/// Fires a scheduled function every `period` (first run after one period), as EventBridge
+/// would; a failed run is logged and the next one comes on time.
+pub async fn scheduler(name: String, period: Duration, handler: ScheduledHandler, app: &'static App, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = handler(app).await {
+                    tracing::warn!(function = %name, error = %e, "scheduled run failed");
+                }
+            }
+            _ = stop.changed() => break,
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum FunctionEvent {
     Http { method: String, path: String },
     Sqs { queue: String, batch_size: i32 },
     Stream { table: String, batch_size: i32 },
+    /// An EventBridge schedule (`rate(...)` only); the local stack fires it at that rate.
+    Schedule { every: std::time::Duration, enabled: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,27 @@ pub struct Function {
     pub events: Vec<FunctionEvent>,
     /// The function's own `Environment.Variables` (on top of Globals).
     pub env: BTreeMap<String, Value>,
+}
+
+/// `rate(5 minutes)` as a duration. Cron expressions are not supported locally.
+pub fn parse_rate(expr: &str) -> Result<std::time::Duration, String> {
+    let inner = expr
+        .trim()
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or(format!("schedule {expr:?}: only rate(...) expressions run locally"))?;
+    let (n, unit) = inner.trim().split_once(' ').ok_or(format!("schedule {expr:?}: expected rate(<n> <unit>)"))?;
+    let n: u64 = n.parse().map_err(|_| format!("schedule {expr:?}: bad number"))?;
+    let secs = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        "day" | "days" => 86_400,
+        other => return Err(format!("schedule {expr:?}: unknown unit {other}")),
+    };
+    if n == 0 {
+        return Err(format!("schedule {expr:?}: the rate must be positive"));
+    }
+    Ok(std::time::Duration::from_secs(n * secs))
 }
 
 /// A CloudFormation intrinsic function.
@@ -216,6 +239,14 @@ impl Template {
                                 .ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
                             batch_size: batch,
                         },
+                        "Schedule" => FunctionEvent::Schedule {
+                            every: p
+                                .get("Schedule")
+                                .and_then(Value::as_str)
+                                .ok_or(format!("{id}.{name}: no Schedule"))
+                                .and_then(|s| parse_rate(s).map_err(|e| format!("{id}.{name}: {e}")))?,
+                            enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                        },
                         other => return Err(format!("function {id}: event type {other} is not supported by the local stack")),
                     };
                     events.push(e);
@@ -378,6 +409,15 @@ Resources:
         assert_eq!(r.resolve(&v).unwrap(), "arn:us-east-1:dev-Table:arn:q");
         let v: Value = serde_yaml::from_str("!Ref Missing").unwrap();
         assert!(r.resolve(&v).is_err());
+    }
+
+    #[test]
+    fn schedule_rates() {
+        assert_eq!(parse_rate("rate(5 minutes)").unwrap().as_secs(), 300);
+        assert_eq!(parse_rate("rate(1 hour)").unwrap().as_secs(), 3600);
+        assert!(parse_rate("cron(0 12 * * ? *)").is_err());
+        assert!(parse_rate("rate(0 minutes)").is_err());
+        assert!(parse_rate("rate(5 fortnights)").is_err());
     }
 
     #[test]

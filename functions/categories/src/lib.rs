@@ -7,7 +7,7 @@
 
 pub mod rules;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use common::api_doc::ErrorBody;
 use common::audit::{audit_put, AuditEntry};
 use common::cursor::{query_page, ListQuery, Page};
@@ -61,7 +61,37 @@ struct CategoryItem {
 pub fn category_pk(slug: &str) -> String {
     format!("CATEGORY#{slug}")
 }
-const SK: &str = "CATEGORY";
+pub const SK: &str = "CATEGORY";
+
+/// For a job write's transaction: the category must exist and be active (posting into a
+/// deactivated category is refused; jobs already in it stay).
+pub fn active_check(table: &str, slug: &str) -> ApiResult<TransactWriteItem> {
+    let c = ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(db::key(category_pk(slug), SK)))
+        .condition_expression("active = :t")
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .build()
+        .map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().condition_check(c).build())
+}
+
+/// For a job write's transaction: `open_job_count += delta`; the category must exist, and
+/// be active when `must_be_active` (a job entering it).
+pub fn count_open(table: &str, slug: &str, delta: i64, must_be_active: bool) -> ApiResult<TransactWriteItem> {
+    let mut u = Update::builder()
+        .table_name(table)
+        .set_key(Some(db::key(category_pk(slug), SK)))
+        .update_expression("ADD open_job_count :d")
+        .expression_attribute_values(":d", db::n(delta));
+    u = if must_be_active {
+        u.condition_expression("active = :t").expression_attribute_values(":t", AttributeValue::Bool(true))
+    } else {
+        u.condition_expression("attribute_exists(PK)")
+    };
+    let u = u.build().map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().update(u).build())
+}
 const INDEX: &str = "CATEGORIES";
 
 impl CategoryItem {
@@ -117,17 +147,54 @@ fn not_found() -> ApiError {
 /// and audit entry in one transaction.
 async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &Category, action: &str) -> ApiResult<()> {
     let table = app.table();
-    let condition = match before {
-        None => "attribute_not_exists(PK)".to_string(),
-        Some(_) => "updated_at = :prev".to_string(),
+    // An update sets the fields admins change and leaves `open_job_count` alone: job writes
+    // ADD to it concurrently, and a whole-item Put would undo their counts.
+    let write = match before {
+        None => {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(db::to_item(&CategoryItem::from_category(after))?))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(db::internal)?;
+            TransactWriteItem::builder().put(put).build()
+        }
+        Some(b) => {
+            let indexed = CategoryItem::from_category(after);
+            let mut set = vec!["#name = :name", "active = :active", "updated_at = :now"];
+            let mut remove = Vec::new();
+            let mut u = Update::builder()
+                .table_name(table)
+                .set_key(Some(db::key(category_pk(&after.slug), SK)))
+                .condition_expression("updated_at = :prev")
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":prev", s(&b.updated_at))
+                .expression_attribute_values(":name", s(&after.name))
+                .expression_attribute_values(":active", AttributeValue::Bool(after.active))
+                .expression_attribute_values(":now", s(&after.updated_at));
+            match &after.description {
+                Some(d) => {
+                    set.push("description = :d");
+                    u = u.expression_attribute_values(":d", s(d));
+                }
+                None => remove.push("description"),
+            }
+            match (indexed.gsi1pk, indexed.gsi1sk) {
+                (Some(pk), Some(sk)) => {
+                    set.extend(["GSI1PK = :g1pk", "GSI1SK = :g1sk"]);
+                    u = u.expression_attribute_values(":g1pk", s(pk)).expression_attribute_values(":g1sk", s(sk));
+                }
+                _ => remove.extend(["GSI1PK", "GSI1SK"]),
+            }
+            let mut expr = format!("SET {}", set.join(", "));
+            if !remove.is_empty() {
+                expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+            }
+            TransactWriteItem::builder()
+                .update(u.update_expression(expr).build().map_err(db::internal)?)
+                .build()
+        }
     };
-    let mut put = Put::builder()
-        .table_name(table)
-        .set_item(Some(db::to_item(&CategoryItem::from_category(after))?))
-        .condition_expression(condition);
-    if let Some(b) = before {
-        put = put.expression_attribute_values(":prev", s(&b.updated_at));
-    }
     let event = Envelope::new(
         action,
         1,
@@ -135,7 +202,7 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
         serde_json::json!({"category": after}),
     );
     let items = vec![
-        TransactWriteItem::builder().put(put.build().map_err(db::internal)?).build(),
+        write,
         outbox_put(table, &event)?,
         audit_put(table, &AuditEntry::new(actor, action, "category", &after.slug, before, Some(after)))?,
     ];

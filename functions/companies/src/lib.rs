@@ -110,6 +110,24 @@ pub async fn membership(app: &App, user_id: &str, company_id: &str) -> ApiResult
     )
 }
 
+/// The ids of the companies `user_id` belongs to (one Query of the user's partition).
+pub async fn memberships(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
+    let out = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .key_condition_expression("PK = :pk AND begins_with(SK, :co)")
+        .expression_attribute_values(":pk", s(format!("USER#{user_id}")))
+        .expression_attribute_values(":co", s("COMPANY#"))
+        .send()
+        .await?;
+    out.items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| db::from_item::<Membership>(i).map(|m| m.company_id))
+        .collect()
+}
+
 fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
     let p = Put::builder()
         .table_name(table)

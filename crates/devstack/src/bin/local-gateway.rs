@@ -38,6 +38,7 @@ async fn run() -> Result<(), String> {
         params,
         run_relay: true,
         run_consumers: true,
+        schedule_every: None,
     })
     .await?;
     println!(

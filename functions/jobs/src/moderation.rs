@@ -1,0 +1,360 @@
+//! Reports and moderation: any user reports a job once; reported jobs wait in the admin
+//! queue (oldest first) until an admin suspends the job or dismisses the reports; lifting a
+//! suspension returns the job to the status it had. Every admin action is audited in the
+//! same transaction.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use common::api_doc::ErrorBody;
+use common::audit::{audit_put, AuditEntry};
+use common::cursor::{query_page, ListQuery, Page};
+use common::db::{self, n, s};
+use common::error::Problems;
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{created, ok, parse_json, require_role, Request, Response};
+use common::token::{Principal, Role};
+use common::values::optional_text;
+use common::{ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::rules::JobStatus;
+use crate::{commit, id_param, job_pk, By, Job, JobItem, JobView, Moderation, JOB_SK};
+
+pub const DETAILS_MAX: usize = 1000;
+pub const MODERATION_REASON_MAX: usize = 500;
+const QUEUE: &str = "REPORTQUEUE";
+const QUEUE_SK: &str = "REPORTS";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportReason {
+    Spam,
+    Fake,
+    Offensive,
+    Other,
+}
+
+impl ReportReason {
+    fn counter(self) -> &'static str {
+        match self {
+            ReportReason::Spam => "reason_spam",
+            ReportReason::Fake => "reason_fake",
+            ReportReason::Offensive => "reason_offensive",
+            ReportReason::Other => "reason_other",
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReport {
+    pub reason: ReportReason,
+    /// Required when the reason is `other`; at most 1000 characters.
+    pub details: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    pub job_id: String,
+    pub reason: ReportReason,
+    #[serde(default)]
+    pub details: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReportItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    reporter_id: String,
+    #[serde(flatten)]
+    report: Report,
+}
+
+/// The queue entry of a reported job (one per job).
+#[derive(Deserialize)]
+struct QueueItem {
+    job_id: String,
+    company_id: String,
+    title: String,
+    #[serde(rename = "GSI1PK", default)]
+    gsi1pk: Option<String>,
+    #[serde(default)]
+    open_reports: u64,
+    #[serde(default)]
+    total_reports: u64,
+    #[serde(default)]
+    reason_spam: u64,
+    #[serde(default)]
+    reason_fake: u64,
+    #[serde(default)]
+    reason_offensive: u64,
+    #[serde(default)]
+    reason_other: u64,
+    #[serde(default)]
+    first_open_at: Option<String>,
+    last_reported_at: String,
+}
+
+/// Open reports by reason.
+#[derive(Serialize, ToSchema)]
+pub struct ReasonCounts {
+    pub spam: u64,
+    pub fake: u64,
+    pub offensive: u64,
+    pub other: u64,
+}
+
+/// A reported job waiting for a decision.
+#[derive(Serialize, ToSchema)]
+pub struct ReportedJob {
+    pub job_id: String,
+    pub company_id: String,
+    pub title: String,
+    /// Reports since the last decision.
+    pub open_reports: u64,
+    pub total_reports: u64,
+    /// All reports of the job by reason.
+    pub reasons: ReasonCounts,
+    pub first_open_at: Option<String>,
+    pub last_reported_at: String,
+}
+
+impl From<QueueItem> for ReportedJob {
+    fn from(q: QueueItem) -> Self {
+        ReportedJob {
+            job_id: q.job_id,
+            company_id: q.company_id,
+            title: q.title,
+            open_reports: q.open_reports,
+            total_reports: q.total_reports,
+            reasons: ReasonCounts {
+                spam: q.reason_spam,
+                fake: q.reason_fake,
+                offensive: q.reason_offensive,
+                other: q.reason_other,
+            },
+            first_open_at: q.first_open_at,
+            last_reported_at: q.last_reported_at,
+        }
+    }
+}
+
+/// POST /jobs/{id}/reports: one report per user per job.
+#[utoipa::path(post, path = "/jobs/{id}/reports", tag = "moderation", request_body = CreateReport, security(("bearer" = [])),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Report), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_reported`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Seeker, Role::Employer, Role::Admin])?;
+    let body: CreateReport = parse_json(&req)?;
+    let id = id_param(&req)?;
+    let mut p = Problems::default();
+    let details = p.check("details", optional_text(body.details.as_deref().unwrap_or_default(), DETAILS_MAX)).flatten();
+    if body.reason == ReportReason::Other && details.is_none() {
+        p.add("details", "say what is wrong when the reason is other");
+    }
+    p.into_result()?;
+    let job = crate::get(app, &id).await?.filter(|j| j.status.is_public()).ok_or_else(|| ApiError::not_found("no such job"))?;
+    let scope = actor.user_id.clone();
+    let work = Box::pin(async move {
+        let now = common::time::now_rfc3339();
+        let report = Report {
+            job_id: job.id.clone(),
+            reason: body.reason,
+            details,
+            created_at: now.clone(),
+        };
+        let table = app.table();
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(db::to_item(&ReportItem {
+                pk: job_pk(&job.id),
+                sk: format!("REPORT#{}", actor.user_id),
+                entity: "report".into(),
+                reporter_id: actor.user_id.clone(),
+                report: report.clone(),
+            })?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(db::internal)?;
+        let queue = Update::builder()
+            .table_name(table)
+            .set_key(Some(db::key(job_pk(&job.id), QUEUE_SK)))
+            .update_expression(format!(
+                "SET entity = :e, job_id = :id, company_id = :c, title = :t, last_reported_at = :now, \
+                 first_open_at = if_not_exists(first_open_at, :now), GSI1PK = :q, GSI1SK = if_not_exists(GSI1SK, :sort) \
+                 ADD open_reports :one, total_reports :one, {} :one",
+                body.reason.counter()
+            ))
+            .expression_attribute_values(":e", s("report_queue"))
+            .expression_attribute_values(":id", s(&job.id))
+            .expression_attribute_values(":c", s(&job.company_id))
+            .expression_attribute_values(":t", s(&job.title))
+            .expression_attribute_values(":now", s(&now))
+            .expression_attribute_values(":q", s(QUEUE))
+            .expression_attribute_values(":sort", s(format!("{now}#{}", job.id)))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(db::internal)?;
+        let event = Envelope::new(
+            "job.reported",
+            1,
+            Actor::User { id: actor.user_id.clone() },
+            serde_json::json!({"job_id": job.id, "company_id": job.company_id, "reason": body.reason}),
+        );
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(queue).build(),
+            outbox_put(table, &event)?,
+        ];
+        match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => created(&report),
+            Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => {
+                Err(ApiError::conflict("already_reported", "you have reported this job already"))
+            }
+            Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        }
+    });
+    common::idempotency::run(app, &req, &scope, work).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportQueuePage {
+    pub items: Vec<ReportedJob>,
+    pub next_cursor: Option<String>,
+}
+
+/// GET /admin/reports: reported jobs waiting for a decision, oldest first.
+#[utoipa::path(get, path = "/admin/reports", tag = "moderation", security(("bearer" = [])),
+    params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ReportQueuePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn queue(app: &'static App, req: Request) -> ApiResult<Response> {
+    require_role(app, &req, &[Role::Admin])?;
+    let q = ListQuery {
+        index: Some("GSI1"),
+        key_name: db::GSI1PK,
+        key: QUEUE.into(),
+        newest_first: false,
+    };
+    let page: Page<QueueItem> = query_page(app, &req, "GET /admin/reports", q).await?;
+    ok(&Page {
+        items: page.items.into_iter().map(ReportedJob::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationStatus {
+    /// Take the job off the platform.
+    Suspended,
+    /// Lift a suspension (the job returns to its earlier status), or keep a job that is
+    /// not suspended and dismiss its reports.
+    Published,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerateJob {
+    pub status: ModerationStatus,
+    /// Why; kept in the audit log and shown to the company on a suspension.
+    pub reason: String,
+}
+
+/// Takes the job out of the queue if it is in it (the reports are decided).
+fn resolve(app: &App, queue: &QueueItem, resolution: &str, actor: &Principal) -> ApiResult<TransactWriteItem> {
+    let u = Update::builder()
+        .table_name(app.table())
+        .set_key(Some(db::key(job_pk(&queue.job_id), QUEUE_SK)))
+        .update_expression("SET open_reports = :zero, resolved_at = :now, resolution = :r, resolved_by = :by REMOVE GSI1PK, GSI1SK, first_open_at")
+        .condition_expression("last_reported_at = :seen")
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":now", s(common::time::now_rfc3339()))
+        .expression_attribute_values(":r", s(resolution))
+        .expression_attribute_values(":by", s(&actor.user_id))
+        .expression_attribute_values(":seen", s(&queue.last_reported_at))
+        .build()
+        .map_err(db::internal)?;
+    Ok(TransactWriteItem::builder().update(u).build())
+}
+
+/// PATCH /admin/jobs/{id}: suspend a job or lift the suspension; either decides its open
+/// reports.
+#[utoipa::path(patch, path = "/admin/jobs/{id}", tag = "moderation", request_body = ModerateJob, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
+    let actor = require_role(app, &req, &[Role::Admin])?;
+    let body: ModerateJob = parse_json(&req)?;
+    let id = id_param(&req)?;
+    let mut p = Problems::default();
+    let reason = p.check("reason", common::values::required_text(&body.reason, MODERATION_REASON_MAX));
+    p.into_result()?;
+    let reason = reason.unwrap_or_default();
+    let (job, queue) = db::get_pair::<JobItem, QueueItem>(app, db::key(job_pk(&id), JOB_SK), db::key(job_pk(&id), QUEUE_SK)).await?;
+    let before: Job = job.ok_or_else(|| ApiError::not_found("no such job"))?.job;
+    let open_queue = queue.filter(|q| q.gsi1pk.is_some());
+    let now_secs = common::time::now_secs();
+    let now = common::time::now_rfc3339();
+
+    let mut after = before.clone();
+    let event = match (body.status, before.status) {
+        (ModerationStatus::Suspended, s) if s != JobStatus::Suspended => {
+            after.status = JobStatus::Suspended;
+            after.suspended_from = Some(s);
+            after.moderation = Some(Moderation {
+                reason: reason.clone(),
+                by: actor.user_id.clone(),
+                at: now.clone(),
+            });
+            Some("job.suspended")
+        }
+        (ModerationStatus::Published, JobStatus::Suspended) => {
+            after.status = before.suspended_from.unwrap_or(JobStatus::Published);
+            after.suspended_from = None;
+            after.moderation = None;
+            Some("job.restored")
+        }
+        _ => None,
+    };
+    let resolution = match body.status {
+        ModerationStatus::Suspended => "suspended",
+        ModerationStatus::Published => "dismissed",
+    };
+    match event {
+        Some(event) => {
+            after.version = before.version + 1;
+            after.updated_at = now;
+            let extra = open_queue.as_ref().map(|q| resolve(app, q, resolution, &actor)).transpose()?;
+            let data = serde_json::json!({ "job": after, "previous_status": before.status, "reason": reason });
+            commit(app, Some(&before), &after, event, By::Admin(&actor), data, extra.into_iter().collect()).await?;
+        }
+        None => {
+            // Nothing changes on the job; only reports waiting for a decision are decided.
+            if let Some(q) = &open_queue {
+                let entry = AuditEntry::new(
+                    &actor,
+                    &format!("job.reports_{resolution}"),
+                    "job",
+                    &before.id,
+                    Some(&serde_json::json!({"open_reports": q.open_reports})),
+                    Some(&serde_json::json!({"open_reports": 0, "reason": reason})),
+                );
+                let items = vec![resolve(app, q, resolution, &actor)?, audit_put(app.table(), &entry)?];
+                match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+                    Ok(_) => {}
+                    Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => {
+                        return Err(ApiError::conflict("concurrent_change", "a new report arrived meanwhile; reload and decide again"))
+                    }
+                    Err(e) => return Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+                }
+            }
+        }
+    }
+    ok(&after.view(now_secs))
+}

@@ -1,0 +1,568 @@
+//! Jobs end to end through the local gateway: posting, browsing with every filter and
+//! paginating, counters, the IDOR matrix of the write routes, reports and moderation,
+//! expiry by reading and by the schedule.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn token(body: &Value) -> String {
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+struct Catalog {
+    admin: String,
+    employer: String,
+    company: String,
+}
+
+async fn category(s: &TestStack, admin: &str, name: &str) -> String {
+    let r = s.post("/categories", json!({"name": name}), Some(admin)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    r.body["slug"].as_str().unwrap().to_string()
+}
+
+async fn setup(s: &TestStack) -> Catalog {
+    let admin = s.admin_token().await;
+    let (_, employer) = s.register("employer").await;
+    let employer = token(&employer);
+    let r = s.post("/companies", json!({"name": "Acme"}), Some(&employer)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    Catalog {
+        admin,
+        employer,
+        company: r.body["id"].as_str().unwrap().to_string(),
+    }
+}
+
+fn job_body(company: &str, category: &str) -> Value {
+    json!({
+        "company_id": company, "title": "Backend engineer", "description": "Build the platform.",
+        "location": {"city": "Berlin", "country": "DE"}, "workplace": "hybrid", "employment_type": "full_time",
+        "experience_level": "mid", "category": category, "skills": ["Rust", "AWS"]
+    })
+}
+
+fn merge(mut base: Value, over: Value) -> Value {
+    for (k, v) in over.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+async fn post_job(s: &TestStack, token: &str, body: Value) -> Value {
+    let r = s.post("/jobs", body, Some(token)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    r.body
+}
+
+/// Every item of a list, page by page (`limit` per page); checks pages are full until the last.
+async fn all_pages(s: &TestStack, path: &str, limit: usize, token: Option<&str>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for _ in 0..200 {
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+            None => format!("{path}{sep}limit={limit}"),
+        };
+        let r = s.get(&url, token).await;
+        assert_eq!(r.status, StatusCode::OK, "{url}: {r:?}");
+        let items = r.body["items"].as_array().unwrap().clone();
+        let next = r.body["next_cursor"].as_str().map(str::to_string);
+        if next.is_some() {
+            assert_eq!(items.len(), limit, "{url}: a page with a next cursor is full when that many match");
+        }
+        out.extend(items);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+    panic!("{path}: pagination does not end");
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|j| j["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn open_count(s: &TestStack, slug: &str) -> i64 {
+    s.get(&format!("/categories/{slug}"), None).await.body["open_job_count"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
+    let s = TestStack::start_with(false, false).await;
+    let c = setup(&s).await;
+    let eng = category(&s, &c.admin, "Engineering").await;
+    let design = category(&s, &c.admin, "Design").await;
+    let sales = category(&s, &c.admin, "Sales").await;
+    let (_, other) = s.register("employer").await;
+    let other = token(&other);
+    let other_company = s.post("/companies", json!({"name": "Globex"}), Some(&other)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // 36 jobs spread over every dimension; every seventh a draft, every fifth featured.
+    let cats = [&eng, &design, &sales];
+    let types = ["full_time", "part_time", "contract", "temporary", "internship"];
+    let levels = ["entry", "mid", "senior", "lead", "executive"];
+    let places = ["on_site", "remote", "hybrid"];
+    let cities = [("Berlin", "DE"), ("Munich", "DE"), ("Amsterdam", "NL"), ("Lisbon", "PT")];
+    let mut posted: Vec<Value> = Vec::new();
+    for i in 0..36usize {
+        let (city, country) = cities[i % 4];
+        let salary = match i % 4 {
+            0 => Value::Null,
+            1 => json!({"min": 40_000 + i as u64 * 1000, "max": 60_000 + i as u64 * 1000, "currency": "EUR", "period": "year"}),
+            2 => json!({"min": 4_000, "max": 6_000, "currency": "EUR", "period": "month"}),
+            _ => json!({"min": 50_000, "max": 90_000, "currency": "USD", "period": "year"}),
+        };
+        let (tok, company) = if i % 9 == 8 { (&other, &other_company) } else { (&c.employer, &c.company) };
+        let mut body = merge(
+            job_body(company, cats[i % 3]),
+            json!({
+                "title": format!("Job {i}"), "employment_type": types[i % 5], "experience_level": levels[(i / 2) % 5],
+                "workplace": places[i % 3], "location": {"city": city, "country": country},
+                "featured": i % 5 == 0, "status": if i % 7 == 6 { "draft" } else { "published" }
+            }),
+        );
+        if !salary.is_null() {
+            body["salary"] = salary;
+        }
+        posted.push(post_job(&s, tok, body).await);
+    }
+    let published: Vec<&Value> = posted.iter().filter(|j| j["status"] == "published").collect();
+    assert_eq!(published.len(), 31);
+
+    // Everything, newest first, in pages of 7: no duplicates, no gaps.
+    let all = all_pages(&s, "/jobs", 7, None).await;
+    let expected: Vec<String> = published.iter().rev().map(|j| j["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids(&all), expected);
+    assert!(all.iter().all(|j| j["accepting_applications"] == true));
+
+    // Each filter against what was posted, paginated in small pages.
+    let expect = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
+        published.iter().filter(|j| pred(j)).map(|j| j["id"].as_str().unwrap().to_string()).collect()
+    };
+    let yearly = |j: &Value| -> Option<(u64, u64, String)> {
+        let sal = j.get("salary").filter(|v| !v.is_null())?;
+        let f = match sal["period"].as_str().unwrap() {
+            "month" => 12,
+            "hour" => 2080,
+            _ => 1,
+        };
+        Some((
+            sal["min"].as_u64().unwrap() * f,
+            sal["max"].as_u64().unwrap() * f,
+            sal["currency"].as_str().unwrap().to_string(),
+        ))
+    };
+    let cases: Vec<(String, HashSet<String>)> = vec![
+        (format!("/jobs?category={design}"), expect(&|j| j["category"] == design.as_str())),
+        (
+            format!("/jobs?category={design},{sales}"),
+            expect(&|j| j["category"] == design.as_str() || j["category"] == sales.as_str()),
+        ),
+        (format!("/jobs?company_id={other_company}"), expect(&|j| j["company_id"] == other_company.as_str())),
+        (
+            "/jobs?employment_type=contract,internship".into(),
+            expect(&|j| j["employment_type"] == "contract" || j["employment_type"] == "internship"),
+        ),
+        ("/jobs?experience_level=senior".into(), expect(&|j| j["experience_level"] == "senior")),
+        ("/jobs?workplace=remote".into(), expect(&|j| j["workplace"] == "remote")),
+        ("/jobs?country=nl,pt".into(), expect(&|j| j["location"]["country"] != "DE")),
+        ("/jobs?city=MUNICH".into(), expect(&|j| j["location"]["city"] == "Munich")),
+        (
+            "/jobs?salary_min=55000&currency=EUR".into(),
+            expect(&|j| yearly(j).is_none_or(|(_, max, cur)| cur == "EUR" && max >= 55_000)),
+        ),
+        (
+            "/jobs?salary_min=5000&salary_max=5500&salary_period=month&currency=EUR&has_salary=true".into(),
+            expect(&|j| yearly(j).is_some_and(|(min, max, cur)| cur == "EUR" && max >= 60_000 && min <= 66_000)),
+        ),
+        ("/jobs?currency=USD&has_salary=true".into(), expect(&|j| yearly(j).is_some_and(|y| y.2 == "USD"))),
+        (
+            format!("/jobs?category={eng}&workplace=on_site,hybrid&country=DE"),
+            expect(&|j| j["category"] == eng.as_str() && j["workplace"] != "remote" && j["location"]["country"] == "DE"),
+        ),
+        ("/jobs/featured".into(), expect(&|j| j["featured"] == true)),
+        (format!("/categories/{sales}/jobs"), expect(&|j| j["category"] == sales.as_str())),
+        (format!("/companies/{other_company}/jobs"), expect(&|j| j["company_id"] == other_company.as_str())),
+        (
+            format!("/companies/{}/jobs?workplace=remote", c.company),
+            expect(&|j| j["company_id"] == c.company.as_str() && j["workplace"] == "remote"),
+        ),
+    ];
+    for (path, want) in cases {
+        assert!(!want.is_empty(), "{path}: the data set should match something");
+        let got = all_pages(&s, &path, 3, None).await;
+        let got_ids = ids(&got);
+        let set: HashSet<String> = got_ids.iter().cloned().collect();
+        assert_eq!(set.len(), got_ids.len(), "{path}: duplicates");
+        assert_eq!(set, want, "{path}");
+        let mut sorted = got_ids.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(got_ids, sorted, "{path}: newest first");
+    }
+
+    // Open-job counters per category follow the posts (drafts do not count).
+    for slug in cats {
+        let n = published.iter().filter(|j| j["category"] == slug.as_str()).count() as i64;
+        assert_eq!(open_count(&s, slug).await, n, "{slug}");
+    }
+    let listed = s.get("/categories", None).await.body;
+    assert!(listed["items"].as_array().unwrap().iter().any(|c| c["slug"] == eng.as_str() && c["open_job_count"].as_i64().unwrap() > 0));
+
+    // The employer's own list has drafts too, and filters by status.
+    let mine = all_pages(&s, "/me/jobs", 10, Some(&c.employer)).await;
+    let own: HashSet<String> = posted
+        .iter()
+        .filter(|j| j["company_id"] == c.company.as_str())
+        .map(|j| j["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids(&mine).into_iter().collect::<HashSet<_>>(), own);
+    let drafts = all_pages(&s, "/me/jobs?status=draft", 10, Some(&c.employer)).await;
+    assert!(!drafts.is_empty() && drafts.iter().all(|j| j["status"] == "draft"));
+
+    // Bad filters and foreign cursors are 400; unknown parents are 404.
+    let r = s.get("/jobs?workplace=moon&salary_min=x", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"], "invalid_filter");
+    assert!(r.body["details"]["workplace"].is_array() && r.body["details"]["salary_min"].is_array());
+    assert_error_body(&r);
+    let first = s.get("/jobs?limit=2&workplace=remote", None).await.body;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let r = s.get(&format!("/jobs?limit=2&workplace=hybrid&cursor={cursor}"), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a cursor belongs to its filters");
+    assert_eq!(r.body["error"], "invalid_cursor");
+    assert_eq!(s.get("/categories/no-such-thing/jobs", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(&format!("/companies/{}/jobs", ulid::Ulid::new()), None).await.status, StatusCode::NOT_FOUND);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
+    let s = TestStack::start_with(false, false).await;
+    let c = setup(&s).await;
+    let eng = category(&s, &c.admin, "Engineering").await;
+    let ops = category(&s, &c.admin, "Operations").await;
+    let job = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
+    let id = job["id"].as_str().unwrap();
+    let path = format!("/jobs/{id}");
+    assert_eq!(job["status"], "draft");
+    assert_eq!(job["accepting_applications"], false);
+    assert_eq!(open_count(&s, &eng).await, 0);
+    assert_eq!(s.get(&path, None).await.status, StatusCode::NOT_FOUND, "drafts are not public");
+    assert_eq!(s.get(&path, Some(&c.employer)).await.status, StatusCode::OK, "members see their drafts");
+
+    let patch = |body: Value| {
+        let path = path.clone();
+        let t = c.employer.clone();
+        let s = &s;
+        async move { s.send("PATCH", &path, Some(body), Some(&t)).await }
+    };
+    // Publish, with a salary; PATCH changes only what is sent.
+    let r = patch(json!({"status": "published", "salary": {"min": 50000, "max": 70000, "currency": "eur", "period": "year"}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["status"], "published");
+    assert_eq!(r.body["salary"]["currency"], "EUR");
+    assert_eq!(r.body["title"], job["title"]);
+    assert!(r.body["published_at"].is_string());
+    assert_eq!(open_count(&s, &eng).await, 1);
+
+    // Moving category moves the count; an unknown or inactive category is refused whole.
+    let r = patch(json!({"category": ops, "title": "Site reliability engineer"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!((open_count(&s, &eng).await, open_count(&s, &ops).await), (0, 1));
+    let r = patch(json!({"category": "nope", "title": "Never saved"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["details"]["category"].is_array());
+    assert_eq!(s.send("DELETE", &format!("/categories/{eng}"), None, Some(&c.admin)).await.status, StatusCode::NO_CONTENT);
+    let r = patch(json!({"category": eng})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a deactivated category takes no new jobs");
+    assert_eq!(s.get(&path, None).await.body["title"], "Site reliability engineer");
+
+    // The contract of the body: no unknown fields, no moving to another company, no going back to draft.
+    let r = patch(json!({"company_id": ulid::Ulid::new().to_string()})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = patch(json!({"status": "draft"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["error"], "invalid_status_change");
+    let r = patch(json!({"salary": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}, "application_deadline": "2001-01-01T00:00:00Z"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["details"]["salary"].is_array() && r.body["details"]["application_deadline"].is_array());
+
+    // Close: readable, not accepting, off the lists and counts; idempotent; reopen.
+    let r = s.send("DELETE", &path, None, Some(&c.employer)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    let closed = s.get(&path, None).await;
+    assert_eq!(closed.body["status"], "closed");
+    assert_eq!(closed.body["accepting_applications"], false);
+    assert!(closed.body["closed_at"].is_string());
+    assert_eq!(open_count(&s, &ops).await, 0);
+    assert!(s.get("/jobs", None).await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(s.send("DELETE", &path, None, Some(&c.employer)).await.status, StatusCode::NO_CONTENT);
+    let r = patch(json!({"status": "published"})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(open_count(&s, &ops).await, 1);
+    assert_eq!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()), vec![id.to_string()]);
+
+    // Posting needs membership of the company; bad bodies are 422 with every problem.
+    let (_, stranger) = s.register("employer").await;
+    let r = s.post("/jobs", job_body(&c.company, &ops), Some(&token(&stranger))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post(
+            "/jobs",
+            merge(
+                job_body(&c.company, &ops),
+                json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""], "workplace": "moon"}),
+            ),
+            Some(&c.employer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let r = s
+        .post(
+            "/jobs",
+            merge(job_body(&c.company, &ops), json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""]})),
+            Some(&c.employer),
+        )
+        .await;
+    for f in ["title", "location", "skills"] {
+        assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_but_the_company_writes_its_jobs() {
+    let s = TestStack::start_with(false, false).await;
+    let c = setup(&s).await;
+    let eng = category(&s, &c.admin, "Engineering").await;
+    let job = post_job(&s, &c.employer, job_body(&c.company, &eng)).await;
+    let draft = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
+    let (_, other) = s.register("employer").await;
+    let other = token(&other);
+    s.post("/companies", json!({"name": "Rival"}), Some(&other)).await;
+    let (_, seeker) = s.register("seeker").await;
+    let seeker = token(&seeker);
+
+    for target in [&job, &draft] {
+        let path = format!("/jobs/{}", target["id"].as_str().unwrap());
+        let writes: Vec<(&str, Option<Value>)> = vec![("PATCH", Some(json!({"title": "Mine now"}))), ("DELETE", None)];
+        for (method, body) in writes {
+            let r = s.send(method, &path, body.clone(), Some(&other)).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path} by another employer: {r:?}");
+            assert_error_body(&r);
+            assert_eq!(s.send(method, &path, body.clone(), Some(&seeker)).await.status, StatusCode::FORBIDDEN);
+            assert_eq!(s.send(method, &path, body.clone(), Some(&c.admin)).await.status, StatusCode::FORBIDDEN);
+            assert_eq!(s.send(method, &path, body.clone(), None).await.status, StatusCode::UNAUTHORIZED);
+        }
+        let r = s
+            .send(
+                "PATCH",
+                &format!("/admin/jobs/{}", target["id"].as_str().unwrap()),
+                Some(json!({"status": "suspended", "reason": "x"})),
+                Some(&other),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "only admins moderate");
+    }
+    assert_eq!(s.get(&format!("/jobs/{}", draft["id"].as_str().unwrap()), Some(&other)).await.status, StatusCode::NOT_FOUND);
+    let r = s.post("/jobs", job_body(&c.company, &eng), Some(&other)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "posting for a company one is not a member of");
+    let r = s.get(&format!("/me/jobs?company_id={}", c.company), Some(&other)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another company's job list");
+    // Nothing changed.
+    let after = s.get(&format!("/jobs/{}", job["id"].as_str().unwrap()), None).await.body;
+    assert_eq!(after["title"], job["title"]);
+    assert_eq!(after["status"], "published");
+    assert_eq!(after["version"], job["version"]);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_suspend_reported_jobs_and_everything_is_audited() {
+    let s = TestStack::start_with(false, false).await;
+    let c = setup(&s).await;
+    let eng = category(&s, &c.admin, "Engineering").await;
+    let job = post_job(&s, &c.employer, job_body(&c.company, &eng)).await;
+    let fine = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"title": "Fine job"}))).await;
+    let draft = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
+    let id = job["id"].as_str().unwrap();
+    let (_, a) = s.register("seeker").await;
+    let (_, b) = s.register("seeker").await;
+    let (a, b) = (token(&a), token(&b));
+
+    let report = |tok: String, job: String, body: Value| {
+        let s = &s;
+        async move { s.post(&format!("/jobs/{job}/reports"), body, Some(&tok)).await }
+    };
+    let r = report(a.clone(), id.into(), json!({"reason": "spam", "details": "Same post 20 times"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let r = report(a.clone(), id.into(), json!({"reason": "fake"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "one report per user per job");
+    assert_eq!(r.body["error"], "already_reported");
+    assert_eq!(report(b.clone(), id.into(), json!({"reason": "fake"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        report(b.clone(), id.into(), json!({"reason": "other"})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "other needs details"
+    );
+    assert_eq!(
+        report(b.clone(), draft["id"].as_str().unwrap().into(), json!({"reason": "spam"})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(report(b.clone(), fine["id"].as_str().unwrap().into(), json!({"reason": "offensive"})).await.status, StatusCode::CREATED);
+
+    // The queue, oldest first, with counts by reason; only admins see it.
+    assert_eq!(s.get("/admin/reports", Some(&a)).await.status, StatusCode::FORBIDDEN);
+    let q = s.get("/admin/reports", Some(&c.admin)).await.body;
+    let items = q["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["job_id"], id);
+    assert_eq!(items[0]["open_reports"], 2);
+    assert_eq!(items[0]["reasons"], json!({"spam": 1, "fake": 1, "offensive": 0, "other": 0}));
+
+    // Suspend: gone from lists and counts and from public reads; the company sees why.
+    let mpath = format!("/admin/jobs/{id}");
+    let r = s.send("PATCH", &mpath, Some(json!({"status": "suspended"})), Some(&c.admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+    let r = s
+        .send("PATCH", &mpath, Some(json!({"status": "suspended", "reason": "Spam, confirmed"})), Some(&c.admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["status"], "suspended");
+    assert!(!ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&id.to_string()));
+    assert_eq!(open_count(&s, &eng).await, 1);
+    assert_eq!(s.get(&format!("/jobs/{id}"), None).await.status, StatusCode::NOT_FOUND);
+    let own = s.get(&format!("/jobs/{id}"), Some(&c.employer)).await.body;
+    assert_eq!(own["moderation"]["reason"], "Spam, confirmed");
+    let r = s.send("PATCH", &format!("/jobs/{id}"), Some(json!({"title": "Not spam"})), Some(&c.employer)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "owners cannot edit a suspended job");
+    let q = s.get("/admin/reports", Some(&c.admin)).await.body;
+    assert_eq!(ids_of(&q, "job_id"), vec![fine["id"].as_str().unwrap().to_string()], "decided reports leave the queue");
+
+    // Dismiss the other job's reports: it stays up, the queue empties.
+    let fpath = format!("/admin/jobs/{}", fine["id"].as_str().unwrap());
+    let r = s.send("PATCH", &fpath, Some(json!({"status": "published", "reason": "Not offensive"})), Some(&c.admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "published");
+    assert!(s.get("/admin/reports", Some(&c.admin)).await.body["items"].as_array().unwrap().is_empty());
+
+    // Restore: back where it was.
+    let r = s.send("PATCH", &mpath, Some(json!({"status": "published", "reason": "Appeal accepted"})), Some(&c.admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "published");
+    assert!(r.body.get("moderation").is_none());
+    assert_eq!(open_count(&s, &eng).await, 2);
+    assert!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&id.to_string()));
+
+    // The audit log has every decision with actor, entity, before and after.
+    let audit = s.get(&format!("/admin/audit?entity_type=job&entity_id={id}"), Some(&c.admin)).await;
+    assert_eq!(audit.status, StatusCode::OK, "{audit:?}");
+    let entries = audit.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["job.restored", "job.suspended"]);
+    assert_eq!(entries[1]["before"]["status"], "published");
+    assert_eq!(entries[1]["after"]["status"], "suspended");
+    assert!(entries[1]["actor_id"].is_string() && entries[1]["occurred_at"].is_string());
+    let dismissed = s
+        .get(&format!("/admin/audit?entity_type=job&entity_id={}", fine["id"].as_str().unwrap()), Some(&c.admin))
+        .await
+        .body;
+    assert_eq!(dismissed["items"][0]["action"], "job.reports_dismissed");
+    s.shutdown().await;
+}
+
+fn ids_of(page: &Value, field: &str) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
+    let s = TestStack::start_scheduled(Duration::from_millis(700)).await;
+    let c = setup(&s).await;
+    let eng = category(&s, &c.admin, "Engineering").await;
+    let soon = common::time::rfc3339(common::time::now_secs() + 3);
+    let job = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"application_deadline": soon}))).await;
+    let later = post_job(
+        &s,
+        &c.employer,
+        merge(job_body(&c.company, &eng), json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 86_400)})),
+    )
+    .await;
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(job["accepting_applications"], true);
+    assert_eq!(open_count(&s, &eng).await, 2);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let r = s.get(&format!("/jobs/{id}"), None).await.body;
+    assert_eq!(r["status"], "expired", "past the deadline a job reads expired");
+    assert_eq!(r["accepting_applications"], false);
+    assert_eq!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()), vec![later["id"].as_str().unwrap().to_string()]);
+
+    // The schedule stores it as expired, fixes the count and emits job.expired.
+    let mut stored = None;
+    for _ in 0..50 {
+        let item = jobs::get(s.running.app, id).await.unwrap().unwrap();
+        if item.status == jobs::rules::JobStatus::Expired {
+            stored = Some(item);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(stored.is_some(), "the schedule expired the job");
+    assert_eq!(open_count(&s, &eng).await, 1);
+    let events = outbox_types(&s).await;
+    assert_eq!(events.get("job.expired"), Some(&1), "{events:?}");
+    assert_eq!(events.get("job.created"), Some(&2));
+    // Reopening needs a new deadline.
+    let path = format!("/jobs/{id}");
+    let r = s.send("PATCH", &path, Some(json!({"status": "published"})), Some(&c.employer)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .send(
+            "PATCH",
+            &path,
+            Some(json!({"status": "published", "application_deadline": common::time::rfc3339(common::time::now_secs() + 3600)})),
+            Some(&c.employer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(open_count(&s, &eng).await, 2);
+    s.shutdown().await;
+}
+
+/// Outbox events in the table by type.
+async fn outbox_types(s: &TestStack) -> HashMap<String, usize> {
+    let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
+    let mut out = HashMap::new();
+    let mut start = None;
+    loop {
+        let page = ddb
+            .scan()
+            .table_name(s.running.app.table())
+            .filter_expression("entity = :o")
+            .expression_attribute_values(":o", aws_sdk_dynamodb::types::AttributeValue::S("outbox".into()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for i in page.items() {
+            if let Some(t) = i.get("type").and_then(|t| t.as_s().ok()) {
+                *out.entry(t.clone()).or_default() += 1;
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return out;
+        }
+    }
+}
