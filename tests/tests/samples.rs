@@ -44,4 +44,7 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     let e = common::consumer::parse_body(sqs.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(e.kind, "user.registered");
     assert!(notifications::render(&e).is_some());
+    // The expiry function takes any JSON (it does not read the event).
+    let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent = serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();
+    assert_eq!(schedule.detail_type, "Scheduled Event");
 }
