@@ -19,7 +19,7 @@ async fn employers_create_and_own_companies() {
     let (_, seeker) = s.register("seeker").await;
     let body = json!({
         "name": "  Acme Robotics ", "description": "We build robots.", "website": "https://acme.example",
-        "location": {"city": "Berlin", "country": "de"}, "size": "51-200", "industry": "Robotics"
+        "logo": "https://cdn.acme.example/logo.png", "location": {"city": "Berlin", "country": "de"}, "size": "51-200", "industry": "Robotics"
     });
     let r = s.post("/companies", body.clone(), Some(&token(&seeker))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "seekers do not create companies");
@@ -32,6 +32,7 @@ async fn employers_create_and_own_companies() {
     assert_eq!(company["name"], "Acme Robotics");
     assert_eq!(company["location"], json!({"city": "Berlin", "country": "DE"}));
     assert_eq!(company["owner_id"], owner["user"]["id"]);
+    assert_eq!(company["logo"], "https://cdn.acme.example/logo.png");
     assert_eq!(s.get(&format!("/companies/{id}"), None).await.body, company);
 
     // The owner is a member, in both directions.

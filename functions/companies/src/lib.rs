@@ -34,6 +34,9 @@ pub struct Company {
     pub description: Option<String>,
     #[serde(default)]
     pub website: Option<String>,
+    /// https URL of the logo image.
+    #[serde(default)]
+    pub logo: Option<String>,
     #[serde(default)]
     pub location: Option<Location>,
     #[serde(default)]
@@ -154,6 +157,8 @@ pub struct CreateCompany {
     pub description: Option<String>,
     /// http(s) URL.
     pub website: Option<String>,
+    /// http(s) URL of the logo image.
+    pub logo: Option<String>,
     pub location: Option<Location>,
     pub size: Option<CompanySize>,
     pub industry: Option<String>,
@@ -171,6 +176,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let name = p.check("name", rules::name(&body.name));
     let description = p.check("description", rules::description(body.description.as_deref().unwrap_or_default()));
     let website = p.check("website", rules::website(body.website.as_deref().unwrap_or_default()));
+    let logo = p.check("logo", rules::website(body.logo.as_deref().unwrap_or_default()));
     let industry = p.check("industry", rules::industry(body.industry.as_deref().unwrap_or_default()));
     let location = match &body.location {
         Some(l) => p.check("location", Location::parse(l)).map(Some),
@@ -183,6 +189,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         name: name.unwrap_or_default(),
         description: description.flatten(),
         website: website.flatten(),
+        logo: logo.flatten(),
         location: location.flatten(),
         size: body.size,
         industry: industry.flatten(),
@@ -245,6 +252,9 @@ pub struct UpdateCompany {
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "common::values::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub logo: Option<Option<String>>,
+    #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     #[serde(default, deserialize_with = "common::values::nullable")]
@@ -271,6 +281,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let description = text(&mut p, "description", body.description, rules::description);
     let website = text(&mut p, "website", body.website, rules::website);
+    let logo = text(&mut p, "logo", body.logo, rules::website);
     let industry = text(&mut p, "industry", body.industry, rules::industry);
     let location = body.location.map(|l| match l {
         Some(l) => p.check("location", Location::parse(&l)).map(Some),
@@ -291,6 +302,9 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     }
     if let Some(Some(w)) = website {
         after.website = w;
+    }
+    if let Some(Some(l)) = logo {
+        after.logo = l;
     }
     if let Some(Some(i)) = industry {
         after.industry = i;
