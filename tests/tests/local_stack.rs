@@ -83,6 +83,10 @@ async fn every_resource_of_the_template_is_created() {
                 let ses = aws_sdk_sesv2::Client::new(s.sdk());
                 ses.get_email_identity().email_identity(&st.resolved.refs[id]).send().await.unwrap();
             }
+            "AWS::S3::Bucket" => {
+                let s3 = devstack::provision::s3_client(s.sdk());
+                s3.head_bucket().bucket(&st.bucket_names[id]).send().await.unwrap();
+            }
             "AWS::SQS::QueuePolicy" | "AWS::Serverless::HttpApi" => {}
             "AWS::Serverless::Function" => {
                 let f = t.functions().unwrap().into_iter().find(|f| &f.logical_id == id).unwrap();
@@ -91,6 +95,20 @@ async fn every_resource_of_the_template_is_created() {
                         FunctionEvent::Sqs { queue, .. } => assert!(st.queue_urls.contains_key(&queue)),
                         FunctionEvent::Stream { table, .. } => assert!(st.stream_arns.contains_key(&table)),
                         FunctionEvent::Http { .. } => {}
+                        FunctionEvent::S3 { bucket, .. } => {
+                            assert!(st.s3_event_queues.contains_key(id), "{id}: S3 notifications have a queue");
+                            let s3 = devstack::provision::s3_client(s.sdk());
+                            let conf = s3
+                                .get_bucket_notification_configuration()
+                                .bucket(&st.bucket_names[&bucket])
+                                .send()
+                                .await
+                                .unwrap();
+                            assert!(
+                                conf.queue_configurations().iter().any(|q| q.queue_arn() == st.s3_event_queues[id].1),
+                                "{id}: the bucket notifies its queue"
+                            );
+                        }
                         FunctionEvent::Schedule { .. } => assert!(
                             matches!(devstack::event_functions()[f.binary.as_str()], devstack::EventFunction::Scheduled(_)),
                             "{id}: a schedule fires a scheduled function"

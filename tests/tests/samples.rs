@@ -47,4 +47,11 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     // The expiry function takes any JSON (it does not read the event).
     let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent = serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();
     assert_eq!(schedule.detail_type, "Scheduled Event");
+    let s3: aws_lambda_events::event::s3::S3Event = serde_json::from_str(&read("lambda/s3-resume-uploaded.json")).unwrap();
+    let key = s3.records[0].s3.object.key.as_deref().unwrap();
+    assert!(files::rules::parse_incoming(key).is_some(), "{key}");
+    // The stand-in's notifications parse too once the local stack fills in what it leaves out.
+    let moto = r#"{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-22T04:56:21.292Z", "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "b", "arn": "arn:aws:s3:::b"}, "object": {"key": "incoming%2Fx", "size": 2}}}]}"#;
+    assert_eq!(devstack::pollers::s3_event(moto).unwrap().unwrap().records.len(), 1);
+    assert!(devstack::pollers::s3_event(r#"{"Service": "Amazon S3", "Event": "s3:TestEvent"}"#).is_none());
 }

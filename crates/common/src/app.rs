@@ -28,6 +28,8 @@ pub struct Settings {
     /// Field-level encryption keys (`FIELD_KEYS`); only functions that store personal data
     /// get them.
     pub fields: Option<crate::fields::FieldKeys>,
+    /// The S3 bucket of uploaded files (`UPLOADS_BUCKET`), for the functions that handle them.
+    pub uploads_bucket: Option<String>,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
                 .filter(|k| !k.is_empty())
                 .map(|k| crate::fields::FieldKeys::parse(&k, get("FIELD_KEY_ID").as_deref()))
                 .transpose()?,
+            uploads_bucket: get("UPLOADS_BUCKET").filter(|b| !b.is_empty()),
         })
     }
 }
@@ -66,6 +69,7 @@ pub struct App {
     dynamo: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
 }
 
 impl App {
@@ -88,6 +92,7 @@ impl App {
             dynamo: OnceLock::new(),
             sns: OnceLock::new(),
             ses: OnceLock::new(),
+            s3: OnceLock::new(),
         }
     }
 
@@ -99,6 +104,22 @@ impl App {
     }
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
         self.ses.get_or_init(|| aws_sdk_sesv2::Client::new(self.sdk_config()))
+    }
+    /// Path-style addressing when an endpoint is configured (the local stand-in serves
+    /// buckets under its own host).
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            let sdk = self.sdk_config();
+            let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some());
+            aws_sdk_s3::Client::from_conf(conf.build())
+        })
+    }
+    /// The uploads bucket; a function handling files without it is misconfigured (500, logged).
+    pub fn uploads_bucket(&self) -> crate::ApiResult<&str> {
+        self.settings
+            .uploads_bucket
+            .as_deref()
+            .ok_or_else(|| crate::ApiError::internal("UPLOADS_BUCKET is not configured"))
     }
     pub fn table(&self) -> &str {
         &self.settings.table

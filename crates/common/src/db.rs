@@ -37,6 +37,11 @@ pub fn to_item<T: Serialize>(value: &T) -> ApiResult<Item> {
     Ok(serde_dynamo::to_item(value)?)
 }
 
+/// One attribute value (a map for a struct), for update expressions.
+pub fn to_attr<T: Serialize>(value: &T) -> ApiResult<AttributeValue> {
+    Ok(serde_dynamo::to_attribute_value(value)?)
+}
+
 pub fn from_item<T: DeserializeOwned>(item: Item) -> ApiResult<T> {
     Ok(serde_dynamo::from_item(item)?)
 }
@@ -54,24 +59,25 @@ pub async fn get<T: DeserializeOwned>(app: &crate::App, pk: impl Into<String>, s
     out.item.map(from_item).transpose()
 }
 
-/// Two items by key in one consistent read (TransactGetItems), each `None` when absent.
-pub async fn get_pair<A: DeserializeOwned, B: DeserializeOwned>(app: &crate::App, a: Item, b: Item) -> ApiResult<(Option<A>, Option<B>)> {
-    let get = |key: Item| -> ApiResult<aws_sdk_dynamodb::types::TransactGetItem> {
+/// Several items in one consistent read (TransactGetItems, at most 100), in the order of
+/// `keys`; `None` for missing ones.
+pub async fn get_many(app: &crate::App, keys: Vec<Item>) -> ApiResult<Vec<Option<Item>>> {
+    let mut req = app.dynamo().transact_get_items();
+    for key in keys {
         let g = aws_sdk_dynamodb::types::Get::builder()
             .table_name(app.table())
             .set_key(Some(key))
             .build()
             .map_err(internal)?;
-        Ok(aws_sdk_dynamodb::types::TransactGetItem::builder().get(g).build())
-    };
-    let out = app
-        .dynamo()
-        .transact_get_items()
-        .transact_items(get(a)?)
-        .transact_items(get(b)?)
-        .send()
-        .await?;
-    let mut items = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+        req = req.transact_items(aws_sdk_dynamodb::types::TransactGetItem::builder().get(g).build());
+    }
+    let out = req.send().await?;
+    Ok(out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect())
+}
+
+/// Two items in one consistent read (TransactGetItems).
+pub async fn get_pair<A: DeserializeOwned, B: DeserializeOwned>(app: &crate::App, a: Item, b: Item) -> ApiResult<(Option<A>, Option<B>)> {
+    let mut items = get_many(app, vec![a, b]).await?.into_iter();
     let first = items.next().flatten().map(from_item).transpose()?;
     let second = items.next().flatten().map(from_item).transpose()?;
     Ok((first, second))

@@ -79,3 +79,21 @@ pub fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
         .await
     })
 }
+
+/// The handler of an S3-triggered function.
+pub type S3Handler =
+    fn(&'static App, aws_lambda_events::event::s3::S3Event) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Serves a function triggered by S3 notifications (an error makes Lambda retry the event).
+pub fn run_s3(handler: S3Handler) -> Result<(), Error> {
+    block_on(async move {
+        let app = init().await?;
+        lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
+            handler(app, ev.payload).await.map_err(|e| {
+                tracing::error!(error = %e, "S3 event failed");
+                Error::from(e)
+            })
+        }))
+        .await
+    })
+}

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use common::app::{App, Settings};
 use common::http::HttpHandler;
-use common::runtime::{EventHandler, ScheduledHandler};
+use common::runtime::{EventHandler, S3Handler, ScheduledHandler};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -35,6 +35,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(profiles::handlers())
         .chain(admin::handlers())
         .chain(jobs::handlers())
+        .chain(files::handlers())
         .collect()
 }
 
@@ -44,6 +45,7 @@ pub enum EventFunction {
     StreamRelay,
     Consumer(&'static str, EventHandler),
     Scheduled(ScheduledHandler),
+    S3(S3Handler),
 }
 
 pub fn event_functions() -> HashMap<&'static str, EventFunction> {
@@ -54,6 +56,7 @@ pub fn event_functions() -> HashMap<&'static str, EventFunction> {
             EventFunction::Consumer(notifications::CONSUMER, notifications::handler),
         ),
         ("jobs-expire", EventFunction::Scheduled(jobs::expiry::handler)),
+        ("files-check-upload", EventFunction::S3(files::handler)),
     ])
 }
 
@@ -204,6 +207,24 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     };
                     let period = opts.schedule_every.unwrap_or(*every);
                     tasks.push(tokio::spawn(pollers::scheduler(f.binary.clone(), period, handler, app, stop_rx.clone())));
+                }
+                FunctionEvent::S3 { .. } => {
+                    let EventFunction::S3(handler) = events[f.binary.as_str()] else {
+                        return Err(format!("{} is not an S3-triggered function", f.binary));
+                    };
+                    let (url, _) = stack
+                        .s3_event_queues
+                        .get(&f.logical_id)
+                        .cloned()
+                        .ok_or(format!("{}: no S3 notification queue", f.logical_id))?;
+                    tasks.push(tokio::spawn(pollers::s3_poller(
+                        sdk.clone(),
+                        url,
+                        f.binary.clone(),
+                        handler,
+                        app,
+                        stop_rx.clone(),
+                    )));
                 }
                 _ => {}
             }

@@ -11,6 +11,7 @@ pub fn document() -> OpenApi {
     doc.merge(profiles::Api::openapi());
     doc.merge(admin::Api::openapi());
     doc.merge(jobs::Api::openapi());
+    doc.merge(files::Api::openapi());
     doc.merge(platform::Api::openapi());
     doc.info = InfoBuilder::new()
         .title("Job platform API")

@@ -11,7 +11,7 @@ use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use tokio::sync::watch;
 
-use common::runtime::{EventHandler, ScheduledHandler};
+use common::runtime::{EventHandler, S3Handler, ScheduledHandler};
 use common::App;
 
 const IDLE: Duration = Duration::from_millis(150);
@@ -262,4 +262,83 @@ pub async fn scheduler(name: String, period: Duration, handler: ScheduledHandler
             _ = stop.changed() => break,
         }
     }
+}
+
+/// Receive count after which an S3 notification that keeps failing is dropped (logged), as
+/// Lambda gives up on an asynchronous event after its retries.
+const S3_MAX_RECEIVES: u32 = 3;
+
+/// Delivers the S3 notifications arriving on `queue_url` to an S3-triggered function, one
+/// message (one S3 event) at a time; a failed event is retried after the visibility timeout.
+pub async fn s3_poller(sdk: SdkConfig, queue_url: String, name: String, handler: S3Handler, app: &'static App, mut stop: watch::Receiver<bool>) {
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let out = tokio::select! {
+            r = sqs.receive_message()
+                .queue_url(&queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .visibility_timeout(2)
+                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+                .send() => r,
+            _ = stop.changed() => return,
+        };
+        let messages = match out {
+            Ok(o) => o.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "receive_message failed");
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+        };
+        for m in messages {
+            let body = m.body.as_deref().unwrap_or_default();
+            let done = match s3_event(body) {
+                // s3:TestEvent and other non-record messages carry nothing to do.
+                None => true,
+                Some(Err(e)) => {
+                    tracing::error!(function = %name, error = %e, "an S3 notification that is not an S3 event");
+                    true
+                }
+                Some(Ok(ev)) if ev.records.is_empty() => true,
+                Some(Ok(ev)) => match handler(app, ev).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        let receives: u32 = m
+                            .attributes
+                            .as_ref()
+                            .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(1);
+                        tracing::warn!(function = %name, error = %e, receives, "S3 event failed");
+                        receives >= S3_MAX_RECEIVES
+                    }
+                },
+            };
+            if done {
+                if let Some(h) = &m.receipt_handle {
+                    let _ = sqs.delete_message().queue_url(&queue_url).receipt_handle(h).send().await;
+                }
+            }
+        }
+    }
+}
+
+/// The S3 event of a notification message; `None` for messages without records (the
+/// `s3:TestEvent` sent when notifications are configured). The stand-in leaves out
+/// `userIdentity`, `requestParameters` and `responseElements`, which AWS always sends: they
+/// are filled in as AWS would, so the function sees what it sees in AWS.
+pub fn s3_event(body: &str) -> Option<Result<aws_lambda_events::event::s3::S3Event, String>> {
+    let mut v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let records = v.get_mut("Records")?.as_array_mut()?;
+    for r in records.iter_mut() {
+        let Some(r) = r.as_object_mut() else { continue };
+        r.entry("userIdentity").or_insert_with(|| serde_json::json!({"principalId": "AWS:LOCAL"}));
+        r.entry("requestParameters").or_insert_with(|| serde_json::json!({"sourceIPAddress": "127.0.0.1"}));
+        r.entry("responseElements").or_insert_with(|| serde_json::json!({}));
+    }
+    Some(serde_json::from_value(v).map_err(|e| e.to_string()))
 }

@@ -25,6 +25,9 @@ pub struct Stack {
     pub stream_arns: HashMap<String, String>,
     pub queue_urls: HashMap<String, String>,
     pub topic_arns: HashMap<String, String>,
+    pub bucket_names: HashMap<String, String>,
+    /// Function logical id -> (URL, ARN) of the queue its S3 notifications arrive on.
+    pub s3_event_queues: HashMap<String, (String, String)>,
 }
 
 impl Stack {
@@ -204,6 +207,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::SES::EmailIdentity",
         "AWS::Serverless::Function",
         "AWS::Serverless::HttpApi",
+        "AWS::S3::Bucket",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));
@@ -237,6 +241,27 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             }
             "AWS::Serverless::HttpApi" => {
                 st.resolved.refs.insert(id.clone(), "local".into());
+            }
+            "AWS::S3::Bucket" => {
+                // Encryption, public access block, CORS and lifecycle rules are AWS's to
+                // enforce; the stand-in gets the bucket and its notifications.
+                let name = match res.properties.get("BucketName") {
+                    Some(v) => st.resolved.resolve(v)?,
+                    None => local(id).to_lowercase(),
+                };
+                let s3 = s3_client(sdk);
+                let mut req = s3.create_bucket().bucket(&name);
+                if region != "us-east-1" {
+                    req = req.create_bucket_configuration(
+                        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+                            .build(),
+                    );
+                }
+                req.send().await.map_err(|e| format!("create_bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                st.resolved.refs.insert(id.clone(), name.clone());
+                st.resolved.attrs.insert((id.clone(), "Arn".into()), format!("arn:aws:s3:::{name}"));
+                st.bucket_names.insert(id.clone(), name);
             }
             _ => {}
         }
@@ -322,6 +347,72 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         st.resolved.refs.insert(id.clone(), arn);
     }
 
+    // S3 notifications: one queue per function, one notification configuration per bucket.
+    let mut per_bucket: HashMap<String, Vec<aws_sdk_s3::types::QueueConfiguration>> = HashMap::new();
+    for f in t.functions()? {
+        for e in &f.events {
+            let crate::template::FunctionEvent::S3 { bucket, events, prefix } = e else { continue };
+            if !st.bucket_names.contains_key(bucket) {
+                return Err(format!("{}: bucket {bucket} is not in the template", f.logical_id));
+            }
+            let url = sqs
+                .create_queue()
+                .queue_name(local(&format!("{}-s3", f.logical_id)))
+                .send()
+                .await
+                .map_err(err("create_queue"))?
+                .queue_url
+                .unwrap_or_default();
+            let arn = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .map_err(err("get_queue_attributes"))?
+                .attributes
+                .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+                .unwrap_or_default();
+            let mut qc = aws_sdk_s3::types::QueueConfiguration::builder()
+                .queue_arn(&arn)
+                .set_events(Some(events.iter().map(|e| aws_sdk_s3::types::Event::from(e.as_str())).collect()));
+            if let Some(p) = prefix {
+                qc = qc.filter(
+                    aws_sdk_s3::types::NotificationConfigurationFilter::builder()
+                        .key(
+                            aws_sdk_s3::types::S3KeyFilter::builder()
+                                .filter_rules(
+                                    aws_sdk_s3::types::FilterRule::builder()
+                                        .name(aws_sdk_s3::types::FilterRuleName::Prefix)
+                                        .value(p)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                );
+            }
+            per_bucket
+                .entry(bucket.clone())
+                .or_default()
+                .push(qc.build().map_err(err("queue configuration"))?);
+            st.s3_event_queues.insert(f.logical_id.clone(), (url, arn));
+        }
+    }
+    for (bucket, configs) in per_bucket {
+        s3_client(sdk)
+            .put_bucket_notification_configuration()
+            .bucket(&st.bucket_names[&bucket])
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder()
+                    .set_queue_configurations(Some(configs))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| format!("put_bucket_notification_configuration: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    }
+
     let ses = aws_sdk_sesv2::Client::new(sdk);
     for (id, e) in t.of_kind("AWS::SES::EmailIdentity") {
         let identity = st
@@ -335,4 +426,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         st.resolved.refs.insert(id.clone(), identity);
     }
     Ok(st)
+}
+
+/// Path-style S3 (the stand-in serves every bucket under its own host).
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
 }

@@ -37,6 +37,9 @@ pub enum FunctionEvent {
     Stream { table: String, batch_size: i32 },
     /// An EventBridge schedule (`rate(...)` only); the local stack fires it at that rate.
     Schedule { every: std::time::Duration, enabled: bool },
+    /// S3 notifications of a bucket of this template (the local stack routes them through a
+    /// queue of its own and delivers them as S3 events).
+    S3 { bucket: String, events: Vec<String>, prefix: Option<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +241,28 @@ impl Template {
                                 .and_then(target)
                                 .ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
                             batch_size: batch,
+                        },
+                        "S3" => FunctionEvent::S3 {
+                            bucket: p
+                                .get("Bucket")
+                                .and_then(target)
+                                .ok_or(format!("{id}.{name}: Bucket must reference a bucket of this template"))?,
+                            events: match p.get("Events") {
+                                Some(Value::String(e)) => vec![e.clone()],
+                                Some(v) => strings(v),
+                                None => return Err(format!("{id}.{name}: no Events")),
+                            },
+                            prefix: p
+                                .get("Filter")
+                                .and_then(|f| f.get("S3Key"))
+                                .and_then(|k| k.get("Rules"))
+                                .and_then(Value::as_sequence)
+                                .into_iter()
+                                .flatten()
+                                .find(|r| r.get("Name").and_then(Value::as_str) == Some("prefix"))
+                                .and_then(|r| r.get("Value"))
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
                         },
                         "Schedule" => FunctionEvent::Schedule {
                             every: p

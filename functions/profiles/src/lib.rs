@@ -100,6 +100,11 @@ pub struct MyProfile {
     /// Never shown to others.
     pub salary_expectation: Option<Salary>,
     pub updated_at: Option<String>,
+    /// The attached resume and the outcome of the last upload (a rejected one says why).
+    pub resume: files::FileState,
+    pub avatar: files::FileState,
+    /// A short-lived URL of the avatar image.
+    pub avatar_url: Option<String>,
 }
 
 /// What anyone may see of a public profile.
@@ -115,6 +120,8 @@ pub struct PublicProfile {
     pub experience: Vec<Experience>,
     pub links: Links,
     pub available_for_hire: bool,
+    /// A short-lived URL of the avatar image.
+    pub avatar_url: Option<String>,
 }
 
 fn context(user_id: &str, field: &str) -> String {
@@ -153,6 +160,9 @@ impl ProfileItem {
             available_for_hire: self.available_for_hire,
             salary_expectation: self.salary_expectation.clone(),
             updated_at: self.updated_at.clone(),
+            resume: files::FileState::default(),
+            avatar: files::FileState::default(),
+            avatar_url: None,
         })
     }
     fn public(&self, keys: &FieldKeys, full_name: &str) -> ApiResult<PublicProfile> {
@@ -167,6 +177,7 @@ impl ProfileItem {
             experience: self.experience.clone(),
             links: self.links.clone(),
             available_for_hire: self.available_for_hire,
+            avatar_url: None,
         })
     }
 }
@@ -178,11 +189,47 @@ struct AccountPart {
     updated_at: String,
 }
 
-/// The account's name and status and the profile, in one consistent read.
-async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, ProfileItem)>> {
+/// The files a profile shows.
+#[derive(Default)]
+struct Files {
+    resume: files::FileState,
+    avatar: files::FileState,
+}
+
+impl Files {
+    /// Adds the file states and an avatar URL (valid for an hour) to the caller's view.
+    async fn complete(self, app: &App, mut mine: MyProfile) -> ApiResult<MyProfile> {
+        mine.avatar_url = avatar_url(app, &self.avatar).await?;
+        mine.resume = self.resume.public();
+        mine.avatar = self.avatar.public();
+        Ok(mine)
+    }
+}
+
+async fn avatar_url(app: &App, avatar: &files::FileState) -> ApiResult<Option<String>> {
+    match &avatar.current {
+        Some(f) => Ok(Some(files::download_url(app, f, "avatar", 3600).await?.0)),
+        None => Ok(None),
+    }
+}
+
+/// The account's name and status, the profile and its files, in one consistent read.
+async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, ProfileItem, Files)>> {
     let pk = format!("USER#{user_id}");
-    let (account, profile) = db::get_pair::<AccountPart, ProfileItem>(app, db::key(&pk, "ACCOUNT"), db::key(&pk, "PROFILE")).await?;
-    Ok(account.map(|a| (a, profile.unwrap_or_else(|| ProfileItem::empty(user_id)))))
+    let keys = vec![
+        db::key(&pk, "ACCOUNT"),
+        db::key(&pk, "PROFILE"),
+        files::file_key(user_id, files::rules::Kind::Resume),
+        files::file_key(user_id, files::rules::Kind::Avatar),
+    ];
+    let mut items = db::get_many(app, keys).await?.into_iter();
+    let account = items.next().flatten().map(db::from_item::<AccountPart>).transpose()?;
+    let profile = items.next().flatten().map(db::from_item::<ProfileItem>).transpose()?;
+    let files = Files {
+        resume: files::state_of(items.next().flatten())?,
+        avatar: files::state_of(items.next().flatten())?,
+    };
+    Ok(account.map(|a| (a, profile.unwrap_or_else(|| ProfileItem::empty(user_id)), files)))
 }
 
 /// GET /me/profile
@@ -191,10 +238,10 @@ async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, Profil
 pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let keys = app.field_keys()?;
-    let (account, profile) = load(app, &me.user_id)
+    let (account, profile, files) = load(app, &me.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    ok(&profile.mine(keys, &account.full_name)?)
+    ok(&files.complete(app, profile.mine(keys, &account.full_name)?).await?)
 }
 
 /// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
@@ -271,7 +318,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     });
     p.into_result()?;
 
-    let (account, before) = load(app, &me.user_id)
+    let (account, before, files) = load(app, &me.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let mut after = before.clone();
@@ -331,7 +378,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
         changed.push("full_name");
     }
     if changed.is_empty() {
-        return ok(&before.mine(keys, &account.full_name)?);
+        return ok(&files.complete(app, before.mine(keys, &account.full_name)?).await?);
     }
     let now = common::time::now_rfc3339();
     after.updated_at = Some(now.clone());
@@ -367,7 +414,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     );
     items.push(outbox_put(table, &event)?);
     match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => ok(&after.mine(keys, &name)?),
+        Ok(_) => ok(&files.complete(app, after.mine(keys, &name)?).await?),
         Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
             "concurrent_change",
             "the profile changed meanwhile; reload and retry",
@@ -386,11 +433,13 @@ pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> 
         return Err(not_found());
     }
     let keys = app.field_keys()?;
-    let (account, profile) = load(app, &id).await?.ok_or_else(not_found)?;
+    let (account, profile, files) = load(app, &id).await?.ok_or_else(not_found)?;
     if profile.visibility != Visibility::Public || account.status != "active" {
         return Err(not_found());
     }
-    ok(&profile.public(keys, &account.full_name)?)
+    let mut public = profile.public(keys, &account.full_name)?;
+    public.avatar_url = avatar_url(app, &files.avatar).await?;
+    ok(&public)
 }
 
 /// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).

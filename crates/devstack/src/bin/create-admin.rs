@@ -25,6 +25,7 @@ async fn main() {
         mail_from: String::new(),
         tokens: keys,
         fields: None,
+        uploads_bucket: None,
     };
     let app = App::new(settings, devstack::load_sdk_config().await);
     match auth::admin::create_admin(&app, &email, &password, &name).await {

@@ -1,0 +1,158 @@
+//! Uploads end to end: presigned URLs from the API, the upload straight to S3 (the
+//! stand-in), the S3 notification delivered by the local stack to the checking function, and
+//! what the profile and GET /me/resume show afterwards.
+
+use std::time::Duration;
+
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn token(body: &Value) -> String {
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A small but well-formed PDF.
+fn pdf() -> Vec<u8> {
+    let body = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+        2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n\
+        3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n\
+        trailer << /Root 1 0 R >>\n%%EOF\n";
+    body.as_bytes().to_vec()
+}
+
+fn png() -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    b.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89]);
+    b
+}
+
+async fn upload(s: &TestStack, tok: &str, route: &str, content_type: &str, declared: usize, bytes: Vec<u8>) -> Value {
+    let r = s.post(route, json!({"content_type": content_type, "size_bytes": declared}), Some(tok)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let ticket = r.body;
+    assert_eq!(ticket["method"], "PUT");
+    let mut put = s.http.put(ticket["upload_url"].as_str().unwrap()).body(bytes);
+    for (k, v) in ticket["headers"].as_object().unwrap() {
+        put = put.header(k, v.as_str().unwrap());
+    }
+    let resp = put.send().await.unwrap();
+    assert!(resp.status().is_success(), "upload to S3: {}", resp.status());
+    ticket
+}
+
+/// The profile once the upload `upload_id` of `kind` is decided.
+async fn decided(s: &TestStack, tok: &str, kind: &str, upload_id: &str) -> Value {
+    for _ in 0..100 {
+        let p = s.get("/me/profile", Some(tok)).await.body;
+        let last = &p[kind]["last_upload"];
+        if last["upload_id"] == upload_id && last["state"] != "pending" {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{kind} upload {upload_id} was never checked");
+}
+
+async fn keys_under(s: &TestStack, prefix: &str) -> Vec<String> {
+    let s3 = devstack::provision::s3_client(s.sdk());
+    let bucket = &s.running.stack.bucket_names["UploadsBucket"];
+    let out = s3.list_objects_v2().bucket(bucket).prefix(prefix).send().await.unwrap();
+    out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_are_checked_by_content_before_they_are_attached() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, seeker) = s.register("seeker").await;
+    let user_id = seeker["user"]["id"].as_str().unwrap().to_string();
+    let tok = token(&seeker);
+    assert_eq!(s.get("/me/resume", Some(&tok)).await.status, StatusCode::NOT_FOUND);
+
+    // A real PDF: attached, downloadable, byte for byte.
+    let file = pdf();
+    let t = upload(&s, &tok, "/me/resume", "application/pdf", file.len(), file.clone()).await;
+    assert_eq!(t["max_bytes"], 10 * 1024 * 1024);
+    let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["resume"]["last_upload"]["state"], "ready", "{p}");
+    assert_eq!(p["resume"]["current"]["content_type"], "application/pdf");
+    assert_eq!(p["resume"]["current"]["size_bytes"], file.len());
+    assert!(p["resume"]["current"].get("key").is_none(), "storage keys stay inside");
+    let d = s.get("/me/resume", Some(&tok)).await;
+    assert_eq!(d.status, StatusCode::OK, "{d:?}");
+    let got = s.http.get(d.body["download_url"].as_str().unwrap()).send().await.unwrap();
+    assert!(got.status().is_success());
+    assert_eq!(got.bytes().await.unwrap().to_vec(), file);
+
+    // A PNG renamed to .pdf (and declared as PDF): refused, deleted, the PDF stays.
+    let t = upload(&s, &tok, "/me/resume", "application/pdf", 33, png()).await;
+    let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["resume"]["last_upload"]["state"], "rejected");
+    let reason = p["resume"]["last_upload"]["reason"].as_str().unwrap();
+    assert!(reason.contains("PNG"), "{reason}");
+    assert_eq!(p["resume"]["current"]["size_bytes"], file.len(), "the good resume stays attached");
+
+    // Larger than 10 MB, whatever the client declared: refused.
+    let mut big = pdf();
+    big.resize(10 * 1024 * 1024 + 1, b' ');
+    let t = upload(&s, &tok, "/me/resume", "application/pdf", 1000, big).await;
+    let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["resume"]["last_upload"]["state"], "rejected");
+    assert!(p["resume"]["last_upload"]["reason"].as_str().unwrap().contains("10 MB"));
+
+    // A second good resume replaces the first; nothing unchecked or replaced is left in S3.
+    let t = upload(&s, &tok, "/me/resume", "application/pdf", file.len(), file.clone()).await;
+    let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["resume"]["last_upload"]["state"], "ready");
+    assert!(keys_under(&s, "incoming/").await.is_empty());
+    let stored = keys_under(&s, &format!("files/resume/{user_id}/")).await;
+    assert_eq!(stored, vec![format!("files/resume/{user_id}/{}.pdf", t["upload_id"].as_str().unwrap())]);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
+    let s = TestStack::start_with(false, false).await;
+    let (_, seeker) = s.register("seeker").await;
+    let (_, employer) = s.register("employer").await;
+    let (tok, etok) = (token(&seeker), token(&employer));
+
+    for (body, field) in [
+        (json!({"content_type": "image/png", "size_bytes": 100}), "content_type"),
+        (json!({"content_type": "application/pdf", "size_bytes": 10 * 1024 * 1024 + 1}), "size_bytes"),
+        (json!({"content_type": "application/pdf", "size_bytes": 0}), "size_bytes"),
+    ] {
+        let r = s.post("/me/resume", body, Some(&tok)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert!(r.body["details"][field].is_array(), "{r:?}");
+    }
+    let r = s.post("/me/avatar", json!({"content_type": "image/gif", "size_bytes": 100}), Some(&tok)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s.post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": 100}), Some(&etok)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "employers have no resume");
+    assert_eq!(s.get("/me/resume", Some(&etok)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.post("/me/avatar", json!({"content_type": "image/png", "size_bytes": 100}), None).await.status, StatusCode::UNAUTHORIZED);
+
+    // An avatar (any role); a PDF posing as an image is refused.
+    let t = upload(&s, &etok, "/me/avatar", "image/png", 33, png()).await;
+    let p = decided(&s, &etok, "avatar", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["avatar"]["last_upload"]["state"], "ready");
+    assert_eq!(p["avatar"]["current"]["content_type"], "image/png");
+    let url = p["avatar_url"].as_str().unwrap();
+    assert_eq!(s.http.get(url).send().await.unwrap().bytes().await.unwrap().to_vec(), png());
+
+    let t = upload(&s, &tok, "/me/avatar", "image/jpeg", 100, pdf()).await;
+    let p = decided(&s, &tok, "avatar", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["avatar"]["last_upload"]["state"], "rejected");
+    assert!(p["avatar_url"].is_null());
+
+    // Public profiles show the avatar too.
+    let t = upload(&s, &tok, "/me/avatar", "image/png", 33, png()).await;
+    decided(&s, &tok, "avatar", t["upload_id"].as_str().unwrap()).await;
+    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&tok)).await;
+    let id = seeker["user"]["id"].as_str().unwrap();
+    let public = s.get(&format!("/profiles/{id}"), None).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body["avatar_url"].as_str().is_some_and(|u| u.contains("files/avatar/")), "{public:?}");
+    s.shutdown().await;
+}
