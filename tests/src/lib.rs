@@ -70,9 +70,10 @@ impl TestStack {
         Self::launch(template, run_relay, run_consumers, None).await
     }
 
-    /// With the template's schedules fired every `every` (relay and consumers too).
+    /// With the template's schedules fired every `every` (no relay: published outbox items
+    /// are deleted by the relay, and these tests read them).
     pub async fn start_scheduled(every: std::time::Duration) -> Self {
-        Self::launch(&devstack::default_template(), true, true, Some(every)).await
+        Self::launch(&devstack::default_template(), false, false, Some(every)).await
     }
 
     async fn launch(template: &std::path::Path, run_relay: bool, run_consumers: bool, schedule_every: Option<std::time::Duration>) -> Self {

@@ -9,6 +9,8 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use http::{HeaderValue, StatusCode};
 use lambda_http::Body;
 
@@ -93,7 +95,7 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
             ));
         }
         if get_s(&existing, "status") == Some("done") {
-            return Ok(replay(&existing));
+            return Ok(replay(app, &pk, &existing));
         }
         steps += 1;
         if steps > MAX_WAIT_STEPS {
@@ -113,18 +115,30 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
                 _ => String::new(),
             };
             let now = crate::time::now_secs();
-            ddb.update_item()
+            // Responses can hold personal data and tokens: stored sealed, and indexed by
+            // the user they belong to so erasing an account finds them.
+            let sealed = URL_SAFE_NO_PAD.encode(crate::crypto::seal(&response_key(app), pk.as_bytes(), body.as_bytes()));
+            let owner = owner_of(scope, &body);
+            let mut u = ddb
+                .update_item()
                 .table_name(table)
                 .set_key(Some(db::key(&pk, "IDEMP")))
-                .update_expression("SET #st = :done, response_status = :rs, response_body = :rb, expires_at = :exp, #ttl = :exp")
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_names("#ttl", db::TTL)
                 .expression_attribute_values(":done", s("done"))
                 .expression_attribute_values(":rs", n(resp.status().as_u16()))
-                .expression_attribute_values(":rb", AttributeValue::S(body))
-                .expression_attribute_values(":exp", n(now + RETENTION_SECS))
-                .send()
-                .await?;
+                .expression_attribute_values(":rb", AttributeValue::S(sealed))
+                .expression_attribute_values(":exp", n(now + RETENTION_SECS));
+            u = match owner {
+                Some(o) => u
+                    .update_expression(
+                        "SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp, GSI2PK = :o, GSI2SK = :pk",
+                    )
+                    .expression_attribute_values(":o", s(owner_index(&o)))
+                    .expression_attribute_values(":pk", s(&pk)),
+                None => u.update_expression("SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp"),
+            };
+            u.send().await?;
         }
         _ => {
             // Nothing was created: release the key so a retry runs again.
@@ -138,11 +152,34 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
     result
 }
 
-fn replay(item: &Item) -> Response {
+fn response_key(app: &App) -> [u8; 32] {
+    app.settings.tokens.derive_key("idempotency-response")
+}
+
+/// The index partition of the idempotency records of one user (account erasure).
+pub fn owner_index(user_id: &str) -> String {
+    format!("IDEMPBY#{user_id}")
+}
+
+/// Whose data a stored response is: the caller, or for an anonymous route that creates an
+/// account (registration) the new user.
+fn owner_of(scope: &str, body: &str) -> Option<String> {
+    if scope != "anonymous" {
+        return Some(scope.to_string());
+    }
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v.get("user")?.get("id")?.as_str().map(str::to_string)
+}
+
+fn replay(app: &App, pk: &str, item: &Item) -> Response {
     let status = get_n(item, "response_status")
         .and_then(|c| StatusCode::from_u16(c as u16).ok())
         .unwrap_or(StatusCode::OK);
-    let body = get_s(item, "response_body").unwrap_or_default().to_string();
+    let body = get_s(item, "response_sealed")
+        .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+        .and_then(|sealed| crate::crypto::open(&response_key(app), pk.as_bytes(), &sealed))
+        .and_then(|plain| String::from_utf8(plain).ok())
+        .unwrap_or_default();
     let mut resp = http::Response::new(if body.is_empty() { Body::Empty } else { Body::Text(body) });
     *resp.status_mut() = status;
     resp.headers_mut()
@@ -154,6 +191,13 @@ fn replay(item: &Item) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners() {
+        assert_eq!(owner_of("01USER", "{}").as_deref(), Some("01USER"));
+        assert_eq!(owner_of("anonymous", r#"{"user": {"id": "01NEW"}}"#).as_deref(), Some("01NEW"));
+        assert_eq!(owner_of("anonymous", "not json"), None);
+    }
 
     #[test]
     fn key_rules() {

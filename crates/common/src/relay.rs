@@ -38,6 +38,18 @@ pub async fn relay(app: &App, event: StreamEvent) -> DynamoDbEventResponse {
             break;
         }
         tracing::info!(event_id = %envelope.id, event_type = %envelope.kind, "event published");
+        // Published: the outbox item has done its job. Deleting it now keeps event payloads
+        // (which may name people) out of the table; TTL is only the fallback.
+        if let Err(e) = app
+            .dynamo()
+            .delete_item()
+            .table_name(app.table())
+            .set_key(Some(crate::db::key(format!("EVENT#{}", envelope.id), "EVENT")))
+            .send()
+            .await
+        {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), event_id = %envelope.id, "deleting the published outbox item failed; TTL removes it");
+        }
     }
     response
 }

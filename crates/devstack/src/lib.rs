@@ -36,6 +36,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(admin::handlers())
         .chain(jobs::handlers())
         .chain(files::handlers())
+        .chain(privacy::handlers())
         .collect()
 }
 

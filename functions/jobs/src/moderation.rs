@@ -70,8 +70,18 @@ struct ReportItem {
     sk: String,
     entity: String,
     reporter_id: String,
+    /// The reporter's reports (account erasure finds them here).
+    #[serde(rename = "GSI2PK")]
+    gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    gsi2sk: String,
     #[serde(flatten)]
     report: Report,
+}
+
+/// The index partition of one user's reports.
+pub fn reports_by(user_id: &str) -> String {
+    format!("REPORTSBY#{user_id}")
 }
 
 /// The queue entry of a reported job (one per job).
@@ -176,6 +186,8 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
                 sk: format!("REPORT#{}", actor.user_id),
                 entity: "report".into(),
                 reporter_id: actor.user_id.clone(),
+                gsi2pk: reports_by(&actor.user_id),
+                gsi2sk: format!("{now}#{}", job.id),
                 report: report.clone(),
             })?))
             .condition_expression("attribute_not_exists(PK)")

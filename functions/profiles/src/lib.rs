@@ -244,6 +244,16 @@ pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&files.complete(app, profile.mine(keys, &account.full_name)?).await?)
 }
 
+/// The caller's profile as GET /me/profile shows it (for the data export); `None` when
+/// the account does not exist.
+pub async fn export(app: &App, user_id: &str) -> ApiResult<Option<MyProfile>> {
+    let keys = app.field_keys()?;
+    let Some((account, profile, files)) = load(app, user_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(files.complete(app, profile.mine(keys, &account.full_name)?).await?))
+}
+
 /// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
 /// (also `role`, `email`, `id`) are refused with 422.
 #[derive(Deserialize, ToSchema)]

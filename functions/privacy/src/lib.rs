@@ -1,0 +1,338 @@
+//! Privacy (API.md, "Me, profiles, candidates" and "Admin"): GET /me/export gives a user
+//! everything stored about them; DELETE /me and DELETE /admin/users/{id} erase an account.
+//!
+//! Where a user's personal data lives, and what erasure does to it:
+//!
+//! | data | where | erasure |
+//! |---|---|---|
+//! | account, profile, sessions, reset code, memberships, file records | partition `USER#<id>` | deleted |
+//! | email claim (and login failures) | `EMAIL#<email>` | deleted |
+//! | membership (company side) | `COMPANY#<c>/MEMBER#<id>` | deleted |
+//! | reports filed | `JOB#<j>/REPORT#<id>` (GSI2 `REPORTSBY#<id>`) | deleted (the job's report counts stay) |
+//! | stored responses of `Idempotency-Key` requests | `IDEMP#...` (GSI2 `IDEMPBY#<id>`) | deleted |
+//! | admin actions on the account | `AUDIT#user#<id>` | kept, `before`/`after` replaced by a redaction marker |
+//! | resume and avatar files | S3 `files/*/<id>/`, `incoming/*/<id>/` | deleted |
+//! | domain events naming the user | outbox items | deleted by the relay once published (TTL otherwise) |
+//!
+//! Jobs and companies an employer created stay: they belong to the company. Steps run so
+//! that a failure can be retried: the account itself goes last, in one transaction with its
+//! email claim and the `user.deleted` event.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, TransactWriteItem, WriteRequest};
+use common::api_doc::ErrorBody;
+use common::audit::{audit_put, AuditEntry};
+use common::db::{self, s, Item};
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{authenticate, ok, path_param, require_role, status_only, HttpHandler, Request, Response};
+use common::token::{Principal, Role};
+use common::{http_handler, ApiError, ApiResult, App};
+use http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every item of a partition of the table or of an index.
+async fn query_all(app: &App, index: Option<&str>, key_name: &str, key: String) -> ApiResult<Vec<Item>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = app
+            .dynamo()
+            .query()
+            .table_name(app.table())
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression("#k = :k")
+            .expression_attribute_names("#k", key_name)
+            .expression_attribute_values(":k", s(&key))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+fn key_of(item: &Item) -> Item {
+    [db::PK, db::SK]
+        .into_iter()
+        .filter_map(|k| item.get(k).map(|v| (k.to_string(), v.clone())))
+        .collect()
+}
+
+/// Deletes items by key, 25 per BatchWriteItem, retrying unprocessed ones.
+async fn delete_keys(app: &App, keys: Vec<Item>) -> ApiResult<()> {
+    for chunk in keys.chunks(25) {
+        let mut requests: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|k| {
+                DeleteRequest::builder()
+                    .set_key(Some(k.clone()))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                    .map_err(db::internal)
+            })
+            .collect::<ApiResult<_>>()?;
+        for attempt in 0..8 {
+            let out = app
+                .dynamo()
+                .batch_write_item()
+                .request_items(app.table(), requests.clone())
+                .send()
+                .await?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(app.table()))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+        }
+        if !requests.is_empty() {
+            return Err(ApiError::internal("batch delete left unprocessed items"));
+        }
+    }
+    Ok(())
+}
+
+fn str_of<'a>(item: &'a Item, k: &str) -> &'a str {
+    db::get_s(item, k).unwrap_or_default()
+}
+
+/// Erases an account (see the module docs). `by` is the admin doing it, `None` for the user
+/// themself. Returns false when there is no such account.
+pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResult<bool> {
+    let Some(account) = auth::store::get_account(app, user_id).await? else {
+        return Ok(false);
+    };
+    files::delete_all(app, user_id).await?;
+
+    // The user's partition (all but the account, which goes last) and the company side of
+    // each membership.
+    let mine = query_all(app, None, db::PK, auth::store::user_pk(user_id)).await?;
+    let mut doomed: Vec<Item> = Vec::new();
+    for item in &mine {
+        let sk = str_of(item, db::SK);
+        if sk == auth::store::ACCOUNT_SK {
+            continue;
+        }
+        if let Some(company) = sk.strip_prefix("COMPANY#") {
+            doomed.push(db::key(format!("COMPANY#{company}"), format!("MEMBER#{user_id}")));
+        }
+        doomed.push(key_of(item));
+    }
+    for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
+        doomed.extend(query_all(app, Some("GSI2"), db::GSI2PK, index_key).await?.iter().map(key_of));
+    }
+    delete_keys(app, doomed).await?;
+
+    // The audit trail of admin actions on the account stays, without the personal data.
+    let redacted = AttributeValue::M([("erased".to_string(), AttributeValue::Bool(true))].into());
+    for entry in query_all(app, None, db::PK, format!("AUDIT#user#{user_id}")).await? {
+        app.dynamo()
+            .update_item()
+            .table_name(app.table())
+            .set_key(Some(key_of(&entry)))
+            .update_expression("SET #b = :r, #a = :r")
+            .expression_attribute_names("#b", "before")
+            .expression_attribute_names("#a", "after")
+            .expression_attribute_values(":r", redacted.clone())
+            .send()
+            .await?;
+    }
+
+    let table = app.table();
+    let delete = |pk: String, sk: &str| -> ApiResult<TransactWriteItem> {
+        let d = Delete::builder()
+            .table_name(table)
+            .set_key(Some(db::key(pk, sk)))
+            .build()
+            .map_err(db::internal)?;
+        Ok(TransactWriteItem::builder().delete(d).build())
+    };
+    let actor = match by {
+        Some(admin) => Actor::User { id: admin.user_id.clone() },
+        None => Actor::User { id: user_id.to_string() },
+    };
+    let event = Envelope::new(
+        "user.deleted",
+        1,
+        actor,
+        serde_json::json!({"user_id": user_id, "role": account.role, "by_admin": by.is_some()}),
+    );
+    let mut items = vec![
+        delete(auth::store::user_pk(user_id), auth::store::ACCOUNT_SK)?,
+        delete(auth::store::email_pk(&account.email), auth::store::EMAIL_SK)?,
+        outbox_put(table, &event)?,
+    ];
+    if let Some(admin) = by {
+        let gone = serde_json::json!({"user_id": user_id, "role": account.role});
+        items.push(audit_put(
+            table,
+            &AuditEntry::new(admin, "user.erased", "user", user_id, Some(&gone), None::<&()>),
+        )?);
+    }
+    app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await?;
+    Ok(true)
+}
+
+/// DELETE /me: erases the caller's account and personal data everywhere.
+#[utoipa::path(delete, path = "/me", tag = "privacy", security(("bearer" = [])),
+    responses((status = 204, description = "erased; the tokens stop working"), (status = 401, body = ErrorBody)))]
+pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = authenticate(app, &req)?;
+    if !erase(app, &me.user_id, None).await? {
+        return Err(ApiError::unauthorized("this account no longer exists").with_code("session_revoked"));
+    }
+    status_only(StatusCode::NO_CONTENT)
+}
+
+/// DELETE /admin/users/{id}: an admin erases an account (audited).
+#[utoipa::path(delete, path = "/admin/users/{id}", tag = "privacy", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "erased"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "`cannot_erase_self`: use DELETE /me", body = ErrorBody)))]
+pub async fn erase_user(app: &'static App, req: Request) -> ApiResult<Response> {
+    let admin = require_role(app, &req, &[Role::Admin])?;
+    let id = path_param(&req, "id")?;
+    let missing = || ApiError::not_found("no such user");
+    let id = ulid::Ulid::from_string(&id).map_err(|_| missing())?.to_string();
+    if id == admin.user_id {
+        return Err(ApiError::conflict("cannot_erase_self", "erase your own account with DELETE /me"));
+    }
+    if !erase(app, &id, Some(&admin)).await? {
+        return Err(missing());
+    }
+    status_only(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedAccount {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub full_name: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedSession {
+    pub session_id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub expires_at: String,
+    pub remember_me: bool,
+    pub revoked: bool,
+}
+
+/// Everything stored about the caller.
+#[derive(Serialize, ToSchema)]
+pub struct Export {
+    pub exported_at: String,
+    pub account: ExportedAccount,
+    #[schema(value_type = Object)]
+    pub profile: serde_json::Value,
+    pub sessions: Vec<ExportedSession>,
+    /// Companies the caller belongs to, with the role.
+    #[schema(value_type = Vec<Object>)]
+    pub companies: Vec<serde_json::Value>,
+    /// A download URL of the resume (5 minutes), if there is one.
+    pub resume_download_url: Option<String>,
+    /// Reports of jobs the caller filed.
+    #[schema(value_type = Vec<Object>)]
+    pub reports: Vec<serde_json::Value>,
+    /// Admin actions on the account.
+    pub audit: Vec<AuditEntry>,
+}
+
+fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
+    let v: serde_json::Value = serde_dynamo::from_item(item).unwrap_or_default();
+    match v {
+        serde_json::Value::Object(m) => m.into_iter().filter(|(k, _)| keep.contains(&k.as_str())).collect(),
+        other => other,
+    }
+}
+
+/// GET /me/export
+#[utoipa::path(get, path = "/me/export", tag = "privacy", security(("bearer" = [])),
+    responses((status = 200, body = Export), (status = 401, body = ErrorBody)))]
+pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = authenticate(app, &req)?;
+    let gone = || ApiError::unauthorized("this account no longer exists").with_code("session_revoked");
+    let account = auth::store::get_account(app, &me.user_id).await?.ok_or_else(gone)?;
+    let profile = profiles::export(app, &me.user_id).await?.ok_or_else(gone)?;
+    let mut sessions = Vec::new();
+    let mut companies = Vec::new();
+    for item in query_all(app, None, db::PK, auth::store::user_pk(&me.user_id)).await? {
+        let sk = str_of(&item, db::SK).to_string();
+        if sk.starts_with("SESSION#") {
+            let sess: auth::store::Session = db::from_item(item)?;
+            sessions.push(ExportedSession {
+                session_id: sess.session_id,
+                created_at: sess.created_at,
+                last_used_at: sess.last_used_at,
+                expires_at: common::time::rfc3339(sess.expires_at),
+                remember_me: sess.remember_me,
+                revoked: sess.revoked,
+            });
+        } else if sk.starts_with("COMPANY#") {
+            companies.push(json_of(item, &["company_id", "role", "joined_at"]));
+        }
+    }
+    let reports = query_all(app, Some("GSI2"), db::GSI2PK, jobs::moderation::reports_by(&me.user_id))
+        .await?
+        .into_iter()
+        .map(|i| json_of(i, &["job_id", "reason", "details", "created_at"]))
+        .collect();
+    let audit = query_all(app, None, db::PK, format!("AUDIT#user#{}", me.user_id))
+        .await?
+        .into_iter()
+        .map(db::from_item::<AuditEntry>)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let resume = files::state(app, &me.user_id, files::rules::Kind::Resume).await?;
+    let resume_download_url = match &resume.current {
+        Some(f) => Some(files::download_url(app, f, "resume", files::DOWNLOAD_URL_SECS).await?.0),
+        None => None,
+    };
+    ok(&Export {
+        exported_at: common::time::now_rfc3339(),
+        account: ExportedAccount {
+            id: account.id,
+            email: account.email,
+            role: account.role,
+            full_name: account.full_name,
+            status: serde_json::to_value(account.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        },
+        profile: serde_json::to_value(&profile).map_err(db::internal)?,
+        sessions,
+        companies,
+        resume_download_url,
+        reports,
+        audit,
+    })
+}
+
+/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
+pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
+    vec![
+        ("privacy-export", http_handler!(export)),
+        ("privacy-erase-me", http_handler!(erase_me)),
+        ("privacy-erase-user", http_handler!(erase_user)),
+    ]
+}
+
+/// This crate's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(export, erase_me, erase_user),
+    tags((name = "privacy", description = "Data export and account erasure"))
+)]
+pub struct Api;

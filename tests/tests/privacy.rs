@@ -1,0 +1,226 @@
+//! Export and erasure: a user gets everything stored about them; after erasure a walk of
+//! the whole table (and the bucket) finds none of their personal data.
+
+use std::time::Duration;
+
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const PHONE: &str = "+49309876543";
+const ADDRESS: &str = "Erasurestrasse 7, 10115 Berlin";
+const BIO: &str = "Seasoned welder with a passion for bridges";
+const NAME: &str = "Wilhelmina Forgetme";
+
+fn token(body: &Value) -> String {
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// Every item of the stack's table as JSON text.
+async fn table_dump(s: &TestStack) -> Vec<String> {
+    let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = ddb
+            .scan()
+            .table_name(s.running.app.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let v: Value = serde_dynamo::from_item(item.clone()).unwrap();
+            out.push(v.to_string());
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return out;
+        }
+    }
+}
+
+async fn upload_resume(s: &TestStack, tok: &str) {
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let r = s.post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": pdf.len()}), Some(tok)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let put = s
+        .http
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "application/pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    for _ in 0..100 {
+        let p = s.get("/me/profile", Some(tok)).await.body;
+        if p["resume"]["last_upload"]["state"] == "ready" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the resume was never attached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
+    let s = TestStack::start_with(true, false).await;
+    let admin = s.admin_token().await;
+
+    // A seeker with a full profile, a resume, a report, an idempotent registration and
+    // admin actions on the account.
+    let email = format!("{}@example.com", unique("forget"));
+    let r = s
+        .http
+        .post(format!("{}/auth/register", s.base))
+        .header("idempotency-key", "register-once")
+        .json(&json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": NAME}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let reg: Value = r.json().await.unwrap();
+    let user_id = reg["user"]["id"].as_str().unwrap().to_string();
+    let tok = token(&reg);
+    let r = s
+        .send(
+            "PATCH",
+            "/me/profile",
+            Some(json!({"phone": PHONE, "address": ADDRESS, "bio": BIO, "headline": "Welder", "visibility": "public"})),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    upload_resume(&s, &tok).await;
+
+    let (_, employer) = s.register("employer").await;
+    let etok = token(&employer);
+    let company = s.post("/companies", json!({"name": "Bridges Inc"}), Some(&etok)).await.body["id"].as_str().unwrap().to_string();
+    let slug = s.post("/categories", json!({"name": "Construction"}), Some(&admin)).await.body["slug"].as_str().unwrap().to_string();
+    let job = s
+        .post(
+            "/jobs",
+            json!({"company_id": company, "title": "Welder", "description": "Weld.", "location": {"city": "Berlin", "country": "DE"},
+                   "workplace": "on_site", "employment_type": "full_time", "experience_level": "mid", "category": slug}),
+            Some(&etok),
+        )
+        .await
+        .body;
+    let r = s
+        .post(&format!("/jobs/{}/reports", job["id"].as_str().unwrap()), json!({"reason": "other", "details": format!("{NAME} says: fake")}), Some(&tok))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    for status in ["suspended", "active"] {
+        let r = s
+            .send("PATCH", &format!("/admin/users/{user_id}"), Some(json!({"status": status, "reason": "check"})), Some(&admin))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    }
+    let tok = token(&s.login(&email, PASSWORD).await.body);
+
+    // The export has it all.
+    let x = s.get("/me/export", Some(&tok)).await;
+    assert_eq!(x.status, StatusCode::OK, "{x:?}");
+    let x = x.body;
+    assert_eq!(x["account"]["email"], email.as_str());
+    assert_eq!(x["account"]["full_name"], NAME);
+    assert!(x["account"].get("password_hash").is_none());
+    assert_eq!(x["profile"]["phone"], PHONE);
+    assert_eq!(x["profile"]["address"], ADDRESS);
+    assert_eq!(x["profile"]["bio"], BIO);
+    assert!(!x["sessions"].as_array().unwrap().is_empty());
+    assert!(x["sessions"][0].get("current_jti").is_none(), "no token material in an export");
+    assert_eq!(x["reports"][0]["reason"], "other");
+    assert_eq!(x["audit"].as_array().unwrap().len(), 2);
+    assert!(x["resume_download_url"].is_string());
+
+    // Before: the table does hold the personal data (the walk below can fail).
+    let before = table_dump(&s).await;
+    assert!(before.iter().any(|i| i.contains(&email)));
+    assert!(before.iter().any(|i| i.contains(NAME)));
+
+    // Erase.
+    let refresh = reg["refresh_token"].as_str().unwrap();
+    let r = s.send("DELETE", "/me", None, Some(&tok)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/me/export", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/me/profile", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get(&format!("/profiles/{user_id}"), None).await.status, StatusCode::NOT_FOUND);
+
+    // The walk: once the relay has published (and removed) the outbox items, no item holds
+    // the email, name, phone, address, bio or report text; the id remains only in the
+    // redacted audit entries.
+    let mut leftovers = Vec::new();
+    for _ in 0..100 {
+        let dump = table_dump(&s).await;
+        leftovers = dump
+            .into_iter()
+            .filter(|i| [email.as_str(), NAME, PHONE, ADDRESS, BIO, user_id.as_str()].iter().any(|p| i.contains(p)))
+            .collect();
+        if leftovers.iter().all(|i| i.contains("\"entity\":\"audit\"")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for item in &leftovers {
+        let v: Value = serde_json::from_str(item).unwrap();
+        assert_eq!(v["entity"], "audit", "personal data left in {item}");
+        assert_eq!(v["before"], json!({"erased": true}), "{item}");
+        assert_eq!(v["after"], json!({"erased": true}), "{item}");
+        for p in [email.as_str(), NAME, PHONE, ADDRESS, BIO] {
+            assert!(!item.contains(p), "{p} in {item}");
+        }
+    }
+    assert_eq!(leftovers.len(), 2, "the two admin actions stay, redacted");
+    let s3 = devstack::provision::s3_client(s.sdk());
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&s.running.stack.bucket_names["UploadsBucket"])
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(&user_id)), "files are deleted");
+    // The email can be used again.
+    let r = s
+        .post("/auth/register", json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Someone Else"}), None)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_erase_accounts_and_it_is_audited() {
+    let s = TestStack::start_with(false, false).await;
+    let admin = s.admin_token().await;
+    let (_, employer) = s.register("employer").await;
+    let id = employer["user"]["id"].as_str().unwrap().to_string();
+    let etok = token(&employer);
+    let company = s.post("/companies", json!({"name": "Left Behind"}), Some(&etok)).await.body["id"].as_str().unwrap().to_string();
+    let (_, seeker) = s.register("seeker").await;
+
+    let path = format!("/admin/users/{id}");
+    assert_eq!(s.send("DELETE", &path, None, Some(&token(&seeker))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.send("DELETE", &path, None, None).await.status, StatusCode::UNAUTHORIZED);
+    let me = s.get("/auth/me", Some(&admin)).await.body["id"].as_str().unwrap().to_string();
+    let r = s.send("DELETE", &format!("/admin/users/{me}"), None, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["error"], "cannot_erase_self");
+
+    assert_eq!(s.send("DELETE", &path, None, Some(&admin)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.send("DELETE", &path, None, Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get("/auth/me", Some(&etok)).await.status, StatusCode::UNAUTHORIZED);
+    // The company stays (it is the company's), without the erased member.
+    assert_eq!(s.get(&format!("/companies/{company}"), None).await.status, StatusCode::OK);
+    assert_eq!(companies::membership(s.running.app, &id, &company).await.unwrap(), None);
+    let dump = table_dump(&s).await;
+    assert!(!dump.iter().any(|i| i.contains(&format!("MEMBER#{id}"))), "both sides of the membership are gone");
+    let users = s.get("/admin/users?role=employer", Some(&admin)).await.body;
+    assert!(users["items"].as_array().unwrap().iter().all(|u| u["id"] != id.as_str()));
+    let audit = s.get(&format!("/admin/audit?entity_type=user&entity_id={id}"), Some(&admin)).await.body;
+    assert_eq!(audit["items"][0]["action"], "user.erased");
+    assert_eq!(audit["items"][0]["before"]["role"], "employer");
+    s.shutdown().await;
+}
