@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev test bench build deploy admin lint fmt validate openapi
+.PHONY: help setup dev seed test bench build deploy admin lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ setup: ## install the pinned tools (mold, venv with moto, SAM CLI, cargo-lambda)
 
 dev: ## the whole platform on http://127.0.0.1:3000 (Ctrl-C stops it)
 	@scripts/dev.sh
+
+seed: ## demo data into the running `make dev`: categories, companies, ~300 jobs, seekers (password: demo password 2026)
+	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin seed -- --url "http://127.0.0.1:$${PORT:-3000}"
 
 test: ## template lint + unit, integration and end-to-end tests against the AWS stand-in
 	@scripts/test.sh

@@ -52,7 +52,7 @@ aws_stand_in_env "$MOTO_PORT"
 PORT="$PORT" LOCAL_PREFIX=dev "$TARGET_DIR/debug/local-gateway" &
 GW_PID=$!
 if wait_http "http://127.0.0.1:$PORT/health" 60; then
-  log "ready: http://127.0.0.1:$PORT (GET /health is 200). AWS stand-in: $AWS_ENDPOINT_URL. Ctrl-C stops."
+  log "ready: http://127.0.0.1:$PORT (GET /health is 200). AWS stand-in: $AWS_ENDPOINT_URL. Demo data: make seed (another terminal). Ctrl-C stops."
 else
   log "the gateway did not become ready"; exit 1
 fi

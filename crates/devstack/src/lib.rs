@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod openapi;
 pub mod pollers;
 pub mod provision;
+pub mod seed;
 pub mod template;
 
 use std::collections::HashMap;
