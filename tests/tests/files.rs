@@ -23,12 +23,16 @@ fn pdf() -> Vec<u8> {
 
 fn png() -> Vec<u8> {
     let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    b.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89]);
+    b.extend_from_slice(&[
+        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+    ]);
     b
 }
 
 async fn upload(s: &TestStack, tok: &str, route: &str, content_type: &str, declared: usize, bytes: Vec<u8>) -> Value {
-    let r = s.post(route, json!({"content_type": content_type, "size_bytes": declared}), Some(tok)).await;
+    let r = s
+        .post(route, json!({"content_type": content_type, "size_bytes": declared}), Some(tok))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let ticket = r.body;
     assert_eq!(ticket["method"], "PUT");
@@ -106,7 +110,10 @@ async fn resumes_are_checked_by_content_before_they_are_attached() {
     assert_eq!(p["resume"]["last_upload"]["state"], "ready");
     assert!(keys_under(&s, "incoming/").await.is_empty());
     let stored = keys_under(&s, &format!("files/resume/{user_id}/")).await;
-    assert_eq!(stored, vec![format!("files/resume/{user_id}/{}.pdf", t["upload_id"].as_str().unwrap())]);
+    assert_eq!(
+        stored,
+        vec![format!("files/resume/{user_id}/{}.pdf", t["upload_id"].as_str().unwrap())]
+    );
     s.shutdown().await;
 }
 
@@ -119,19 +126,35 @@ async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
 
     for (body, field) in [
         (json!({"content_type": "image/png", "size_bytes": 100}), "content_type"),
-        (json!({"content_type": "application/pdf", "size_bytes": 10 * 1024 * 1024 + 1}), "size_bytes"),
+        (
+            json!({"content_type": "application/pdf", "size_bytes": 10 * 1024 * 1024 + 1}),
+            "size_bytes",
+        ),
         (json!({"content_type": "application/pdf", "size_bytes": 0}), "size_bytes"),
     ] {
         let r = s.post("/me/resume", body, Some(&tok)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
         assert!(r.body["details"][field].is_array(), "{r:?}");
     }
-    let r = s.post("/me/avatar", json!({"content_type": "image/gif", "size_bytes": 100}), Some(&tok)).await;
+    let r = s
+        .post("/me/avatar", json!({"content_type": "image/gif", "size_bytes": 100}), Some(&tok))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s.post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": 100}), Some(&etok)).await;
+    let r = s
+        .post(
+            "/me/resume",
+            json!({"content_type": "application/pdf", "size_bytes": 100}),
+            Some(&etok),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "employers have no resume");
     assert_eq!(s.get("/me/resume", Some(&etok)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(s.post("/me/avatar", json!({"content_type": "image/png", "size_bytes": 100}), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.post("/me/avatar", json!({"content_type": "image/png", "size_bytes": 100}), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // An avatar (any role); a PDF posing as an image is refused.
     let t = upload(&s, &etok, "/me/avatar", "image/png", 33, png()).await;
@@ -149,10 +172,14 @@ async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
     // Public profiles show the avatar too.
     let t = upload(&s, &tok, "/me/avatar", "image/png", 33, png()).await;
     decided(&s, &tok, "avatar", t["upload_id"].as_str().unwrap()).await;
-    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&tok)).await;
+    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&tok))
+        .await;
     let id = seeker["user"]["id"].as_str().unwrap();
     let public = s.get(&format!("/profiles/{id}"), None).await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(public.body["avatar_url"].as_str().is_some_and(|u| u.contains("files/avatar/")), "{public:?}");
+    assert!(
+        public.body["avatar_url"].as_str().is_some_and(|u| u.contains("files/avatar/")),
+        "{public:?}"
+    );
     s.shutdown().await;
 }

@@ -90,7 +90,9 @@ fn ids(items: &[Value]) -> Vec<String> {
 }
 
 async fn open_count(s: &TestStack, slug: &str) -> i64 {
-    s.get(&format!("/categories/{slug}"), None).await.body["open_job_count"].as_i64().unwrap()
+    s.get(&format!("/categories/{slug}"), None).await.body["open_job_count"]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +124,11 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             2 => json!({"min": 4_000, "max": 6_000, "currency": "EUR", "period": "month"}),
             _ => json!({"min": 50_000, "max": 90_000, "currency": "USD", "period": "year"}),
         };
-        let (tok, company) = if i % 9 == 8 { (&other, &other_company) } else { (&c.employer, &c.company) };
+        let (tok, company) = if i % 9 == 8 {
+            (&other, &other_company)
+        } else {
+            (&c.employer, &c.company)
+        };
         let mut body = merge(
             job_body(company, cats[i % 3]),
             json!({
@@ -147,7 +153,11 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
 
     // Each filter against what was posted, paginated in small pages.
     let expect = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
-        published.iter().filter(|j| pred(j)).map(|j| j["id"].as_str().unwrap().to_string()).collect()
+        published
+            .iter()
+            .filter(|j| pred(j))
+            .map(|j| j["id"].as_str().unwrap().to_string())
+            .collect()
     };
     let yearly = |j: &Value| -> Option<(u64, u64, String)> {
         let sal = j.get("salary").filter(|v| !v.is_null())?;
@@ -168,12 +178,18 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             format!("/jobs?category={design},{sales}"),
             expect(&|j| j["category"] == design.as_str() || j["category"] == sales.as_str()),
         ),
-        (format!("/jobs?company_id={other_company}"), expect(&|j| j["company_id"] == other_company.as_str())),
+        (
+            format!("/jobs?company_id={other_company}"),
+            expect(&|j| j["company_id"] == other_company.as_str()),
+        ),
         (
             "/jobs?employment_type=contract,internship".into(),
             expect(&|j| j["employment_type"] == "contract" || j["employment_type"] == "internship"),
         ),
-        ("/jobs?experience_level=senior".into(), expect(&|j| j["experience_level"] == "senior")),
+        (
+            "/jobs?experience_level=senior".into(),
+            expect(&|j| j["experience_level"] == "senior"),
+        ),
         ("/jobs?workplace=remote".into(), expect(&|j| j["workplace"] == "remote")),
         ("/jobs?country=nl,pt".into(), expect(&|j| j["location"]["country"] != "DE")),
         ("/jobs?city=MUNICH".into(), expect(&|j| j["location"]["city"] == "Munich")),
@@ -185,14 +201,20 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             "/jobs?salary_min=5000&salary_max=5500&salary_period=month&currency=EUR&has_salary=true".into(),
             expect(&|j| yearly(j).is_some_and(|(min, max, cur)| cur == "EUR" && max >= 60_000 && min <= 66_000)),
         ),
-        ("/jobs?currency=USD&has_salary=true".into(), expect(&|j| yearly(j).is_some_and(|y| y.2 == "USD"))),
+        (
+            "/jobs?currency=USD&has_salary=true".into(),
+            expect(&|j| yearly(j).is_some_and(|y| y.2 == "USD")),
+        ),
         (
             format!("/jobs?category={eng}&workplace=on_site,hybrid&country=DE"),
             expect(&|j| j["category"] == eng.as_str() && j["workplace"] != "remote" && j["location"]["country"] == "DE"),
         ),
         ("/jobs/featured".into(), expect(&|j| j["featured"] == true)),
         (format!("/categories/{sales}/jobs"), expect(&|j| j["category"] == sales.as_str())),
-        (format!("/companies/{other_company}/jobs"), expect(&|j| j["company_id"] == other_company.as_str())),
+        (
+            format!("/companies/{other_company}/jobs"),
+            expect(&|j| j["company_id"] == other_company.as_str()),
+        ),
         (
             format!("/companies/{}/jobs?workplace=remote", c.company),
             expect(&|j| j["company_id"] == c.company.as_str() && j["workplace"] == "remote"),
@@ -216,7 +238,11 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
         assert_eq!(open_count(&s, slug).await, n, "{slug}");
     }
     let listed = s.get("/categories", None).await.body;
-    assert!(listed["items"].as_array().unwrap().iter().any(|c| c["slug"] == eng.as_str() && c["open_job_count"].as_i64().unwrap() > 0));
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["slug"] == eng.as_str() && c["open_job_count"].as_i64().unwrap() > 0));
 
     // The employer's own list has drafts too, and filters by status.
     let mine = all_pages(&s, "/me/jobs", 10, Some(&c.employer)).await;
@@ -241,7 +267,10 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "a cursor belongs to its filters");
     assert_eq!(r.body["error"], "invalid_cursor");
     assert_eq!(s.get("/categories/no-such-thing/jobs", None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(s.get(&format!("/companies/{}/jobs", ulid::Ulid::new()), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!("/companies/{}/jobs", ulid::Ulid::new()), None).await.status,
+        StatusCode::NOT_FOUND
+    );
     s.shutdown().await;
 }
 
@@ -258,7 +287,11 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     assert_eq!(job["accepting_applications"], false);
     assert_eq!(open_count(&s, &eng).await, 0);
     assert_eq!(s.get(&path, None).await.status, StatusCode::NOT_FOUND, "drafts are not public");
-    assert_eq!(s.get(&path, Some(&c.employer)).await.status, StatusCode::OK, "members see their drafts");
+    assert_eq!(
+        s.get(&path, Some(&c.employer)).await.status,
+        StatusCode::OK,
+        "members see their drafts"
+    );
 
     let patch = |body: Value| {
         let path = path.clone();
@@ -282,9 +315,16 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     let r = patch(json!({"category": "nope", "title": "Never saved"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["category"].is_array());
-    assert_eq!(s.send("DELETE", &format!("/categories/{eng}"), None, Some(&c.admin)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.send("DELETE", &format!("/categories/{eng}"), None, Some(&c.admin)).await.status,
+        StatusCode::NO_CONTENT
+    );
     let r = patch(json!({"category": eng})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a deactivated category takes no new jobs");
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a deactivated category takes no new jobs"
+    );
     assert_eq!(s.get(&path, None).await.body["title"], "Site reliability engineer");
 
     // The contract of the body: no unknown fields, no moving to another company, no going back to draft.
@@ -293,7 +333,9 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     let r = patch(json!({"status": "draft"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"], "invalid_status_change");
-    let r = patch(json!({"salary": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}, "application_deadline": "2001-01-01T00:00:00Z"})).await;
+    let r =
+        patch(json!({"salary": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}, "application_deadline": "2001-01-01T00:00:00Z"}))
+            .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["salary"].is_array() && r.body["details"]["application_deadline"].is_array());
 
@@ -306,11 +348,17 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     assert!(closed.body["closed_at"].is_string());
     assert_eq!(open_count(&s, &ops).await, 0);
     assert!(s.get("/jobs", None).await.body["items"].as_array().unwrap().is_empty());
-    assert_eq!(s.send("DELETE", &path, None, Some(&c.employer)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.send("DELETE", &path, None, Some(&c.employer)).await.status,
+        StatusCode::NO_CONTENT
+    );
     let r = patch(json!({"status": "published"})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(open_count(&s, &ops).await, 1);
-    assert_eq!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()), vec![id.to_string()]);
+    assert_eq!(
+        ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()),
+        vec![id.to_string()]
+    );
 
     // Posting needs membership of the company; bad bodies are 422 with every problem.
     let (_, stranger) = s.register("employer").await;
@@ -330,7 +378,10 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     let r = s
         .post(
             "/jobs",
-            merge(job_body(&c.company, &ops), json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""]})),
+            merge(
+                job_body(&c.company, &ops),
+                json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""]}),
+            ),
             Some(&c.employer),
         )
         .await;
@@ -360,8 +411,14 @@ async fn nobody_but_the_company_writes_its_jobs() {
             let r = s.send(method, &path, body.clone(), Some(&other)).await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path} by another employer: {r:?}");
             assert_error_body(&r);
-            assert_eq!(s.send(method, &path, body.clone(), Some(&seeker)).await.status, StatusCode::FORBIDDEN);
-            assert_eq!(s.send(method, &path, body.clone(), Some(&c.admin)).await.status, StatusCode::FORBIDDEN);
+            assert_eq!(
+                s.send(method, &path, body.clone(), Some(&seeker)).await.status,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                s.send(method, &path, body.clone(), Some(&c.admin)).await.status,
+                StatusCode::FORBIDDEN
+            );
             assert_eq!(s.send(method, &path, body.clone(), None).await.status, StatusCode::UNAUTHORIZED);
         }
         let r = s
@@ -374,7 +431,12 @@ async fn nobody_but_the_company_writes_its_jobs() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "only admins moderate");
     }
-    assert_eq!(s.get(&format!("/jobs/{}", draft["id"].as_str().unwrap()), Some(&other)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!("/jobs/{}", draft["id"].as_str().unwrap()), Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let r = s.post("/jobs", job_body(&c.company, &eng), Some(&other)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "posting for a company one is not a member of");
     let r = s.get(&format!("/me/jobs?company_id={}", c.company), Some(&other)).await;
@@ -409,17 +471,27 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     let r = report(a.clone(), id.into(), json!({"reason": "fake"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "one report per user per job");
     assert_eq!(r.body["error"], "already_reported");
-    assert_eq!(report(b.clone(), id.into(), json!({"reason": "fake"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        report(b.clone(), id.into(), json!({"reason": "fake"})).await.status,
+        StatusCode::CREATED
+    );
     assert_eq!(
         report(b.clone(), id.into(), json!({"reason": "other"})).await.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "other needs details"
     );
     assert_eq!(
-        report(b.clone(), draft["id"].as_str().unwrap().into(), json!({"reason": "spam"})).await.status,
+        report(b.clone(), draft["id"].as_str().unwrap().into(), json!({"reason": "spam"}))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(report(b.clone(), fine["id"].as_str().unwrap().into(), json!({"reason": "offensive"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        report(b.clone(), fine["id"].as_str().unwrap().into(), json!({"reason": "offensive"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 
     // The queue, oldest first, with counts by reason; only admins see it.
     assert_eq!(s.get("/admin/reports", Some(&a)).await.status, StatusCode::FORBIDDEN);
@@ -435,7 +507,12 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     let r = s.send("PATCH", &mpath, Some(json!({"status": "suspended"})), Some(&c.admin)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
     let r = s
-        .send("PATCH", &mpath, Some(json!({"status": "suspended", "reason": "Spam, confirmed"})), Some(&c.admin))
+        .send(
+            "PATCH",
+            &mpath,
+            Some(json!({"status": "suspended", "reason": "Spam, confirmed"})),
+            Some(&c.admin),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["status"], "suspended");
@@ -444,20 +521,48 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     assert_eq!(s.get(&format!("/jobs/{id}"), None).await.status, StatusCode::NOT_FOUND);
     let own = s.get(&format!("/jobs/{id}"), Some(&c.employer)).await.body;
     assert_eq!(own["moderation"]["reason"], "Spam, confirmed");
-    let r = s.send("PATCH", &format!("/jobs/{id}"), Some(json!({"title": "Not spam"})), Some(&c.employer)).await;
+    let r = s
+        .send(
+            "PATCH",
+            &format!("/jobs/{id}"),
+            Some(json!({"title": "Not spam"})),
+            Some(&c.employer),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "owners cannot edit a suspended job");
     let q = s.get("/admin/reports", Some(&c.admin)).await.body;
-    assert_eq!(ids_of(&q, "job_id"), vec![fine["id"].as_str().unwrap().to_string()], "decided reports leave the queue");
+    assert_eq!(
+        ids_of(&q, "job_id"),
+        vec![fine["id"].as_str().unwrap().to_string()],
+        "decided reports leave the queue"
+    );
 
     // Dismiss the other job's reports: it stays up, the queue empties.
     let fpath = format!("/admin/jobs/{}", fine["id"].as_str().unwrap());
-    let r = s.send("PATCH", &fpath, Some(json!({"status": "published", "reason": "Not offensive"})), Some(&c.admin)).await;
+    let r = s
+        .send(
+            "PATCH",
+            &fpath,
+            Some(json!({"status": "published", "reason": "Not offensive"})),
+            Some(&c.admin),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "published");
-    assert!(s.get("/admin/reports", Some(&c.admin)).await.body["items"].as_array().unwrap().is_empty());
+    assert!(s.get("/admin/reports", Some(&c.admin)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Restore: back where it was.
-    let r = s.send("PATCH", &mpath, Some(json!({"status": "published", "reason": "Appeal accepted"})), Some(&c.admin)).await;
+    let r = s
+        .send(
+            "PATCH",
+            &mpath,
+            Some(json!({"status": "published", "reason": "Appeal accepted"})),
+            Some(&c.admin),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "published");
     assert!(r.body.get("moderation").is_none());
@@ -474,7 +579,10 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     assert_eq!(entries[1]["after"]["status"], "suspended");
     assert!(entries[1]["actor_id"].is_string() && entries[1]["occurred_at"].is_string());
     let dismissed = s
-        .get(&format!("/admin/audit?entity_type=job&entity_id={}", fine["id"].as_str().unwrap()), Some(&c.admin))
+        .get(
+            &format!("/admin/audit?entity_type=job&entity_id={}", fine["id"].as_str().unwrap()),
+            Some(&c.admin),
+        )
         .await
         .body;
     assert_eq!(dismissed["items"][0]["action"], "job.reports_dismissed");
@@ -482,7 +590,12 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
 }
 
 fn ids_of(page: &Value, field: &str) -> Vec<String> {
-    page["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[field].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,11 +604,19 @@ async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
     let c = setup(&s).await;
     let eng = category(&s, &c.admin, "Engineering").await;
     let soon = common::time::rfc3339(common::time::now_secs() + 3);
-    let job = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"application_deadline": soon}))).await;
+    let job = post_job(
+        &s,
+        &c.employer,
+        merge(job_body(&c.company, &eng), json!({"application_deadline": soon})),
+    )
+    .await;
     let later = post_job(
         &s,
         &c.employer,
-        merge(job_body(&c.company, &eng), json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 86_400)})),
+        merge(
+            job_body(&c.company, &eng),
+            json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 86_400)}),
+        ),
     )
     .await;
     let id = job["id"].as_str().unwrap();
@@ -506,7 +627,10 @@ async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
     let r = s.get(&format!("/jobs/{id}"), None).await.body;
     assert_eq!(r["status"], "expired", "past the deadline a job reads expired");
     assert_eq!(r["accepting_applications"], false);
-    assert_eq!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()), vec![later["id"].as_str().unwrap().to_string()]);
+    assert_eq!(
+        ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()),
+        vec![later["id"].as_str().unwrap().to_string()]
+    );
 
     // The schedule stores it as expired, fixes the count and emits job.expired.
     let mut stored = None;
@@ -525,7 +649,9 @@ async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
     assert_eq!(events.get("job.created"), Some(&2));
     // Reopening needs a new deadline.
     let path = format!("/jobs/{id}");
-    let r = s.send("PATCH", &path, Some(json!({"status": "published"})), Some(&c.employer)).await;
+    let r = s
+        .send("PATCH", &path, Some(json!({"status": "published"})), Some(&c.employer))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = s
         .send(

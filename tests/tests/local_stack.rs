@@ -105,12 +105,17 @@ async fn every_resource_of_the_template_is_created() {
                                 .await
                                 .unwrap();
                             assert!(
-                                conf.queue_configurations().iter().any(|q| q.queue_arn() == st.s3_event_queues[id].1),
+                                conf.queue_configurations()
+                                    .iter()
+                                    .any(|q| q.queue_arn() == st.s3_event_queues[id].1),
                                 "{id}: the bucket notifies its queue"
                             );
                         }
                         FunctionEvent::Schedule { .. } => assert!(
-                            matches!(devstack::event_functions()[f.binary.as_str()], devstack::EventFunction::Scheduled(_)),
+                            matches!(
+                                devstack::event_functions()[f.binary.as_str()],
+                                devstack::EventFunction::Scheduled(_)
+                            ),
                             "{id}: a schedule fires a scheduled function"
                         ),
                     }

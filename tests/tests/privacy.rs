@@ -42,7 +42,13 @@ async fn table_dump(s: &TestStack) -> Vec<String> {
 
 async fn upload_resume(s: &TestStack, tok: &str) {
     let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
-    let r = s.post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": pdf.len()}), Some(tok)).await;
+    let r = s
+        .post(
+            "/me/resume",
+            json!({"content_type": "application/pdf", "size_bytes": pdf.len()}),
+            Some(tok),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let put = s
         .http
@@ -96,8 +102,14 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
 
     let (_, employer) = s.register("employer").await;
     let etok = token(&employer);
-    let company = s.post("/companies", json!({"name": "Bridges Inc"}), Some(&etok)).await.body["id"].as_str().unwrap().to_string();
-    let slug = s.post("/categories", json!({"name": "Construction"}), Some(&admin)).await.body["slug"].as_str().unwrap().to_string();
+    let company = s.post("/companies", json!({"name": "Bridges Inc"}), Some(&etok)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let slug = s.post("/categories", json!({"name": "Construction"}), Some(&admin)).await.body["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let job = s
         .post(
             "/jobs",
@@ -108,12 +120,21 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
         .await
         .body;
     let r = s
-        .post(&format!("/jobs/{}/reports", job["id"].as_str().unwrap()), json!({"reason": "other", "details": format!("{NAME} says: fake")}), Some(&tok))
+        .post(
+            &format!("/jobs/{}/reports", job["id"].as_str().unwrap()),
+            json!({"reason": "other", "details": format!("{NAME} says: fake")}),
+            Some(&tok),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     for status in ["suspended", "active"] {
         let r = s
-            .send("PATCH", &format!("/admin/users/{user_id}"), Some(json!({"status": status, "reason": "check"})), Some(&admin))
+            .send(
+                "PATCH",
+                &format!("/admin/users/{user_id}"),
+                Some(json!({"status": status, "reason": "check"})),
+                Some(&admin),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{r:?}");
     }
@@ -145,7 +166,10 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     let r = s.send("DELETE", "/me", None, Some(&tok)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(s.get("/me/export", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.get("/me/profile", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.get(&format!("/profiles/{user_id}"), None).await.status, StatusCode::NOT_FOUND);
@@ -158,7 +182,11 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
         let dump = table_dump(&s).await;
         leftovers = dump
             .into_iter()
-            .filter(|i| [email.as_str(), NAME, PHONE, ADDRESS, BIO, user_id.as_str()].iter().any(|p| i.contains(p)))
+            .filter(|i| {
+                [email.as_str(), NAME, PHONE, ADDRESS, BIO, user_id.as_str()]
+                    .iter()
+                    .any(|p| i.contains(p))
+            })
             .collect();
         if leftovers.iter().all(|i| i.contains("\"entity\":\"audit\"")) {
             break;
@@ -182,10 +210,17 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
         .send()
         .await
         .unwrap();
-    assert!(listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(&user_id)), "files are deleted");
+    assert!(
+        listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(&user_id)),
+        "files are deleted"
+    );
     // The email can be used again.
     let r = s
-        .post("/auth/register", json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Someone Else"}), None)
+        .post(
+            "/auth/register",
+            json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Someone Else"}),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     s.shutdown().await;
@@ -198,11 +233,17 @@ async fn admins_erase_accounts_and_it_is_audited() {
     let (_, employer) = s.register("employer").await;
     let id = employer["user"]["id"].as_str().unwrap().to_string();
     let etok = token(&employer);
-    let company = s.post("/companies", json!({"name": "Left Behind"}), Some(&etok)).await.body["id"].as_str().unwrap().to_string();
+    let company = s.post("/companies", json!({"name": "Left Behind"}), Some(&etok)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, seeker) = s.register("seeker").await;
 
     let path = format!("/admin/users/{id}");
-    assert_eq!(s.send("DELETE", &path, None, Some(&token(&seeker))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.send("DELETE", &path, None, Some(&token(&seeker))).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(s.send("DELETE", &path, None, None).await.status, StatusCode::UNAUTHORIZED);
     let me = s.get("/auth/me", Some(&admin)).await.body["id"].as_str().unwrap().to_string();
     let r = s.send("DELETE", &format!("/admin/users/{me}"), None, Some(&admin)).await;
@@ -216,10 +257,16 @@ async fn admins_erase_accounts_and_it_is_audited() {
     assert_eq!(s.get(&format!("/companies/{company}"), None).await.status, StatusCode::OK);
     assert_eq!(companies::membership(s.running.app, &id, &company).await.unwrap(), None);
     let dump = table_dump(&s).await;
-    assert!(!dump.iter().any(|i| i.contains(&format!("MEMBER#{id}"))), "both sides of the membership are gone");
+    assert!(
+        !dump.iter().any(|i| i.contains(&format!("MEMBER#{id}"))),
+        "both sides of the membership are gone"
+    );
     let users = s.get("/admin/users?role=employer", Some(&admin)).await.body;
     assert!(users["items"].as_array().unwrap().iter().all(|u| u["id"] != id.as_str()));
-    let audit = s.get(&format!("/admin/audit?entity_type=user&entity_id={id}"), Some(&admin)).await.body;
+    let audit = s
+        .get(&format!("/admin/audit?entity_type=user&entity_id={id}"), Some(&admin))
+        .await
+        .body;
     assert_eq!(audit["items"][0]["action"], "user.erased");
     assert_eq!(audit["items"][0]["before"]["role"], "employer");
     s.shutdown().await;

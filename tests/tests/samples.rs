@@ -45,7 +45,8 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     assert_eq!(e.kind, "user.registered");
     assert!(notifications::render(&e).is_some());
     // The expiry function takes any JSON (it does not read the event).
-    let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent = serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();
+    let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent =
+        serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();
     assert_eq!(schedule.detail_type, "Scheduled Event");
     let s3: aws_lambda_events::event::s3::S3Event = serde_json::from_str(&read("lambda/s3-resume-uploaded.json")).unwrap();
     let key = s3.records[0].s3.object.key.as_deref().unwrap();

@@ -19,7 +19,12 @@ async fn the_demo_data_loads_through_the_api_and_a_second_run_adds_nothing() {
     let open = jobs.body["items"].as_array().unwrap().len();
     assert!(open > 0 && open <= 12);
     let cats = s.get("/categories?limit=100", None).await.body;
-    let counted: i64 = cats["items"].as_array().unwrap().iter().map(|c| c["open_job_count"].as_i64().unwrap()).sum();
+    let counted: i64 = cats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["open_job_count"].as_i64().unwrap())
+        .sum();
     assert_eq!(counted as usize, open, "category counts match the open jobs");
     let login = s.login(&first.demo_seeker, devstack::seed::DEMO_PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK);

@@ -88,12 +88,14 @@ pub type S3Handler =
 pub fn run_s3(handler: S3Handler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
-        lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
-            handler(app, ev.payload).await.map_err(|e| {
-                tracing::error!(error = %e, "S3 event failed");
-                Error::from(e)
-            })
-        }))
+        lambda_runtime::run(service_fn(
+            move |ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
+                handler(app, ev.payload).await.map_err(|e| {
+                    tracing::error!(error = %e, "S3 event failed");
+                    Error::from(e)
+                })
+            },
+        ))
         .await
     })
 }

@@ -208,7 +208,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                         return Err(format!("{} is not a scheduled function", f.binary));
                     };
                     let period = opts.schedule_every.unwrap_or(*every);
-                    tasks.push(tokio::spawn(pollers::scheduler(f.binary.clone(), period, handler, app, stop_rx.clone())));
+                    tasks.push(tokio::spawn(pollers::scheduler(
+                        f.binary.clone(),
+                        period,
+                        handler,
+                        app,
+                        stop_rx.clone(),
+                    )));
                 }
                 FunctionEvent::S3 { .. } => {
                     let EventFunction::S3(handler) = events[f.binary.as_str()] else {

@@ -270,7 +270,14 @@ const S3_MAX_RECEIVES: u32 = 3;
 
 /// Delivers the S3 notifications arriving on `queue_url` to an S3-triggered function, one
 /// message (one S3 event) at a time; a failed event is retried after the visibility timeout.
-pub async fn s3_poller(sdk: SdkConfig, queue_url: String, name: String, handler: S3Handler, app: &'static App, mut stop: watch::Receiver<bool>) {
+pub async fn s3_poller(
+    sdk: SdkConfig,
+    queue_url: String,
+    name: String,
+    handler: S3Handler,
+    app: &'static App,
+    mut stop: watch::Receiver<bool>,
+) {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     loop {
         if *stop.borrow() {
@@ -336,8 +343,10 @@ pub fn s3_event(body: &str) -> Option<Result<aws_lambda_events::event::s3::S3Eve
     let records = v.get_mut("Records")?.as_array_mut()?;
     for r in records.iter_mut() {
         let Some(r) = r.as_object_mut() else { continue };
-        r.entry("userIdentity").or_insert_with(|| serde_json::json!({"principalId": "AWS:LOCAL"}));
-        r.entry("requestParameters").or_insert_with(|| serde_json::json!({"sourceIPAddress": "127.0.0.1"}));
+        r.entry("userIdentity")
+            .or_insert_with(|| serde_json::json!({"principalId": "AWS:LOCAL"}));
+        r.entry("requestParameters")
+            .or_insert_with(|| serde_json::json!({"sourceIPAddress": "127.0.0.1"}));
         r.entry("responseElements").or_insert_with(|| serde_json::json!({}));
     }
     Some(serde_json::from_value(v).map_err(|e| e.to_string()))

@@ -258,7 +258,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
                             .build(),
                     );
                 }
-                req.send().await.map_err(|e| format!("create_bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                req.send()
+                    .await
+                    .map_err(|e| format!("create_bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
                 st.resolved.refs.insert(id.clone(), name.clone());
                 st.resolved.attrs.insert((id.clone(), "Arn".into()), format!("arn:aws:s3:::{name}"));
                 st.bucket_names.insert(id.clone(), name);
@@ -351,7 +353,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
     let mut per_bucket: HashMap<String, Vec<aws_sdk_s3::types::QueueConfiguration>> = HashMap::new();
     for f in t.functions()? {
         for e in &f.events {
-            let crate::template::FunctionEvent::S3 { bucket, events, prefix } = e else { continue };
+            let crate::template::FunctionEvent::S3 { bucket, events, prefix } = e else {
+                continue;
+            };
             if !st.bucket_names.contains_key(bucket) {
                 return Err(format!("{}: bucket {bucket} is not in the template", f.logical_id));
             }
@@ -410,7 +414,12 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             )
             .send()
             .await
-            .map_err(|e| format!("put_bucket_notification_configuration: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "put_bucket_notification_configuration: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                )
+            })?;
     }
 
     let ses = aws_sdk_sesv2::Client::new(sdk);

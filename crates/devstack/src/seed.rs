@@ -122,7 +122,22 @@ const ROLES: [(&str, usize, &[&str]); 20] = [
 ];
 
 const FIRST: [&str; 16] = [
-    "Anna", "Ben", "Chiara", "David", "Elif", "Felix", "Greta", "Hamid", "Ines", "Jonas", "Katarzyna", "Luca", "Maya", "Nils", "Olga", "Pedro",
+    "Anna",
+    "Ben",
+    "Chiara",
+    "David",
+    "Elif",
+    "Felix",
+    "Greta",
+    "Hamid",
+    "Ines",
+    "Jonas",
+    "Katarzyna",
+    "Luca",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pedro",
 ];
 const LAST: [&str; 12] = [
     "Schmidt", "Jansen", "Rossi", "Kowalski", "Yilmaz", "Silva", "Novak", "Berg", "Dubois", "Fischer", "Moreau", "Costa",
@@ -160,7 +175,9 @@ impl Client {
         match self.call(reqwest::Method::POST, "/auth/register", Some(body), None).await? {
             (201, b) => Ok((b["access_token"].as_str().unwrap_or_default().to_string(), true)),
             (409, _) => {
-                let b = self.post("/auth/login", json!({"email": email, "password": DEMO_PASSWORD}), None).await?;
+                let b = self
+                    .post("/auth/login", json!({"email": email, "password": DEMO_PASSWORD}), None)
+                    .await?;
                 Ok((b["access_token"].as_str().unwrap_or_default().to_string(), false))
             }
             (s, b) => Err(format!("register {email}: {s} {b}")),
@@ -172,14 +189,22 @@ impl Client {
 /// `admin_token` for the categories.
 pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, String> {
     let c = Client {
-        http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?,
         base: base.trim_end_matches('/').to_string(),
     };
     let mut out = Seeded::default();
     let mut slugs = Vec::new();
     for (name, description) in CATEGORIES {
         match c
-            .call(reqwest::Method::POST, "/categories", Some(json!({"name": name, "description": description})), Some(admin_token))
+            .call(
+                reqwest::Method::POST,
+                "/categories",
+                Some(json!({"name": name, "description": description})),
+                Some(admin_token),
+            )
             .await?
         {
             (201, b) => {
@@ -199,7 +224,9 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
         if e == 0 {
             out.demo_employer = email.clone();
         }
-        let (token, new) = c.account(&email, "employer", &format!("{} {}", FIRST[e % 16], LAST[e % 12])).await?;
+        let (token, new) = c
+            .account(&email, "employer", &format!("{} {}", FIRST[e % 16], LAST[e % 12]))
+            .await?;
         if !new {
             continue; // seeded before
         }
@@ -290,8 +317,12 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
             (s, b) => return Err(format!("profile of {email}: {s} {b}")),
         }
         if let (Some(job), true) = (&first_job, i < 2) {
-            c.post(&format!("/jobs/{job}/reports"), json!({"reason": "spam", "details": "Posted three times"}), Some(&token))
-                .await?;
+            c.post(
+                &format!("/jobs/{job}/reports"),
+                json!({"reason": "spam", "details": "Posted three times"}),
+                Some(&token),
+            )
+            .await?;
             out.reports += 1;
         }
     }

@@ -32,14 +32,30 @@ pub struct Cors {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FunctionEvent {
-    Http { method: String, path: String },
-    Sqs { queue: String, batch_size: i32 },
-    Stream { table: String, batch_size: i32 },
+    Http {
+        method: String,
+        path: String,
+    },
+    Sqs {
+        queue: String,
+        batch_size: i32,
+    },
+    Stream {
+        table: String,
+        batch_size: i32,
+    },
     /// An EventBridge schedule (`rate(...)` only); the local stack fires it at that rate.
-    Schedule { every: std::time::Duration, enabled: bool },
+    Schedule {
+        every: std::time::Duration,
+        enabled: bool,
+    },
     /// S3 notifications of a bucket of this template (the local stack routes them through a
     /// queue of its own and delivers them as S3 events).
-    S3 { bucket: String, events: Vec<String>, prefix: Option<String> },
+    S3 {
+        bucket: String,
+        events: Vec<String>,
+        prefix: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +74,10 @@ pub fn parse_rate(expr: &str) -> Result<std::time::Duration, String> {
         .strip_prefix("rate(")
         .and_then(|r| r.strip_suffix(')'))
         .ok_or(format!("schedule {expr:?}: only rate(...) expressions run locally"))?;
-    let (n, unit) = inner.trim().split_once(' ').ok_or(format!("schedule {expr:?}: expected rate(<n> <unit>)"))?;
+    let (n, unit) = inner
+        .trim()
+        .split_once(' ')
+        .ok_or(format!("schedule {expr:?}: expected rate(<n> <unit>)"))?;
     let n: u64 = n.parse().map_err(|_| format!("schedule {expr:?}: bad number"))?;
     let secs = match unit.trim() {
         "minute" | "minutes" => 60,

@@ -85,7 +85,8 @@ pub fn count_open(table: &str, slug: &str, delta: i64, must_be_active: bool) -> 
         .update_expression("ADD open_job_count :d")
         .expression_attribute_values(":d", db::n(delta));
     u = if must_be_active {
-        u.condition_expression("active = :t").expression_attribute_values(":t", AttributeValue::Bool(true))
+        u.condition_expression("active = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
     } else {
         u.condition_expression("attribute_exists(PK)")
     };
@@ -182,7 +183,9 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
             match (indexed.gsi1pk, indexed.gsi1sk) {
                 (Some(pk), Some(sk)) => {
                     set.extend(["GSI1PK = :g1pk", "GSI1SK = :g1sk"]);
-                    u = u.expression_attribute_values(":g1pk", s(pk)).expression_attribute_values(":g1sk", s(sk));
+                    u = u
+                        .expression_attribute_values(":g1pk", s(pk))
+                        .expression_attribute_values(":g1sk", s(sk));
                 }
                 _ => remove.extend(["GSI1PK", "GSI1SK"]),
             }

@@ -101,7 +101,11 @@ pub fn file_key(user_id: &str, kind: Kind) -> db::Item {
 
 /// Reads a kind's state from its item (as read by a caller's batch).
 pub fn state_of(item: Option<db::Item>) -> ApiResult<FileState> {
-    Ok(item.map(db::from_item::<FileItem>).transpose()?.map(|f| f.state).unwrap_or_default())
+    Ok(item
+        .map(db::from_item::<FileItem>)
+        .transpose()?
+        .map(|f| f.state)
+        .unwrap_or_default())
 }
 
 pub async fn state(app: &App, user_id: &str, kind: Kind) -> ApiResult<FileState> {
@@ -128,7 +132,10 @@ pub async fn download_url(app: &App, file: &StoredFile, filename: &str, secs: u6
         .presigned(PresigningConfig::expires_in(Duration::from_secs(secs)).map_err(db::internal)?)
         .await
         .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-    Ok((presigned.uri().to_string(), common::time::rfc3339(common::time::now_secs() + secs as i64)))
+    Ok((
+        presigned.uri().to_string(),
+        common::time::rfc3339(common::time::now_secs() + secs as i64),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -272,15 +279,13 @@ fn decode_key(raw: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -420,7 +425,10 @@ pub async fn delete_all(app: &App, user_id: &str) -> ApiResult<usize> {
     let bucket = app.uploads_bucket()?;
     let mut deleted = 0;
     for kind in [Kind::Resume, Kind::Avatar] {
-        for prefix in [format!("files/{}/{user_id}/", kind.as_str()), format!("incoming/{}/{user_id}/", kind.as_str())] {
+        for prefix in [
+            format!("files/{}/{user_id}/", kind.as_str()),
+            format!("incoming/{}/{user_id}/", kind.as_str()),
+        ] {
             let mut token = None;
             loop {
                 let page = s3

@@ -64,5 +64,10 @@ pub async fn expire_due(app: &App) -> ApiResult<usize> {
 
 /// The scheduled function's handler.
 pub fn handler(app: &'static App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> {
-    Box::pin(async move { expire_due(app).await.map(|_| ()).map_err(|e| format!("{}: {:?}", e.message, e.source)) })
+    Box::pin(async move {
+        expire_due(app)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{}: {:?}", e.message, e.source))
+    })
 }

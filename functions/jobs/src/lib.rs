@@ -197,7 +197,11 @@ pub(crate) fn item(job: &Job) -> JobItem {
     let (gsi1pk, gsi1sk) = when(open, OPEN.into(), &sort);
     let (gsi2pk, gsi2sk) = when(open, open_in_category(&job.category), &sort);
     let (gsi4pk, gsi4sk) = when(open && job.featured, FEATURED.into(), &sort);
-    let deadline_sort = job.application_deadline.as_deref().map(|d| format!("{d}#{}", job.id)).unwrap_or_default();
+    let deadline_sort = job
+        .application_deadline
+        .as_deref()
+        .map(|d| format!("{d}#{}", job.id))
+        .unwrap_or_default();
     let (gsi5pk, gsi5sk) = when(open && job.application_deadline.is_some(), DEADLINES.into(), &deadline_sort);
     let yearly = job.salary.as_ref().map(rules::yearly_range);
     JobItem {
@@ -350,7 +354,12 @@ pub struct CreateJob {
 }
 
 /// The parsed text fields shared by create and update.
-fn check_text(p: &mut Problems, field: &str, v: Option<&str>, f: fn(&str) -> Result<Option<String>, &'static str>) -> Option<Option<String>> {
+fn check_text(
+    p: &mut Problems,
+    field: &str,
+    v: Option<&str>,
+    f: fn(&str) -> Result<Option<String>, &'static str>,
+) -> Option<Option<String>> {
     v.map(|v| p.check(field, f(v)).flatten())
 }
 
@@ -401,8 +410,17 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         }
     };
     p.into_result()?;
-    let (Some(company_id), Some(title), Some(description), Some(location), Some(salary), Some(category), Some(skills), Some(deadline), Some(status)) =
-        (company_id, title, description, location, salary, category, skills, deadline, status)
+    let (
+        Some(company_id),
+        Some(title),
+        Some(description),
+        Some(location),
+        Some(salary),
+        Some(category),
+        Some(skills),
+        Some(deadline),
+        Some(status),
+    ) = (company_id, title, description, location, salary, category, skills, deadline, status)
     else {
         return Err(ApiError::internal("validated fields missing"));
     };
@@ -486,7 +504,11 @@ fn apply(before: &Job, body: UpdateJob, now_secs: i64) -> ApiResult<Job> {
     if let Some(t) = body.title.as_deref().and_then(|t| p.check("title", rules::title(t))) {
         after.title = t;
     }
-    if let Some(d) = body.description.as_deref().and_then(|d| p.check("description", rules::description(d))) {
+    if let Some(d) = body
+        .description
+        .as_deref()
+        .and_then(|d| p.check("description", rules::description(d)))
+    {
         after.description = d;
     }
     let section = |p: &mut Problems, field: &str, v: Option<Option<String>>, slot: &mut Option<String>| {

@@ -133,7 +133,10 @@ impl Filters {
             }
         };
         if (f.salary_min.is_some() || f.salary_max.is_some()) && f.currency.is_none() && !problems.contains_key("currency") {
-            problems.insert("currency", "is required with salary_min or salary_max (amounts in different currencies do not compare)".into());
+            problems.insert(
+                "currency",
+                "is required with salary_min or salary_max (amounts in different currencies do not compare)".into(),
+            );
         }
         if let (Some(a), Some(b)) = (f.salary_min, f.salary_max) {
             if a > b {
@@ -272,7 +275,11 @@ pub(crate) async fn read_page(app: &App, req: &Request, context: &str, source: S
     let (limit, mut start) = page_request(app, req, context)?;
     let limit = limit as usize;
     let (pk_name, sk_name) = source.names();
-    let per_read = if expr.is_selective() { FILTERED_READ.max(limit as i32) } else { limit as i32 };
+    let per_read = if expr.is_selective() {
+        FILTERED_READ.max(limit as i32)
+    } else {
+        limit as i32
+    };
     let filter = (!expr.clauses.is_empty()).then(|| expr.clauses.join(" AND "));
     let mut names = expr.names;
     names.insert("#k".into(), pk_name.clone());
@@ -457,14 +464,15 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
     let status = match query_param(&req, "status").filter(|s| !s.is_empty()) {
         None => None,
-        Some(raw) => Some(
-            serde_json::from_value::<JobStatus>(serde_json::Value::String(raw))
-                .map_err(|_| ApiError::bad_request("status must be draft, published, closed, expired or suspended").with_code("invalid_filter"))?,
-        ),
+        Some(raw) => Some(serde_json::from_value::<JobStatus>(serde_json::Value::String(raw)).map_err(|_| {
+            ApiError::bad_request("status must be draft, published, closed, expired or suspended").with_code("invalid_filter")
+        })?),
     };
     let company = match query_param(&req, "company_id").filter(|s| !s.is_empty()) {
         Some(c) => {
-            let c = ulid::Ulid::from_string(&c).map_err(|_| ApiError::not_found("no such company"))?.to_string();
+            let c = ulid::Ulid::from_string(&c)
+                .map_err(|_| ApiError::not_found("no such company"))?
+                .to_string();
             if companies::membership(app, &actor.user_id, &c).await?.is_none() {
                 return Err(ApiError::not_found("no such company"));
             }
@@ -473,11 +481,14 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
         None => {
             let mut all = companies::memberships(app, &actor.user_id).await?;
             match all.len() {
-                0 => return ok(&JobPage { items: vec![], next_cursor: None }),
-                1 => all.remove(0),
-                _ => {
-                    return Err(ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required"))
+                0 => {
+                    return ok(&JobPage {
+                        items: vec![],
+                        next_cursor: None,
+                    })
                 }
+                1 => all.remove(0),
+                _ => return Err(ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required")),
             }
         }
     };
@@ -535,7 +546,13 @@ mod tests {
 
     #[test]
     fn bad_filters_are_400_with_every_problem() {
-        let e = parse(&[("workplace", "moon"), ("salary_min", "-3"), ("country", "Germany"), ("has_salary", "yes")]).unwrap_err();
+        let e = parse(&[
+            ("workplace", "moon"),
+            ("salary_min", "-3"),
+            ("country", "Germany"),
+            ("has_salary", "yes"),
+        ])
+        .unwrap_err();
         let body = e.body("r");
         assert_eq!(body["error"], "invalid_filter");
         for k in ["workplace", "salary_min", "country", "has_salary"] {
@@ -552,7 +569,11 @@ mod tests {
         let f = parse(&[("salary_min", "50000"), ("currency", "EUR")]).unwrap();
         let mut e = Expr::default();
         e.filters(&f, false);
-        assert!(e.clauses[0].starts_with("(attribute_not_exists(#salary_year_max) OR"), "{:?}", e.clauses);
+        assert!(
+            e.clauses[0].starts_with("(attribute_not_exists(#salary_year_max) OR"),
+            "{:?}",
+            e.clauses
+        );
         let f = parse(&[("salary_min", "50000"), ("currency", "EUR"), ("has_salary", "true")]).unwrap();
         let mut e = Expr::default();
         e.filters(&f, false);

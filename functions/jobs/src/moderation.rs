@@ -163,12 +163,17 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: CreateReport = parse_json(&req)?;
     let id = id_param(&req)?;
     let mut p = Problems::default();
-    let details = p.check("details", optional_text(body.details.as_deref().unwrap_or_default(), DETAILS_MAX)).flatten();
+    let details = p
+        .check("details", optional_text(body.details.as_deref().unwrap_or_default(), DETAILS_MAX))
+        .flatten();
     if body.reason == ReportReason::Other && details.is_none() {
         p.add("details", "say what is wrong when the reason is other");
     }
     p.into_result()?;
-    let job = crate::get(app, &id).await?.filter(|j| j.status.is_public()).ok_or_else(|| ApiError::not_found("no such job"))?;
+    let job = crate::get(app, &id)
+        .await?
+        .filter(|j| j.status.is_public())
+        .ok_or_else(|| ApiError::not_found("no such job"))?;
     let scope = actor.user_id.clone();
     let work = Box::pin(async move {
         let now = common::time::now_rfc3339();
@@ -282,7 +287,9 @@ fn resolve(app: &App, queue: &QueueItem, resolution: &str, actor: &Principal) ->
     let u = Update::builder()
         .table_name(app.table())
         .set_key(Some(db::key(job_pk(&queue.job_id), QUEUE_SK)))
-        .update_expression("SET open_reports = :zero, resolved_at = :now, resolution = :r, resolved_by = :by REMOVE GSI1PK, GSI1SK, first_open_at")
+        .update_expression(
+            "SET open_reports = :zero, resolved_at = :now, resolution = :r, resolved_by = :by REMOVE GSI1PK, GSI1SK, first_open_at",
+        )
         .condition_expression("last_reported_at = :seen")
         .expression_attribute_values(":zero", n(0))
         .expression_attribute_values(":now", s(common::time::now_rfc3339()))
@@ -344,7 +351,16 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
             after.updated_at = now;
             let extra = open_queue.as_ref().map(|q| resolve(app, q, resolution, &actor)).transpose()?;
             let data = serde_json::json!({ "job": after, "previous_status": before.status, "reason": reason });
-            commit(app, Some(&before), &after, event, By::Admin(&actor), data, extra.into_iter().collect()).await?;
+            commit(
+                app,
+                Some(&before),
+                &after,
+                event,
+                By::Admin(&actor),
+                data,
+                extra.into_iter().collect(),
+            )
+            .await?;
         }
         None => {
             // Nothing changes on the job; only reports waiting for a decision are decided.
@@ -361,7 +377,10 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
                 match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
                     Ok(_) => {}
                     Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => {
-                        return Err(ApiError::conflict("concurrent_change", "a new report arrived meanwhile; reload and decide again"))
+                        return Err(ApiError::conflict(
+                            "concurrent_change",
+                            "a new report arrived meanwhile; reload and decide again",
+                        ))
                     }
                     Err(e) => return Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
                 }

@@ -145,7 +145,10 @@ pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for s in raw {
         let s = required_text(s, SKILL_MAX).map_err(|_| "each skill must be 1 to 50 characters")?;
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(&s) || o.to_lowercase() == s.to_lowercase()) {
+        if !out
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(&s) || o.to_lowercase() == s.to_lowercase())
+        {
             out.push(s);
         }
     }

@@ -81,10 +81,7 @@ async fn delete_keys(app: &App, keys: Vec<Item>) -> ApiResult<()> {
                 .request_items(app.table(), requests.clone())
                 .send()
                 .await?;
-            requests = out
-                .unprocessed_items
-                .and_then(|mut u| u.remove(app.table()))
-                .unwrap_or_default();
+            requests = out.unprocessed_items.and_then(|mut u| u.remove(app.table())).unwrap_or_default();
             if requests.is_empty() {
                 break;
             }

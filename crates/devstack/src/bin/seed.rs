@@ -39,7 +39,11 @@ async fn main() {
         .send()
         .await;
     let token = match login {
-        Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.ok().and_then(|b| b["access_token"].as_str().map(str::to_string)),
+        Ok(r) if r.status().is_success() => r
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|b| b["access_token"].as_str().map(str::to_string)),
         Ok(r) => {
             eprintln!("admin login failed: {} (is `make dev` running on {url}?)", r.status());
             None
@@ -56,7 +60,10 @@ async fn main() {
                 "seeded {} categories, {} companies, {} jobs, {} seekers, {} reports",
                 s.categories, s.companies, s.jobs, s.seekers, s.reports
             );
-            println!("log in with password {DEMO_PASSWORD:?} as {ADMIN} (admin), {} (employer) or {} (seeker)", s.demo_employer, s.demo_seeker);
+            println!(
+                "log in with password {DEMO_PASSWORD:?} as {ADMIN} (admin), {} (employer) or {} (seeker)",
+                s.demo_employer, s.demo_seeker
+            );
         }
         Err(e) => {
             eprintln!("seeding failed: {e}");
