@@ -143,6 +143,152 @@ pub fn parse_limit(raw: Option<&str>) -> ApiResult<i32> {
     }
 }
 
+/// A FilterExpression under construction: placeholders are numbered so clauses compose.
+#[derive(Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Filter {
+    /// `#attr`, registered.
+    pub fn name(&mut self, attr: &str) -> String {
+        let key = format!("#{attr}");
+        self.names.insert(key.clone(), attr.to_string());
+        key
+    }
+    /// `:vN`, registered.
+    pub fn value(&mut self, v: AttributeValue) -> String {
+        let key = format!(":v{}", self.values.len());
+        self.values.insert(key.clone(), v);
+        key
+    }
+    /// A clause written with placeholders from [`Filter::name`] and [`Filter::value`].
+    pub fn raw(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+    pub fn equals(&mut self, attr: &str, v: AttributeValue) {
+        let (n, v) = (self.name(attr), self.value(v));
+        self.raw(format!("{n} = {v}"));
+    }
+    /// `attr IN (...)`; nothing when `values` is empty.
+    pub fn one_of(&mut self, attr: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let name = self.name(attr);
+        let vals = values
+            .iter()
+            .map(|v| self.value(AttributeValue::S(v.clone())))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.raw(format!("{name} IN ({vals})"));
+    }
+    pub fn len(&self) -> usize {
+        self.clauses.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+    /// The expression (clauses joined with AND) and its names and values.
+    pub fn into_parts(self) -> (Option<String>, HashMap<String, String>, HashMap<String, AttributeValue>) {
+        let expr = (!self.clauses.is_empty()).then(|| self.clauses.join(" AND "));
+        (expr, self.names, self.values)
+    }
+}
+
+/// Query calls one filtered page may make.
+pub const MAX_READS: usize = 5;
+/// Items one Query call of a filtered page evaluates.
+pub const FILTERED_READ: i32 = 200;
+
+/// One partition of an index, newest first, with a filter.
+pub struct IndexQuery<'a> {
+    /// `GSI1`...: its key attributes are `<index>PK` / `<index>SK`.
+    pub index: &'a str,
+    pub key: String,
+    pub filter: Filter,
+    /// Items per Query call; `None`: the page size when the filter is empty, else
+    /// [`FILTERED_READ`].
+    pub per_read: Option<i32>,
+}
+
+impl<'a> IndexQuery<'a> {
+    pub fn newest_first(index: &'a str, key: String, filter: Filter) -> Self {
+        IndexQuery {
+            index,
+            key,
+            filter,
+            per_read: None,
+        }
+    }
+}
+
+/// A page of `q` for a list request (`?limit=`, `?cursor=` bound to `context`): keeps
+/// reading (at most [`MAX_READS`] Queries) until `limit` items pass the filter, and seals as
+/// cursor the key of the last item it returns, so nothing is skipped or repeated.
+pub async fn filtered_page(app: &crate::App, req: &crate::http::Request, context: &str, q: IndexQuery<'_>) -> ApiResult<Page<Item>> {
+    let (limit, mut start) = page_request(app, req, context)?;
+    let limit_n = limit as usize;
+    let (pk_name, sk_name) = (format!("{}PK", q.index), format!("{}SK", q.index));
+    let per_read = q
+        .per_read
+        .unwrap_or(if q.filter.is_empty() { limit } else { FILTERED_READ.max(limit) });
+    let (filter, mut names, mut values) = q.filter.into_parts();
+    names.insert("#k".into(), pk_name.clone());
+    values.insert(":k".into(), AttributeValue::S(q.key));
+
+    let mut kept: Vec<Item> = Vec::with_capacity(limit_n);
+    let mut next: Option<Item> = None;
+    for read in 1..=MAX_READS {
+        let out = app
+            .dynamo()
+            .query()
+            .table_name(app.table())
+            .index_name(q.index)
+            .key_condition_expression("#k = :k")
+            .set_filter_expression(filter.clone())
+            .set_expression_attribute_names(Some(names.clone()))
+            .set_expression_attribute_values(Some(values.clone()))
+            .scan_index_forward(false)
+            .limit(per_read)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await?;
+        let mut matched = out.items.unwrap_or_default().into_iter();
+        for item in matched.by_ref() {
+            kept.push(item);
+            if kept.len() == limit_n {
+                break;
+            }
+        }
+        let more_here = matched.next().is_some();
+        if kept.len() == limit_n {
+            next = if more_here {
+                kept.last().map(|last| {
+                    [crate::db::PK, crate::db::SK, pk_name.as_str(), sk_name.as_str()]
+                        .into_iter()
+                        .filter_map(|k| last.get(k).map(|v| (k.to_string(), v.clone())))
+                        .collect()
+                })
+            } else {
+                out.last_evaluated_key
+            };
+            break;
+        }
+        match out.last_evaluated_key {
+            None => break,
+            Some(k) if read == MAX_READS => next = Some(k),
+            Some(k) => start = Some(k),
+        }
+    }
+    Ok(Page {
+        items: kept,
+        next_cursor: next_cursor(app, context, next.as_ref()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

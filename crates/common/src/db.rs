@@ -111,6 +111,52 @@ pub fn cancellation_codes(
     }
 }
 
+/// For a cancelled transaction, the item each failed condition saw (when the write asked
+/// for it with `ReturnValuesOnConditionCheckFailure::AllOld`), in request order.
+pub fn cancellation_items(
+    err: &SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> Option<Vec<Option<Item>>> {
+    let SdkError::ServiceError(se) = err else { return None };
+    match se.err() {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) => {
+            Some(tc.cancellation_reasons().iter().map(|r| r.item().cloned()).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Up to 100 items by key (BatchGetItem, retrying unprocessed keys); missing ones are
+/// left out, order is not kept.
+pub async fn batch_get(app: &crate::App, keys: Vec<Item>) -> ApiResult<Vec<Item>> {
+    let mut out = Vec::new();
+    let mut pending = keys;
+    for attempt in 0..8u32 {
+        if pending.is_empty() {
+            break;
+        }
+        let ka = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(pending))
+            .build()
+            .map_err(internal)?;
+        let resp = app.dynamo().batch_get_item().request_items(app.table(), ka).send().await?;
+        if let Some(mut r) = resp.responses {
+            out.extend(r.remove(app.table()).unwrap_or_default());
+        }
+        pending = resp
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(app.table()))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+        if !pending.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+        }
+    }
+    Ok(out)
+}
+
 /// Which items of a cancelled transaction failed their condition.
 pub fn failed_conditions(
     err: &SdkError<

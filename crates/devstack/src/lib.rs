@@ -38,6 +38,7 @@ pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
         .chain(jobs::handlers())
         .chain(files::handlers())
         .chain(privacy::handlers())
+        .chain(applications::handlers())
         .collect()
 }
 

@@ -419,6 +419,38 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
     Ok(())
 }
 
+fn s3_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(e: aws_sdk_s3::error::SdkError<E, R>) -> ApiError {
+    ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+}
+
+/// Copies a stored file to `to` (e.g. the snapshot sent with an application).
+pub async fn copy(app: &App, from: &str, to: &str, content_type: &str) -> ApiResult<()> {
+    let bucket = app.uploads_bucket()?;
+    app.s3()
+        .copy_object()
+        .bucket(bucket)
+        .copy_source(format!("{bucket}/{from}"))
+        .key(to)
+        .content_type(content_type)
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .send()
+        .await
+        .map_err(s3_error)?;
+    Ok(())
+}
+
+/// Deletes one object (no error when it is gone already).
+pub async fn delete(app: &App, key: &str) -> ApiResult<()> {
+    app.s3()
+        .delete_object()
+        .bucket(app.uploads_bucket()?)
+        .key(key)
+        .send()
+        .await
+        .map_err(s3_error)?;
+    Ok(())
+}
+
 /// Deletes every stored and incoming object of a user (account erasure).
 pub async fn delete_all(app: &App, user_id: &str) -> ApiResult<usize> {
     let s3 = app.s3();

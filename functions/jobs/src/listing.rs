@@ -2,16 +2,15 @@
 //! and the caller's companies' jobs in any status.
 //!
 //! Each list reads one index partition newest first. Filters no key serves become a
-//! FilterExpression; a page keeps reading (at most [`MAX_READS`] Query calls of up to
-//! [`FILTERED_READ`] items) until it has `limit` matches, and its cursor is the key of the
+//! FilterExpression; a page keeps reading (`common::cursor::filtered_page`: at most 5 Query
+//! calls of up to 200 items) until it has `limit` matches, and its cursor is the key of the
 //! last item it returns, so nothing is skipped or repeated.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use common::api_doc::ErrorBody;
-use common::cursor::{next_cursor, page_request};
-use common::db::{self, n, s, Item};
+use common::cursor::{filtered_page, page_request, Filter, IndexQuery};
+use common::db::{self, n, s};
 use common::http::{ok, path_param, query_param, require_role, Request, Response};
 use common::token::Role;
 use common::{ApiError, ApiResult, App};
@@ -21,10 +20,6 @@ use utoipa::ToSchema;
 use crate::rules::{EmploymentType, ExperienceLevel, JobStatus, Workplace};
 use crate::{JobItem, JobView};
 
-/// Query calls one page may make when a filter drops items.
-pub const MAX_READS: usize = 5;
-/// Items one filtered Query call evaluates.
-pub const FILTERED_READ: i32 = 200;
 /// Values one list-valued filter may have.
 const MAX_VALUES: usize = 20;
 
@@ -173,181 +168,80 @@ impl Filters {
     }
 }
 
-/// A FilterExpression under construction.
-#[derive(Default)]
-pub(crate) struct Expr {
-    clauses: Vec<String>,
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
+/// Open now: no deadline, or a deadline still ahead.
+pub(crate) fn not_past_deadline(e: &mut Filter, now_secs: i64) {
+    let d = e.name("deadline_ts");
+    let now = e.value(n(now_secs));
+    e.raw(format!("(attribute_not_exists({d}) OR {d} > {now})"));
 }
 
-impl Expr {
-    fn name(&mut self, attr: &str) -> String {
-        let key = format!("#{attr}");
-        self.names.insert(key.clone(), attr.to_string());
-        key
+fn status_is(e: &mut Filter, status: JobStatus) {
+    e.equals("status", s(status.as_str()));
+}
+
+/// The /jobs filters as clauses (the category only when no key serves it).
+fn add_filters(e: &mut Filter, f: &Filters, category_served_by_key: bool) {
+    if !category_served_by_key {
+        e.one_of("category", &f.categories);
     }
-    fn value(&mut self, v: AttributeValue) -> String {
-        let key = format!(":v{}", self.values.len());
-        self.values.insert(key.clone(), v);
-        key
+    e.one_of("company_id", &f.company_ids);
+    e.one_of("employment_type", &f.employment_types);
+    e.one_of("experience_level", &f.experience_levels);
+    e.one_of("workplace", &f.workplaces);
+    e.one_of("country_key", &f.countries);
+    e.one_of("city_key", &f.cities);
+    let mut salary = Vec::new();
+    if let Some(c) = &f.currency {
+        let (cur, v) = (e.name("salary_currency"), e.value(s(c)));
+        salary.push(format!("{cur} = {v}"));
     }
-    fn one_of(&mut self, attr: &str, values: &[String]) {
-        if values.is_empty() {
-            return;
-        }
-        let name = self.name(attr);
-        let vals = values.iter().map(|v| self.value(s(v))).collect::<Vec<_>>().join(", ");
-        self.clauses.push(format!("{name} IN ({vals})"));
+    if let Some(min) = f.salary_min {
+        let (ymax, v) = (e.name("salary_year_max"), e.value(n(min)));
+        salary.push(format!("{ymax} >= {v}"));
     }
-    fn raw(&mut self, clause: String) {
-        self.clauses.push(clause);
+    if let Some(max) = f.salary_max {
+        let (ymin, v) = (e.name("salary_year_min"), e.value(n(max)));
+        salary.push(format!("{ymin} <= {v}"));
     }
-    /// Open now: no deadline, or a deadline still ahead.
-    pub(crate) fn not_past_deadline(&mut self, now_secs: i64) {
-        let d = self.name("deadline_ts");
-        let now = self.value(n(now_secs));
-        self.raw(format!("(attribute_not_exists({d}) OR {d} > {now})"));
-    }
-    pub(crate) fn status_is(&mut self, status: JobStatus) {
-        let st = self.name("status");
-        let v = self.value(s(status.as_str()));
-        self.raw(format!("{st} = {v}"));
-    }
-    fn filters(&mut self, f: &Filters, category_served_by_key: bool) {
-        if !category_served_by_key {
-            self.one_of("category", &f.categories);
+    match (salary.is_empty(), f.has_salary) {
+        (true, false) => {}
+        (true, true) => {
+            let ymax = e.name("salary_year_max");
+            e.raw(format!("attribute_exists({ymax})"))
         }
-        self.one_of("company_id", &f.company_ids);
-        self.one_of("employment_type", &f.employment_types);
-        self.one_of("experience_level", &f.experience_levels);
-        self.one_of("workplace", &f.workplaces);
-        self.one_of("country_key", &f.countries);
-        self.one_of("city_key", &f.cities);
-        let mut salary = Vec::new();
-        if let Some(c) = &f.currency {
-            let (cur, v) = (self.name("salary_currency"), self.value(s(c)));
-            salary.push(format!("{cur} = {v}"));
+        (false, true) => e.raw(salary.join(" AND ")),
+        (false, false) => {
+            let ymax = e.name("salary_year_max");
+            e.raw(format!("(attribute_not_exists({ymax}) OR ({}))", salary.join(" AND ")))
         }
-        if let Some(min) = f.salary_min {
-            let (ymax, v) = (self.name("salary_year_max"), self.value(n(min)));
-            salary.push(format!("{ymax} >= {v}"));
-        }
-        if let Some(max) = f.salary_max {
-            let (ymin, v) = (self.name("salary_year_min"), self.value(n(max)));
-            salary.push(format!("{ymin} <= {v}"));
-        }
-        if salary.is_empty() && !f.has_salary {
-            return;
-        }
-        match (salary.is_empty(), f.has_salary) {
-            (true, true) => {
-                let ymax = self.name("salary_year_max");
-                self.raw(format!("attribute_exists({ymax})"))
-            }
-            (true, false) => {}
-            (false, true) => self.raw(salary.join(" AND ")),
-            (false, false) => {
-                let ymax = self.name("salary_year_max");
-                self.raw(format!("(attribute_not_exists({ymax}) OR ({}))", salary.join(" AND ")))
-            }
-        }
-    }
-    fn is_selective(&self) -> bool {
-        self.clauses.len() > 1
     }
 }
 
-/// Which index partition a list reads.
-pub(crate) struct Source {
-    pub index: &'static str,
-    pub key: String,
-}
-
-impl Source {
-    fn names(&self) -> (String, String) {
-        (format!("{}PK", self.index), format!("{}SK", self.index))
+/// Reads one page of an index partition newest first, keeping jobs that pass `filter`.
+/// A filter that rarely drops anything (`selective` false: only the deadline clause) reads
+/// `limit` items per Query; others read [`common::cursor::FILTERED_READ`].
+async fn read_page(app: &App, req: &Request, context: &str, source: (&'static str, String), filter: Filter, selective: bool) -> ApiResult<JobPage> {
+    let mut q = IndexQuery::newest_first(source.0, source.1, filter);
+    if !selective {
+        q.per_read = Some(page_request(app, req, context)?.0);
     }
-}
-
-/// Reads one page of `source` newest first, keeping items that pass `expr`.
-pub(crate) async fn read_page(app: &App, req: &Request, context: &str, source: Source, expr: Expr) -> ApiResult<JobPage> {
-    let (limit, mut start) = page_request(app, req, context)?;
-    let limit = limit as usize;
-    let (pk_name, sk_name) = source.names();
-    let per_read = if expr.is_selective() {
-        FILTERED_READ.max(limit as i32)
-    } else {
-        limit as i32
-    };
-    let filter = (!expr.clauses.is_empty()).then(|| expr.clauses.join(" AND "));
-    let mut names = expr.names;
-    names.insert("#k".into(), pk_name.clone());
-    let mut values = expr.values;
-    values.insert(":k".into(), s(&source.key));
-
-    let mut kept: Vec<Item> = Vec::with_capacity(limit);
-    let mut next: Option<Item> = None;
-    for read in 1..=MAX_READS {
-        let out = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name(source.index)
-            .key_condition_expression("#k = :k")
-            .set_filter_expression(filter.clone())
-            .set_expression_attribute_names(Some(names.clone()))
-            .set_expression_attribute_values(Some(values.clone()))
-            .scan_index_forward(false)
-            .limit(per_read)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await?;
-        let mut matched = out.items.unwrap_or_default().into_iter();
-        for item in matched.by_ref() {
-            kept.push(item);
-            if kept.len() == limit {
-                break;
-            }
-        }
-        let more_here = matched.next().is_some();
-        if kept.len() == limit {
-            next = if more_here {
-                kept.last().map(|last| key_of(last, &pk_name, &sk_name))
-            } else {
-                out.last_evaluated_key
-            };
-            break;
-        }
-        match out.last_evaluated_key {
-            None => break,
-            Some(k) if read == MAX_READS => next = Some(k),
-            Some(k) => start = Some(k),
-        }
-    }
+    let page = filtered_page(app, req, context, q).await?;
     let now = common::time::now_secs();
-    let items = kept
+    let items = page
+        .items
         .into_iter()
         .map(|i| db::from_item::<JobItem>(i).map(|j| j.job.view(now)))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(JobPage {
         items,
-        next_cursor: next_cursor(app, context, next.as_ref()),
+        next_cursor: page.next_cursor,
     })
 }
 
-/// The exclusive start key of a query on an index that resumes after `item`.
-fn key_of(item: &Item, pk_name: &str, sk_name: &str) -> Item {
-    [db::PK, db::SK, pk_name, sk_name]
-        .into_iter()
-        .filter_map(|k| item.get(k).map(|v| (k.to_string(), v.clone())))
-        .collect()
-}
-
-fn open_expr(f: &Filters, category_served_by_key: bool) -> Expr {
-    let mut e = Expr::default();
-    e.not_past_deadline(common::time::now_secs());
-    e.filters(f, category_served_by_key);
+fn open_expr(f: &Filters, category_served_by_key: bool) -> Filter {
+    let mut e = Filter::default();
+    not_past_deadline(&mut e, common::time::now_secs());
+    add_filters(&mut e, f, category_served_by_key);
     e
 }
 
@@ -360,21 +254,17 @@ async fn open_jobs(app: &App, req: &Request, route: &str, f: Filters) -> ApiResu
     let context = format!("{route}?{}", f.context());
     let (source, by_key) = match f.categories.as_slice() {
         [one] => (
-            Source {
-                index: "GSI2",
-                key: crate::open_in_category(one),
-            },
+            ("GSI2", crate::open_in_category(one)),
             true,
         ),
         _ => (
-            Source {
-                index: "GSI1",
-                key: crate::OPEN.into(),
-            },
+            ("GSI1", crate::OPEN.into()),
             false,
         ),
     };
-    read_page(app, req, &context, source, open_expr(&f, by_key)).await
+    let filter = open_expr(&f, by_key);
+    let selective = filter.len() > 1;
+    read_page(app, req, &context, source, filter, selective).await
 }
 
 /// GET /jobs
@@ -406,11 +296,10 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 pub async fn featured(app: &'static App, req: Request) -> ApiResult<Response> {
     let f = filters_of(&req)?;
     let context = format!("GET /jobs/featured?{}", f.context());
-    let source = Source {
-        index: "GSI4",
-        key: crate::FEATURED.into(),
-    };
-    ok(&read_page(app, &req, &context, source, open_expr(&f, false)).await?)
+    let source = ("GSI4", crate::FEATURED.into());
+    let filter = open_expr(&f, false);
+    let selective = filter.len() > 1;
+    ok(&read_page(app, &req, &context, source, filter, selective).await?)
 }
 
 /// GET /categories/{slug}/jobs: open jobs in a category (the /jobs filters apply).
@@ -441,12 +330,9 @@ pub async fn of_company_route(app: &'static App, req: Request) -> ApiResult<Resp
     f.company_ids = vec![];
     let context = format!("GET /companies/{id}/jobs?{}", f.context());
     let mut e = open_expr(&f, false);
-    e.status_is(JobStatus::Published);
-    let source = Source {
-        index: "GSI3",
-        key: crate::of_company(&id),
-    };
-    let page = read_page(app, &req, &context, source, e).await?;
+    status_is(&mut e, JobStatus::Published);
+    let source = ("GSI3", crate::of_company(&id));
+    let page = read_page(app, &req, &context, source, e, true).await?;
     if page.items.is_empty() && query_param(&req, "cursor").is_none() && companies::get(app, &id).await?.is_none() {
         return Err(missing());
     }
@@ -493,26 +379,23 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
         }
     };
     let context = format!("GET /me/jobs?{}&{company}&{status:?}", actor.user_id);
-    let mut e = Expr::default();
+    let mut e = Filter::default();
     let now = common::time::now_secs();
     match status {
         None => {}
         Some(JobStatus::Published) => {
-            e.status_is(JobStatus::Published);
-            e.not_past_deadline(now);
+            status_is(&mut e, JobStatus::Published);
+            not_past_deadline(&mut e, now);
         }
         Some(JobStatus::Expired) => {
             let (st, d) = (e.name("status"), e.name("deadline_ts"));
             let (exp, publ, nowv) = (e.value(s("expired")), e.value(s("published")), e.value(n(now)));
             e.raw(format!("({st} = {exp} OR ({st} = {publ} AND {d} <= {nowv}))"));
         }
-        Some(other) => e.status_is(other),
+        Some(other) => status_is(&mut e, other),
     }
-    let source = Source {
-        index: "GSI3",
-        key: crate::of_company(&company),
-    };
-    ok(&read_page(app, &req, &context, source, e).await?)
+    let source = ("GSI3", crate::of_company(&company));
+    ok(&read_page(app, &req, &context, source, e, status.is_some()).await?)
 }
 
 #[cfg(test)]
@@ -567,16 +450,13 @@ mod tests {
     #[test]
     fn salary_filter_keeps_jobs_without_salary_unless_asked() {
         let f = parse(&[("salary_min", "50000"), ("currency", "EUR")]).unwrap();
-        let mut e = Expr::default();
-        e.filters(&f, false);
-        assert!(
-            e.clauses[0].starts_with("(attribute_not_exists(#salary_year_max) OR"),
-            "{:?}",
-            e.clauses
-        );
+        let mut e = Filter::default();
+        add_filters(&mut e, &f, false);
+        let expr = e.into_parts().0.unwrap();
+        assert!(expr.starts_with("(attribute_not_exists(#salary_year_max) OR"), "{expr}");
         let f = parse(&[("salary_min", "50000"), ("currency", "EUR"), ("has_salary", "true")]).unwrap();
-        let mut e = Expr::default();
-        e.filters(&f, false);
-        assert!(!e.clauses[0].contains("attribute_not_exists"));
+        let mut e = Filter::default();
+        add_filters(&mut e, &f, false);
+        assert!(!e.into_parts().0.unwrap().contains("attribute_not_exists"));
     }
 }

@@ -9,6 +9,7 @@
 //! | email claim (and login failures) | `EMAIL#<email>` | deleted |
 //! | membership (company side) | `COMPANY#<c>/MEMBER#<id>` | deleted |
 //! | reports filed | `JOB#<j>/REPORT#<id>` (GSI2 `REPORTSBY#<id>`) | deleted (the job's report counts stay) |
+//! | applications with history, interviews, guards | `APP#<a>/*` (GSI2 `USERAPPS#<id>`), `JOB#<j>/APPLICANT#<id>` | deleted, with the resume copies sent (the jobs' applicant counts stay) |
 //! | stored responses of `Idempotency-Key` requests | `IDEMP#...` (GSI2 `IDEMPBY#<id>`) | deleted |
 //! | admin actions on the account | `AUDIT#user#<id>` | kept, `before`/`after` replaced by a redaction marker |
 //! | resume and avatar files | S3 `files/*/<id>/`, `incoming/*/<id>/` | deleted |
@@ -120,6 +121,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         }
         doomed.push(key_of(item));
     }
+    doomed.extend(applications::erase_seeker(app, user_id).await?);
     for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
         doomed.extend(query_all(app, Some("GSI2"), db::GSI2PK, index_key).await?.iter().map(key_of));
     }
@@ -243,6 +245,9 @@ pub struct Export {
     pub reports: Vec<serde_json::Value>,
     /// Admin actions on the account.
     pub audit: Vec<AuditEntry>,
+    /// Applications sent, each with its history and interviews (as the applicant sees them).
+    #[schema(value_type = Vec<Object>)]
+    pub applications: Vec<serde_json::Value>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -314,6 +319,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         resume_download_url,
         reports,
         audit,
+        applications: applications::export_seeker(app, &me.user_id).await?,
     })
 }
 

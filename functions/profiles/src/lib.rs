@@ -433,9 +433,10 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     }
 }
 
-/// GET /profiles/{user_id}: public profiles only; private ones are 404.
+/// GET /profiles/{user_id}: public profiles; private ones are 404 except to members of
+/// companies the seeker applied to.
 #[utoipa::path(get, path = "/profiles/{user_id}", tag = "profiles", params(("user_id" = String, Path)),
-    responses((status = 200, body = PublicProfile), (status = 404, description = "no such profile, or it is private", body = ErrorBody)))]
+    responses((status = 200, body = PublicProfile), (status = 404, description = "no such profile, or it is private (and the caller's company got no application from them)", body = ErrorBody)))]
 pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> {
     let id = path_param(&req, "user_id")?;
     let not_found = || ApiError::not_found("no such profile");
@@ -444,12 +445,25 @@ pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> 
     }
     let keys = app.field_keys()?;
     let (account, profile, files) = load(app, &id).await?.ok_or_else(not_found)?;
-    if profile.visibility != Visibility::Public || account.status != "active" {
+    if account.status != "active" {
+        return Err(not_found());
+    }
+    if profile.visibility != Visibility::Public && !opened_to_caller(app, &req, &id).await? {
         return Err(not_found());
     }
     let mut public = profile.public(keys, &account.full_name)?;
     public.avatar_url = avatar_url(app, &files.avatar).await?;
     ok(&public)
+}
+
+/// A private profile opens to the members of companies the seeker applied to.
+async fn opened_to_caller(app: &App, req: &Request, seeker_id: &str) -> ApiResult<bool> {
+    let Ok(caller) = authenticate(app, req) else { return Ok(false) };
+    if caller.role != common::token::Role::Employer {
+        return Ok(false);
+    }
+    let companies = companies::memberships(app, &caller.user_id).await?;
+    applications::applied_to_any(app, seeker_id, &companies).await
 }
 
 /// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).

@@ -1,0 +1,345 @@
+//! Interviews: the company schedules them for shortlisted (or interviewing) applications,
+//! which moves the application to interviewing; reschedules, cancels or completes them with
+//! feedback and a rating. The applicant sees time, kind and place, never feedback.
+
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use common::api_doc::ErrorBody;
+use common::db::{self, n, s};
+use common::error::Problems;
+use common::events::{outbox_put, Actor, Envelope};
+use common::http::{authenticate, created, ok, parse_json, path_param, require_role, Request, Response};
+use common::token::{Principal, Role};
+use common::{ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::rules::{self, InterviewKind, InterviewStatus, Mover, Rating, Status};
+use crate::{app_pk, children, load_for, move_to, Application, Viewer};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Interview {
+    pub id: String,
+    pub application_id: String,
+    pub job_id: String,
+    pub scheduled_at: String,
+    pub duration_minutes: u32,
+    pub kind: InterviewKind,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub meeting_url: Option<String>,
+    pub status: InterviewStatus,
+    /// Company only.
+    #[serde(default)]
+    pub feedback: Option<String>,
+    /// Company only.
+    #[serde(default)]
+    pub rating: Option<Rating>,
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// An interview as its reader may see it (no feedback or rating for the applicant).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InterviewView {
+    #[serde(flatten)]
+    pub interview: Interview,
+}
+
+impl Interview {
+    pub fn for_viewer(mut self, viewer: Viewer) -> InterviewView {
+        if viewer == Viewer::Applicant {
+            self.feedback = None;
+            self.rating = None;
+        }
+        InterviewView { interview: self }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct InterviewItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    #[serde(rename = "GSI3PK")]
+    gsi3pk: String,
+    #[serde(rename = "GSI3SK")]
+    gsi3sk: String,
+    #[serde(flatten)]
+    interview: Interview,
+}
+
+fn item(i: &Interview) -> InterviewItem {
+    InterviewItem {
+        pk: app_pk(&i.application_id),
+        sk: format!("INTERVIEW#{}", i.id),
+        entity: "interview".into(),
+        gsi3pk: format!("INTERVIEW#{}", i.id),
+        gsi3sk: "INTERVIEW".into(),
+        interview: i.clone(),
+    }
+}
+
+pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>> {
+    Ok(children::<InterviewItem>(app, app_id, "INTERVIEW#").await?.into_iter().map(|i| i.interview).collect())
+}
+
+fn put(table: &str, i: &Interview, prev_version: Option<u64>) -> ApiResult<TransactWriteItem> {
+    let mut p = Put::builder().table_name(table).set_item(Some(db::to_item(&item(i))?));
+    p = match prev_version {
+        None => p.condition_expression("attribute_not_exists(PK)"),
+        Some(v) => p.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+    };
+    Ok(TransactWriteItem::builder().put(p.build().map_err(db::internal)?).build())
+}
+
+fn event(kind: &str, actor: &Principal, a: &Application, i: &Interview) -> Envelope {
+    Envelope::new(
+        kind,
+        1,
+        Actor::User { id: actor.user_id.clone() },
+        serde_json::json!({
+            "interview_id": i.id, "application_id": a.id, "job_id": a.job_id, "company_id": a.company_id,
+            "seeker_id": a.applicant.user_id, "job_title": a.job_title,
+            "scheduled_at": i.scheduled_at, "duration_minutes": i.duration_minutes, "kind": i.kind,
+            "location": i.location, "meeting_url": i.meeting_url,
+        }),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInterview {
+    /// RFC 3339, in the future.
+    pub scheduled_at: String,
+    /// 5 to 480.
+    pub duration_minutes: u32,
+    pub kind: InterviewKind,
+    /// Required for `onsite`.
+    pub location: Option<String>,
+    /// Required for `video`; http(s).
+    pub meeting_url: Option<String>,
+}
+
+/// POST /applications/{id}/interviews
+#[utoipa::path(post, path = "/applications/{id}/interviews", tag = "applications", request_body = ScheduleInterview, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 201, description = "scheduled; a shortlisted application moves to interviewing", body = InterviewView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: only shortlisted or interviewing applications; `concurrent_change`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = require_role(app, &req, &[Role::Employer])?;
+    let body: ScheduleInterview = parse_json(&req)?;
+    let now_secs = common::time::now_secs();
+    let mut p = Problems::default();
+    let at = p.check("scheduled_at", rules::interview_time(&body.scheduled_at, now_secs));
+    let duration = p.check("duration_minutes", rules::duration(body.duration_minutes));
+    let place = match rules::place(body.kind, body.location.as_deref(), body.meeting_url.as_deref()) {
+        Ok(pl) => Some(pl),
+        Err((field, why)) => {
+            p.add(field, why);
+            None
+        }
+    };
+    p.into_result()?;
+    let (Some(at), Some(duration), Some((location, meeting_url))) = (at, duration, place) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    if viewer != Viewer::Company {
+        return Err(crate::not_found());
+    }
+    if !matches!(a.status, Status::Shortlisted | Status::Interviewing) {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!("interviews are for shortlisted or interviewing applications; this one is {}", a.status.as_str()),
+        )
+        .with_details(serde_json::json!({"allowed": a.status.company_moves()})));
+    }
+    let now = common::time::now_rfc3339();
+    let interview = Interview {
+        id: ulid::Ulid::new().to_string(),
+        application_id: a.id.clone(),
+        job_id: a.job_id.clone(),
+        scheduled_at: at,
+        duration_minutes: duration,
+        kind: body.kind,
+        location,
+        meeting_url,
+        status: InterviewStatus::Scheduled,
+        feedback: None,
+        rating: None,
+        cancel_reason: None,
+        created_by: me.user_id.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+    };
+    let table = app.table();
+    let writes = vec![
+        put(table, &interview, None)?,
+        outbox_put(table, &event("interview.scheduled", &me, &a, &interview))?,
+    ];
+    if a.status == Status::Shortlisted {
+        move_to(app, &a, Status::Interviewing, &me, Mover::Company, Some("interview scheduled".into()), writes).await?;
+    } else {
+        // Still interviewing, unchanged meanwhile.
+        let check = ConditionCheck::builder()
+            .table_name(table)
+            .set_key(Some(db::key(app_pk(&a.id), "APP")))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(a.version))
+            .build()
+            .map_err(db::internal)?;
+        let mut items = vec![TransactWriteItem::builder().condition_check(check).build()];
+        items.extend(writes);
+        commit(app, items).await?;
+    }
+    created(&interview.for_viewer(Viewer::Company))
+}
+
+async fn commit(app: &App, items: Vec<TransactWriteItem>) -> ApiResult<()> {
+    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => Err(ApiError::conflict(
+            "concurrent_change",
+            "the application or interview changed meanwhile; reload and retry",
+        )),
+        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InterviewList {
+    pub items: Vec<InterviewView>,
+}
+
+/// GET /applications/{id}/interviews: by time.
+#[utoipa::path(get, path = "/applications/{id}/interviews", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the applicant sees no feedback or rating", body = InterviewList),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = authenticate(app, &req)?;
+    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let mut items: Vec<InterviewView> = of_application(app, &a.id).await?.into_iter().map(|i| i.for_viewer(viewer)).collect();
+    items.sort_by(|x, y| x.interview.scheduled_at.cmp(&y.interview.scheduled_at));
+    ok(&InterviewList { items })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInterview {
+    /// Reschedule (a scheduled interview).
+    pub scheduled_at: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub location: Option<String>,
+    pub meeting_url: Option<String>,
+    /// `cancelled` or `completed` (both final).
+    pub status: Option<InterviewStatus>,
+    /// With `completed`.
+    pub feedback: Option<String>,
+    /// Required with `completed`.
+    pub rating: Option<Rating>,
+    /// With `cancelled`; shown to the applicant.
+    pub reason: Option<String>,
+}
+
+/// PATCH /interviews/{id}: reschedule, cancel, or complete with feedback and a rating.
+#[utoipa::path(patch, path = "/interviews/{id}", tag = "applications", request_body = UpdateInterview, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = InterviewView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`interview_closed` (cancelled or completed), `concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
+    let me = require_role(app, &req, &[Role::Employer])?;
+    let body: UpdateInterview = parse_json(&req)?;
+    let missing = || ApiError::not_found("no such interview");
+    let id = ulid::Ulid::from_string(&path_param(&req, "id")?).map_err(|_| missing())?.to_string();
+    let found = app
+        .dynamo()
+        .query()
+        .table_name(app.table())
+        .index_name("GSI3")
+        .key_condition_expression("GSI3PK = :k")
+        .expression_attribute_values(":k", s(format!("INTERVIEW#{id}")))
+        .send()
+        .await?;
+    let before: Interview = found
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .map(db::from_item::<InterviewItem>)
+        .transpose()?
+        .ok_or_else(missing)?
+        .interview;
+    let (a, viewer) = load_for(app, &me, &before.application_id).await.map_err(|_| missing())?;
+    if viewer != Viewer::Company {
+        return Err(missing());
+    }
+    if before.status != InterviewStatus::Scheduled {
+        return Err(ApiError::conflict("interview_closed", "this interview is cancelled or completed"));
+    }
+    let now_secs = common::time::now_secs();
+    let mut p = Problems::default();
+    let mut after = before.clone();
+    if let Some(t) = body.scheduled_at.as_deref().and_then(|t| p.check("scheduled_at", rules::interview_time(t, now_secs))) {
+        after.scheduled_at = t;
+    }
+    if let Some(d) = body.duration_minutes.and_then(|d| p.check("duration_minutes", rules::duration(d))) {
+        after.duration_minutes = d;
+    }
+    if body.location.is_some() || body.meeting_url.is_some() {
+        let loc = body.location.as_deref().or(before.location.as_deref());
+        let url = body.meeting_url.as_deref().or(before.meeting_url.as_deref());
+        match rules::place(before.kind, loc, url) {
+            Ok((l, u)) => {
+                after.location = l;
+                after.meeting_url = u;
+            }
+            Err((field, why)) => p.add(field, why),
+        }
+    }
+    let text = |p: &mut Problems, field: &str, v: Option<&str>, max: usize| {
+        v.and_then(|v| p.check(field, common::values::optional_text(v, max))).flatten()
+    };
+    let feedback = text(&mut p, "feedback", body.feedback.as_deref(), rules::FEEDBACK_MAX);
+    let reason = text(&mut p, "reason", body.reason.as_deref(), rules::NOTE_MAX);
+    let kind = match body.status {
+        Some(InterviewStatus::Completed) => {
+            if body.rating.is_none() {
+                p.add("rating", "is required to complete an interview");
+            }
+            after.status = InterviewStatus::Completed;
+            after.feedback = feedback;
+            after.rating = body.rating;
+            "interview.completed"
+        }
+        Some(InterviewStatus::Cancelled) => {
+            after.status = InterviewStatus::Cancelled;
+            after.cancel_reason = reason;
+            "interview.cancelled"
+        }
+        Some(InterviewStatus::Scheduled) | None => {
+            if body.feedback.is_some() || body.rating.is_some() {
+                p.add("status", "feedback and a rating come with status completed");
+            }
+            "interview.rescheduled"
+        }
+    };
+    p.into_result()?;
+    if after == before {
+        return ok(&before.for_viewer(Viewer::Company));
+    }
+    after.version += 1;
+    after.updated_at = common::time::now_rfc3339();
+    let table = app.table();
+    commit(app, vec![put(table, &after, Some(before.version))?, outbox_put(table, &event(kind, &me, &a, &after))?]).await?;
+    ok(&after.for_viewer(Viewer::Company))
+}
