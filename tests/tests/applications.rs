@@ -24,8 +24,14 @@ async fn world(s: &TestStack) -> World {
     let admin = s.admin_token().await;
     let (_, e) = s.register("employer").await;
     let employer = token(&e);
-    let company = s.post("/companies", json!({"name": "Hiring Co"}), Some(&employer)).await.body["id"].as_str().unwrap().to_string();
-    let slug = s.post("/categories", json!({"name": "Engineering"}), Some(&admin)).await.body["slug"].as_str().unwrap().to_string();
+    let company = s.post("/companies", json!({"name": "Hiring Co"}), Some(&employer)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let slug = s.post("/categories", json!({"name": "Engineering"}), Some(&admin)).await.body["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
     World {
         admin,
         employer,
@@ -50,8 +56,21 @@ async fn job(s: &TestStack, w: &World, extra: Value) -> String {
 
 async fn upload_resume(s: &TestStack, tok: &str) {
     let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
-    let r = s.post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": pdf.len()}), Some(tok)).await;
-    let put = s.http.put(r.body["upload_url"].as_str().unwrap()).header("content-type", "application/pdf").body(pdf).send().await.unwrap();
+    let r = s
+        .post(
+            "/me/resume",
+            json!({"content_type": "application/pdf", "size_bytes": pdf.len()}),
+            Some(tok),
+        )
+        .await;
+    let put = s
+        .http
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "application/pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap();
     assert!(put.status().is_success());
     for _ in 0..100 {
         if s.get("/me/profile", Some(tok)).await.body["resume"]["last_upload"]["state"] == "ready" {
@@ -79,9 +98,19 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     let (_, other) = s.register("employer").await;
     let otok = token(&other);
     s.post("/companies", json!({"name": "Other Co"}), Some(&otok)).await;
-    assert_eq!(s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status, StatusCode::NOT_FOUND, "private until applying");
+    assert_eq!(
+        s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status,
+        StatusCode::NOT_FOUND,
+        "private until applying"
+    );
 
-    let r = s.post(&format!("/jobs/{job_id}/applications"), json!({"cover_letter": "I would love to.", "resume": "profile"}), Some(&stok)).await;
+    let r = s
+        .post(
+            &format!("/jobs/{job_id}/applications"),
+            json!({"cover_letter": "I would love to.", "resume": "profile"}),
+            Some(&stok),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let a = r.body;
     let id = a["id"].as_str().unwrap().to_string();
@@ -89,12 +118,26 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     assert_eq!(a["job_title"], "Backend engineer");
     assert_eq!(a["applicant"]["headline"], "Rustacean");
     assert!(a["resume_url"].is_string());
-    let pdf = s.http.get(a["resume_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    let pdf = s
+        .http
+        .get(a["resume_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(pdf.starts_with(b"%PDF"));
 
     // The company sees the applicant, their (private) profile and the application.
-    assert_eq!(s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status, StatusCode::OK);
-    assert_eq!(s.get(&format!("/profiles/{seeker_id}"), Some(&otok)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get(&format!("/profiles/{seeker_id}"), Some(&otok)).await.status,
+        StatusCode::NOT_FOUND
+    );
     let listed = s.get(&format!("/jobs/{job_id}/applications"), Some(&w.employer)).await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["items"][0]["applicant"]["user_id"], seeker_id.as_str());
@@ -131,12 +174,26 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     assert_eq!(r.body["scheduled_at"], later.as_str());
     let r = patch(&s, &format!("/interviews/{iv}"), json!({"status": "completed"}), &w.employer).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a rating is required");
-    let r = patch(&s, &format!("/interviews/{iv}"), json!({"status": "completed", "feedback": "Great systems thinking", "rating": "strong_yes"}), &w.employer).await;
+    let r = patch(
+        &s,
+        &format!("/interviews/{iv}"),
+        json!({"status": "completed", "feedback": "Great systems thinking", "rating": "strong_yes"}),
+        &w.employer,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &w.employer).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &w.employer)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     let seen = s.get(&format!("{path}/interviews"), Some(&stok)).await.body;
     assert_eq!(seen["items"][0]["kind"], "video");
-    assert!(seen["items"][0]["feedback"].is_null() && seen["items"][0]["rating"].is_null(), "{seen}");
+    assert!(
+        seen["items"][0]["feedback"].is_null() && seen["items"][0]["rating"].is_null(),
+        "{seen}"
+    );
     let company_seen = s.get(&format!("{path}/interviews"), Some(&w.employer)).await.body;
     assert_eq!(company_seen["items"][0]["rating"], "strong_yes");
 
@@ -153,16 +210,26 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     let to: Vec<&str> = h["items"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
     assert_eq!(to, ["submitted", "reviewed", "shortlisted", "interviewing", "offered", "hired"]);
     assert_eq!(h["items"][1]["note"], "Strong CV, weak on Kubernetes");
-    assert!(h["items"].as_array().unwrap().iter().all(|e| e["actor_id"].is_string() && e["at"].is_string()));
+    assert!(h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor_id"].is_string() && e["at"].is_string()));
     let h = s.get(&format!("{path}/history"), Some(&stok)).await.body;
     assert!(h["items"].as_array().unwrap().iter().all(|e| e.get("note").is_none()), "{h}");
 
     // Lists and stats.
     let mine = s.get("/me/applications", Some(&stok)).await.body;
     assert_eq!(mine["items"][0]["status"], "hired");
-    let hired = s.get(&format!("/jobs/{job_id}/applications?status=hired"), Some(&w.employer)).await.body;
+    let hired = s
+        .get(&format!("/jobs/{job_id}/applications?status=hired"), Some(&w.employer))
+        .await
+        .body;
     assert_eq!(hired["items"].as_array().unwrap().len(), 1);
-    let none = s.get(&format!("/jobs/{job_id}/applications?status=submitted"), Some(&w.employer)).await.body;
+    let none = s
+        .get(&format!("/jobs/{job_id}/applications?status=submitted"), Some(&w.employer))
+        .await
+        .body;
     assert!(none["items"].as_array().unwrap().is_empty());
     let st = s.get("/me/stats", Some(&stok)).await.body;
     assert_eq!(st["applications"]["total"], 1);
@@ -187,7 +254,12 @@ async fn applications_follow_the_rules() {
     let w = world(&s).await;
     let open = job(&s, &w, json!({})).await;
     let draft = job(&s, &w, json!({"status": "draft"})).await;
-    let closing = job(&s, &w, json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 2)})).await;
+    let closing = job(
+        &s,
+        &w,
+        json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 2)}),
+    )
+    .await;
     let (_, seeker) = s.register("seeker").await;
     let stok = token(&seeker);
     let apply = |job: &str, body: Value, tok: &str| {
@@ -216,7 +288,11 @@ async fn applications_follow_the_rules() {
     assert_eq!(r.body["error"], "job_not_open");
     s.send("DELETE", &format!("/jobs/{open}"), None, Some(&w.employer)).await;
     let (_, late) = s.register("seeker").await;
-    assert_eq!(apply(&open, json!({}), &token(&late)).await.status, StatusCode::CONFLICT, "closed job");
+    assert_eq!(
+        apply(&open, json!({}), &token(&late)).await.status,
+        StatusCode::CONFLICT,
+        "closed job"
+    );
 
     // Skipping a stage is refused with the allowed moves; interviews need a shortlist.
     let path = format!("/applications/{id}");
@@ -227,10 +303,20 @@ async fn applications_follow_the_rules() {
     let r = patch(&s, &format!("{path}/status"), json!({"status": "withdrawn"}), &w.employer).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "only the applicant withdraws");
     let soon = common::time::rfc3339(common::time::now_secs() + 3600);
-    let r = s.post(&format!("{path}/interviews"), json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}), Some(&w.employer)).await;
+    let r = s
+        .post(
+            &format!("{path}/interviews"),
+            json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}),
+            Some(&w.employer),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = s
-        .post(&format!("{path}/interviews"), json!({"scheduled_at": "2020-01-01T00:00:00Z", "duration_minutes": 1, "kind": "onsite"}), Some(&w.employer))
+        .post(
+            &format!("{path}/interviews"),
+            json!({"scheduled_at": "2020-01-01T00:00:00Z", "duration_minutes": 1, "kind": "onsite"}),
+            Some(&w.employer),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for f in ["scheduled_at", "duration_minutes", "location"] {
@@ -241,7 +327,12 @@ async fn applications_follow_the_rules() {
     let r = s.send("DELETE", &path, None, Some(&stok)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "withdrawn");
-    assert_eq!(patch(&s, &format!("{path}/status"), json!({"status": "reviewed"}), &w.employer).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        patch(&s, &format!("{path}/status"), json!({"status": "reviewed"}), &w.employer)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     assert_eq!(s.send("DELETE", &path, None, Some(&stok)).await.status, StatusCode::CONFLICT);
     s.shutdown().await;
 }
@@ -258,10 +349,19 @@ async fn fifty_concurrent_applies_make_one_application_and_moves_race_safely() {
     let replies = join_all((0..50).map(|_| s.post(&path, json!({"cover_letter": "Me!"}), Some(&stok)))).await;
     let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
     let conflicts = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).count();
-    assert_eq!((created, conflicts), (1, 49), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        (created, conflicts),
+        (1, 49),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     let listed = s.get(&path, Some(&w.employer)).await.body;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
-    assert_eq!(s.get("/me/stats", Some(&w.employer)).await.body["applicants"]["total"], 1, "the counter saw one");
+    assert_eq!(
+        s.get("/me/stats", Some(&w.employer)).await.body["applicants"]["total"],
+        1,
+        "the counter saw one"
+    );
 
     // The same Idempotency-Key: every retry gets the first result.
     let (_, other) = s.register("seeker").await;
@@ -305,12 +405,31 @@ async fn nobody_else_sees_or_moves_an_application() {
     let job_id = job(&s, &w, json!({})).await;
     let (_, seeker) = s.register("seeker").await;
     let stok = token(&seeker);
-    let id = s.post(&format!("/jobs/{job_id}/applications"), json!({}), Some(&stok)).await.body["id"].as_str().unwrap().to_string();
-    patch(&s, &format!("/applications/{id}/status"), json!({"status": "reviewed"}), &w.employer).await;
-    patch(&s, &format!("/applications/{id}/status"), json!({"status": "shortlisted"}), &w.employer).await;
+    let id = s.post(&format!("/jobs/{job_id}/applications"), json!({}), Some(&stok)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    patch(
+        &s,
+        &format!("/applications/{id}/status"),
+        json!({"status": "reviewed"}),
+        &w.employer,
+    )
+    .await;
+    patch(
+        &s,
+        &format!("/applications/{id}/status"),
+        json!({"status": "shortlisted"}),
+        &w.employer,
+    )
+    .await;
     let soon = common::time::rfc3339(common::time::now_secs() + 3600);
     let iv = s
-        .post(&format!("/applications/{id}/interviews"), json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}), Some(&w.employer))
+        .post(
+            &format!("/applications/{id}/interviews"),
+            json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}),
+            Some(&w.employer),
+        )
         .await
         .body["id"]
         .as_str()
@@ -327,7 +446,11 @@ async fn nobody_else_sees_or_moves_an_application() {
         ("GET", format!("/applications/{id}/history"), None),
         ("GET", format!("/applications/{id}/interviews"), None),
         ("PATCH", format!("/applications/{id}/status"), Some(json!({"status": "rejected"}))),
-        ("POST", format!("/applications/{id}/interviews"), Some(json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}))),
+        (
+            "POST",
+            format!("/applications/{id}/interviews"),
+            Some(json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"})),
+        ),
         ("PATCH", format!("/interviews/{iv}"), Some(json!({"status": "cancelled"}))),
         ("DELETE", format!("/applications/{id}"), None),
         ("GET", format!("/jobs/{job_id}/applications"), None),
@@ -341,11 +464,25 @@ async fn nobody_else_sees_or_moves_an_application() {
             );
             assert_error_body(&r);
         }
-        assert_eq!(s.send(method, path, body.clone(), None).await.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(
+            s.send(method, path, body.clone(), None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
     }
     // The applicant cannot act as the company.
-    assert_eq!(patch(&s, &format!("/applications/{id}/status"), json!({"status": "offered"}), &stok).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &stok).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        patch(&s, &format!("/applications/{id}/status"), json!({"status": "offered"}), &stok)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &stok)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Nothing changed.
     let a = s.get(&format!("/applications/{id}"), Some(&stok)).await.body;
     assert_eq!(a["status"], "interviewing");

@@ -87,7 +87,11 @@ fn item(i: &Interview) -> InterviewItem {
 }
 
 pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>> {
-    Ok(children::<InterviewItem>(app, app_id, "INTERVIEW#").await?.into_iter().map(|i| i.interview).collect())
+    Ok(children::<InterviewItem>(app, app_id, "INTERVIEW#")
+        .await?
+        .into_iter()
+        .map(|i| i.interview)
+        .collect())
 }
 
 fn put(table: &str, i: &Interview, prev_version: Option<u64>) -> ApiResult<TransactWriteItem> {
@@ -159,7 +163,10 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     if !matches!(a.status, Status::Shortlisted | Status::Interviewing) {
         return Err(ApiError::conflict(
             "invalid_transition",
-            format!("interviews are for shortlisted or interviewing applications; this one is {}", a.status.as_str()),
+            format!(
+                "interviews are for shortlisted or interviewing applications; this one is {}",
+                a.status.as_str()
+            ),
         )
         .with_details(serde_json::json!({"allowed": a.status.company_moves()})));
     }
@@ -188,7 +195,16 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         outbox_put(table, &event("interview.scheduled", &me, &a, &interview))?,
     ];
     if a.status == Status::Shortlisted {
-        move_to(app, &a, Status::Interviewing, &me, Mover::Company, Some("interview scheduled".into()), writes).await?;
+        move_to(
+            app,
+            &a,
+            Status::Interviewing,
+            &me,
+            Mover::Company,
+            Some("interview scheduled".into()),
+            writes,
+        )
+        .await?;
     } else {
         // Still interviewing, unchanged meanwhile.
         let check = ConditionCheck::builder()
@@ -228,7 +244,11 @@ pub struct InterviewList {
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
-    let mut items: Vec<InterviewView> = of_application(app, &a.id).await?.into_iter().map(|i| i.for_viewer(viewer)).collect();
+    let mut items: Vec<InterviewView> = of_application(app, &a.id)
+        .await?
+        .into_iter()
+        .map(|i| i.for_viewer(viewer))
+        .collect();
     items.sort_by(|x, y| x.interview.scheduled_at.cmp(&y.interview.scheduled_at));
     ok(&InterviewList { items })
 }
@@ -260,7 +280,9 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let body: UpdateInterview = parse_json(&req)?;
     let missing = || ApiError::not_found("no such interview");
-    let id = ulid::Ulid::from_string(&path_param(&req, "id")?).map_err(|_| missing())?.to_string();
+    let id = ulid::Ulid::from_string(&path_param(&req, "id")?)
+        .map_err(|_| missing())?
+        .to_string();
     let found = app
         .dynamo()
         .query()
@@ -289,7 +311,11 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     let now_secs = common::time::now_secs();
     let mut p = Problems::default();
     let mut after = before.clone();
-    if let Some(t) = body.scheduled_at.as_deref().and_then(|t| p.check("scheduled_at", rules::interview_time(t, now_secs))) {
+    if let Some(t) = body
+        .scheduled_at
+        .as_deref()
+        .and_then(|t| p.check("scheduled_at", rules::interview_time(t, now_secs)))
+    {
         after.scheduled_at = t;
     }
     if let Some(d) = body.duration_minutes.and_then(|d| p.check("duration_minutes", rules::duration(d))) {
@@ -340,6 +366,13 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     after.version += 1;
     after.updated_at = common::time::now_rfc3339();
     let table = app.table();
-    commit(app, vec![put(table, &after, Some(before.version))?, outbox_put(table, &event(kind, &me, &a, &after))?]).await?;
+    commit(
+        app,
+        vec![
+            put(table, &after, Some(before.version))?,
+            outbox_put(table, &event(kind, &me, &a, &after))?,
+        ],
+    )
+    .await?;
     ok(&after.for_viewer(Viewer::Company))
 }

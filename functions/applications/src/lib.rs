@@ -159,7 +159,10 @@ pub(crate) async fn load_for(app: &App, caller: &Principal, id: &str) -> ApiResu
 /// on the job's `STATS` and the seeker's `APPSTATS`.
 fn counters(table: &str, a: &Application, from: Option<Status>, to: Status) -> ApiResult<Vec<TransactWriteItem>> {
     let mut out = Vec::new();
-    for key in [db::key(jobs::job_pk(&a.job_id), "STATS"), db::key(format!("USER#{}", a.applicant.user_id), "APPSTATS")] {
+    for key in [
+        db::key(jobs::job_pk(&a.job_id), "STATS"),
+        db::key(format!("USER#{}", a.applicant.user_id), "APPSTATS"),
+    ] {
         let mut expr = String::from("SET entity = :e ADD #to :one");
         let mut u = Update::builder()
             .table_name(table)
@@ -170,14 +173,20 @@ fn counters(table: &str, a: &Application, from: Option<Status>, to: Status) -> A
         match from {
             Some(f) => {
                 expr.push_str(", #from :minus");
-                u = u.expression_attribute_names("#from", f.as_str()).expression_attribute_values(":minus", n(-1));
+                u = u
+                    .expression_attribute_names("#from", f.as_str())
+                    .expression_attribute_values(":minus", n(-1));
             }
             None => {
                 expr.push_str(", #total :one");
                 u = u.expression_attribute_names("#total", "total");
             }
         }
-        out.push(TransactWriteItem::builder().update(u.update_expression(expr).build().map_err(db::internal)?).build());
+        out.push(
+            TransactWriteItem::builder()
+                .update(u.update_expression(expr).build().map_err(db::internal)?)
+                .build(),
+        );
     }
     Ok(out)
 }
@@ -260,10 +269,18 @@ pub(crate) async fn move_to(
         from: Some(before.status),
         to,
         actor_id: actor.user_id.clone(),
-        by: if mover == Mover::Applicant { "applicant".into() } else { "company".into() },
+        by: if mover == Mover::Applicant {
+            "applicant".into()
+        } else {
+            "company".into()
+        },
         note,
     };
-    let kind = if to == Status::Withdrawn { "application.withdrawn" } else { "application.status_changed" };
+    let kind = if to == Status::Withdrawn {
+        "application.withdrawn"
+    } else {
+        "application.status_changed"
+    };
     let event = Envelope::new(
         kind,
         1,
@@ -274,7 +291,10 @@ pub(crate) async fn move_to(
             "from": before.status, "to": to,
         }),
     );
-    let mut items = vec![TransactWriteItem::builder().put(put).build(), history_put(table, &after.id, &entry)?];
+    let mut items = vec![
+        TransactWriteItem::builder().put(put).build(),
+        history_put(table, &after.id, &entry)?,
+    ];
     items.extend(counters(table, &after, Some(before.status), to)?);
     items.push(outbox_put(table, &event)?);
     items.extend(extra);
@@ -307,7 +327,11 @@ pub(crate) async fn view(app: &App, a: Application, with_link: bool) -> ApiResul
                 key: r.key.clone(),
             };
             let ext = r.key.rsplit('.').next().unwrap_or("pdf");
-            Some(files::download_url(app, &file, &format!("resume.{ext}"), files::DOWNLOAD_URL_SECS).await?.0)
+            Some(
+                files::download_url(app, &file, &format!("resume.{ext}"), files::DOWNLOAD_URL_SECS)
+                    .await?
+                    .0,
+            )
         }
         _ => None,
     };
@@ -362,7 +386,10 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
     let job_id = ulid::Ulid::from_string(&job_id).map_err(|_| missing())?.to_string();
     let mut p = Problems::default();
     let cover_letter = p
-        .check("cover_letter", common::values::optional_text(&body.cover_letter, rules::COVER_LETTER_MAX))
+        .check(
+            "cover_letter",
+            common::values::optional_text(&body.cover_letter, rules::COVER_LETTER_MAX),
+        )
         .flatten()
         .unwrap_or_default();
     p.into_result()?;
@@ -399,7 +426,10 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
     let resume_file = files::state_of(found.next().flatten())?.current;
     let resume_file = match body.resume {
         Some(ResumeChoice::Profile) => Some(resume_file.ok_or_else(|| {
-            ApiError::invalid_field("resume", "your profile has no checked resume yet; upload one (POST /me/resume) first")
+            ApiError::invalid_field(
+                "resume",
+                "your profile has no checked resume yet; upload one (POST /me/resume) first",
+            )
         })?),
         None => None,
     };
@@ -514,8 +544,10 @@ fn status_filter(req: &Request) -> ApiResult<(Filter, Option<Status>)> {
     let status = match query_param(req, "status").filter(|s| !s.is_empty()) {
         None => None,
         Some(raw) => Some(Status::parse(&raw).ok_or_else(|| {
-            ApiError::bad_request("status must be one of submitted, reviewed, shortlisted, interviewing, offered, hired, rejected, withdrawn")
-                .with_code("invalid_filter")
+            ApiError::bad_request(
+                "status must be one of submitted, reviewed, shortlisted, interviewing, offered, hired, rejected, withdrawn",
+            )
+            .with_code("invalid_filter")
         })?),
     };
     if let Some(st) = status {
@@ -554,7 +586,9 @@ fn page_of(items: Vec<Item>, next_cursor: Option<String>) -> ApiResult<Page<Appl
 pub async fn of_job(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let missing = || ApiError::not_found("no such job");
-    let job_id = ulid::Ulid::from_string(&path_param(&req, "id")?).map_err(|_| missing())?.to_string();
+    let job_id = ulid::Ulid::from_string(&path_param(&req, "id")?)
+        .map_err(|_| missing())?
+        .to_string();
     let (filter, status) = status_filter(&req)?;
     let job = jobs::get(app, &job_id).await?.ok_or_else(missing)?;
     if companies::membership(app, &me.user_id, &job.company_id).await?.is_none() {
@@ -574,7 +608,13 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Seeker])?;
     let (filter, status) = status_filter(&req)?;
     let context = format!("GET /me/applications?{}&{status:?}", me.user_id);
-    let page = filtered_page(app, &req, &context, IndexQuery::newest_first("GSI2", by_seeker(&me.user_id), filter)).await?;
+    let page = filtered_page(
+        app,
+        &req,
+        &context,
+        IndexQuery::newest_first("GSI2", by_seeker(&me.user_id), filter),
+    )
+    .await?;
     ok(&page_of(page.items, page.next_cursor)?)
 }
 
@@ -619,7 +659,10 @@ pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response>
     let body: MoveApplication = parse_json(&req)?;
     let mut p = Problems::default();
     let note = p
-        .check("note", common::values::optional_text(body.note.as_deref().unwrap_or_default(), rules::NOTE_MAX))
+        .check(
+            "note",
+            common::values::optional_text(body.note.as_deref().unwrap_or_default(), rules::NOTE_MAX),
+        )
         .flatten();
     p.into_result()?;
     let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
@@ -641,7 +684,11 @@ pub struct History {
 pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
-    let mut items: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#").await?.into_iter().map(|h| h.entry).collect();
+    let mut items: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
+        .await?
+        .into_iter()
+        .map(|h| h.entry)
+        .collect();
     if viewer == Viewer::Applicant {
         for h in &mut items {
             h.note = None;
@@ -752,7 +799,9 @@ pub async fn stats(app: &'static App, req: Request) -> ApiResult<Response> {
                         0 => None,
                         1 => Some(all.remove(0)),
                         _ => {
-                            return Err(ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required"))
+                            return Err(
+                                ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required")
+                            )
                         }
                     }
                 }

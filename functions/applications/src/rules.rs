@@ -137,8 +137,13 @@ pub fn duration(minutes: u32) -> Result<u32, &'static str> {
     }
 }
 
+/// An interview's `(location, meeting_url)`.
+pub type Place = (Option<String>, Option<String>);
+/// `(field, problem)`.
+pub type FieldProblem = (&'static str, &'static str);
+
 /// Where an interview happens: a video interview needs a link, an onsite one a place.
-pub fn place(kind: InterviewKind, location: Option<&str>, meeting_url: Option<&str>) -> Result<(Option<String>, Option<String>), (&'static str, &'static str)> {
+pub fn place(kind: InterviewKind, location: Option<&str>, meeting_url: Option<&str>) -> Result<Place, FieldProblem> {
     let location = common::values::optional_text(location.unwrap_or_default(), 300).map_err(|e| ("location", e))?;
     let url = common::values::website(meeting_url.unwrap_or_default()).map_err(|e| ("meeting_url", e))?;
     match kind {

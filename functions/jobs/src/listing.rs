@@ -220,7 +220,14 @@ fn add_filters(e: &mut Filter, f: &Filters, category_served_by_key: bool) {
 /// Reads one page of an index partition newest first, keeping jobs that pass `filter`.
 /// A filter that rarely drops anything (`selective` false: only the deadline clause) reads
 /// `limit` items per Query; others read [`common::cursor::FILTERED_READ`].
-async fn read_page(app: &App, req: &Request, context: &str, source: (&'static str, String), filter: Filter, selective: bool) -> ApiResult<JobPage> {
+async fn read_page(
+    app: &App,
+    req: &Request,
+    context: &str,
+    source: (&'static str, String),
+    filter: Filter,
+    selective: bool,
+) -> ApiResult<JobPage> {
     let mut q = IndexQuery::newest_first(source.0, source.1, filter);
     if !selective {
         q.per_read = Some(page_request(app, req, context)?.0);
@@ -253,14 +260,8 @@ fn filters_of(req: &Request) -> ApiResult<Filters> {
 async fn open_jobs(app: &App, req: &Request, route: &str, f: Filters) -> ApiResult<JobPage> {
     let context = format!("{route}?{}", f.context());
     let (source, by_key) = match f.categories.as_slice() {
-        [one] => (
-            ("GSI2", crate::open_in_category(one)),
-            true,
-        ),
-        _ => (
-            ("GSI1", crate::OPEN.into()),
-            false,
-        ),
+        [one] => (("GSI2", crate::open_in_category(one)), true),
+        _ => (("GSI1", crate::OPEN.into()), false),
     };
     let filter = open_expr(&f, by_key);
     let selective = filter.len() > 1;

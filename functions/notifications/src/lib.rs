@@ -65,15 +65,26 @@ pub fn render_for_applicant(event: &Envelope, full_name: &str) -> Option<(String
         "application.status_changed" => {
             let to = d.get("to").and_then(|v| v.as_str()).unwrap_or("updated");
             let text = match to {
-                "rejected" => format!("{hi}the company decided not to move forward with your application for {job}. Thank you for applying.\n"),
+                "rejected" => {
+                    format!("{hi}the company decided not to move forward with your application for {job}. Thank you for applying.\n")
+                }
                 "hired" => format!("{hi}congratulations: you were hired for {job}!\n"),
                 other => format!("{hi}your application for {job} is now {other}.\n"),
             };
             Some((format!("Your application for {job}: {to}"), text))
         }
-        "interview.scheduled" => Some((format!("Interview for {job}"), format!("{hi}an interview for {job} is scheduled: {}.\n", when()))),
-        "interview.rescheduled" => Some((format!("Interview for {job} moved"), format!("{hi}your interview for {job} moved to {}.\n", when()))),
-        "interview.cancelled" => Some((format!("Interview for {job} cancelled"), format!("{hi}your interview for {job} was cancelled.\n"))),
+        "interview.scheduled" => Some((
+            format!("Interview for {job}"),
+            format!("{hi}an interview for {job} is scheduled: {}.\n", when()),
+        )),
+        "interview.rescheduled" => Some((
+            format!("Interview for {job} moved"),
+            format!("{hi}your interview for {job} moved to {}.\n", when()),
+        )),
+        "interview.cancelled" => Some((
+            format!("Interview for {job} cancelled"),
+            format!("{hi}your interview for {job} was cancelled.\n"),
+        )),
         _ => None,
     }
 }
@@ -146,6 +157,9 @@ mod tests {
             Actor::System,
             serde_json::json!({"job_title": "Welder", "scheduled_at": "2027-01-01T10:00:00Z", "duration_minutes": 30, "kind": "video", "meeting_url": "https://meet.example/x"}),
         );
-        assert!(render_for_applicant(&interview, "Ada").unwrap().1.contains("https://meet.example/x"));
+        assert!(render_for_applicant(&interview, "Ada")
+            .unwrap()
+            .1
+            .contains("https://meet.example/x"));
     }
 }
