@@ -241,3 +241,101 @@ async fn admins_manage_categories_and_every_change_is_audited() {
     assert!(entries.iter().all(|e| e.actor_role == common::token::Role::Admin));
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
+    let s = TestStack::start_with(false, false).await;
+    let admin = s.admin_token().await;
+    let (_, owner) = s.register("employer").await;
+    let (colleague_email, colleague) = s.register("employer").await;
+    let (seeker_email, _) = s.register("seeker").await;
+    let (_, outsider) = s.register("employer").await;
+    let (otok, ctok, xtok) = (token(&owner), token(&colleague), token(&outsider));
+    let company = s.post("/companies", json!({"name": "Team Co"}), Some(&otok)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let slug = s.post("/categories", json!({"name": "Ops"}), Some(&admin)).await.body["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let members = format!("/companies/{company}/members");
+    let job = json!({"company_id": company, "title": "SRE", "description": "Keep it up.", "location": {"city": "Berlin", "country": "DE"},
+        "workplace": "remote", "employment_type": "full_time", "experience_level": "senior", "category": slug});
+    assert_eq!(
+        s.post("/jobs", job.clone(), Some(&ctok)).await.status,
+        StatusCode::FORBIDDEN,
+        "not a member yet"
+    );
+
+    for (email, why) in [
+        (seeker_email.as_str(), "a seeker"),
+        ("nobody@example.com", "no account"),
+        ("not-an-email", "malformed"),
+    ] {
+        let r = s.post(&members, json!({"email": email}), Some(&otok)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {r:?}");
+        assert!(r.body["details"]["email"].is_array());
+    }
+    assert_eq!(
+        s.post(&members, json!({"email": colleague_email}), Some(&xtok)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = s
+        .post(&members, json!({"email": colleague_email.to_uppercase()}), Some(&otok))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    assert_eq!(r.body["role"], "member");
+    assert_eq!(
+        s.post(&members, json!({"email": colleague_email}), Some(&otok)).await.status,
+        StatusCode::CONFLICT
+    );
+    let (third_email, _) = s.register("employer").await;
+    assert_eq!(
+        s.post(&members, json!({"email": third_email}), Some(&ctok)).await.status,
+        StatusCode::FORBIDDEN,
+        "members do not add"
+    );
+
+    let listed = s.get(&members, Some(&ctok)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let names: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["owner", "member"]);
+    assert_eq!(s.get(&members, Some(&xtok)).await.status, StatusCode::NOT_FOUND);
+
+    // The colleague works on the company's jobs; once removed, no more.
+    let posted = s.post("/jobs", job.clone(), Some(&ctok)).await;
+    assert_eq!(posted.status, StatusCode::CREATED);
+    let job_path = format!("/jobs/{}", posted.body["id"].as_str().unwrap());
+    assert_eq!(
+        s.send("PATCH", &job_path, Some(json!({"title": "Senior SRE"})), Some(&otok))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let owner_id = owner["user"]["id"].as_str().unwrap();
+    let r = s.send("DELETE", &format!("{members}/{owner_id}"), None, Some(&otok)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "the last owner stays");
+    let colleague_id = colleague["user"]["id"].as_str().unwrap();
+    assert_eq!(
+        s.send("DELETE", &format!("{members}/{owner_id}"), None, Some(&ctok)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.send("DELETE", &format!("{members}/{colleague_id}"), None, Some(&otok))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.send("PATCH", &job_path, Some(json!({"title": "Mine"})), Some(&ctok)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.post("/jobs", job, Some(&ctok)).await.status, StatusCode::FORBIDDEN);
+    s.shutdown().await;
+}

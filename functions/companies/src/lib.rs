@@ -7,9 +7,10 @@
 //! | membership (by user) | `USER#<user id>` | `COMPANY#<id>` |
 //!
 //! The creator is the owner. Both membership items are written together, so "is this user
-//! a member of that company" is one GetItem and "who works here" one Query. Owners adding
-//! members by email comes later on the same items.
+//! a member of that company" is one GetItem and "who works here" one Query. Owners add
+//! members by email (`members`).
 
+pub mod members;
 pub mod rules;
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -56,16 +57,16 @@ pub enum MemberRole {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Membership {
+pub(crate) struct Membership {
     #[serde(rename = "PK")]
-    pk: String,
+    pub(crate) pk: String,
     #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    company_id: String,
-    user_id: String,
-    role: MemberRole,
-    joined_at: String,
+    pub(crate) sk: String,
+    pub(crate) entity: String,
+    pub(crate) company_id: String,
+    pub(crate) user_id: String,
+    pub(crate) role: MemberRole,
+    pub(crate) joined_at: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -131,7 +132,7 @@ pub async fn memberships(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
         .collect()
 }
 
-fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
+pub(crate) fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
     let p = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -145,7 +146,7 @@ fn not_found() -> ApiError {
     ApiError::not_found("no such company")
 }
 
-fn id_param(req: &Request) -> ApiResult<String> {
+pub(crate) fn id_param(req: &Request) -> ApiResult<String> {
     let id = path_param(req, "id")?;
     ulid::Ulid::from_string(&id).map(|_| id).map_err(|_| not_found())
 }
@@ -383,10 +384,13 @@ pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
         ("companies-list", http_handler!(list)),
         ("companies-read", http_handler!(read)),
         ("companies-update", http_handler!(update)),
+        ("companies-members-list", http_handler!(members::list)),
+        ("companies-members-add", http_handler!(members::add)),
+        ("companies-members-remove", http_handler!(members::remove)),
     ]
 }
 
 /// This crate's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, read, update), tags((name = "companies", description = "Company pages; the creator is owner")))]
+#[openapi(paths(create, list, read, update, members::list, members::add, members::remove), tags((name = "companies", description = "Company pages; the creator is owner")))]
 pub struct Api;

@@ -1,0 +1,3 @@
+fn main() -> Result<(), common::runtime::Error> {
+    common::runtime::run_http(common::http_handler!(companies::members::add))
+}
