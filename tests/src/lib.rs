@@ -233,12 +233,19 @@ fn base64_secret() -> String {
 
 /// Emails the stand-in accepted for `to` (SES records every message).
 pub async fn emails_to(to: &str) -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The stand-in dumps every service's state here; a dump taken while another test writes
+    // can fail (measured once under the full suite with S3 uploads running), so read again.
+    let mut data = Value::Null;
+    for attempt in 0..20 {
+        if let Ok(resp) = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await {
+            if let Ok(v) = resp.json::<Value>().await {
+                data = v;
+                break;
+            }
+        }
+        assert!(attempt < 19, "the stand-in's data.json never answered with JSON");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     data["ses"]["Message"]
         .as_array()
         .cloned()
