@@ -231,6 +231,38 @@ fn base64_secret() -> String {
     base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<36>())
 }
 
+/// A small well-formed PDF.
+pub const SMALL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// Uploads [`SMALL_PDF`] as the caller's resume through the presigned URL and waits until
+/// the S3-triggered check has attached it.
+pub async fn attach_resume(s: &TestStack, token: &str) {
+    let r = s
+        .post(
+            "/me/resume",
+            json!({"content_type": "application/pdf", "size_bytes": SMALL_PDF.len()}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let put = s
+        .http
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "application/pdf")
+        .body(SMALL_PDF.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    for _ in 0..100 {
+        if s.get("/me/profile", Some(token)).await.body["resume"]["last_upload"]["state"] == "ready" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the resume was never attached");
+}
+
 /// Emails the stand-in accepted for `to` (SES records every message).
 pub async fn emails_to(to: &str) -> Vec<Value> {
     // The stand-in dumps every service's state here; a dump taken while another test writes

@@ -54,33 +54,6 @@ async fn job(s: &TestStack, w: &World, extra: Value) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
-async fn upload_resume(s: &TestStack, tok: &str) {
-    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
-    let r = s
-        .post(
-            "/me/resume",
-            json!({"content_type": "application/pdf", "size_bytes": pdf.len()}),
-            Some(tok),
-        )
-        .await;
-    let put = s
-        .http
-        .put(r.body["upload_url"].as_str().unwrap())
-        .header("content-type", "application/pdf")
-        .body(pdf)
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
-    for _ in 0..100 {
-        if s.get("/me/profile", Some(tok)).await.body["resume"]["last_upload"]["state"] == "ready" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("resume never attached");
-}
-
 async fn patch(s: &TestStack, path: &str, body: Value, tok: &str) -> Reply {
     s.send("PATCH", path, Some(body), Some(tok)).await
 }
@@ -94,7 +67,7 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     let stok = token(&seeker);
     let seeker_id = seeker["user"]["id"].as_str().unwrap().to_string();
     patch(&s, "/me/profile", json!({"headline": "Rustacean", "skills": ["Rust"]}), &stok).await;
-    upload_resume(&s, &stok).await;
+    attach_resume(&s, &stok).await;
     let (_, other) = s.register("employer").await;
     let otok = token(&other);
     s.post("/companies", json!({"name": "Other Co"}), Some(&otok)).await;

@@ -40,35 +40,6 @@ async fn table_dump(s: &TestStack) -> Vec<String> {
     }
 }
 
-async fn upload_resume(s: &TestStack, tok: &str) {
-    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
-    let r = s
-        .post(
-            "/me/resume",
-            json!({"content_type": "application/pdf", "size_bytes": pdf.len()}),
-            Some(tok),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    let put = s
-        .http
-        .put(r.body["upload_url"].as_str().unwrap())
-        .header("content-type", "application/pdf")
-        .body(pdf)
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
-    for _ in 0..100 {
-        let p = s.get("/me/profile", Some(tok)).await.body;
-        if p["resume"]["last_upload"]["state"] == "ready" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the resume was never attached");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     let s = TestStack::start_with(true, false).await;
@@ -98,7 +69,7 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    upload_resume(&s, &tok).await;
+    attach_resume(&s, &tok).await;
 
     let (_, employer) = s.register("employer").await;
     let etok = token(&employer);

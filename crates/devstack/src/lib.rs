@@ -69,6 +69,24 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
+/// The `App` of a command-line tool (create-admin, seed) and its table: TABLE_NAME, or
+/// `<LOCAL_PREFIX>-Table` of the local stack (prefix `dev`). Tools issue no tokens; the
+/// random key only satisfies the settings type.
+pub async fn tool_app() -> (App, String) {
+    let table =
+        std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
+    let keys = common::token::TokenKeys::new(&common::crypto::random_bytes::<32>(), "tool", "tool").expect("32 random bytes");
+    let settings = Settings {
+        table: table.clone(),
+        events_topic_arn: String::new(),
+        mail_from: String::new(),
+        tokens: keys,
+        fields: None,
+        uploads_bucket: None,
+    };
+    (App::new(settings, load_sdk_config().await), table)
+}
+
 /// The repository's template.yaml.
 pub fn default_template() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")

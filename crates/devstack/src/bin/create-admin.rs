@@ -3,9 +3,6 @@
 //! Table: TABLE_NAME, or `<LOCAL_PREFIX>-Table` of the local stack (prefix `dev`).
 //! AWS: the standard chain (AWS_ENDPOINT_URL for the stand-in, real credentials for AWS).
 
-use common::app::{App, Settings};
-use common::token::TokenKeys;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,19 +12,7 @@ async fn main() {
         std::process::exit(2);
     };
     let name = arg("--name").unwrap_or_else(|| "Administrator".into());
-    let table =
-        std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
-    // This command issues no tokens; the key only satisfies the settings type.
-    let keys = TokenKeys::new(&common::crypto::random_bytes::<32>(), "admin-command", "admin-command").expect("32 random bytes");
-    let settings = Settings {
-        table: table.clone(),
-        events_topic_arn: String::new(),
-        mail_from: String::new(),
-        tokens: keys,
-        fields: None,
-        uploads_bucket: None,
-    };
-    let app = App::new(settings, devstack::load_sdk_config().await);
+    let (app, table) = devstack::tool_app().await;
     match auth::admin::create_admin(&app, &email, &password, &name).await {
         Ok(id) => println!("admin {email} created (id {id}) in table {table}"),
         Err(e) => {

@@ -4,8 +4,6 @@
 //! The admin that creates the categories is made directly in the table, like `make admin`
 //! (TABLE_NAME, or `<LOCAL_PREFIX>-Table`; AWS_ENDPOINT_URL for the stand-in).
 
-use common::app::{App, Settings};
-use common::token::TokenKeys;
 use devstack::seed::{self, Scale, DEMO_PASSWORD};
 
 const ADMIN: &str = "admin@seed.example";
@@ -18,18 +16,7 @@ async fn main() {
         .find(|w| w[0] == "--url")
         .map(|w| w[1].clone())
         .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-    let table =
-        std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
-    let keys = TokenKeys::new(&common::crypto::random_bytes::<32>(), "seed-command", "seed-command").expect("32 random bytes");
-    let settings = Settings {
-        table: table.clone(),
-        events_topic_arn: String::new(),
-        mail_from: String::new(),
-        tokens: keys,
-        fields: None,
-        uploads_bucket: None,
-    };
-    let app = App::new(settings, devstack::load_sdk_config().await);
+    let (app, _) = devstack::tool_app().await;
     // A second run finds the admin there already; logging in below tells.
     let _ = auth::admin::create_admin(&app, ADMIN, DEMO_PASSWORD, "Seed Admin").await;
     let http = reqwest::Client::new();
