@@ -37,6 +37,50 @@ pub fn to_item<T: Serialize>(value: &T) -> ApiResult<Item> {
     Ok(serde_dynamo::to_item(value)?)
 }
 
+/// Every item of one partition, page after page: of the table (`index` `None`: `PK`/`SK`) or
+/// of an index (`GSI2`: `GSI2PK`/`GSI2SK`), optionally only sort keys starting with
+/// `sort_prefix`. For partitions that stay small (a user's items, an application's history).
+pub async fn query_all(app: &crate::App, index: Option<&str>, key: impl Into<String>, sort_prefix: Option<&str>) -> ApiResult<Vec<Item>> {
+    let (pk, sk) = match index {
+        Some(i) => (format!("{i}PK"), format!("{i}SK")),
+        None => (PK.to_string(), SK.to_string()),
+    };
+    let key = key.into();
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let mut q = app
+            .dynamo()
+            .query()
+            .table_name(app.table())
+            .set_index_name(index.map(str::to_string))
+            .expression_attribute_names("#pk", &pk)
+            .expression_attribute_values(":pk", s(&key))
+            .set_exclusive_start_key(start);
+        q = match sort_prefix {
+            Some(p) => q
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :sk)")
+                .expression_attribute_names("#sk", &sk)
+                .expression_attribute_values(":sk", s(p)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        let page = q.send().await?;
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The table key (`PK`, `SK`) of an item.
+pub fn key_of(item: &Item) -> Item {
+    [PK, SK]
+        .into_iter()
+        .filter_map(|k| item.get(k).map(|v| (k.to_string(), v.clone())))
+        .collect()
+}
+
 /// One attribute value (a map for a struct), for update expressions.
 pub fn to_attr<T: Serialize>(value: &T) -> ApiResult<AttributeValue> {
     Ok(serde_dynamo::to_attribute_value(value)?)

@@ -111,8 +111,8 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Any SDK failure is internal unless a caller maps it first (conditional checks are mapped
-/// where they carry meaning).
+/// Any SDK failure (DynamoDB, S3, ...: one `SdkError` type) is internal unless a caller maps
+/// it first (conditional checks are mapped where they carry meaning).
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for ApiError
 where
     E: std::error::Error + Send + Sync + 'static,

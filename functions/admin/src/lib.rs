@@ -178,7 +178,7 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
             "concurrent_change",
             "the user changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -228,7 +228,7 @@ async fn commit(app: &App, items: Vec<TransactWriteItem>) -> ApiResult<()> {
             "concurrent_change",
             "the application or interview changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -304,7 +304,7 @@ pub(crate) async fn move_to(
             "concurrent_change",
             "the application changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -320,15 +320,9 @@ pub struct ApplicationView {
 pub(crate) async fn view(app: &App, a: Application, with_link: bool) -> ApiResult<ApplicationView> {
     let resume_url = match (&a.resume, with_link) {
         (Some(r), true) => {
-            let file = files::StoredFile {
-                content_type: r.content_type.clone(),
-                size_bytes: r.size_bytes,
-                uploaded_at: String::new(),
-                key: r.key.clone(),
-            };
             let ext = r.key.rsplit('.').next().unwrap_or("pdf");
             Some(
-                files::download_url(app, &file, &format!("resume.{ext}"), files::DOWNLOAD_URL_SECS)
+                files::download_url(app, &r.key, &r.content_type, &format!("resume.{ext}"), files::DOWNLOAD_URL_SECS)
                     .await?
                     .0,
             )
@@ -531,7 +525,7 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
                     .with_details(serde_json::json!({
                         "application_id": existing.as_ref().and_then(|i| db::get_s(i, "application_id"))
                     })),
-                _ => ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()),
+                _ => e.into(),
             });
         }
         created(&view(app, a, true).await?)
@@ -699,27 +693,20 @@ pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
 
 /// Items of an application's partition whose sort key starts with `prefix`, in order.
 pub(crate) async fn children<T: serde::de::DeserializeOwned>(app: &App, app_id: &str, prefix: &str) -> ApiResult<Vec<T>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", s(app_pk(app_id)))
-            .expression_attribute_values(":p", s(prefix))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for i in page.items.unwrap_or_default() {
-            out.push(db::from_item(i)?);
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
-        }
-    }
+    db::query_all(app, None, app_pk(app_id), Some(prefix))
+        .await?
+        .into_iter()
+        .map(db::from_item)
+        .collect()
+}
+
+/// A seeker's applications (all pages of GSI2 `USERAPPS#<seeker>`).
+async fn of_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<Application>> {
+    db::query_all(app, Some("GSI2"), by_seeker(seeker_id), None)
+        .await?
+        .into_iter()
+        .map(|i| db::from_item::<AppItem>(i).map(|a| a.app))
+        .collect()
 }
 
 /// Applications counted by status.
@@ -786,26 +773,7 @@ pub async fn stats(app: &'static App, req: Request) -> ApiResult<Response> {
             })
         }
         Role::Employer => {
-            let company = match query_param(&req, "company_id").filter(|c| !c.is_empty()) {
-                Some(c) => {
-                    if companies::membership(app, &me.user_id, &c).await?.is_none() {
-                        return Err(ApiError::not_found("no such company"));
-                    }
-                    Some(c)
-                }
-                None => {
-                    let mut all = companies::memberships(app, &me.user_id).await?;
-                    match all.len() {
-                        0 => None,
-                        1 => Some(all.remove(0)),
-                        _ => {
-                            return Err(
-                                ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required")
-                            )
-                        }
-                    }
-                }
-            };
+            let company = companies::of_caller(app, &me.user_id, query_param(&req, "company_id")).await?;
             let (job_counts, applicants) = match company {
                 Some(c) => employer_stats(app, &c).await?,
                 None => (
@@ -832,27 +800,10 @@ async fn employer_stats(app: &App, company_id: &str) -> ApiResult<(JobCounts, St
     let now = common::time::now_secs();
     let mut jobs_by: BTreeMap<String, i64> = BTreeMap::new();
     let mut ids = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI3")
-            .key_condition_expression("GSI3PK = :k")
-            .expression_attribute_values(":k", s(format!("COMPANYJOBS#{company_id}")))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for i in page.items.unwrap_or_default() {
-            let job: jobs::Job = db::from_item(i)?;
-            *jobs_by.entry(job.status_at(now).as_str().to_string()).or_default() += 1;
-            ids.push(job.id);
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
+    for i in db::query_all(app, Some("GSI3"), format!("COMPANYJOBS#{company_id}"), None).await? {
+        let job: jobs::Job = db::from_item(i)?;
+        *jobs_by.entry(job.status_at(now).as_str().to_string()).or_default() += 1;
+        ids.push(job.id);
     }
     let mut applicants = counts_of(None);
     for chunk in ids.chunks(100) {
@@ -911,91 +862,44 @@ pub async fn applied_to_any(app: &App, seeker_id: &str, company_ids: &[String]) 
     }
 }
 
-#[derive(Deserialize)]
-struct KeyOnly {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-}
-
 /// The keys of a seeker's applications with their history, interviews and guards, for the
 /// account erasure to delete; deletes the resume copies. The jobs' counters keep the numbers.
 pub async fn erase_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<Item>> {
     let mut keys = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI2")
-            .key_condition_expression("GSI2PK = :k")
-            .expression_attribute_values(":k", s(by_seeker(seeker_id)))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for i in page.items.unwrap_or_default() {
-            let a: AppItem = db::from_item(i)?;
-            if let Some(r) = &a.app.resume {
-                files::delete(app, &r.key).await?;
-            }
-            keys.push(guard_key(&a.app.job_id, seeker_id));
-            keys.push(db::key(app_pk(&a.app.id), APP_SK));
-            for prefix in ["HIST#", "INTERVIEW#"] {
-                for child in children::<KeyOnly>(app, &a.app.id, prefix).await? {
-                    keys.push(db::key(child.pk, child.sk));
-                }
-            }
+    for a in of_seeker(app, seeker_id).await? {
+        if let Some(r) = &a.resume {
+            files::delete(app, &r.key).await?;
         }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(keys);
-        }
+        keys.push(guard_key(&a.job_id, seeker_id));
+        keys.extend(db::query_all(app, None, app_pk(&a.id), None).await?.iter().map(db::key_of));
     }
+    Ok(keys)
 }
 
 /// Everything of a seeker's applications for their data export: each with its history
 /// (without the company's notes) and interviews (without feedback).
 pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI2")
-            .key_condition_expression("GSI2PK = :k")
-            .expression_attribute_values(":k", s(by_seeker(seeker_id)))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for i in page.items.unwrap_or_default() {
-            let mut a = db::from_item::<AppItem>(i)?.app;
-            if let Some(r) = &mut a.resume {
-                r.key.clear();
-            }
-            let history: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
-                .await?
-                .into_iter()
-                .map(|mut h| {
-                    h.entry.note = None;
-                    h.entry
-                })
-                .collect();
-            let interviews: Vec<interviews::InterviewView> = interviews::of_application(app, &a.id)
-                .await?
-                .into_iter()
-                .map(|i| i.for_viewer(Viewer::Applicant))
-                .collect();
-            out.push(serde_json::json!({"application": a, "history": history, "interviews": interviews}));
+    for mut a in of_seeker(app, seeker_id).await? {
+        if let Some(r) = &mut a.resume {
+            r.key.clear();
         }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
-        }
+        let history: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
+            .await?
+            .into_iter()
+            .map(|mut h| {
+                h.entry.note = None;
+                h.entry
+            })
+            .collect();
+        let interviews: Vec<interviews::InterviewView> = interviews::of_application(app, &a.id)
+            .await?
+            .into_iter()
+            .map(|i| i.for_viewer(Viewer::Applicant))
+            .collect();
+        out.push(serde_json::json!({"application": a, "history": history, "interviews": interviews}));
     }
+    Ok(out)
 }
 
 /// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).

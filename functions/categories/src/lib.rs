@@ -215,7 +215,7 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
             None => ApiError::conflict("slug_taken", format!("a category with the slug \"{}\" exists already", after.slug)),
             Some(_) => ApiError::conflict("concurrent_change", "the category changed meanwhile; reload and retry"),
         }),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

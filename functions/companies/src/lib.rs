@@ -114,22 +114,36 @@ pub async fn membership(app: &App, user_id: &str, company_id: &str) -> ApiResult
     )
 }
 
-/// The ids of the companies `user_id` belongs to (one Query of the user's partition).
+/// The ids of the companies `user_id` belongs to (a Query of the user's partition).
 pub async fn memberships(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .key_condition_expression("PK = :pk AND begins_with(SK, :co)")
-        .expression_attribute_values(":pk", s(format!("USER#{user_id}")))
-        .expression_attribute_values(":co", s("COMPANY#"))
-        .send()
-        .await?;
-    out.items
-        .unwrap_or_default()
+    db::query_all(app, None, format!("USER#{user_id}"), Some("COMPANY#"))
+        .await?
         .into_iter()
         .map(|i| db::from_item::<Membership>(i).map(|m| m.company_id))
         .collect()
+}
+
+/// The company the caller means: `requested` (they must be a member, else 404), or their
+/// only company (`None` when they have none; 400 `company_required` when they have several).
+pub async fn of_caller(app: &App, user_id: &str, requested: Option<String>) -> ApiResult<Option<String>> {
+    let missing = || ApiError::not_found("no such company");
+    match requested.filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let c = ulid::Ulid::from_string(&c).map_err(|_| missing())?.to_string();
+            match membership(app, user_id, &c).await? {
+                Some(_) => Ok(Some(c)),
+                None => Err(missing()),
+            }
+        }
+        None => {
+            let mut all = memberships(app, user_id).await?;
+            match all.len() {
+                0 => Ok(None),
+                1 => Ok(Some(all.remove(0))),
+                _ => Err(ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required")),
+            }
+        }
+    }
 }
 
 pub(crate) fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
@@ -230,12 +244,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             )?,
             outbox_put(table, &event)?,
         ];
-        app.dynamo()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+        app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await?;
         created(&company)
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -341,7 +350,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
             "concurrent_change",
             "the company changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

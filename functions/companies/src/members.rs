@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use common::api_doc::ErrorBody;
-use common::db::{self, s};
+use common::db;
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
 use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
@@ -30,16 +30,11 @@ pub struct MemberList {
 }
 
 async fn members_of(app: &App, company_id: &str) -> ApiResult<Vec<Membership>> {
-    let out = app
-        .dynamo()
-        .query()
-        .table_name(app.table())
-        .key_condition_expression("PK = :pk AND begins_with(SK, :m)")
-        .expression_attribute_values(":pk", s(company_pk(company_id)))
-        .expression_attribute_values(":m", s("MEMBER#"))
-        .send()
-        .await?;
-    out.items.unwrap_or_default().into_iter().map(db::from_item).collect()
+    db::query_all(app, None, company_pk(company_id), Some("MEMBER#"))
+        .await?
+        .into_iter()
+        .map(db::from_item)
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -161,7 +156,7 @@ pub async fn add(app: &'static App, req: Request) -> ApiResult<Response> {
         Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => {
             Err(ApiError::conflict("already_member", "this employer is a member already"))
         }
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -210,6 +205,6 @@ pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
     match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => status_only(StatusCode::NO_CONTENT),
         Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => Err(missing()),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }

@@ -120,18 +120,18 @@ pub async fn state(app: &App, user_id: &str, kind: Kind) -> ApiResult<FileState>
     state_of(out.item)
 }
 
-/// A short-lived URL to read a stored file.
-pub async fn download_url(app: &App, file: &StoredFile, filename: &str, secs: u64) -> ApiResult<(String, String)> {
+/// A short-lived URL to read the object `key` (served as `content_type`, saved as `filename`);
+/// with its expiry time.
+pub async fn download_url(app: &App, key: &str, content_type: &str, filename: &str, secs: u64) -> ApiResult<(String, String)> {
     let presigned = app
         .s3()
         .get_object()
         .bucket(app.uploads_bucket()?)
-        .key(&file.key)
-        .response_content_type(&file.content_type)
+        .key(key)
+        .response_content_type(content_type)
         .response_content_disposition(format!("attachment; filename=\"{filename}\""))
         .presigned(PresigningConfig::expires_in(Duration::from_secs(secs)).map_err(db::internal)?)
-        .await
-        .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        .await?;
     Ok((
         presigned.uri().to_string(),
         common::time::rfc3339(common::time::now_secs() + secs as i64),
@@ -188,8 +188,7 @@ async fn issue(app: &App, req: &Request, kind: Kind) -> ApiResult<Response> {
         .content_type(content_type)
         .content_length(body.size_bytes as i64)
         .presigned(PresigningConfig::expires_in(Duration::from_secs(UPLOAD_URL_SECS)).map_err(db::internal)?)
-        .await
-        .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        .await?;
     let now = common::time::now_rfc3339();
     let pending = UploadStatus {
         upload_id: upload_id.clone(),
@@ -261,7 +260,7 @@ pub async fn download_resume(app: &'static App, req: Request) -> ApiResult<Respo
         }));
     };
     let ext = file.key.rsplit('.').next().unwrap_or("pdf");
-    let (url, expires_at) = download_url(app, &file, &format!("resume.{ext}"), DOWNLOAD_URL_SECS).await?;
+    let (url, expires_at) = download_url(app, &file.key, &file.content_type, &format!("resume.{ext}"), DOWNLOAD_URL_SECS).await?;
     ok(&Download {
         download_url: url,
         expires_at,
@@ -323,7 +322,7 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
     {
         Ok(o) => o,
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(()), // handled already
-        Err(e) => return Err(ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string())),
+        Err(e) => return Err(e.into()),
     };
     let size = head
         .content_range()
@@ -344,8 +343,7 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
                 .content_type(t.content_type())
                 .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
                 .send()
-                .await
-                .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+                .await?;
             let file = StoredFile {
                 content_type: t.content_type().to_string(),
                 size_bytes: size,
@@ -399,7 +397,7 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
         Ok(_) => true,
         // The account is gone (erased meanwhile): keep nothing of it.
         Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => false,
-        Err(e) => return Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => return Err(e.into()),
     };
     // The incoming object goes either way; the replaced (or orphaned) file too.
     let mut remove = vec![key.to_string()];
@@ -409,18 +407,9 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
         _ => {}
     }
     for k in remove {
-        s3.delete_object()
-            .bucket(bucket)
-            .key(&k)
-            .send()
-            .await
-            .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        s3.delete_object().bucket(bucket).key(&k).send().await?;
     }
     Ok(())
-}
-
-fn s3_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(e: aws_sdk_s3::error::SdkError<E, R>) -> ApiError {
-    ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
 }
 
 /// Copies a stored file to `to` (e.g. the snapshot sent with an application).
@@ -434,20 +423,13 @@ pub async fn copy(app: &App, from: &str, to: &str, content_type: &str) -> ApiRes
         .content_type(content_type)
         .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
         .send()
-        .await
-        .map_err(s3_error)?;
+        .await?;
     Ok(())
 }
 
 /// Deletes one object (no error when it is gone already).
 pub async fn delete(app: &App, key: &str) -> ApiResult<()> {
-    app.s3()
-        .delete_object()
-        .bucket(app.uploads_bucket()?)
-        .key(key)
-        .send()
-        .await
-        .map_err(s3_error)?;
+    app.s3().delete_object().bucket(app.uploads_bucket()?).key(key).send().await?;
     Ok(())
 }
 
@@ -469,16 +451,10 @@ pub async fn delete_all(app: &App, user_id: &str) -> ApiResult<usize> {
                     .prefix(&prefix)
                     .set_continuation_token(token)
                     .send()
-                    .await
-                    .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+                    .await?;
                 for o in page.contents() {
                     if let Some(k) = o.key() {
-                        s3.delete_object()
-                            .bucket(bucket)
-                            .key(k)
-                            .send()
-                            .await
-                            .map_err(|e| ApiError::internal(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+                        s3.delete_object().bucket(bucket).key(k).send().await?;
                         deleted += 1;
                     }
                 }

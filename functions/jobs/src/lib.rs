@@ -312,7 +312,7 @@ pub(crate) async fn commit(
                 Err(ApiError::invalid_field("category", "no such active category"))
             }
             Some(f) if f.iter().any(|x| *x) => Err(ApiError::conflict("concurrent_change", "something changed meanwhile; retry")),
-            _ => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+            _ => Err(e.into()),
         },
     }
 }

@@ -355,29 +355,11 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
             ApiError::bad_request("status must be draft, published, closed, expired or suspended").with_code("invalid_filter")
         })?),
     };
-    let company = match query_param(&req, "company_id").filter(|s| !s.is_empty()) {
-        Some(c) => {
-            let c = ulid::Ulid::from_string(&c)
-                .map_err(|_| ApiError::not_found("no such company"))?
-                .to_string();
-            if companies::membership(app, &actor.user_id, &c).await?.is_none() {
-                return Err(ApiError::not_found("no such company"));
-            }
-            c
-        }
-        None => {
-            let mut all = companies::memberships(app, &actor.user_id).await?;
-            match all.len() {
-                0 => {
-                    return ok(&JobPage {
-                        items: vec![],
-                        next_cursor: None,
-                    })
-                }
-                1 => all.remove(0),
-                _ => return Err(ApiError::bad_request("you belong to several companies: pass company_id").with_code("company_required")),
-            }
-        }
+    let Some(company) = companies::of_caller(app, &actor.user_id, query_param(&req, "company_id")).await? else {
+        return ok(&JobPage {
+            items: vec![],
+            next_cursor: None,
+        });
     };
     let context = format!("GET /me/jobs?{}&{company}&{status:?}", actor.user_id);
     let mut e = Filter::default();

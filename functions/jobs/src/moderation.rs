@@ -233,7 +233,7 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => {
                 Err(ApiError::conflict("already_reported", "you have reported this job already"))
             }
-            Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+            Err(e) => Err(e.into()),
         }
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -382,7 +382,7 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
                             "a new report arrived meanwhile; reload and decide again",
                         ))
                     }
-                    Err(e) => return Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }

@@ -22,7 +22,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, TransactWriteItem, WriteRequest};
 use common::api_doc::ErrorBody;
 use common::audit::{audit_put, AuditEntry};
-use common::db::{self, s, Item};
+use common::db::{self, Item};
 use common::events::{outbox_put, Actor, Envelope};
 use common::http::{authenticate, ok, path_param, require_role, status_only, HttpHandler, Request, Response};
 use common::token::{Principal, Role};
@@ -30,37 +30,6 @@ use common::{http_handler, ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-/// Every item of a partition of the table or of an index.
-async fn query_all(app: &App, index: Option<&str>, key_name: &str, key: String) -> ApiResult<Vec<Item>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .set_index_name(index.map(str::to_string))
-            .key_condition_expression("#k = :k")
-            .expression_attribute_names("#k", key_name)
-            .expression_attribute_values(":k", s(&key))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        out.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
-        }
-    }
-}
-
-fn key_of(item: &Item) -> Item {
-    [db::PK, db::SK]
-        .into_iter()
-        .filter_map(|k| item.get(k).map(|v| (k.to_string(), v.clone())))
-        .collect()
-}
 
 /// Deletes items by key, 25 per BatchWriteItem, retrying unprocessed ones.
 async fn delete_keys(app: &App, keys: Vec<Item>) -> ApiResult<()> {
@@ -109,7 +78,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
 
     // The user's partition (all but the account, which goes last) and the company side of
     // each membership.
-    let mine = query_all(app, None, db::PK, auth::store::user_pk(user_id)).await?;
+    let mine = db::query_all(app, None, auth::store::user_pk(user_id), None).await?;
     let mut doomed: Vec<Item> = Vec::new();
     for item in &mine {
         let sk = str_of(item, db::SK);
@@ -119,21 +88,21 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         if let Some(company) = sk.strip_prefix("COMPANY#") {
             doomed.push(db::key(format!("COMPANY#{company}"), format!("MEMBER#{user_id}")));
         }
-        doomed.push(key_of(item));
+        doomed.push(db::key_of(item));
     }
     doomed.extend(applications::erase_seeker(app, user_id).await?);
     for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
-        doomed.extend(query_all(app, Some("GSI2"), db::GSI2PK, index_key).await?.iter().map(key_of));
+        doomed.extend(db::query_all(app, Some("GSI2"), index_key, None).await?.iter().map(db::key_of));
     }
     delete_keys(app, doomed).await?;
 
     // The audit trail of admin actions on the account stays, without the personal data.
     let redacted = AttributeValue::M([("erased".to_string(), AttributeValue::Bool(true))].into());
-    for entry in query_all(app, None, db::PK, format!("AUDIT#user#{user_id}")).await? {
+    for entry in db::query_all(app, None, format!("AUDIT#user#{user_id}"), None).await? {
         app.dynamo()
             .update_item()
             .table_name(app.table())
-            .set_key(Some(key_of(&entry)))
+            .set_key(Some(db::key_of(&entry)))
             .update_expression("SET #b = :r, #a = :r")
             .expression_attribute_names("#b", "before")
             .expression_attribute_names("#a", "after")
@@ -265,10 +234,10 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let gone = || ApiError::unauthorized("this account no longer exists").with_code("session_revoked");
     let account = auth::store::get_account(app, &me.user_id).await?.ok_or_else(gone)?;
-    let profile = profiles::export(app, &me.user_id).await?.ok_or_else(gone)?;
+    let (profile, resume) = profiles::export(app, &me.user_id).await?.ok_or_else(gone)?;
     let mut sessions = Vec::new();
     let mut companies = Vec::new();
-    for item in query_all(app, None, db::PK, auth::store::user_pk(&me.user_id)).await? {
+    for item in db::query_all(app, None, auth::store::user_pk(&me.user_id), None).await? {
         let sk = str_of(&item, db::SK).to_string();
         if sk.starts_with("SESSION#") {
             let sess: auth::store::Session = db::from_item(item)?;
@@ -284,19 +253,22 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
             companies.push(json_of(item, &["company_id", "role", "joined_at"]));
         }
     }
-    let reports = query_all(app, Some("GSI2"), db::GSI2PK, jobs::moderation::reports_by(&me.user_id))
+    let reports = db::query_all(app, Some("GSI2"), jobs::moderation::reports_by(&me.user_id), None)
         .await?
         .into_iter()
         .map(|i| json_of(i, &["job_id", "reason", "details", "created_at"]))
         .collect();
-    let audit = query_all(app, None, db::PK, format!("AUDIT#user#{}", me.user_id))
+    let audit = db::query_all(app, None, format!("AUDIT#user#{}", me.user_id), None)
         .await?
         .into_iter()
         .map(db::from_item::<AuditEntry>)
         .collect::<ApiResult<Vec<_>>>()?;
-    let resume = files::state(app, &me.user_id, files::rules::Kind::Resume).await?;
-    let resume_download_url = match &resume.current {
-        Some(f) => Some(files::download_url(app, f, "resume", files::DOWNLOAD_URL_SECS).await?.0),
+    let resume_download_url = match &resume {
+        Some(f) => Some(
+            files::download_url(app, &f.key, &f.content_type, "resume", files::DOWNLOAD_URL_SECS)
+                .await?
+                .0,
+        ),
         None => None,
     };
     ok(&Export {

@@ -208,7 +208,7 @@ impl Files {
 
 async fn avatar_url(app: &App, avatar: &files::FileState) -> ApiResult<Option<String>> {
     match &avatar.current {
-        Some(f) => Ok(Some(files::download_url(app, f, "avatar", 3600).await?.0)),
+        Some(f) => Ok(Some(files::download_url(app, &f.key, &f.content_type, "avatar", 3600).await?.0)),
         None => Ok(None),
     }
 }
@@ -244,14 +244,15 @@ pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&files.complete(app, profile.mine(keys, &account.full_name)?).await?)
 }
 
-/// The caller's profile as GET /me/profile shows it (for the data export); `None` when
-/// the account does not exist.
-pub async fn export(app: &App, user_id: &str) -> ApiResult<Option<MyProfile>> {
+/// The caller's profile as GET /me/profile shows it and the attached resume (for the data
+/// export); `None` when the account does not exist.
+pub async fn export(app: &App, user_id: &str) -> ApiResult<Option<(MyProfile, Option<files::StoredFile>)>> {
     let keys = app.field_keys()?;
     let Some((account, profile, files)) = load(app, user_id).await? else {
         return Ok(None);
     };
-    Ok(Some(files.complete(app, profile.mine(keys, &account.full_name)?).await?))
+    let resume = files.resume.current.clone();
+    Ok(Some((files.complete(app, profile.mine(keys, &account.full_name)?).await?, resume)))
 }
 
 /// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
@@ -429,7 +430,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
             "concurrent_change",
             "the profile changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
