@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make build: release arm64 bootstraps with cargo-lambda (zig from its venv), one folder per
-# function under target/lambda/<binary>/bootstrap, as SAM's rust-cargolambda builder does.
+# crate binary under target/lambda/<binary>/bootstrap (it serves every function of its crate;
+# the function's Handler picks one), as SAM's rust-cargolambda builder does.
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
 use_tools

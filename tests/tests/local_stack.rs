@@ -113,8 +113,8 @@ async fn every_resource_of_the_template_is_created() {
                         }
                         FunctionEvent::Schedule { .. } => assert!(
                             matches!(
-                                devstack::event_functions()[f.binary.as_str()],
-                                devstack::EventFunction::Scheduled(_)
+                                devstack::functions()[f.handler.as_str()],
+                                common::runtime::Kind::Scheduled(_)
                             ),
                             "{id}: a schedule fires a scheduled function"
                         ),

@@ -42,6 +42,20 @@ fn every_template_route_is_documented() {
     }
 }
 
+#[test]
+fn operation_ids_are_unique_and_named_after_the_handlers() {
+    let doc: serde_json::Value = serde_json::from_str(&devstack::openapi::to_json()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().expect("every operation has an id").to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} repeats (generated clients would collide)");
+        }
+    }
+    assert!(ids.contains("jobsCreate") && ids.contains("applicationsInterviewsUpdate"), "{ids:?}");
+    assert_eq!(devstack::openapi::operation_id("auth-password-forgot"), "authPasswordForgot");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_and_the_docs_page_are_served() {
     let s = TestStack::start_with(false, false).await;

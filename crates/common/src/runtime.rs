@@ -1,6 +1,9 @@
-//! Lambda entry points. Each function binary is one call to one of these: it builds a
-//! single-threaded runtime (the fastest cold start), reads settings once (a missing setting
-//! fails the init, visibly), and serves invocations with clients created once per container.
+//! Lambda entry points. Each domain crate has one binary that serves every function of its
+//! table ([`functions!`](crate::functions)); which one a Lambda runs is named by the
+//! function's `Handler` in template.yaml (Lambda passes it as `_HANDLER`). Every entry point
+//! builds a single-threaded runtime (the fastest cold start), reads settings once (a missing
+//! setting fails the init, visibly), and serves invocations with clients created once per
+//! container.
 
 use std::future::Future;
 
@@ -13,6 +16,82 @@ use crate::events::Envelope;
 use crate::http::HttpHandler;
 
 pub type Error = lambda_runtime::Error;
+
+/// What kind of function a table row is, with its handler.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// An HTTP route (API Gateway HTTP API, payload 2.0).
+    Http(HttpHandler),
+    /// An SQS consumer of domain events; the name scopes its dedupe records.
+    Consumer(&'static str, EventHandler),
+    /// Fired by an EventBridge schedule.
+    Scheduled(ScheduledHandler),
+    /// Triggered by S3 notifications.
+    S3(S3Handler),
+    /// The outbox relay on the table's stream.
+    StreamRelay,
+}
+
+/// One row of a crate's function table: the name template.yaml gives as `Handler`.
+#[derive(Clone, Copy)]
+pub struct Function {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+/// The environment variable Lambda sets to the function's `Handler`.
+pub const HANDLER_VAR: &str = "_HANDLER";
+
+/// Serves the function of `table` that the Lambda configuration names (`_HANDLER`).
+pub fn serve(table: &'static [Function]) -> Result<(), Error> {
+    let name = std::env::var(HANDLER_VAR).unwrap_or_default();
+    let Some(f) = table.iter().find(|f| f.name == name) else {
+        let known: Vec<&str> = table.iter().map(|f| f.name).collect();
+        let msg = format!("{HANDLER_VAR}={name:?} names no function of this binary (known: {})", known.join(", "));
+        eprintln!("{msg}");
+        return Err(msg.into());
+    };
+    match f.kind {
+        Kind::Http(h) => run_http(h),
+        Kind::Consumer(name, h) => run_consumer(name, h),
+        Kind::Scheduled(h) => run_scheduled(h),
+        Kind::S3(h) => run_s3(h),
+        Kind::StreamRelay => run_stream_relay(),
+    }
+}
+
+/// A domain crate's function table and its part of the OpenAPI document, from one list:
+///
+/// ```ignore
+/// common::functions! {
+///     openapi(tags((name = "jobs", description = "...")));
+///     http { "jobs-create" => create, "jobs-list" => listing::list }
+///     other { "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler) }
+/// }
+/// ```
+///
+/// defines `pub const FUNCTIONS: &[Function]` (served by the crate's binary, run by the
+/// local stack) and `pub struct Api` (utoipa, with every `http` handler's `#[utoipa::path]`).
+/// A test checks the table against template.yaml both ways.
+#[macro_export]
+macro_rules! functions {
+    (
+        openapi($($doc:tt)*);
+        http { $($name:literal => $($seg:ident)::+),* $(,)? }
+        $(other { $($oname:literal => $okind:expr),* $(,)? })?
+    ) => {
+        /// Every function of this crate by its template.yaml `Handler`.
+        pub const FUNCTIONS: &[$crate::runtime::Function] = &[
+            $($crate::runtime::Function { name: $name, kind: $crate::runtime::Kind::Http($crate::http_handler!($($seg)::+)) },)*
+            $($($crate::runtime::Function { name: $oname, kind: $okind },)*)?
+        ];
+
+        /// This crate's part of the OpenAPI document: the `http` rows of [`FUNCTIONS`].
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($seg)::+),*), $($doc)*)]
+        pub struct Api;
+    };
+}
 
 fn block_on<F: Future<Output = Result<(), Error>>>(f: F) -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(f)
@@ -28,7 +107,7 @@ async fn init() -> Result<&'static App, Error> {
 }
 
 /// Serves one HTTP route.
-pub fn run_http(handler: HttpHandler) -> Result<(), Error> {
+fn run_http(handler: HttpHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
@@ -39,7 +118,7 @@ pub fn run_http(handler: HttpHandler) -> Result<(), Error> {
 }
 
 /// Serves the DynamoDB stream relay.
-pub fn run_stream_relay() -> Result<(), Error> {
+fn run_stream_relay() -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<StreamEvent>| async move {
@@ -53,7 +132,7 @@ pub fn run_stream_relay() -> Result<(), Error> {
 pub type EventHandler = fn(&'static App, Envelope) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// Serves an SQS consumer named `consumer` (the name scopes its dedupe records).
-pub fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Error> {
+fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
@@ -67,7 +146,7 @@ pub fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(),
 pub type ScheduledHandler = fn(&'static App) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// Serves a function fired by an EventBridge schedule (the event's content is not used).
-pub fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
+fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
@@ -85,7 +164,7 @@ pub type S3Handler =
     fn(&'static App, aws_lambda_events::event::s3::S3Event) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// Serves a function triggered by S3 notifications (an error makes Lambda retry the event).
-pub fn run_s3(handler: S3Handler) -> Result<(), Error> {
+fn run_s3(handler: S3Handler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(

@@ -16,8 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::app::{App, Settings};
-use common::http::HttpHandler;
-use common::runtime::{EventHandler, S3Handler, ScheduledHandler};
+use common::runtime::{Function, Kind};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -26,41 +25,24 @@ use crate::gateway::{Gateway, Route};
 use crate::provision::Stack;
 use crate::template::{FunctionEvent, Template};
 
-/// Every HTTP handler by function binary name.
-pub fn http_handlers() -> HashMap<&'static str, HttpHandler> {
-    auth::handlers()
-        .into_iter()
-        .chain(platform::handlers())
-        .chain(companies::handlers())
-        .chain(categories::handlers())
-        .chain(profiles::handlers())
-        .chain(admin::handlers())
-        .chain(jobs::handlers())
-        .chain(files::handlers())
-        .chain(privacy::handlers())
-        .chain(applications::handlers())
-        .collect()
-}
+/// Every crate binary with its function table (template.yaml: `Binary`, then `Handler`).
+pub const BINARIES: &[(&str, &[Function])] = &[
+    ("platform", platform::FUNCTIONS),
+    ("auth", auth::FUNCTIONS),
+    ("profiles", profiles::FUNCTIONS),
+    ("admin", admin::FUNCTIONS),
+    ("companies", companies::FUNCTIONS),
+    ("categories", categories::FUNCTIONS),
+    ("jobs", jobs::FUNCTIONS),
+    ("files", files::FUNCTIONS),
+    ("privacy", privacy::FUNCTIONS),
+    ("applications", applications::FUNCTIONS),
+    ("notifications", notifications::FUNCTIONS),
+];
 
-/// Functions that are not HTTP routes, by binary name.
-#[derive(Clone, Copy)]
-pub enum EventFunction {
-    StreamRelay,
-    Consumer(&'static str, EventHandler),
-    Scheduled(ScheduledHandler),
-    S3(S3Handler),
-}
-
-pub fn event_functions() -> HashMap<&'static str, EventFunction> {
-    HashMap::from([
-        ("platform-stream-relay", EventFunction::StreamRelay),
-        (
-            "notifications-consumer",
-            EventFunction::Consumer(notifications::CONSUMER, notifications::handler),
-        ),
-        ("jobs-expire", EventFunction::Scheduled(jobs::expiry::handler)),
-        ("files-check-upload", EventFunction::S3(files::handler)),
-    ])
+/// Every function of every binary by handler name.
+pub fn functions() -> HashMap<&'static str, Kind> {
+    BINARIES.iter().flat_map(|(_, fs)| fs.iter()).map(|f| (f.name, f.kind)).collect()
 }
 
 /// The standard AWS configuration chain (aws-config: env, profiles, `AWS_ENDPOINT_URL`) for
@@ -130,29 +112,46 @@ impl Running {
     }
 }
 
-/// Checks that every function of the template has an implementation here.
+/// Checks the template against the function tables both ways: every function names a
+/// crate binary and a row of its table of the right kind, and every row is deployed.
 pub fn check_functions(t: &Template) -> Result<(), String> {
-    let http = http_handlers();
-    let events = event_functions();
-    let mut missing = Vec::new();
+    let mut problems = Vec::new();
+    let mut used = std::collections::HashSet::new();
     for f in t.functions()? {
-        let is_http = f.events.iter().all(|e| matches!(e, FunctionEvent::Http { .. }));
-        let known = if is_http {
-            http.contains_key(f.binary.as_str())
-        } else {
-            events.contains_key(f.binary.as_str())
+        let Some((_, table)) = BINARIES.iter().find(|(b, _)| *b == f.binary) else {
+            problems.push(format!("{}: no crate binary {}", f.logical_id, f.binary));
+            continue;
         };
-        if !known {
-            missing.push(format!("{} (binary {})", f.logical_id, f.binary));
+        let Some(row) = table.iter().find(|r| r.name == f.handler) else {
+            problems.push(format!("{}: binary {} has no function {}", f.logical_id, f.binary, f.handler));
+            continue;
+        };
+        if !used.insert(f.handler.clone()) {
+            problems.push(format!("{}: handler {} is deployed twice", f.logical_id, f.handler));
+        }
+        let fits = f.events.iter().all(|e| {
+            matches!(
+                (e, row.kind),
+                (FunctionEvent::Http { .. }, Kind::Http(_))
+                    | (FunctionEvent::Sqs { .. }, Kind::Consumer(..))
+                    | (FunctionEvent::Stream { .. }, Kind::StreamRelay)
+                    | (FunctionEvent::Schedule { .. }, Kind::Scheduled(_))
+                    | (FunctionEvent::S3 { .. }, Kind::S3(_))
+            )
+        });
+        if !fits {
+            problems.push(format!("{}: its events do not fit the kind of {}", f.logical_id, f.handler));
         }
     }
-    if missing.is_empty() {
+    for (binary, table) in BINARIES {
+        for row in table.iter().filter(|r| !used.contains(r.name)) {
+            problems.push(format!("{binary}: function {} is in no template function", row.name));
+        }
+    }
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "functions of template.yaml the local stack cannot run: {}",
-            missing.join(", ")
-        ))
+        Err(format!("template.yaml and the function tables disagree: {}", problems.join("; ")))
     }
 }
 
@@ -165,8 +164,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let app: &'static App = Box::leak(Box::new(App::new(settings, sdk.clone())));
 
-    let http = http_handlers();
-    let events = event_functions();
+    let kinds = functions();
     let mut routes = Vec::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -174,7 +172,10 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         for e in &f.events {
             match e {
                 FunctionEvent::Http { method, path } => {
-                    routes.push(Route::new(method, path, &f.binary, http[f.binary.as_str()]));
+                    let Kind::Http(handler) = kinds[f.handler.as_str()] else {
+                        return Err(format!("{} is not an HTTP function", f.handler));
+                    };
+                    routes.push(Route::new(method, path, &f.handler, handler));
                 }
                 FunctionEvent::Stream { table, batch_size } if opts.run_relay => {
                     let arn = stack
@@ -182,8 +183,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                         .get(table)
                         .cloned()
                         .ok_or(format!("{}: table {table} has no stream", f.logical_id))?;
-                    let EventFunction::StreamRelay = events[f.binary.as_str()] else {
-                        return Err(format!("{} is not a stream function", f.binary));
+                    let Kind::StreamRelay = kinds[f.handler.as_str()] else {
+                        return Err(format!("{} is not a stream function", f.handler));
                     };
                     tasks.push(tokio::spawn(pollers::stream_poller(
                         sdk.clone(),
@@ -205,8 +206,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                         .get(&(queue.clone(), "Arn".into()))
                         .cloned()
                         .unwrap_or_default();
-                    let EventFunction::Consumer(name, handler) = events[f.binary.as_str()] else {
-                        return Err(format!("{} is not a consumer", f.binary));
+                    let Kind::Consumer(name, handler) = kinds[f.handler.as_str()] else {
+                        return Err(format!("{} is not a consumer", f.handler));
                     };
                     let source = pollers::QueueSource {
                         url,
@@ -223,12 +224,12 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     )));
                 }
                 FunctionEvent::Schedule { every, enabled: true } => {
-                    let EventFunction::Scheduled(handler) = events[f.binary.as_str()] else {
-                        return Err(format!("{} is not a scheduled function", f.binary));
+                    let Kind::Scheduled(handler) = kinds[f.handler.as_str()] else {
+                        return Err(format!("{} is not a scheduled function", f.handler));
                     };
                     let period = opts.schedule_every.unwrap_or(*every);
                     tasks.push(tokio::spawn(pollers::scheduler(
-                        f.binary.clone(),
+                        f.handler.clone(),
                         period,
                         handler,
                         app,
@@ -236,8 +237,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     )));
                 }
                 FunctionEvent::S3 { .. } => {
-                    let EventFunction::S3(handler) = events[f.binary.as_str()] else {
-                        return Err(format!("{} is not an S3-triggered function", f.binary));
+                    let Kind::S3(handler) = kinds[f.handler.as_str()] else {
+                        return Err(format!("{} is not an S3-triggered function", f.handler));
                     };
                     let (url, _) = stack
                         .s3_event_queues
@@ -247,7 +248,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     tasks.push(tokio::spawn(pollers::s3_poller(
                         sdk.clone(),
                         url,
-                        f.binary.clone(),
+                        f.handler.clone(),
                         handler,
                         app,
                         stop_rx.clone(),

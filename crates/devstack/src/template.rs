@@ -61,7 +61,10 @@ pub enum FunctionEvent {
 #[derive(Debug, Clone)]
 pub struct Function {
     pub logical_id: String,
+    /// The crate binary that serves it (`Metadata.BuildProperties.Binary`).
     pub binary: String,
+    /// The row of that crate's function table it runs (`Properties.Handler`).
+    pub handler: String,
     pub events: Vec<FunctionEvent>,
     /// The function's own `Environment.Variables` (on top of Globals).
     pub env: BTreeMap<String, Value>,
@@ -227,6 +230,12 @@ impl Template {
                 .and_then(Value::as_str)
                 .ok_or(format!("function {id} has no Metadata.BuildProperties.Binary"))?
                 .to_string();
+            let handler = r
+                .properties
+                .get("Handler")
+                .and_then(Value::as_str)
+                .ok_or(format!("function {id} has no Handler (the row of its crate's function table)"))?
+                .to_string();
             let mut events = Vec::new();
             if let Some(evs) = r.properties.get("Events").and_then(Value::as_mapping) {
                 for (name, ev) in evs {
@@ -310,6 +319,7 @@ impl Template {
             out.push(Function {
                 logical_id: id.clone(),
                 binary,
+                handler,
                 events,
                 env,
             });
@@ -317,13 +327,13 @@ impl Template {
         Ok(out)
     }
 
-    /// Every HTTP route: (method, path, binary).
+    /// Every HTTP route: (method, path, handler).
     pub fn http_routes(&self) -> Result<Vec<(String, String, String)>, String> {
         let mut routes = Vec::new();
         for f in self.functions()? {
             for e in &f.events {
                 if let FunctionEvent::Http { method, path } = e {
-                    routes.push((method.clone(), path.clone(), f.binary.clone()));
+                    routes.push((method.clone(), path.clone(), f.handler.clone()));
                 }
             }
         }
@@ -404,6 +414,7 @@ Resources:
       BuildProperties:
         Binary: f-bin
     Properties:
+      Handler: f-one
       Events:
         A:
           Type: HttpApi
@@ -428,6 +439,7 @@ Resources:
         assert_eq!(t.parameters["Mail"].as_deref(), Some("a@b.co"));
         let f = &t.functions().unwrap()[0];
         assert_eq!(f.binary, "f-bin");
+        assert_eq!(f.handler, "f-one");
         assert!(f.events.contains(&FunctionEvent::Http {
             method: "GET".into(),
             path: "/x/{id}".into()

@@ -9,9 +9,9 @@ use common::audit::{audit_put, AuditEntry};
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{ok, parse_json, path_param, query_param, require_role, HttpHandler, Request, Response};
+use common::http::{ok, parse_json, path_param, query_param, require_role, Request, Response};
 use common::token::Role;
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -216,16 +216,12 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&page)
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("admin-users-list", http_handler!(list_users)),
-        ("admin-users-update", http_handler!(update_user)),
-        ("admin-audit", http_handler!(audit)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(list_users, update_user, audit), tags((name = "admin", description = "Users and the audit log (admins only)")))]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "admin", description = "Users and the audit log (admins only)")));
+    http {
+        "admin-users-list" => list_users,
+        "admin-users-update" => update_user,
+        "admin-audit" => audit,
+    }
+}

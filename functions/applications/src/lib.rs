@@ -24,10 +24,10 @@ use common::cursor::{filtered_page, Filter, IndexQuery, Page};
 use common::db::{self, n, s, Item};
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{authenticate, created, ok, parse_json, path_param, query_param, require_role, HttpHandler, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, path_param, query_param, require_role, Request, Response};
 use common::token::{Principal, Role};
 use common::values::Location;
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -902,27 +902,20 @@ pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_js
     Ok(out)
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("applications-apply", http_handler!(apply)),
-        ("applications-of-job", http_handler!(of_job)),
-        ("applications-mine", http_handler!(mine)),
-        ("applications-read", http_handler!(read)),
-        ("applications-withdraw", http_handler!(withdraw)),
-        ("applications-move", http_handler!(move_status)),
-        ("applications-history", http_handler!(history)),
-        ("applications-interviews-create", http_handler!(interviews::schedule)),
-        ("applications-interviews-list", http_handler!(interviews::list)),
-        ("applications-interviews-update", http_handler!(interviews::update)),
-        ("applications-stats", http_handler!(stats)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(apply, of_job, mine, read, withdraw, move_status, history, interviews::schedule, interviews::list, interviews::update, stats),
-    tags((name = "applications", description = "Applying, the hiring pipeline, interviews"))
-)]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "applications", description = "Applying, the hiring pipeline, interviews")));
+    http {
+        "applications-apply" => apply,
+        "applications-of-job" => of_job,
+        "applications-mine" => mine,
+        "applications-read" => read,
+        "applications-withdraw" => withdraw,
+        "applications-move" => move_status,
+        "applications-history" => history,
+        "applications-interviews-create" => interviews::schedule,
+        "applications-interviews-list" => interviews::list,
+        "applications-interviews-update" => interviews::update,
+        "applications-stats" => stats,
+    }
+}

@@ -13,9 +13,9 @@ use common::audit::{audit_put, AuditEntry};
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{created, ok, parse_json, path_param, require_role, status_only, HttpHandler, Request, Response};
+use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -380,21 +380,14 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     })
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("categories-create", http_handler!(create)),
-        ("categories-list", http_handler!(list)),
-        ("categories-read", http_handler!(read)),
-        ("categories-update", http_handler!(update)),
-        ("categories-deactivate", http_handler!(deactivate)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(create, list, read, update, deactivate),
-    tags((name = "categories", description = "Admin-managed job categories; slug derived from the name"))
-)]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "categories", description = "Admin-managed job categories; slug derived from the name")));
+    http {
+        "categories-create" => create,
+        "categories-list" => list,
+        "categories-read" => read,
+        "categories-update" => update,
+        "categories-deactivate" => deactivate,
+    }
+}

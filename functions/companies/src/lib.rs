@@ -19,9 +19,9 @@ use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{created, ok, parse_json, path_param, require_role, HttpHandler, Request, Response};
+use common::http::{created, ok, parse_json, path_param, require_role, Request, Response};
 use common::token::Role;
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -386,20 +386,16 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     })
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("companies-create", http_handler!(create)),
-        ("companies-list", http_handler!(list)),
-        ("companies-read", http_handler!(read)),
-        ("companies-update", http_handler!(update)),
-        ("companies-members-list", http_handler!(members::list)),
-        ("companies-members-add", http_handler!(members::add)),
-        ("companies-members-remove", http_handler!(members::remove)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, read, update, members::list, members::add, members::remove), tags((name = "companies", description = "Company pages; the creator is owner")))]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "companies", description = "Company pages; the creator is owner")));
+    http {
+        "companies-create" => create,
+        "companies-list" => list,
+        "companies-read" => read,
+        "companies-update" => update,
+        "companies-members-list" => members::list,
+        "companies-members-add" => members::add,
+        "companies-members-remove" => members::remove,
+    }
+}

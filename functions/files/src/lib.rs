@@ -19,9 +19,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use common::api_doc::ErrorBody;
 use common::db::{self, s};
 use common::error::Problems;
-use common::http::{authenticate, created, ok, parse_json, require_role, HttpHandler, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, require_role, Request, Response};
 use common::token::Role;
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -473,22 +473,18 @@ pub fn handler(app: &'static App, event: S3Event) -> std::pin::Pin<Box<dyn std::
     Box::pin(on_upload(app, event))
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("files-resume-upload", http_handler!(upload_resume)),
-        ("files-avatar-upload", http_handler!(upload_avatar)),
-        ("files-resume-download", http_handler!(download_resume)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(upload_resume, upload_avatar, download_resume),
-    tags((name = "files", description = "Resume and avatar uploads through presigned S3 URLs, checked before they are attached"))
-)]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "files", description = "Resume and avatar uploads through presigned S3 URLs, checked before they are attached")));
+    http {
+        "files-resume-upload" => upload_resume,
+        "files-avatar-upload" => upload_avatar,
+        "files-resume-download" => download_resume,
+    }
+    other {
+        "files-check-upload" => common::runtime::Kind::S3(handler),
+    }
+}
 
 #[cfg(test)]
 mod tests {

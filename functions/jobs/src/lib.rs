@@ -25,10 +25,10 @@ use common::audit::{audit_put, AuditEntry};
 use common::db::{self, n};
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{authenticate, created, ok, parse_json, path_param, require_role, status_only, HttpHandler, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
 use common::values::Salary;
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -670,44 +670,24 @@ pub(crate) async fn may_see_hidden(app: &App, req: &Request, job: &Job) -> ApiRe
     })
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("jobs-create", http_handler!(create)),
-        ("jobs-read", http_handler!(read)),
-        ("jobs-update", http_handler!(update)),
-        ("jobs-close", http_handler!(close)),
-        ("jobs-list", http_handler!(listing::list)),
-        ("jobs-featured", http_handler!(listing::featured)),
-        ("jobs-mine", http_handler!(listing::mine)),
-        ("jobs-of-company", http_handler!(listing::of_company_route)),
-        ("jobs-of-category", http_handler!(listing::of_category_route)),
-        ("jobs-report", http_handler!(moderation::report)),
-        ("jobs-admin-reports", http_handler!(moderation::queue)),
-        ("jobs-admin-moderate", http_handler!(moderation::moderate)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        create,
-        read,
-        update,
-        close,
-        listing::list,
-        listing::featured,
-        listing::mine,
-        listing::of_company_route,
-        listing::of_category_route,
-        moderation::report,
-        moderation::queue,
-        moderation::moderate
-    ),
-    tags(
-        (name = "jobs", description = "Job posts: employers post for their companies; anyone browses open ones"),
-        (name = "moderation", description = "Reports of jobs and the admin queue")
-    )
-)]
-pub struct Api;
+common::functions! {
+    openapi(tags( (name = "jobs", description = "Job posts: employers post for their companies; anyone browses open ones"), (name = "moderation", description = "Reports of jobs and the admin queue") ));
+    http {
+        "jobs-create" => create,
+        "jobs-read" => read,
+        "jobs-update" => update,
+        "jobs-close" => close,
+        "jobs-list" => listing::list,
+        "jobs-featured" => listing::featured,
+        "jobs-mine" => listing::mine,
+        "jobs-of-company" => listing::of_company_route,
+        "jobs-of-category" => listing::of_category_route,
+        "jobs-report" => moderation::report,
+        "jobs-admin-reports" => moderation::queue,
+        "jobs-admin-moderate" => moderation::moderate,
+    }
+    other {
+        "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler),
+    }
+}

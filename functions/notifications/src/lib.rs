@@ -117,6 +117,12 @@ pub async fn handle(app: &'static App, event: Envelope) -> Result<(), String> {
     }
 }
 
+/// This crate's one function (template.yaml `Handler`).
+pub const FUNCTIONS: &[common::runtime::Function] = &[common::runtime::Function {
+    name: "notifications-consumer",
+    kind: common::runtime::Kind::Consumer(CONSUMER, handler),
+}];
+
 /// The consumer as the runtime and the local gateway call it.
 pub fn handler(app: &'static App, event: Envelope) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
     Box::pin(handle(app, event))

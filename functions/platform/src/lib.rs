@@ -2,7 +2,6 @@
 //! outbox stream relay (its logic is shared in `common::relay`).
 
 use common::http::{ok, Request, Response};
-use common::http_handler;
 use common::{ApiError, ApiResult, App};
 use http::{header, HeaderValue};
 use lambda_http::Body;
@@ -44,22 +43,21 @@ pub async fn docs(_app: &'static App, _req: Request) -> ApiResult<Response> {
     static_response("text/html; charset=utf-8", include_str!("../assets/docs.html"))
 }
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(health, openapi_json, docs), tags((name = "meta", description = "Liveness and API documentation")))]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "meta", description = "Liveness and API documentation")));
+    http {
+        "platform-health" => health,
+        "platform-openapi" => openapi_json,
+        "platform-docs" => docs,
+    }
+    other {
+        "platform-not-found" => common::runtime::Kind::Http(common::http_handler!(not_found)),
+        "platform-stream-relay" => common::runtime::Kind::StreamRelay,
+    }
+}
 
 /// `$default` route: any path and method not in the API answers 404 in the error format.
 pub async fn not_found(_app: &'static App, req: Request) -> ApiResult<Response> {
     Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path())))
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, common::http::HttpHandler)> {
-    vec![
-        ("platform-health", http_handler!(health)),
-        ("platform-not-found", http_handler!(not_found)),
-        ("platform-openapi", http_handler!(openapi_json)),
-        ("platform-docs", http_handler!(docs)),
-    ]
-}

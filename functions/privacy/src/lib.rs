@@ -24,9 +24,9 @@ use common::api_doc::ErrorBody;
 use common::audit::{audit_put, AuditEntry};
 use common::db::{self, Item};
 use common::events::{outbox_put, Actor, Envelope};
-use common::http::{authenticate, ok, path_param, require_role, status_only, HttpHandler, Request, Response};
+use common::http::{authenticate, ok, path_param, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -295,19 +295,12 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
     })
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("privacy-export", http_handler!(export)),
-        ("privacy-erase-me", http_handler!(erase_me)),
-        ("privacy-erase-user", http_handler!(erase_user)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(export, erase_me, erase_user),
-    tags((name = "privacy", description = "Data export and account erasure"))
-)]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "privacy", description = "Data export and account erasure")));
+    http {
+        "privacy-export" => export,
+        "privacy-erase-me" => erase_me,
+        "privacy-erase-user" => erase_user,
+    }
+}

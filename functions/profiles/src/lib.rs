@@ -14,9 +14,9 @@ use common::db::{self, s};
 use common::error::Problems;
 use common::events::{outbox_put, Actor, Envelope};
 use common::fields::{FieldKeys, Sealed};
-use common::http::{authenticate, ok, parse_json, path_param, HttpHandler, Request, Response};
+use common::http::{authenticate, ok, parse_json, path_param, Request, Response};
 use common::values::{website, Location, Salary};
-use common::{http_handler, ApiError, ApiResult, App};
+use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -467,16 +467,12 @@ async fn opened_to_caller(app: &App, req: &Request, seeker_id: &str) -> ApiResul
     applications::applied_to_any(app, seeker_id, &companies).await
 }
 
-/// Every HTTP handler of this crate by its function binary name (template.yaml `Binary`).
-pub fn handlers() -> Vec<(&'static str, HttpHandler)> {
-    vec![
-        ("profiles-me-get", http_handler!(get_mine)),
-        ("profiles-me-patch", http_handler!(patch_mine)),
-        ("profiles-public", http_handler!(get_public)),
-    ]
-}
 
-/// This crate's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(get_mine, patch_mine, get_public), tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")))]
-pub struct Api;
+common::functions! {
+    openapi(tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")));
+    http {
+        "profiles-me-get" => get_mine,
+        "profiles-me-patch" => patch_mine,
+        "profiles-public" => get_public,
+    }
+}

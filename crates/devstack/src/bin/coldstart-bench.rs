@@ -1,5 +1,6 @@
-//! `make bench`: for every function binary of template.yaml, its release size and its cold
-//! start: the time from exec to its first poll of the Lambda Runtime API, served here by a
+//! `make bench`: for every function of template.yaml, the release size of the crate binary
+//! that serves it and its cold start: the time from exec (with `_HANDLER` naming the
+//! function, as Lambda sets it) to its first poll of the Lambda Runtime API, served here by a
 //! minimal Runtime API on loopback. The functions start with their real configuration
 //! (settings, SDK config); clients are created lazily, as in production.
 //!
@@ -18,22 +19,22 @@ async fn main() {
     let dir = PathBuf::from(args.first().cloned().unwrap_or_else(|| "target/release".into()));
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(25);
     let t = devstack::template::Template::load(&devstack::default_template()).expect("template.yaml");
-    let mut binaries: Vec<String> = t.functions().expect("functions").into_iter().map(|f| f.binary).collect();
-    binaries.sort();
-    binaries.dedup();
+    let mut functions: Vec<(String, String)> = t.functions().expect("functions").into_iter().map(|f| (f.binary, f.handler)).collect();
+    functions.sort();
 
-    println!("| function binary | size (MiB) | cold start p50 (ms) | p95 (ms) | min (ms) |");
+    println!("| function (binary) | size (MiB) | cold start p50 (ms) | p95 (ms) | min (ms) |");
     println!("|---|---:|---:|---:|---:|");
     let mut all_p50 = Vec::new();
-    for b in &binaries {
-        let path = dir.join(b);
+    for (binary, handler) in &functions {
+        let b = format!("{handler} ({binary})");
+        let path = dir.join(binary);
         let Ok(meta) = std::fs::metadata(&path) else {
             println!("| {b} | missing | | | |");
             continue;
         };
         let mut samples = Vec::with_capacity(runs);
         for _ in 0..runs {
-            match cold_start(&path).await {
+            match cold_start(&path, handler).await {
                 Ok(d) => samples.push(d),
                 Err(e) => {
                     eprintln!("{b}: {e}");
@@ -64,7 +65,7 @@ async fn main() {
 }
 
 /// One start: exec -> first `GET /2018-06-01/runtime/invocation/next`.
-async fn cold_start(binary: &PathBuf) -> Result<Duration, String> {
+async fn cold_start(binary: &PathBuf, handler: &str) -> Result<Duration, String> {
     let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -72,6 +73,7 @@ async fn cold_start(binary: &PathBuf) -> Result<Duration, String> {
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env(common::runtime::HANDLER_VAR, handler)
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")

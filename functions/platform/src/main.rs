@@ -1,3 +1,3 @@
 fn main() -> Result<(), common::runtime::Error> {
-    common::runtime::run_stream_relay()
+    common::runtime::serve(platform::FUNCTIONS)
 }

@@ -1,3 +1,3 @@
 fn main() -> Result<(), common::runtime::Error> {
-    common::runtime::run_s3(files::handler)
+    common::runtime::serve(auth::FUNCTIONS)
 }

@@ -1,3 +1,0 @@
-fn main() -> Result<(), common::runtime::Error> {
-    common::runtime::run_http(common::http_handler!(applications::interviews::schedule))
-}

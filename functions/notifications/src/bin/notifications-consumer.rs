@@ -1,3 +1,0 @@
-fn main() -> Result<(), common::runtime::Error> {
-    common::runtime::run_consumer(notifications::CONSUMER, notifications::handler)
-}
