@@ -463,3 +463,34 @@ async fn nobody_else_sees_or_moves_an_application() {
     assert_eq!(ivs["items"][0]["status"], "scheduled");
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_apply_replays_its_201_even_after_the_job_closed() {
+    let s = TestStack::start_with(false, false).await;
+    let w = world(&s).await;
+    let open = job(&s, &w, json!({})).await;
+    let (_, seeker) = s.register("seeker").await;
+    let stok = token(&seeker);
+    let path = format!("/jobs/{open}/applications");
+    let body = serde_json::to_vec(&json!({"cover_letter": "Hello"})).unwrap();
+    let key = [("idempotency-key", "apply-once-1"), ("content-type", "application/json")];
+    let first = s.send_raw("POST", &path, body.clone(), Some(&stok), &key).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(
+        s.send("DELETE", &format!("/jobs/{open}"), None, Some(&w.employer)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = s.send_raw("POST", &path, body, Some(&stok), &key).await;
+    assert_eq!(again.status, StatusCode::CREATED, "the retry gets the stored response: {again:?}");
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    // Without the key, the closed job answers as it should.
+    let fresh = s.post(&path, json!({"cover_letter": "Hello"}), Some(&stok)).await;
+    assert_eq!(fresh.status, StatusCode::CONFLICT);
+    // The same key with another body is refused.
+    let other = serde_json::to_vec(&json!({"cover_letter": "Different"})).unwrap();
+    let reused = s.send_raw("POST", &path, other, Some(&stok), &key).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused.body["error"], "idempotency_key_reused");
+    s.shutdown().await;
+}

@@ -112,10 +112,7 @@ async fn every_resource_of_the_template_is_created() {
                             );
                         }
                         FunctionEvent::Schedule { .. } => assert!(
-                            matches!(
-                                devstack::functions()[f.handler.as_str()],
-                                common::runtime::Kind::Scheduled(_)
-                            ),
+                            matches!(devstack::functions()[f.handler.as_str()], common::runtime::Kind::Scheduled(_)),
                             "{id}: a schedule fires a scheduled function"
                         ),
                     }

@@ -52,7 +52,10 @@ fn operation_ids_are_unique_and_named_after_the_handlers() {
             assert!(ids.insert(id.clone()), "operationId {id} repeats (generated clients would collide)");
         }
     }
-    assert!(ids.contains("jobsCreate") && ids.contains("applicationsInterviewsUpdate"), "{ids:?}");
+    assert!(
+        ids.contains("jobsCreate") && ids.contains("applicationsInterviewsUpdate"),
+        "{ids:?}"
+    );
     assert_eq!(devstack::openapi::operation_id("auth-password-forgot"), "authPasswordForgot");
 }
 

@@ -66,7 +66,7 @@ impl AuditEntry {
 }
 
 /// The audit write for `entry`, to go into the same transaction as the change.
-pub fn audit_put(table: &str, entry: &AuditEntry) -> ApiResult<TransactWriteItem> {
+pub(crate) fn audit_put(table: &str, entry: &AuditEntry) -> ApiResult<TransactWriteItem> {
     let sort = format!("{}#{}", entry.occurred_at, entry.id);
     let item = db::to_item(&AuditItem {
         pk: format!("AUDIT#{}#{}", entry.entity_type, entry.entity_id),

@@ -201,16 +201,6 @@ pub async fn batch_get(app: &crate::App, keys: Vec<Item>) -> ApiResult<Vec<Item>
     Ok(out)
 }
 
-/// Which items of a cancelled transaction failed their condition.
-pub fn failed_conditions(
-    err: &SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> Option<Vec<bool>> {
-    cancellation_codes(err).map(|codes| codes.iter().map(|c| c.as_deref() == Some("ConditionalCheckFailed")).collect())
-}
-
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }

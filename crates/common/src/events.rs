@@ -1,7 +1,7 @@
 //! Domain events: the versioned envelope and the transactional outbox.
 //!
-//! A change that others care about adds [`outbox_put`] to the same TransactWriteItems as the
-//! change itself. The table's stream carries the new outbox item to the relay, which
+//! A change that others care about adds its event to the same transaction as the change
+//! itself ([`crate::tx::Tx::event`]). The table's stream carries the new outbox item to the relay, which
 //! publishes it to SNS; the outbox item expires after a day.
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -58,7 +58,7 @@ struct OutboxItem<'a> {
 }
 
 /// The outbox write for `event`, to go into the same transaction as the change.
-pub fn outbox_put(table: &str, event: &Envelope) -> ApiResult<TransactWriteItem> {
+pub(crate) fn outbox_put(table: &str, event: &Envelope) -> ApiResult<TransactWriteItem> {
     let item = db::to_item(&OutboxItem {
         pk: format!("EVENT#{}", event.id),
         sk: "EVENT",

@@ -46,13 +46,49 @@ fn fingerprint(req: &Request) -> String {
     crate::crypto::hex(&crate::crypto::hmac_sha256(b"idempotency", &msg))
 }
 
+fn record_key(req: &Request, scope: &str, key: &str) -> String {
+    format!("IDEMP#{scope}#{} {}#{key}", req.method(), req.uri().path())
+}
+
+/// The stored response of an earlier, completed request with the same `Idempotency-Key`,
+/// looked up before anything that depends on the current state (a retry of a successful
+/// apply replays its 201 even after the job closed). One consistent read, only when the
+/// header is sent; the claim in [`run`] still settles races.
+pub async fn replay_if_done(app: &App, req: &Request, scope: &str) -> ApiResult<Option<Response>> {
+    let Some(key) = parse_key(header_str(req, HEADER))? else {
+        return Ok(None);
+    };
+    let pk = record_key(req, scope, &key);
+    let found = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(&pk, "IDEMP")))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item;
+    let Some(item) = found else { return Ok(None) };
+    if get_n(&item, "expires_at").is_some_and(|e| e < crate::time::now_secs()) {
+        return Ok(None);
+    }
+    if get_s(&item, "fingerprint") != Some(fingerprint(req).as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ));
+    }
+    Ok((get_s(&item, "status") == Some("done")).then(|| replay(app, &pk, &item)))
+}
+
 /// Runs `work` at most once per (`scope`, route, key). `scope` is the caller's user id, or
 /// `anonymous` for public creating routes.
 pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> ApiResult<Response> {
     let Some(key) = parse_key(header_str(req, HEADER))? else {
         return work.await;
     };
-    let pk = format!("IDEMP#{scope}#{} {}#{key}", req.method(), req.uri().path());
+    let pk = record_key(req, scope, &key);
     let fp = fingerprint(req);
     let ddb = app.dynamo();
     let table = app.table();

@@ -7,6 +7,7 @@
 //! - [`db`]: single-table helpers; [`cursor`]: tamper-proof pagination.
 //! - [`events`]: envelope and transactional outbox; [`relay`]: stream -> SNS;
 //!   [`consumer`]: SQS consumer harness with dedupe and partial batch failures.
+//! - [`tx`]: named transactions (every TransactWriteItems).
 //! - [`idempotency`]: the `Idempotency-Key` mechanism.
 //! - [`runtime`]: Lambda entry points used by the function binaries.
 
@@ -27,6 +28,7 @@ pub mod relay;
 pub mod runtime;
 pub mod time;
 pub mod token;
+pub mod tx;
 pub mod values;
 
 pub use app::App;

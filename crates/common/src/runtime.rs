@@ -47,7 +47,10 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
     let name = std::env::var(HANDLER_VAR).unwrap_or_default();
     let Some(f) = table.iter().find(|f| f.name == name) else {
         let known: Vec<&str> = table.iter().map(|f| f.name).collect();
-        let msg = format!("{HANDLER_VAR}={name:?} names no function of this binary (known: {})", known.join(", "));
+        let msg = format!(
+            "{HANDLER_VAR}={name:?} names no function of this binary (known: {})",
+            known.join(", ")
+        );
         eprintln!("{msg}");
         return Err(msg.into());
     };

@@ -78,7 +78,12 @@ pub fn name_operations(doc: &mut OpenApi, t: &Template) -> Result<(), String> {
         .paths
         .paths
         .values()
-        .map(|i| [&i.get, &i.post, &i.put, &i.patch, &i.delete, &i.head, &i.options, &i.trace].iter().filter(|o| o.is_some()).count())
+        .map(|i| {
+            [&i.get, &i.post, &i.put, &i.patch, &i.delete, &i.head, &i.options, &i.trace]
+                .iter()
+                .filter(|o| o.is_some())
+                .count()
+        })
         .sum();
     if named == total {
         Ok(())

@@ -3,14 +3,14 @@
 //! entity and before/after, in the same transaction as the change.
 
 use auth::store::{Account, AccountStatus};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
-use common::audit::{audit_put, AuditEntry};
+use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
-use common::events::{outbox_put, Actor, Envelope};
-use common::http::{ok, parse_json, path_param, query_param, require_role, Request, Response};
+use common::events::{Actor, Envelope};
+use common::http::{ok, parse_json, path_param, query_param, Request, Response};
 use common::token::Role;
+use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,7 +59,7 @@ fn parse_role(raw: &str) -> ApiResult<Role> {
     params(("role" = Option<String>, Query, description = "seeker, employer or admin"), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "newest first", body = AdminUserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_users(app: &'static App, req: Request) -> ApiResult<Response> {
-    require_role(app, &req, &[Role::Admin])?;
+    auth::account::require_admin(app, &req).await?;
     let role = query_param(&req, "role")
         .filter(|r| !r.is_empty())
         .map(|r| parse_role(&r))
@@ -102,7 +102,7 @@ pub struct UpdateUser {
     responses((status = 200, body = AdminUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`cannot_change_self`, `concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Admin])?;
+    let actor = auth::account::require_admin(app, &req).await?;
     let body: UpdateUser = parse_json(&req)?;
     if body.status.is_none() && body.role.is_none() {
         return Err(ApiError::invalid_field("status", "send status, role or both"));
@@ -145,20 +145,13 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
     // Suspension and role changes end every session, so no refresh carries the old state on.
     after.session_version += 1;
     after.updated_at = common::time::now_rfc3339();
-    let table = app.table();
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(db::to_item(&after)?))
-        .condition_expression("updated_at = :prev")
-        .expression_attribute_values(":prev", s(&before.updated_at))
-        .build()
-        .map_err(db::internal)?;
-    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
+    let mut tx = auth::account::writes_by(app, &actor).put_if("user", &after, unchanged);
     let who = Actor::User { id: actor.user_id.clone() };
     for kind in &events {
         let data =
             serde_json::json!({"user_id": after.id, "email": after.email, "role": after.role, "status": after.status, "reason": reason});
-        items.push(outbox_put(table, &Envelope::new(kind, 1, who.clone(), data))?);
+        tx = tx.event(&Envelope::new(kind, 1, who.clone(), data));
     }
     let mut audit = AuditEntry::new(
         &actor,
@@ -171,14 +164,15 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
     if let (Some(r), Some(a)) = (&reason, audit.after.as_mut()) {
         a["reason"] = serde_json::Value::String(r.clone());
     }
-    items.push(audit_put(table, &audit)?);
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => ok(&view(&after)),
-        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+    match tx.audit(&audit).commit().await {
+        Err(TxError::Condition { part: "user", .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the user changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(e.into()),
+        other => {
+            other?;
+            ok(&view(&after))
+        }
     }
 }
 
@@ -194,7 +188,7 @@ pub struct AuditPage {
         ("actor_id" = Option<String>, Query), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "newest first", body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
-    require_role(app, &req, &[Role::Admin])?;
+    auth::account::require_admin(app, &req).await?;
     let nonempty = |k: &str| query_param(&req, k).filter(|v| !v.is_empty() && v.len() <= 128 && !v.contains('#'));
     let q = match (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id")) {
         (Some(t), Some(i), None) => ListQuery {
@@ -215,7 +209,6 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     let page: Page<AuditEntry> = query_page(app, &req, &context, q).await?;
     ok(&page)
 }
-
 
 common::functions! {
     openapi(tags((name = "admin", description = "Users and the audit log (admins only)")));

@@ -2,13 +2,13 @@
 //! which moves the application to interviewing; reschedules, cancels or completes them with
 //! feedback and a rating. The applicant sees time, kind and place, never feedback.
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
 use common::db::{self, n, s};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{authenticate, created, ok, parse_json, path_param, require_role, Request, Response};
 use common::token::{Principal, Role};
+use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -94,13 +94,12 @@ pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>
         .collect())
 }
 
-fn put(table: &str, i: &Interview, prev_version: Option<u64>) -> ApiResult<TransactWriteItem> {
-    let mut p = Put::builder().table_name(table).set_item(Some(db::to_item(&item(i))?));
-    p = match prev_version {
-        None => p.condition_expression("attribute_not_exists(PK)"),
-        Some(v) => p.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
-    };
-    Ok(TransactWriteItem::builder().put(p.build().map_err(db::internal)?).build())
+/// The interview (part `interview`): new, or replacing the version read.
+fn put<'a>(tx: Tx<'a>, i: &Interview, prev_version: Option<u64>) -> Tx<'a> {
+    match prev_version {
+        None => tx.put_new("interview", &item(i)),
+        Some(v) => tx.put_if("interview", &item(i), Cond::new("version = :v").value(":v", n(v))),
+    }
 }
 
 fn event(kind: &str, actor: &Principal, a: &Application, i: &Interview) -> Envelope {
@@ -189,11 +188,8 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         updated_at: now,
         version: 1,
     };
-    let table = app.table();
-    let writes = vec![
-        put(table, &interview, None)?,
-        outbox_put(table, &event("interview.scheduled", &me, &a, &interview))?,
-    ];
+    let scheduled = event("interview.scheduled", &me, &a, &interview);
+    let writes = put(auth::account::writes_by(app, &me), &interview, None).event(&scheduled);
     if a.status == Status::Shortlisted {
         move_to(
             app,
@@ -207,28 +203,19 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         .await?;
     } else {
         // Still interviewing, unchanged meanwhile.
-        let check = ConditionCheck::builder()
-            .table_name(table)
-            .set_key(Some(db::key(app_pk(&a.id), "APP")))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(a.version))
-            .build()
-            .map_err(db::internal)?;
-        let mut items = vec![TransactWriteItem::builder().condition_check(check).build()];
-        items.extend(writes);
-        commit(app, items).await?;
+        let unchanged = Cond::new("version = :v").value(":v", n(a.version));
+        commit(writes.check("application", db::key(app_pk(&a.id), "APP"), unchanged)).await?;
     }
     created(&interview.for_viewer(Viewer::Company))
 }
 
-async fn commit(app: &App, items: Vec<TransactWriteItem>) -> ApiResult<()> {
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => Err(ApiError::conflict(
+async fn commit(tx: Tx<'_>) -> ApiResult<()> {
+    match tx.commit().await {
+        Err(TxError::Condition { .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the application or interview changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(e.into()),
+        other => Ok(other?),
     }
 }
 
@@ -365,14 +352,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     }
     after.version += 1;
     after.updated_at = common::time::now_rfc3339();
-    let table = app.table();
-    commit(
-        app,
-        vec![
-            put(table, &after, Some(before.version))?,
-            outbox_put(table, &event(kind, &me, &a, &after))?,
-        ],
-    )
-    .await?;
+    let tx = auth::account::writes_by(app, &me);
+    commit(put(tx, &after, Some(before.version)).event(&event(kind, &me, &a, &after))).await?;
     ok(&after.for_viewer(Viewer::Company))
 }

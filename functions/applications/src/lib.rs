@@ -18,14 +18,15 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::api_doc::ErrorBody;
 use common::cursor::{filtered_page, Filter, IndexQuery, Page};
 use common::db::{self, n, s, Item};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{authenticate, created, ok, parse_json, path_param, query_param, require_role, Request, Response};
 use common::token::{Principal, Role};
+use common::tx::{Cond, Tx, TxError};
 use common::values::Location;
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
@@ -161,7 +162,7 @@ fn counters(table: &str, a: &Application, from: Option<Status>, to: Status) -> A
     let mut out = Vec::new();
     for key in [
         db::key(jobs::job_pk(&a.job_id), "STATS"),
-        db::key(format!("USER#{}", a.applicant.user_id), "APPSTATS"),
+        db::key(auth::account::partition(&a.applicant.user_id), "APPSTATS"),
     ] {
         let mut expr = String::from("SET entity = :e ADD #to :one");
         let mut u = Update::builder()
@@ -233,8 +234,8 @@ fn history_put(table: &str, app_id: &str, entry: &HistoryEntry) -> ApiResult<Tra
 }
 
 /// Moves `before` to `to` in one transaction: the application (if its version is unchanged),
-/// the history entry, the counters, the event and `extra` writes. 409 when someone else
-/// moved it first.
+/// the history entry, the counters and the event, added to `tx` (which starts with the
+/// caller's account check and may hold more parts). 409 when someone else moved it first.
 pub(crate) async fn move_to(
     app: &App,
     before: &Application,
@@ -242,7 +243,7 @@ pub(crate) async fn move_to(
     actor: &Principal,
     mover: Mover,
     note: Option<String>,
-    extra: Vec<TransactWriteItem>,
+    tx: Tx<'_>,
 ) -> ApiResult<Application> {
     if let Err(allowed) = rules::check_move(before.status, to, mover) {
         return Err(ApiError::conflict(
@@ -257,13 +258,6 @@ pub(crate) async fn move_to(
     after.version += 1;
     after.updated_at = now.clone();
     let table = app.table();
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(db::to_item(&item(&after))?))
-        .condition_expression("version = :v")
-        .expression_attribute_values(":v", n(before.version))
-        .build()
-        .map_err(db::internal)?;
     let entry = HistoryEntry {
         at: now,
         from: Some(before.status),
@@ -291,20 +285,24 @@ pub(crate) async fn move_to(
             "from": before.status, "to": to,
         }),
     );
-    let mut items = vec![
-        TransactWriteItem::builder().put(put).build(),
-        history_put(table, &after.id, &entry)?,
-    ];
-    items.extend(counters(table, &after, Some(before.status), to)?);
-    items.push(outbox_put(table, &event)?);
-    items.extend(extra);
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => Ok(after),
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => Err(ApiError::conflict(
+    let tx = tx
+        .put_if(
+            "application",
+            &item(&after),
+            Cond::new("version = :v").value(":v", n(before.version)),
+        )
+        .try_part("history", history_put(table, &after.id, &entry))
+        .parts("counters", counters(table, &after, Some(before.status), to)?)
+        .event(&event);
+    match tx.commit().await {
+        Err(TxError::Condition { .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the application changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(e.into()),
+        other => {
+            other?;
+            Ok(after)
+        }
     }
 }
 
@@ -352,10 +350,6 @@ pub struct Apply {
     pub resume: Option<ResumeChoice>,
 }
 
-#[derive(Deserialize)]
-struct AccountPart {
-    full_name: String,
-}
 #[derive(Deserialize, Default)]
 struct ProfilePart {
     #[serde(default)]
@@ -374,6 +368,9 @@ struct ProfilePart {
         (status = 409, description = "`already_applied` (details: `application_id`), `job_not_open`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Seeker])?;
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, &me.user_id).await? {
+        return Ok(done);
+    }
     let body: Apply = parse_json(&req)?;
     let job_id = path_param(&req, "id")?;
     let missing = || ApiError::not_found("no such job");
@@ -399,23 +396,23 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
     if companies::membership(app, &me.user_id, &job.company_id).await?.is_some() {
         return Err(ApiError::forbidden("you cannot apply to a job of your own company").with_code("own_company"));
     }
-    let user_pk = format!("USER#{}", me.user_id);
+    let user_pk = auth::account::partition(&me.user_id);
     let mut found = db::get_many(
         app,
         vec![
-            db::key(&user_pk, "ACCOUNT"),
+            auth::account::key(&me.user_id),
             db::key(&user_pk, "PROFILE"),
             files::file_key(&me.user_id, files::rules::Kind::Resume),
         ],
     )
     .await?
     .into_iter();
-    let account: AccountPart = found
+    let account: auth::account::Summary = found
         .next()
         .flatten()
         .map(db::from_item)
         .transpose()?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        .ok_or_else(auth::account::gone)?;
     let profile: ProfilePart = found.next().flatten().map(db::from_item).transpose()?.unwrap_or_default();
     let resume_file = files::state_of(found.next().flatten())?.current;
     let resume_file = match body.resume {
@@ -466,31 +463,13 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             updated_at: now.clone(),
         };
         let table = app.table();
-        let open = ConditionCheck::builder()
-            .table_name(table)
-            .set_key(Some(db::key(jobs::job_pk(&job.id), jobs::JOB_SK)))
-            .condition_expression("#st = :published AND (attribute_not_exists(deadline_ts) OR deadline_ts > :now)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":published", s("published"))
-            .expression_attribute_values(":now", n(common::time::now_secs()))
-            .build()
-            .map_err(db::internal)?;
+        let open = Cond::new("#st = :published AND (attribute_not_exists(deadline_ts) OR deadline_ts > :now)")
+            .name("#st", "status")
+            .value(":published", s("published"))
+            .value(":now", n(common::time::now_secs()));
         let mut guard_item = guard_key(&job.id, &me.user_id);
         guard_item.insert("entity".into(), s("applicant_guard"));
         guard_item.insert("application_id".into(), s(&id));
-        let guard = Put::builder()
-            .table_name(table)
-            .set_item(Some(guard_item))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(db::internal)?;
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(db::to_item(&item(&a))?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(db::internal)?;
         let entry = HistoryEntry {
             at: now,
             from: None,
@@ -505,27 +484,25 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             Actor::User { id: me.user_id.clone() },
             serde_json::json!({"application_id": a.id, "job_id": a.job_id, "company_id": a.company_id, "seeker_id": me.user_id, "job_title": a.job_title}),
         );
-        let mut items = vec![
-            TransactWriteItem::builder().condition_check(open).build(),
-            TransactWriteItem::builder().put(guard).build(),
-            TransactWriteItem::builder().put(put).build(),
-            history_put(table, &a.id, &entry)?,
-        ];
-        items.extend(counters(table, &a, None, Status::Submitted)?);
-        items.push(outbox_put(table, &event)?);
-        let result = app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await;
-        if let Err(e) = result {
+        let tx = auth::account::writes_by(app, &me)
+            .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
+            .put_item("guard", guard_item, Some(Cond::absent()))
+            .returning_item()
+            .put_new("application", &item(&a))
+            .try_part("history", history_put(table, &a.id, &entry))
+            .parts("counters", counters(table, &a, None, Status::Submitted)?)
+            .event(&event);
+        if let Err(e) = tx.commit().await {
             if let Some(r) = &a.resume {
                 let _ = files::delete(app, &r.key).await;
             }
-            let existing = db::cancellation_items(&e).and_then(|items| items.get(1).cloned().flatten());
-            return Err(match db::failed_conditions(&e) {
-                Some(f) if f.first() == Some(&true) => ApiError::conflict("job_not_open", "this job does not take applications"),
-                Some(f) if f.get(1) == Some(&true) => ApiError::conflict("already_applied", "you have applied to this job already")
+            return Err(match e {
+                TxError::Condition { part: "job_open", .. } => ApiError::conflict("job_not_open", "this job does not take applications"),
+                TxError::Condition { part: "guard", item } => ApiError::conflict("already_applied", "you have applied to this job already")
                     .with_details(serde_json::json!({
-                        "application_id": existing.as_ref().and_then(|i| db::get_s(i, "application_id"))
+                        "application_id": item.as_ref().and_then(|i| db::get_s(i, "application_id"))
                     })),
-                _ => e.into(),
+                other => other.into(),
             });
         }
         created(&view(app, a, true).await?)
@@ -631,7 +608,16 @@ pub async fn withdraw(app: &'static App, req: Request) -> ApiResult<Response> {
     if viewer != Viewer::Applicant {
         return Err(ApiError::forbidden("only the applicant withdraws an application"));
     }
-    let after = move_to(app, &a, Status::Withdrawn, &me, Mover::Applicant, None, vec![]).await?;
+    let after = move_to(
+        app,
+        &a,
+        Status::Withdrawn,
+        &me,
+        Mover::Applicant,
+        None,
+        auth::account::writes_by(app, &me),
+    )
+    .await?;
     ok(&view(app, after, false).await?)
 }
 
@@ -663,7 +649,7 @@ pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response>
     if viewer != Viewer::Company {
         return Err(not_found());
     }
-    let after = move_to(app, &a, body.status, &me, Mover::Company, note, vec![]).await?;
+    let after = move_to(app, &a, body.status, &me, Mover::Company, note, auth::account::writes_by(app, &me)).await?;
     ok(&view(app, after, false).await?)
 }
 
@@ -762,7 +748,7 @@ pub async fn stats(app: &'static App, req: Request) -> ApiResult<Response> {
                 .dynamo()
                 .get_item()
                 .table_name(app.table())
-                .set_key(Some(db::key(format!("USER#{}", me.user_id), "APPSTATS")))
+                .set_key(Some(db::key(auth::account::partition(&me.user_id), "APPSTATS")))
                 .send()
                 .await?
                 .item;
@@ -901,7 +887,6 @@ pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_js
     }
     Ok(out)
 }
-
 
 common::functions! {
     openapi(tags((name = "applications", description = "Applying, the hiring pipeline, interviews")));

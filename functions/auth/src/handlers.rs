@@ -2,9 +2,10 @@
 
 use common::api_doc::ErrorBody;
 use common::db;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{authenticate, created, ok, parse_json, status_only, Request, Response};
 use common::token::{TokenUse, ACCESS_TTL_SECS};
+use common::tx::{Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,9 @@ pub struct RegisterBody {
         (status = 413, body = ErrorBody),
         (status = 422, description = "invalid fields (`details` names them); `idempotency_key_reused`", body = ErrorBody)))]
 pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, "anonymous").await? {
+        return Ok(done);
+    }
     let body: RegisterBody = parse_json(&req)?;
     let mut p = Problems::default();
     let email = p.check("email", Email::parse(&body.email));
@@ -161,7 +165,8 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
     if claim.failed_logins > 0 {
         items.push(store::clear_failures(app.table(), email.as_str())?);
     }
-    store::transact(app, items).await.map_err(store::map_tx_error)?;
+    // (one part name: a new session and, maybe, the cleared failure count)
+    Tx::new(app).parts("session", items).commit().await?;
     ok(&session_body(app, &account, &session, now)?)
 }
 
@@ -384,28 +389,46 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
         .expression_attribute_values(":max", db::n(RESET_MAX_ATTEMPTS))
         .build()
         .map_err(db::internal)?;
-    let items = vec![
-        aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete_code).build(),
-        password_update(table, &account, &hash, account.session_version + 1)?,
-        store::clear_failures(table, &account.email)?,
-        outbox_put(table, &event)?,
-    ];
-    if let Err(e) = store::transact(app, items).await {
-        if db::failed_conditions(&e).is_some() {
-            // The code was used or burned concurrently.
-            return Err(invalid());
-        }
-        return Err(store::map_tx_error(e));
+    let tx = Tx::new(app)
+        .part(
+            "code",
+            aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete_code).build(),
+        )
+        .try_part(
+            "password",
+            password_update(table, &account, &hash, account.session_version + 1, false),
+        )
+        .try_part("failures", store::clear_failures(table, &account.email))
+        .event(&event);
+    match tx.commit().await {
+        // The code was used or burned concurrently, or the account changed.
+        Err(TxError::Condition { .. }) => return Err(invalid()),
+        other => other?,
     }
     status_only(StatusCode::NO_CONTENT)
 }
 
-fn password_update(table: &str, account: &Account, hash: &str, new_version: u64) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
-    let u = aws_sdk_dynamodb::types::Update::builder()
+/// The new password; with `live`, only while the account is active (a suspended account's
+/// token changes nothing).
+fn password_update(
+    table: &str,
+    account: &Account,
+    hash: &str,
+    new_version: u64,
+    live: bool,
+) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let mut u = aws_sdk_dynamodb::types::Update::builder()
         .table_name(table)
         .set_key(Some(db::key(&account.pk, &account.sk)))
-        .update_expression("SET password_hash = :h, session_version = :new, updated_at = :now")
-        .condition_expression("session_version = :old")
+        .update_expression("SET password_hash = :h, session_version = :new, updated_at = :now");
+    u = if live {
+        u.condition_expression("session_version = :old AND #status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", db::s("active"))
+    } else {
+        u.condition_expression("session_version = :old")
+    };
+    let u = u
         .expression_attribute_values(":h", db::s(hash))
         .expression_attribute_values(":new", db::n(new_version))
         .expression_attribute_values(":old", db::n(account.session_version))
@@ -443,6 +466,9 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     let (Some(account), Some(session)) = (account, session) else {
         return Err(session_revoked());
     };
+    if account.status != AccountStatus::Active {
+        return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
+    }
     if session.revoked || session.session_version != account.session_version {
         return Err(session_revoked());
     }
@@ -467,16 +493,16 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
         Actor::User { id: account.id.clone() },
         json!({"user_id": account.id, "email": account.email}),
     );
-    let items = vec![
-        password_update(table, &account, &hash, new_version)?,
-        aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),
-        outbox_put(table, &event)?,
-    ];
-    if let Err(e) = store::transact(app, items).await {
-        if db::failed_conditions(&e).is_some() {
-            return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again"));
-        }
-        return Err(store::map_tx_error(e));
+    let tx = Tx::new(app)
+        .try_part("account", password_update(table, &account, &hash, new_version, true))
+        .part(
+            "session",
+            aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),
+        )
+        .event(&event);
+    match tx.commit().await {
+        Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),
+        other => other?,
     }
     status_only(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::db::{self, n, s, Item};
+use common::tx::{Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 
@@ -215,22 +216,16 @@ pub async fn create_account(app: &App, account: &Account, session: Option<&Sessi
         actor,
         serde_json::json!({"user_id": account.id, "email": account.email, "role": account.role, "full_name": account.full_name}),
     );
-    let table = app.table();
-    let mut items = vec![
-        put(table, db::to_item(&claim)?, Some("attribute_not_exists(PK)"))?,
-        put(table, db::to_item(account)?, Some("attribute_not_exists(PK)"))?,
-        common::events::outbox_put(table, &event)?,
-    ];
+    let mut tx = Tx::new(app).put_new("email", &claim).put_new("account", account).event(&event);
     if let Some(s) = session {
-        items.push(put(table, db::to_item(s)?, None)?);
+        tx = tx.put("session", s);
     }
-    if let Err(e) = transact(app, items).await {
-        if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) {
-            return Err(ApiError::conflict("email_taken", "an account with this email already exists"));
+    match tx.commit().await {
+        Err(TxError::Condition { part: "email", .. }) => {
+            Err(ApiError::conflict("email_taken", "an account with this email already exists"))
         }
-        return Err(map_tx_error(e));
+        other => Ok(other?),
     }
-    Ok(())
 }
 
 pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
@@ -350,31 +345,4 @@ pub async fn rotate_session(app: &App, session: &Session, old_jti: &str, new_jti
         Err(e) if db::is_condition_failed(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
-}
-
-pub async fn transact(
-    app: &App,
-    items: Vec<TransactWriteItem>,
-) -> Result<
-    (),
-    aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-> {
-    app.dynamo()
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await
-        .map(|_| ())
-}
-
-pub fn map_tx_error(
-    e: aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> ApiError {
-    ApiError::internal(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
 }

@@ -7,14 +7,15 @@
 
 pub mod rules;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::AttributeValue;
 use common::api_doc::ErrorBody;
-use common::audit::{audit_put, AuditEntry};
+use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
-use common::events::{outbox_put, Actor, Envelope};
-use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
-use common::token::{Principal, Role};
+use common::events::{Actor, Envelope};
+use common::http::{created, ok, parse_json, path_param, status_only, Request, Response};
+use common::token::Principal;
+use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -63,35 +64,29 @@ pub fn category_pk(slug: &str) -> String {
 }
 pub const SK: &str = "CATEGORY";
 
-/// For a job write's transaction: the category must exist and be active (posting into a
-/// deactivated category is refused; jobs already in it stay).
-pub fn active_check(table: &str, slug: &str) -> ApiResult<TransactWriteItem> {
-    let c = ConditionCheck::builder()
-        .table_name(table)
-        .set_key(Some(db::key(category_pk(slug), SK)))
-        .condition_expression("active = :t")
-        .expression_attribute_values(":t", AttributeValue::Bool(true))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().condition_check(c).build())
+/// For a job write's transaction: the category exists and is active (part `category`).
+pub fn active_check<'a>(tx: Tx<'a>, slug: &str) -> Tx<'a> {
+    tx.check(
+        "category",
+        db::key(category_pk(slug), SK),
+        Cond::new("active = :t").value(":t", AttributeValue::Bool(true)),
+    )
 }
 
-/// For a job write's transaction: `open_job_count += delta`; the category must exist, and
-/// be active when `must_be_active` (a job entering it).
-pub fn count_open(table: &str, slug: &str, delta: i64, must_be_active: bool) -> ApiResult<TransactWriteItem> {
-    let mut u = Update::builder()
-        .table_name(table)
-        .set_key(Some(db::key(category_pk(slug), SK)))
-        .update_expression("ADD open_job_count :d")
-        .expression_attribute_values(":d", db::n(delta));
-    u = if must_be_active {
-        u.condition_expression("active = :t")
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
+/// For a job write's transaction: `open_job_count += delta` (part `category`); the category
+/// must exist, and be active when `must_be_active` (a job entering it).
+pub fn count_open<'a>(tx: Tx<'a>, slug: &str, delta: i64, must_be_active: bool) -> Tx<'a> {
+    let cond = if must_be_active {
+        Cond::new("active = :t").value(":t", AttributeValue::Bool(true))
     } else {
-        u.condition_expression("attribute_exists(PK)")
+        Cond::present()
     };
-    let u = u.build().map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().update(u).build())
+    tx.update(
+        "category",
+        db::key(category_pk(slug), SK),
+        Cond::new("ADD open_job_count :d").value(":d", db::n(delta)),
+        Some(cond),
+    )
 }
 const INDEX: &str = "CATEGORIES";
 
@@ -147,45 +142,31 @@ fn not_found() -> ApiError {
 /// Writes `after` (replacing `before`, if any, only if unchanged meanwhile) with its event
 /// and audit entry in one transaction.
 async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &Category, action: &str) -> ApiResult<()> {
-    let table = app.table();
+    let tx = auth::account::writes_by(app, actor);
     // An update sets the fields admins change and leaves `open_job_count` alone: job writes
     // ADD to it concurrently, and a whole-item Put would undo their counts.
-    let write = match before {
-        None => {
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(db::to_item(&CategoryItem::from_category(after))?))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(db::internal)?;
-            TransactWriteItem::builder().put(put).build()
-        }
+    let tx = match before {
+        None => tx.put_new("category", &CategoryItem::from_category(after)),
         Some(b) => {
             let indexed = CategoryItem::from_category(after);
             let mut set = vec!["#name = :name", "active = :active", "updated_at = :now"];
             let mut remove = Vec::new();
-            let mut u = Update::builder()
-                .table_name(table)
-                .set_key(Some(db::key(category_pk(&after.slug), SK)))
-                .condition_expression("updated_at = :prev")
-                .expression_attribute_names("#name", "name")
-                .expression_attribute_values(":prev", s(&b.updated_at))
-                .expression_attribute_values(":name", s(&after.name))
-                .expression_attribute_values(":active", AttributeValue::Bool(after.active))
-                .expression_attribute_values(":now", s(&after.updated_at));
+            let mut u = Cond::default()
+                .name("#name", "name")
+                .value(":name", s(&after.name))
+                .value(":active", AttributeValue::Bool(after.active))
+                .value(":now", s(&after.updated_at));
             match &after.description {
                 Some(d) => {
                     set.push("description = :d");
-                    u = u.expression_attribute_values(":d", s(d));
+                    u = u.value(":d", s(d));
                 }
                 None => remove.push("description"),
             }
             match (indexed.gsi1pk, indexed.gsi1sk) {
                 (Some(pk), Some(sk)) => {
                     set.extend(["GSI1PK = :g1pk", "GSI1SK = :g1sk"]);
-                    u = u
-                        .expression_attribute_values(":g1pk", s(pk))
-                        .expression_attribute_values(":g1sk", s(sk));
+                    u = u.value(":g1pk", s(pk)).value(":g1sk", s(sk));
                 }
                 _ => remove.extend(["GSI1PK", "GSI1SK"]),
             }
@@ -193,9 +174,8 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
             if !remove.is_empty() {
                 expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
             }
-            TransactWriteItem::builder()
-                .update(u.update_expression(expr).build().map_err(db::internal)?)
-                .build()
+            let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&b.updated_at));
+            tx.update("category", db::key(category_pk(&after.slug), SK), u.expr(expr), Some(unchanged))
         }
     };
     let event = Envelope::new(
@@ -204,18 +184,15 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
         Actor::User { id: actor.user_id.clone() },
         serde_json::json!({"category": after}),
     );
-    let items = vec![
-        write,
-        outbox_put(table, &event)?,
-        audit_put(table, &AuditEntry::new(actor, action, "category", &after.slug, before, Some(after)))?,
-    ];
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => Err(match before {
+    let tx = tx
+        .event(&event)
+        .audit(&AuditEntry::new(actor, action, "category", &after.slug, before, Some(after)));
+    match tx.commit().await {
+        Err(TxError::Condition { part: "category", .. }) => Err(match before {
             None => ApiError::conflict("slug_taken", format!("a category with the slug \"{}\" exists already", after.slug)),
             Some(_) => ApiError::conflict("concurrent_change", "the category changed meanwhile; reload and retry"),
         }),
-        Err(e) => Err(e.into()),
+        other => Ok(other?),
     }
 }
 
@@ -232,7 +209,10 @@ pub struct CreateCategory {
     responses((status = 201, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`slug_taken`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Admin])?;
+    let actor = auth::account::require_admin(app, &req).await?;
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
+        return Ok(done);
+    }
     let body: CreateCategory = parse_json(&req)?;
     let mut p = common::error::FieldErrors::new();
     let name = rules::name(&body.name)
@@ -291,7 +271,7 @@ pub struct UpdateCategory {
     responses((status = 200, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Admin])?;
+    let actor = auth::account::require_admin(app, &req).await?;
     let body: UpdateCategory = parse_json(&req)?;
     let slug = slug_param(&req)?;
     let mut p = common::error::FieldErrors::new();
@@ -336,7 +316,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
 #[utoipa::path(delete, path = "/categories/{slug}", tag = "categories", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 204, description = "deactivated (idempotent)"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn deactivate(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Admin])?;
+    let actor = auth::account::require_admin(app, &req).await?;
     let slug = slug_param(&req)?;
     let before = get(app, slug.as_str()).await?.ok_or_else(not_found)?;
     if before.active {
@@ -379,7 +359,6 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
         next_cursor: page.next_cursor,
     })
 }
-
 
 common::functions! {
     openapi(tags((name = "categories", description = "Admin-managed job categories; slug derived from the name")));

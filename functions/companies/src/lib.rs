@@ -13,14 +13,14 @@
 pub mod members;
 pub mod rules;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{created, ok, parse_json, path_param, require_role, Request, Response};
 use common::token::Role;
+use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,7 +108,7 @@ pub async fn get(app: &App, id: &str) -> ApiResult<Option<Company>> {
 /// The caller's role in a company, if any (one GetItem).
 pub async fn membership(app: &App, user_id: &str, company_id: &str) -> ApiResult<Option<MemberRole>> {
     Ok(
-        db::get::<Membership>(app, format!("USER#{user_id}"), format!("COMPANY#{company_id}"))
+        db::get::<Membership>(app, auth::account::partition(user_id), company_pk(company_id))
             .await?
             .map(|m| m.role),
     )
@@ -116,7 +116,7 @@ pub async fn membership(app: &App, user_id: &str, company_id: &str) -> ApiResult
 
 /// The ids of the companies `user_id` belongs to (a Query of the user's partition).
 pub async fn memberships(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
-    db::query_all(app, None, format!("USER#{user_id}"), Some("COMPANY#"))
+    db::query_all(app, None, auth::account::partition(user_id), Some("COMPANY#"))
         .await?
         .into_iter()
         .map(|i| db::from_item::<Membership>(i).map(|m| m.company_id))
@@ -144,16 +144,6 @@ pub async fn of_caller(app: &App, user_id: &str, requested: Option<String>) -> A
             }
         }
     }
-}
-
-pub(crate) fn put(table: &str, item: db::Item, condition: &str) -> ApiResult<TransactWriteItem> {
-    let p = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().put(p).build())
 }
 
 fn not_found() -> ApiError {
@@ -186,6 +176,9 @@ pub struct CreateCompany {
         (status = 403, description = "only employers create companies", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
+        return Ok(done);
+    }
     let body: CreateCompany = parse_json(&req)?;
     let mut p = Problems::default();
     let name = p.check("name", rules::name(&body.name));
@@ -214,7 +207,6 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let scope = actor.user_id.clone();
     let work = Box::pin(async move {
-        let table = app.table();
         let member = |pk: String, sk: String| Membership {
             pk,
             sk,
@@ -230,21 +222,16 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             Actor::User { id: actor.user_id.clone() },
             serde_json::json!({"company": company}),
         );
-        let items = vec![
-            put(table, db::to_item(&item(&company))?, "attribute_not_exists(PK)")?,
-            put(
-                table,
-                db::to_item(&member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))?,
-                "attribute_not_exists(PK)",
-            )?,
-            put(
-                table,
-                db::to_item(&member(format!("USER#{}", actor.user_id), company_pk(&company.id)))?,
-                "attribute_not_exists(PK)",
-            )?,
-            outbox_put(table, &event)?,
-        ];
-        app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await?;
+        auth::account::writes_by(app, &actor)
+            .put_new("company", &item(&company))
+            .put_new("member", &member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))
+            .put_new(
+                "membership",
+                &member(auth::account::partition(&actor.user_id), company_pk(&company.id)),
+            )
+            .event(&event)
+            .commit()
+            .await?;
         created(&company)
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -329,28 +316,25 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         return ok(&before);
     }
     after.updated_at = common::time::now_rfc3339();
-    let table = app.table();
-    let replace = Put::builder()
-        .table_name(table)
-        .set_item(Some(db::to_item(&item(&after))?))
-        .condition_expression("updated_at = :prev")
-        .expression_attribute_values(":prev", s(&before.updated_at))
-        .build()
-        .map_err(db::internal)?;
     let event = Envelope::new(
         "company.updated",
         1,
         Actor::User { id: actor.user_id.clone() },
         serde_json::json!({"company": after}),
     );
-    let items = vec![TransactWriteItem::builder().put(replace).build(), outbox_put(table, &event)?];
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => ok(&after),
-        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+    let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
+    let tx = auth::account::writes_by(app, &actor)
+        .put_if("company", &item(&after), unchanged)
+        .event(&event);
+    match tx.commit().await {
+        Err(TxError::Condition { part: "company", .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the company changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(e.into()),
+        other => {
+            other?;
+            ok(&after)
+        }
     }
 }
 
@@ -385,7 +369,6 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
         next_cursor: page.next_cursor,
     })
 }
-
 
 common::functions! {
     openapi(tags((name = "companies", description = "Company pages; the creator is owner")));

@@ -1,19 +1,19 @@
 //! Company members: owners add employers by email and remove them; members see each other
 //! and may leave. A company keeps at least one owner.
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use common::api_doc::ErrorBody;
 use common::db;
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::Role;
+use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{company_pk, id_param, membership, put, MemberRole, Membership};
+use crate::{company_pk, id_param, membership, MemberRole, Membership};
 
 /// A member as colleagues see them.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -37,14 +37,6 @@ async fn members_of(app: &App, company_id: &str) -> ApiResult<Vec<Membership>> {
         .collect()
 }
 
-#[derive(Deserialize)]
-struct AccountPart {
-    id: String,
-    full_name: String,
-    role: Role,
-    status: String,
-}
-
 /// GET /companies/{id}/members
 #[utoipa::path(get, path = "/companies/{id}/members", tag = "companies", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MemberList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -56,12 +48,8 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(ApiError::not_found("no such company"));
     }
     let members = members_of(app, &id).await?;
-    let keys = members.iter().map(|m| db::key(format!("USER#{}", m.user_id), "ACCOUNT")).collect();
-    let accounts: Vec<AccountPart> = db::batch_get(app, keys)
-        .await?
-        .into_iter()
-        .map(db::from_item)
-        .collect::<ApiResult<_>>()?;
+    let ids: Vec<&str> = members.iter().map(|m| m.user_id.as_str()).collect();
+    let accounts = auth::account::summaries(app, &ids).await?;
     let mut items: Vec<Member> = members
         .into_iter()
         .map(|m| Member {
@@ -111,9 +99,9 @@ pub async fn add(app: &'static App, req: Request) -> ApiResult<Response> {
     let claim = db::get::<auth::store::EmailClaim>(app, auth::store::email_pk(email.as_str()), auth::store::EMAIL_SK)
         .await?
         .ok_or_else(no_employer)?;
-    let account = db::get::<AccountPart>(app, format!("USER#{}", claim.user_id), "ACCOUNT")
+    let account = auth::account::summary(app, &claim.user_id)
         .await?
-        .filter(|a| a.role == Role::Employer && a.status == "active")
+        .filter(|a| a.role == Role::Employer && a.is_active())
         .ok_or_else(no_employer)?;
     let role = body.role.unwrap_or(MemberRole::Member);
     let joined_at = common::time::now_rfc3339();
@@ -126,37 +114,30 @@ pub async fn add(app: &'static App, req: Request) -> ApiResult<Response> {
         role,
         joined_at: joined_at.clone(),
     };
-    let table = app.table();
     let event = Envelope::new(
         "company.member_added",
         1,
         Actor::User { id: me.user_id.clone() },
         serde_json::json!({"company_id": id, "user_id": account.id, "role": role}),
     );
-    let items = vec![
-        put(
-            table,
-            db::to_item(&side(company_pk(&id), format!("MEMBER#{}", account.id)))?,
-            "attribute_not_exists(PK)",
-        )?,
-        put(
-            table,
-            db::to_item(&side(format!("USER#{}", account.id), company_pk(&id)))?,
-            "attribute_not_exists(PK)",
-        )?,
-        outbox_put(table, &event)?,
-    ];
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => created(&Member {
-            user_id: account.id,
-            full_name: account.full_name,
-            role,
-            joined_at,
-        }),
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => {
-            Err(ApiError::conflict("already_member", "this employer is a member already"))
+    let tx = auth::account::writes_by(app, &me)
+        .put_new("member", &side(company_pk(&id), format!("MEMBER#{}", account.id)))
+        .put_new("membership", &side(auth::account::partition(&account.id), company_pk(&id)))
+        .event(&event);
+    match tx.commit().await {
+        Err(TxError::Condition {
+            part: "member" | "membership",
+            ..
+        }) => Err(ApiError::conflict("already_member", "this employer is a member already")),
+        other => {
+            other?;
+            created(&Member {
+                user_id: account.id,
+                full_name: account.full_name,
+                role,
+                joined_at,
+            })
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -181,30 +162,29 @@ pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
     if target.role == MemberRole::Owner && members.iter().filter(|m| m.role == MemberRole::Owner).count() == 1 {
         return Err(ApiError::conflict("last_owner", "a company keeps at least one owner"));
     }
-    let table = app.table();
-    let delete = |pk: String, sk: String| -> ApiResult<TransactWriteItem> {
-        let d = Delete::builder()
-            .table_name(table)
-            .set_key(Some(db::key(pk, sk)))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(db::internal)?;
-        Ok(TransactWriteItem::builder().delete(d).build())
-    };
     let event = Envelope::new(
         "company.member_removed",
         1,
         Actor::User { id: me.user_id.clone() },
         serde_json::json!({"company_id": id, "user_id": user_id}),
     );
-    let items = vec![
-        delete(company_pk(&id), format!("MEMBER#{user_id}"))?,
-        delete(format!("USER#{user_id}"), company_pk(&id))?,
-        outbox_put(table, &event)?,
-    ];
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => status_only(StatusCode::NO_CONTENT),
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => Err(missing()),
-        Err(e) => Err(e.into()),
+    let tx = auth::account::writes_by(app, &me)
+        .delete(
+            "member",
+            db::key(company_pk(&id), format!("MEMBER#{user_id}")),
+            Some(Cond::present()),
+        )
+        .delete(
+            "membership",
+            db::key(auth::account::partition(&user_id), company_pk(&id)),
+            Some(Cond::present()),
+        )
+        .event(&event);
+    match tx.commit().await {
+        Err(TxError::Condition { .. }) => Err(missing()),
+        other => {
+            other?;
+            status_only(StatusCode::NO_CONTENT)
+        }
     }
 }

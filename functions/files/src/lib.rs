@@ -14,13 +14,13 @@ pub mod rules;
 use std::time::Duration;
 
 use aws_lambda_events::event::s3::S3Event;
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 use aws_sdk_s3::presigning::PresigningConfig;
 use common::api_doc::ErrorBody;
 use common::db::{self, s};
 use common::error::Problems;
 use common::http::{authenticate, created, ok, parse_json, require_role, Request, Response};
 use common::token::Role;
+use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -96,7 +96,7 @@ struct FileItem {
 }
 
 pub fn file_key(user_id: &str, kind: Kind) -> db::Item {
-    db::key(format!("USER#{user_id}"), format!("FILE#{}", kind.as_str()))
+    db::key(auth::account::partition(user_id), format!("FILE#{}", kind.as_str()))
 }
 
 /// Reads a kind's state from its item (as read by a caller's batch).
@@ -196,15 +196,12 @@ async fn issue(app: &App, req: &Request, kind: Kind) -> ApiResult<Response> {
         reason: None,
         at: now,
     };
-    let k = file_key(&me.user_id, kind);
-    app.dynamo()
-        .update_item()
-        .table_name(app.table())
-        .set_key(Some(k))
-        .update_expression("SET entity = :e, last_upload = :u")
-        .expression_attribute_values(":e", s("file"))
-        .expression_attribute_values(":u", db::to_attr(&pending)?)
-        .send()
+    let set = Cond::new("SET entity = :e, last_upload = :u")
+        .value(":e", s("file"))
+        .value(":u", db::to_attr(&pending)?);
+    auth::account::writes_by(app, &me)
+        .update("file", file_key(&me.user_id, kind), set, None)
+        .commit()
         .await?;
     let mut headers = std::collections::BTreeMap::new();
     headers.insert("content-type".to_string(), content_type.to_string());
@@ -370,33 +367,22 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
         }
     };
     let before = state(app, user_id, kind).await?;
-    let table = app.table();
-    let account_exists = ConditionCheck::builder()
-        .table_name(table)
-        .set_key(Some(db::key(format!("USER#{user_id}"), "ACCOUNT")))
-        .condition_expression("attribute_exists(PK)")
-        .build()
-        .map_err(db::internal)?;
-    let mut update = Update::builder()
-        .table_name(table)
-        .set_key(Some(file_key(user_id, kind)))
-        .expression_attribute_values(":e", s("file"))
-        .expression_attribute_values(":u", db::to_attr(&status)?);
-    update = match &current {
-        Some(f) => update
-            .update_expression("SET entity = :e, last_upload = :u, #current = :f")
-            .expression_attribute_names("#current", "current")
-            .expression_attribute_values(":f", db::to_attr(f)?),
-        None => update.update_expression("SET entity = :e, last_upload = :u"),
-    };
-    let items = vec![
-        TransactWriteItem::builder().condition_check(account_exists).build(),
-        TransactWriteItem::builder().update(update.build().map_err(db::internal)?).build(),
-    ];
-    let attached = match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => true,
+    let mut set = Cond::new("SET entity = :e, last_upload = :u")
+        .value(":e", s("file"))
+        .value(":u", db::to_attr(&status)?);
+    if let Some(f) = &current {
+        set = set
+            .expr("SET entity = :e, last_upload = :u, #current = :f")
+            .name("#current", "current")
+            .value(":f", db::to_attr(f)?);
+    }
+    let tx = Tx::new(app)
+        .check("account", auth::account::key(user_id), Cond::present())
+        .update("file", file_key(user_id, kind), set, None);
+    let attached = match tx.commit().await {
+        Ok(()) => true,
         // The account is gone (erased meanwhile): keep nothing of it.
-        Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => false,
+        Err(TxError::Condition { part: "account", .. }) => false,
         Err(e) => return Err(e.into()),
     };
     // The incoming object goes either way; the replaced (or orphaned) file too.
@@ -472,7 +458,6 @@ pub async fn delete_all(app: &App, user_id: &str) -> ApiResult<usize> {
 pub fn handler(app: &'static App, event: S3Event) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> {
     Box::pin(on_upload(app, event))
 }
-
 
 common::functions! {
     openapi(tags((name = "files", description = "Resume and avatar uploads through presigned S3 URLs, checked before they are attached")));

@@ -44,7 +44,7 @@ pub async fn expire_due(app: &App) -> ApiResult<usize> {
             after.version += 1;
             after.updated_at = common::time::now_rfc3339();
             let data = serde_json::json!({ "job": after, "previous_status": before.status });
-            match commit(app, Some(&before), &after, "job.expired", By::Schedule, data, vec![]).await {
+            match commit(app, Some(&before), &after, "job.expired", By::Schedule, data, |tx| tx).await {
                 Ok(()) => expired += 1,
                 // Changed meanwhile (closed, edited): the next run sees the new state.
                 Err(e) if e.status == http::StatusCode::CONFLICT => {}

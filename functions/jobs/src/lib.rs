@@ -19,14 +19,14 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use common::api_doc::ErrorBody;
-use common::audit::{audit_put, AuditEntry};
+use common::audit::AuditEntry;
 use common::db::{self, n};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{authenticate, created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
+use common::tx::{Cond, Tx, TxError};
 use common::values::Salary;
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
@@ -249,8 +249,8 @@ pub(crate) enum By<'a> {
 }
 
 /// Writes `after` (new, or replacing `before` if its version is unchanged) in one
-/// transaction with the category counters, the event, the audit entry of an admin action
-/// and `extra` writes.
+/// transaction with the caller's live account check, the category counters, the event, the
+/// audit entry of an admin action and the parts `extra` adds.
 pub(crate) async fn commit(
     app: &App,
     before: Option<&Job>,
@@ -258,17 +258,16 @@ pub(crate) async fn commit(
     event: &str,
     by: By<'_>,
     event_data: serde_json::Value,
-    extra: Vec<TransactWriteItem>,
+    extra: impl FnOnce(Tx<'_>) -> Tx<'_>,
 ) -> ApiResult<()> {
-    let table = app.table();
-    let mut put = Put::builder().table_name(table).set_item(Some(db::to_item(&item(after))?));
-    put = match before {
-        None => put.condition_expression("attribute_not_exists(PK)"),
-        Some(b) => put
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(b.version)),
+    let tx = match &by {
+        By::Member(p) | By::Admin(p) => auth::account::writes_by(app, p),
+        By::Schedule => Tx::new(app),
     };
-    let mut items = vec![TransactWriteItem::builder().put(put.build().map_err(db::internal)?).build()];
+    let mut tx = match before {
+        None => tx.put_new("job", &item(after)),
+        Some(b) => tx.put_if("job", &item(after), Cond::new("version = :v").value(":v", n(b.version))),
+    };
 
     // One operation per category item: the count change, with "must be active" when the job
     // newly enters it.
@@ -282,38 +281,29 @@ pub(crate) async fn commit(
     if before.is_none_or(|b| b.category != after.category) {
         cats.entry(&after.category).or_default().1 = true;
     }
-    let first_category = items.len();
     for (slug, (delta, must_be_active)) in &cats {
-        match (delta, must_be_active) {
-            (0, true) => items.push(categories::active_check(table, slug)?),
-            (0, false) => {}
-            (d, active) => items.push(categories::count_open(table, slug, *d, *active)?),
-        }
+        tx = match (delta, must_be_active) {
+            (0, true) => categories::active_check(tx, slug),
+            (0, false) => tx,
+            (d, active) => categories::count_open(tx, slug, *d, *active),
+        };
     }
-    let category_ops = items.len() - first_category;
 
     let actor = match &by {
         By::Member(p) | By::Admin(p) => Actor::User { id: p.user_id.clone() },
         By::Schedule => Actor::System,
     };
-    items.push(outbox_put(table, &Envelope::new(event, 1, actor, event_data))?);
+    tx = tx.event(&Envelope::new(event, 1, actor, event_data));
     if let By::Admin(p) = by {
-        items.push(audit_put(table, &AuditEntry::new(p, event, "job", &after.id, before, Some(after)))?);
+        tx = tx.audit(&AuditEntry::new(p, event, "job", &after.id, before, Some(after)));
     }
-    items.extend(extra);
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => match db::failed_conditions(&e) {
-            Some(f) if f.first() == Some(&true) => Err(ApiError::conflict(
-                "concurrent_change",
-                "the job changed meanwhile; reload and retry",
-            )),
-            Some(f) if f.iter().skip(first_category).take(category_ops).any(|x| *x) => {
-                Err(ApiError::invalid_field("category", "no such active category"))
-            }
-            Some(f) if f.iter().any(|x| *x) => Err(ApiError::conflict("concurrent_change", "something changed meanwhile; retry")),
-            _ => Err(e.into()),
-        },
+    match extra(tx).commit().await {
+        Err(TxError::Condition { part: "job", .. }) => Err(ApiError::conflict(
+            "concurrent_change",
+            "the job changed meanwhile; reload and retry",
+        )),
+        Err(TxError::Condition { part: "category", .. }) => Err(ApiError::invalid_field("category", "no such active category")),
+        other => Ok(other?),
     }
 }
 
@@ -376,6 +366,9 @@ fn category_slug(raw: &str) -> Result<String, &'static str> {
         (status = 403, description = "not an employer, or not a member of the company", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
+        return Ok(done);
+    }
     let body: CreateJob = parse_json(&req)?;
     let now_secs = common::time::now_secs();
     let mut p = Problems::default();
@@ -458,7 +451,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             suspended_from: None,
         };
         let data = serde_json::json!({ "job": job });
-        commit(app, None, &job, "job.created", By::Member(&actor), data, vec![]).await?;
+        commit(app, None, &job, "job.created", By::Member(&actor), data, |tx| tx).await?;
         created(&job.view(now_secs))
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -620,7 +613,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     stamp(&before, &mut after);
     let event = change_event(&before, &after);
     let data = serde_json::json!({ "job": after, "previous_status": before.status });
-    commit(app, Some(&before), &after, event, By::Member(&actor), data, vec![]).await?;
+    commit(app, Some(&before), &after, event, By::Member(&actor), data, |tx| tx).await?;
     ok(&after.view(now_secs))
 }
 
@@ -643,7 +636,7 @@ pub async fn close(app: &'static App, req: Request) -> ApiResult<Response> {
     }
     stamp(&before, &mut after);
     let data = serde_json::json!({ "job": after, "previous_status": before.status });
-    commit(app, Some(&before), &after, "job.closed", By::Member(&actor), data, vec![]).await?;
+    commit(app, Some(&before), &after, "job.closed", By::Member(&actor), data, |tx| tx).await?;
     status_only(StatusCode::NO_CONTENT)
 }
 
@@ -669,7 +662,6 @@ pub(crate) async fn may_see_hidden(app: &App, req: &Request, job: &Job) -> ApiRe
         Role::Seeker => false,
     })
 }
-
 
 common::functions! {
     openapi(tags( (name = "jobs", description = "Job posts: employers post for their companies; anyone browses open ones"), (name = "moderation", description = "Reports of jobs and the admin queue") ));

@@ -3,15 +3,15 @@
 //! suspension returns the job to the status it had. Every admin action is audited in the
 //! same transaction.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::api_doc::ErrorBody;
-use common::audit::{audit_put, AuditEntry};
+use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, n, s};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::http::{created, ok, parse_json, require_role, Request, Response};
 use common::token::{Principal, Role};
+use common::tx::{Cond, Tx, TxError};
 use common::values::optional_text;
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
@@ -160,6 +160,9 @@ impl From<QueueItem> for ReportedJob {
         (status = 409, description = "`already_reported`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Seeker, Role::Employer, Role::Admin])?;
+    if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
+        return Ok(done);
+    }
     let body: CreateReport = parse_json(&req)?;
     let id = id_param(&req)?;
     let mut p = Problems::default();
@@ -183,57 +186,47 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             details,
             created_at: now.clone(),
         };
-        let table = app.table();
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(db::to_item(&ReportItem {
-                pk: job_pk(&job.id),
-                sk: format!("REPORT#{}", actor.user_id),
-                entity: "report".into(),
-                reporter_id: actor.user_id.clone(),
-                gsi2pk: reports_by(&actor.user_id),
-                gsi2sk: format!("{now}#{}", job.id),
-                report: report.clone(),
-            })?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(db::internal)?;
-        let queue = Update::builder()
-            .table_name(table)
-            .set_key(Some(db::key(job_pk(&job.id), QUEUE_SK)))
-            .update_expression(format!(
-                "SET entity = :e, job_id = :id, company_id = :c, title = :t, last_reported_at = :now, \
-                 first_open_at = if_not_exists(first_open_at, :now), GSI1PK = :q, GSI1SK = if_not_exists(GSI1SK, :sort) \
-                 ADD open_reports :one, total_reports :one, {} :one",
-                body.reason.counter()
-            ))
-            .expression_attribute_values(":e", s("report_queue"))
-            .expression_attribute_values(":id", s(&job.id))
-            .expression_attribute_values(":c", s(&job.company_id))
-            .expression_attribute_values(":t", s(&job.title))
-            .expression_attribute_values(":now", s(&now))
-            .expression_attribute_values(":q", s(QUEUE))
-            .expression_attribute_values(":sort", s(format!("{now}#{}", job.id)))
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(db::internal)?;
+        let report_item = ReportItem {
+            pk: job_pk(&job.id),
+            sk: format!("REPORT#{}", actor.user_id),
+            entity: "report".into(),
+            reporter_id: actor.user_id.clone(),
+            gsi2pk: reports_by(&actor.user_id),
+            gsi2sk: format!("{now}#{}", job.id),
+            report: report.clone(),
+        };
+        let queue = Cond::new(format!(
+            "SET entity = :e, job_id = :id, company_id = :c, title = :t, last_reported_at = :now, \
+             first_open_at = if_not_exists(first_open_at, :now), GSI1PK = :q, GSI1SK = if_not_exists(GSI1SK, :sort) \
+             ADD open_reports :one, total_reports :one, {} :one",
+            body.reason.counter()
+        ))
+        .value(":e", s("report_queue"))
+        .value(":id", s(&job.id))
+        .value(":c", s(&job.company_id))
+        .value(":t", s(&job.title))
+        .value(":now", s(&now))
+        .value(":q", s(QUEUE))
+        .value(":sort", s(format!("{now}#{}", job.id)))
+        .value(":one", n(1));
         let event = Envelope::new(
             "job.reported",
             1,
             Actor::User { id: actor.user_id.clone() },
             serde_json::json!({"job_id": job.id, "company_id": job.company_id, "reason": body.reason}),
         );
-        let items = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(queue).build(),
-            outbox_put(table, &event)?,
-        ];
-        match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => created(&report),
-            Err(e) if db::failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => {
+        let tx = auth::account::writes_by(app, &actor)
+            .put_new("report", &report_item)
+            .update("queue", db::key(job_pk(&job.id), QUEUE_SK), queue, None)
+            .event(&event);
+        match tx.commit().await {
+            Err(TxError::Condition { part: "report", .. }) => {
                 Err(ApiError::conflict("already_reported", "you have reported this job already"))
             }
-            Err(e) => Err(e.into()),
+            other => {
+                other?;
+                created(&report)
+            }
         }
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -250,7 +243,7 @@ pub struct ReportQueuePage {
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ReportQueuePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn queue(app: &'static App, req: Request) -> ApiResult<Response> {
-    require_role(app, &req, &[Role::Admin])?;
+    auth::account::require_admin(app, &req).await?;
     let q = ListQuery {
         index: Some("GSI1"),
         key_name: db::GSI1PK,
@@ -283,22 +276,15 @@ pub struct ModerateJob {
 }
 
 /// Takes the job out of the queue if it is in it (the reports are decided).
-fn resolve(app: &App, queue: &QueueItem, resolution: &str, actor: &Principal) -> ApiResult<TransactWriteItem> {
-    let u = Update::builder()
-        .table_name(app.table())
-        .set_key(Some(db::key(job_pk(&queue.job_id), QUEUE_SK)))
-        .update_expression(
-            "SET open_reports = :zero, resolved_at = :now, resolution = :r, resolved_by = :by REMOVE GSI1PK, GSI1SK, first_open_at",
-        )
-        .condition_expression("last_reported_at = :seen")
-        .expression_attribute_values(":zero", n(0))
-        .expression_attribute_values(":now", s(common::time::now_rfc3339()))
-        .expression_attribute_values(":r", s(resolution))
-        .expression_attribute_values(":by", s(&actor.user_id))
-        .expression_attribute_values(":seen", s(&queue.last_reported_at))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().update(u).build())
+fn resolve<'a>(tx: Tx<'a>, queue: &QueueItem, resolution: &str, actor: &Principal) -> Tx<'a> {
+    let set =
+        Cond::new("SET open_reports = :zero, resolved_at = :now, resolution = :r, resolved_by = :by REMOVE GSI1PK, GSI1SK, first_open_at")
+            .value(":zero", n(0))
+            .value(":now", s(common::time::now_rfc3339()))
+            .value(":r", s(resolution))
+            .value(":by", s(&actor.user_id));
+    let unchanged = Cond::new("last_reported_at = :seen").value(":seen", s(&queue.last_reported_at));
+    tx.update("queue", db::key(job_pk(&queue.job_id), QUEUE_SK), set, Some(unchanged))
 }
 
 /// PATCH /admin/jobs/{id}: suspend a job or lift the suspension; either decides its open
@@ -308,7 +294,7 @@ fn resolve(app: &App, queue: &QueueItem, resolution: &str, actor: &Principal) ->
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Admin])?;
+    let actor = auth::account::require_admin(app, &req).await?;
     let body: ModerateJob = parse_json(&req)?;
     let id = id_param(&req)?;
     let mut p = Problems::default();
@@ -349,17 +335,11 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
         Some(event) => {
             after.version = before.version + 1;
             after.updated_at = now;
-            let extra = open_queue.as_ref().map(|q| resolve(app, q, resolution, &actor)).transpose()?;
             let data = serde_json::json!({ "job": after, "previous_status": before.status, "reason": reason });
-            commit(
-                app,
-                Some(&before),
-                &after,
-                event,
-                By::Admin(&actor),
-                data,
-                extra.into_iter().collect(),
-            )
+            commit(app, Some(&before), &after, event, By::Admin(&actor), data, |tx| match &open_queue {
+                Some(q) => resolve(tx, q, resolution, &actor),
+                None => tx,
+            })
             .await?;
         }
         None => {
@@ -373,16 +353,15 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
                     Some(&serde_json::json!({"open_reports": q.open_reports})),
                     Some(&serde_json::json!({"open_reports": 0, "reason": reason})),
                 );
-                let items = vec![resolve(app, q, resolution, &actor)?, audit_put(app.table(), &entry)?];
-                match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-                    Ok(_) => {}
-                    Err(e) if db::failed_conditions(&e).is_some_and(|f| f.iter().any(|x| *x)) => {
+                let tx = resolve(auth::account::writes_by(app, &actor), q, resolution, &actor).audit(&entry);
+                match tx.commit().await {
+                    Err(TxError::Condition { part: "queue", .. }) => {
                         return Err(ApiError::conflict(
                             "concurrent_change",
                             "a new report arrived meanwhile; reload and decide again",
                         ))
                     }
-                    Err(e) => return Err(e.into()),
+                    other => other?,
                 }
             }
         }

@@ -89,12 +89,6 @@ pub fn render_for_applicant(event: &Envelope, full_name: &str) -> Option<(String
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Recipient {
-    email: String,
-    full_name: String,
-}
-
 pub async fn handle(app: &'static App, event: Envelope) -> Result<(), String> {
     if let Some((to, subject, text)) = render(&event) {
         return common::mail::send_text(app, &to, &subject, &text).await;
@@ -105,7 +99,7 @@ pub async fn handle(app: &'static App, event: Envelope) -> Result<(), String> {
         tracing::debug!(event_type = %event.kind, "nothing to notify");
         return Ok(());
     };
-    let Some(who) = common::db::get::<Recipient>(app, format!("USER#{seeker}"), "ACCOUNT")
+    let Some(who) = auth::account::summary(app, seeker)
         .await
         .map_err(|e| format!("{}: {:?}", e.message, e.source))?
     else {

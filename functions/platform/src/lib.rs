@@ -60,4 +60,3 @@ common::functions! {
 pub async fn not_found(_app: &'static App, req: Request) -> ApiResult<Response> {
     Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path())))
 }
-

@@ -19,13 +19,14 @@
 //! that a failure can be retried: the account itself goes last, in one transaction with its
 //! email claim and the `user.deleted` event.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use common::api_doc::ErrorBody;
-use common::audit::{audit_put, AuditEntry};
+use common::audit::AuditEntry;
 use common::db::{self, Item};
-use common::events::{outbox_put, Actor, Envelope};
-use common::http::{authenticate, ok, path_param, require_role, status_only, Request, Response};
+use common::events::{Actor, Envelope};
+use common::http::{authenticate, ok, path_param, status_only, Request, Response};
 use common::token::{Principal, Role};
+use common::tx::Tx;
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::Serialize;
@@ -111,15 +112,6 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
             .await?;
     }
 
-    let table = app.table();
-    let delete = |pk: String, sk: &str| -> ApiResult<TransactWriteItem> {
-        let d = Delete::builder()
-            .table_name(table)
-            .set_key(Some(db::key(pk, sk)))
-            .build()
-            .map_err(db::internal)?;
-        Ok(TransactWriteItem::builder().delete(d).build())
-    };
     let actor = match by {
         Some(admin) => Actor::User { id: admin.user_id.clone() },
         None => Actor::User { id: user_id.to_string() },
@@ -130,19 +122,19 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         actor,
         serde_json::json!({"user_id": user_id, "role": account.role, "by_admin": by.is_some()}),
     );
-    let mut items = vec![
-        delete(auth::store::user_pk(user_id), auth::store::ACCOUNT_SK)?,
-        delete(auth::store::email_pk(&account.email), auth::store::EMAIL_SK)?,
-        outbox_put(table, &event)?,
-    ];
+    // The account goes last, with its email claim: an admin's only if that admin still is one.
+    let mut tx = match by {
+        Some(admin) => auth::account::writes_by(app, admin),
+        None => Tx::new(app),
+    }
+    .delete("account", auth::account::key(user_id), None)
+    .delete("email", db::key(auth::store::email_pk(&account.email), auth::store::EMAIL_SK), None)
+    .event(&event);
     if let Some(admin) = by {
         let gone = serde_json::json!({"user_id": user_id, "role": account.role});
-        items.push(audit_put(
-            table,
-            &AuditEntry::new(admin, "user.erased", "user", user_id, Some(&gone), None::<&()>),
-        )?);
+        tx = tx.audit(&AuditEntry::new(admin, "user.erased", "user", user_id, Some(&gone), None::<&()>));
     }
-    app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await?;
+    tx.commit().await?;
     Ok(true)
 }
 
@@ -151,6 +143,8 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
     responses((status = 204, description = "erased; the tokens stop working"), (status = 401, body = ErrorBody)))]
 pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
+    // A suspended or demoted account's token erases nothing (admins erase on request).
+    auth::account::require_live(app, &me).await?;
     if !erase(app, &me.user_id, None).await? {
         return Err(ApiError::unauthorized("this account no longer exists").with_code("session_revoked"));
     }
@@ -162,7 +156,7 @@ pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 204, description = "erased"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "`cannot_erase_self`: use DELETE /me", body = ErrorBody)))]
 pub async fn erase_user(app: &'static App, req: Request) -> ApiResult<Response> {
-    let admin = require_role(app, &req, &[Role::Admin])?;
+    let admin = auth::account::require_admin(app, &req).await?;
     let id = path_param(&req, "id")?;
     let missing = || ApiError::not_found("no such user");
     let id = ulid::Ulid::from_string(&id).map_err(|_| missing())?.to_string();
@@ -294,7 +288,6 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         applications: applications::export_seeker(app, &me.user_id).await?,
     })
 }
-
 
 common::functions! {
     openapi(tags((name = "privacy", description = "Data export and account erasure")));

@@ -8,13 +8,14 @@
 
 pub mod rules;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use auth::account::Summary;
 use common::api_doc::ErrorBody;
 use common::db::{self, s};
 use common::error::Problems;
-use common::events::{outbox_put, Actor, Envelope};
+use common::events::{Actor, Envelope};
 use common::fields::{FieldKeys, Sealed};
 use common::http::{authenticate, ok, parse_json, path_param, Request, Response};
+use common::tx::{Cond, TxError};
 use common::values::{website, Location, Salary};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
@@ -135,7 +136,7 @@ fn open(keys: &FieldKeys, user_id: &str, field: &str, v: &Option<Sealed>) -> Api
 impl ProfileItem {
     fn empty(user_id: &str) -> Self {
         ProfileItem {
-            pk: format!("USER#{user_id}"),
+            pk: auth::account::partition(user_id),
             sk: "PROFILE".into(),
             entity: "profile".into(),
             user_id: user_id.into(),
@@ -182,13 +183,6 @@ impl ProfileItem {
     }
 }
 
-#[derive(Deserialize)]
-struct AccountPart {
-    full_name: String,
-    status: String,
-    updated_at: String,
-}
-
 /// The files a profile shows.
 #[derive(Default)]
 struct Files {
@@ -214,16 +208,15 @@ async fn avatar_url(app: &App, avatar: &files::FileState) -> ApiResult<Option<St
 }
 
 /// The account's name and status, the profile and its files, in one consistent read.
-async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, ProfileItem, Files)>> {
-    let pk = format!("USER#{user_id}");
+async fn load(app: &App, user_id: &str) -> ApiResult<Option<(Summary, ProfileItem, Files)>> {
     let keys = vec![
-        db::key(&pk, "ACCOUNT"),
-        db::key(&pk, "PROFILE"),
+        auth::account::key(user_id),
+        db::key(auth::account::partition(user_id), "PROFILE"),
         files::file_key(user_id, files::rules::Kind::Resume),
         files::file_key(user_id, files::rules::Kind::Avatar),
     ];
     let mut items = db::get_many(app, keys).await?.into_iter();
-    let account = items.next().flatten().map(db::from_item::<AccountPart>).transpose()?;
+    let account = items.next().flatten().map(db::from_item::<Summary>).transpose()?;
     let profile = items.next().flatten().map(db::from_item::<ProfileItem>).transpose()?;
     let files = Files {
         resume: files::state_of(items.next().flatten())?,
@@ -238,9 +231,7 @@ async fn load(app: &App, user_id: &str) -> ApiResult<Option<(AccountPart, Profil
 pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let keys = app.field_keys()?;
-    let (account, profile, files) = load(app, &me.user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let (account, profile, files) = load(app, &me.user_id).await?.ok_or_else(auth::account::gone)?;
     ok(&files.complete(app, profile.mine(keys, &account.full_name)?).await?)
 }
 
@@ -329,9 +320,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     });
     p.into_result()?;
 
-    let (account, before, files) = load(app, &me.user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let (account, before, files) = load(app, &me.user_id).await?.ok_or_else(auth::account::gone)?;
     let mut after = before.clone();
     let mut changed: Vec<&str> = Vec::new();
     let u = me.user_id.clone();
@@ -393,29 +382,15 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     }
     let now = common::time::now_rfc3339();
     after.updated_at = Some(now.clone());
-    let table = app.table();
-    let mut put = Put::builder().table_name(table).set_item(Some(db::to_item(&after)?));
-    put = match &before.updated_at {
-        Some(prev) => put
-            .condition_expression("updated_at = :prev")
-            .expression_attribute_values(":prev", s(prev)),
-        None => put.condition_expression("attribute_not_exists(PK)"),
-    };
-    let mut items = vec![TransactWriteItem::builder().put(put.build().map_err(db::internal)?).build()];
     let name = new_name.clone().unwrap_or_else(|| account.full_name.clone());
-    if let Some(n) = &new_name {
-        let upd = Update::builder()
-            .table_name(table)
-            .set_key(Some(db::key(format!("USER#{}", me.user_id), "ACCOUNT")))
-            .update_expression("SET full_name = :n, updated_at = :now")
-            .condition_expression("updated_at = :prev")
-            .expression_attribute_values(":n", s(n))
-            .expression_attribute_values(":now", s(&now))
-            .expression_attribute_values(":prev", s(&account.updated_at))
-            .build()
-            .map_err(db::internal)?;
-        items.push(TransactWriteItem::builder().update(upd).build());
-    }
+    let tx = match &new_name {
+        Some(n) => auth::account::writes_by_renaming(app, &me, &account, n, &now),
+        None => auth::account::writes_by(app, &me),
+    };
+    let unchanged = match &before.updated_at {
+        Some(prev) => Cond::new("updated_at = :prev").value(":prev", s(prev)),
+        None => Cond::absent(),
+    };
     // The event names what changed, never the personal values.
     let event = Envelope::new(
         "user.updated",
@@ -423,14 +398,15 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
         Actor::User { id: me.user_id.clone() },
         serde_json::json!({"user_id": me.user_id, "changed": changed, "visibility": after.visibility, "available_for_hire": after.available_for_hire}),
     );
-    items.push(outbox_put(table, &event)?);
-    match app.dynamo().transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => ok(&files.complete(app, after.mine(keys, &name)?).await?),
-        Err(e) if db::failed_conditions(&e).is_some() => Err(ApiError::conflict(
+    match tx.put_if("profile", &after, unchanged).event(&event).commit().await {
+        Err(TxError::Condition { part: "profile", .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the profile changed meanwhile; reload and retry",
         )),
-        Err(e) => Err(e.into()),
+        other => {
+            other?;
+            ok(&files.complete(app, after.mine(keys, &name)?).await?)
+        }
     }
 }
 
@@ -446,7 +422,7 @@ pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> 
     }
     let keys = app.field_keys()?;
     let (account, profile, files) = load(app, &id).await?.ok_or_else(not_found)?;
-    if account.status != "active" {
+    if !account.is_active() {
         return Err(not_found());
     }
     if profile.visibility != Visibility::Public && !opened_to_caller(app, &req, &id).await? {
@@ -466,7 +442,6 @@ async fn opened_to_caller(app: &App, req: &Request, seeker_id: &str) -> ApiResul
     let companies = companies::memberships(app, &caller.user_id).await?;
     applications::applied_to_any(app, seeker_id, &companies).await
 }
-
 
 common::functions! {
     openapi(tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")));

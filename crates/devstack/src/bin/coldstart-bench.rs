@@ -19,7 +19,12 @@ async fn main() {
     let dir = PathBuf::from(args.first().cloned().unwrap_or_else(|| "target/release".into()));
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(25);
     let t = devstack::template::Template::load(&devstack::default_template()).expect("template.yaml");
-    let mut functions: Vec<(String, String)> = t.functions().expect("functions").into_iter().map(|f| (f.binary, f.handler)).collect();
+    let mut functions: Vec<(String, String)> = t
+        .functions()
+        .expect("functions")
+        .into_iter()
+        .map(|f| (f.binary, f.handler))
+        .collect();
     functions.sort();
 
     println!("| function (binary) | size (MiB) | cold start p50 (ms) | p95 (ms) | min (ms) |");

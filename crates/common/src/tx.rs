@@ -1,0 +1,379 @@
+//! Named transactions: every TransactWriteItems of the project is built here, each part with
+//! a name, and a cancellation is reported by the name of the condition that failed (with the
+//! item it saw, when the part asked for it), never by position.
+//!
+//! ```ignore
+//! let tx = auth::account::writes_by(app, &me)          // the caller's live account, checked
+//!     .check("job_open", job_key, Cond::new("#st = :p").name("#st", "status").value(":p", s("published")))
+//!     .put_new("guard", &guard).returning_item()
+//!     .put_new("application", &item)
+//!     .event(&event);
+//! match tx.commit().await {
+//!     Err(TxError::Condition { part: "guard", item }) => ...,
+//!     other => other?,
+//! }
+//! ```
+//!
+//! A part may carry its own refusal ([`Tx::refuse_with`]): when its condition fails the
+//! commit answers that error (the account check answers 401/403 this way). Any other failed
+//! condition not handled by the caller maps to 409 `concurrent_change`.
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::Serialize;
+
+use crate::db::{self, Item};
+use crate::error::{ApiError, ApiResult};
+use crate::events::Envelope;
+use crate::App;
+
+/// DynamoDB's limit of parts per transaction.
+pub const MAX_PARTS: usize = 100;
+
+/// A condition or update expression with its placeholders.
+#[derive(Clone, Debug, Default)]
+pub struct Cond {
+    expr: String,
+    names: Vec<(String, String)>,
+    values: Vec<(String, AttributeValue)>,
+}
+
+impl Cond {
+    pub fn new(expr: impl Into<String>) -> Self {
+        Cond {
+            expr: expr.into(),
+            ..Default::default()
+        }
+    }
+    /// The item does not exist yet.
+    pub fn absent() -> Self {
+        Cond::new("attribute_not_exists(PK)")
+    }
+    /// The item exists.
+    pub fn present() -> Self {
+        Cond::new("attribute_exists(PK)")
+    }
+    /// The same placeholders with another expression (an update built up piece by piece).
+    pub fn expr(mut self, expr: impl Into<String>) -> Self {
+        self.expr = expr.into();
+        self
+    }
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names.push((placeholder.into(), attribute.into()));
+        self
+    }
+    pub fn value(mut self, placeholder: &str, v: AttributeValue) -> Self {
+        self.values.push((placeholder.into(), v));
+        self
+    }
+}
+
+/// What a refusing part answers when its condition fails, given the item it saw.
+pub type Refusal = Box<dyn Fn(Option<&Item>) -> ApiError + Send + Sync>;
+
+enum Op {
+    Check(Item, Cond),
+    Put(Item, Option<Cond>),
+    Update(Item, Cond, Option<Cond>),
+    Delete(Item, Option<Cond>),
+    Built(Box<TransactWriteItem>),
+}
+
+struct Part {
+    name: &'static str,
+    op: Op,
+    return_item: bool,
+    refusal: Option<Refusal>,
+}
+
+/// Why a transaction did not commit.
+#[derive(Debug)]
+pub enum TxError {
+    /// The condition of the part named `part` failed; `item` is what it saw when the part
+    /// asked for it ([`Tx::returning_item`]).
+    Condition { part: &'static str, item: Option<Item> },
+    /// Anything else (or a refusing part's own error).
+    Api(ApiError),
+}
+
+impl TxError {
+    /// The name of the failed condition, if that is why.
+    pub fn failed(&self) -> Option<&'static str> {
+        match self {
+            TxError::Condition { part, .. } => Some(part),
+            TxError::Api(_) => None,
+        }
+    }
+}
+
+impl From<TxError> for ApiError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Condition { part, .. } => {
+                tracing::info!(part, "transaction condition failed");
+                ApiError::conflict("concurrent_change", "something changed meanwhile; reload and retry")
+            }
+            TxError::Api(e) => e,
+        }
+    }
+}
+
+impl From<ApiError> for TxError {
+    fn from(e: ApiError) -> Self {
+        TxError::Api(e)
+    }
+}
+
+/// A transaction being built; nothing is sent before [`Tx::commit`].
+pub struct Tx<'a> {
+    app: &'a App,
+    parts: Vec<Part>,
+    error: Option<ApiError>,
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(app: &'a App) -> Self {
+        Tx {
+            app,
+            parts: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn push(mut self, name: &'static str, op: Op) -> Self {
+        self.parts.push(Part {
+            name,
+            op,
+            return_item: false,
+            refusal: None,
+        });
+        self
+    }
+
+    fn item_of<T: Serialize>(&mut self, value: &T) -> Item {
+        match db::to_item(value) {
+            Ok(i) => i,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                Item::new()
+            }
+        }
+    }
+
+    /// A condition on an item that is not written.
+    pub fn check(self, name: &'static str, key: Item, cond: Cond) -> Self {
+        self.push(name, Op::Check(key, cond))
+    }
+    /// Writes `value` whatever is there.
+    pub fn put<T: Serialize>(mut self, name: &'static str, value: &T) -> Self {
+        let item = self.item_of(value);
+        self.push(name, Op::Put(item, None))
+    }
+    /// Writes `value`, which must not exist yet.
+    pub fn put_new<T: Serialize>(self, name: &'static str, value: &T) -> Self {
+        self.put_if(name, value, Cond::absent())
+    }
+    /// Writes `value` if `cond` holds for what is there.
+    pub fn put_if<T: Serialize>(mut self, name: &'static str, value: &T, cond: Cond) -> Self {
+        let item = self.item_of(value);
+        self.push(name, Op::Put(item, Some(cond)))
+    }
+    /// Writes an item given as attributes, if `cond` (when given) holds.
+    pub fn put_item(self, name: &'static str, item: Item, cond: Option<Cond>) -> Self {
+        self.push(name, Op::Put(item, cond))
+    }
+    /// An update expression (`SET ...`, `ADD ...`) on `key`, if `cond` (when given) holds.
+    pub fn update(self, name: &'static str, key: Item, update: Cond, cond: Option<Cond>) -> Self {
+        self.push(name, Op::Update(key, update, cond))
+    }
+    pub fn delete(self, name: &'static str, key: Item, cond: Option<Cond>) -> Self {
+        self.push(name, Op::Delete(key, cond))
+    }
+    /// A part built elsewhere (a helper of another module that returns one).
+    pub fn part(self, name: &'static str, item: TransactWriteItem) -> Self {
+        self.push(name, Op::Built(Box::new(item)))
+    }
+    /// Parts built elsewhere, all under one name.
+    pub fn parts(mut self, name: &'static str, items: impl IntoIterator<Item = TransactWriteItem>) -> Self {
+        for i in items {
+            self.parts.push(Part {
+                name,
+                op: Op::Built(Box::new(i)),
+                return_item: false,
+                refusal: None,
+            });
+        }
+        self
+    }
+    /// A part from a fallible helper; its error surfaces at commit.
+    pub fn try_part(mut self, name: &'static str, item: ApiResult<TransactWriteItem>) -> Self {
+        match item {
+            Ok(i) => self.push(name, Op::Built(Box::new(i))),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                self
+            }
+        }
+    }
+    /// The domain event of the change (transactional outbox), part `event`.
+    pub fn event(self, event: &Envelope) -> Self {
+        let part = crate::events::outbox_put(self.app.table(), event);
+        self.try_part("event", part)
+    }
+    /// The audit entry of an admin action, part `audit`.
+    pub fn audit(self, entry: &crate::audit::AuditEntry) -> Self {
+        let part = crate::audit::audit_put(self.app.table(), entry);
+        self.try_part("audit", part)
+    }
+    /// The last part returns the item its condition saw when it fails.
+    pub fn returning_item(mut self) -> Self {
+        if let Some(p) = self.parts.last_mut() {
+            p.return_item = true;
+        }
+        self
+    }
+    /// When the last part's condition fails, the commit answers `refusal(item seen)`.
+    pub fn refuse_with(mut self, refusal: impl Fn(Option<&Item>) -> ApiError + Send + Sync + 'static) -> Self {
+        if let Some(p) = self.parts.last_mut() {
+            p.return_item = true;
+            p.refusal = Some(Box::new(refusal));
+        }
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Sends the transaction; a failed condition is reported by its part's name.
+    pub async fn commit(self) -> Result<(), TxError> {
+        if let Some(e) = self.error {
+            return Err(TxError::Api(e));
+        }
+        if self.parts.len() > MAX_PARTS {
+            return Err(TxError::Api(ApiError::internal(format!(
+                "a transaction of {} parts",
+                self.parts.len()
+            ))));
+        }
+        let table = self.app.table();
+        let mut names = Vec::with_capacity(self.parts.len());
+        let mut refusals = Vec::with_capacity(self.parts.len());
+        let mut items = Vec::with_capacity(self.parts.len());
+        for p in self.parts {
+            names.push(p.name);
+            refusals.push(p.refusal);
+            items.push(build(table, p.op, p.return_item).map_err(TxError::Api)?);
+        }
+        let e = match self
+            .app
+            .dynamo()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let (Some(codes), Some(seen)) = (db::cancellation_codes(&e), db::cancellation_items(&e)) else {
+            return Err(TxError::Api(e.into()));
+        };
+        let failed: Vec<usize> = codes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_deref() == Some("ConditionalCheckFailed"))
+            .map(|(i, _)| i)
+            .collect();
+        // A refusing part (the caller's account) speaks first: nothing else matters then.
+        if let Some(refusal) = failed.iter().find_map(|&i| refusals[i].as_ref().map(|r| (i, r))) {
+            let (i, refusal) = refusal;
+            return Err(TxError::Api(refusal(seen.get(i).and_then(Option::as_ref))));
+        }
+        match failed.first() {
+            Some(&i) => Err(TxError::Condition {
+                part: names[i],
+                item: seen.get(i).cloned().flatten(),
+            }),
+            None => Err(TxError::Api(e.into())),
+        }
+    }
+}
+
+fn build(table: &str, op: Op, return_item: bool) -> ApiResult<TransactWriteItem> {
+    let rv = return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld);
+    let b = TransactWriteItem::builder();
+    Ok(match op {
+        Op::Check(key, c) => {
+            let mut x = ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(key))
+                .condition_expression(c.expr)
+                .set_return_values_on_condition_check_failure(rv);
+            for (k, v) in c.names {
+                x = x.expression_attribute_names(k, v);
+            }
+            for (k, v) in c.values {
+                x = x.expression_attribute_values(k, v);
+            }
+            b.condition_check(x.build().map_err(db::internal)?).build()
+        }
+        Op::Put(item, cond) => {
+            let mut x = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .set_return_values_on_condition_check_failure(rv);
+            if let Some(c) = cond {
+                x = x.condition_expression(c.expr);
+                for (k, v) in c.names {
+                    x = x.expression_attribute_names(k, v);
+                }
+                for (k, v) in c.values {
+                    x = x.expression_attribute_values(k, v);
+                }
+            }
+            b.put(x.build().map_err(db::internal)?).build()
+        }
+        Op::Update(key, u, cond) => {
+            let mut x = Update::builder()
+                .table_name(table)
+                .set_key(Some(key))
+                .update_expression(u.expr)
+                .set_return_values_on_condition_check_failure(rv);
+            let (mut names, mut values) = (u.names, u.values);
+            if let Some(c) = cond {
+                x = x.condition_expression(c.expr);
+                names.extend(c.names);
+                values.extend(c.values);
+            }
+            for (k, v) in names {
+                x = x.expression_attribute_names(k, v);
+            }
+            for (k, v) in values {
+                x = x.expression_attribute_values(k, v);
+            }
+            b.update(x.build().map_err(db::internal)?).build()
+        }
+        Op::Delete(key, cond) => {
+            let mut x = Delete::builder()
+                .table_name(table)
+                .set_key(Some(key))
+                .set_return_values_on_condition_check_failure(rv);
+            if let Some(c) = cond {
+                x = x.condition_expression(c.expr);
+                for (k, v) in c.names {
+                    x = x.expression_attribute_names(k, v);
+                }
+                for (k, v) in c.values {
+                    x = x.expression_attribute_values(k, v);
+                }
+            }
+            b.delete(x.build().map_err(db::internal)?).build()
+        }
+        Op::Built(item) => *item,
+    })
+}
