@@ -304,74 +304,75 @@ impl<'a> Tx<'a> {
     }
 }
 
+type Names = Option<std::collections::HashMap<String, String>>;
+type Values = Option<std::collections::HashMap<String, AttributeValue>>;
+
+/// A condition's expression and the placeholders of it and of `update` (DynamoDB refuses
+/// empty placeholder maps, so none is `None`).
+fn placeholders(update: Option<&mut Cond>, cond: Option<Cond>) -> (Option<String>, Names, Values) {
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    if let Some(u) = update {
+        names.append(&mut u.names);
+        values.append(&mut u.values);
+    }
+    let expr = cond.map(|c| {
+        names.extend(c.names);
+        values.extend(c.values);
+        c.expr
+    });
+    let names = (!names.is_empty()).then(|| names.into_iter().collect());
+    let values = (!values.is_empty()).then(|| values.into_iter().collect());
+    (expr, names, values)
+}
+
 fn build(table: &str, op: Op, return_item: bool) -> ApiResult<TransactWriteItem> {
     let rv = return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld);
     let b = TransactWriteItem::builder();
     Ok(match op {
         Op::Check(key, c) => {
-            let mut x = ConditionCheck::builder()
+            let (expr, names, values) = placeholders(None, Some(c));
+            let x = ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(key))
-                .condition_expression(c.expr)
+                .set_condition_expression(expr)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .set_return_values_on_condition_check_failure(rv);
-            for (k, v) in c.names {
-                x = x.expression_attribute_names(k, v);
-            }
-            for (k, v) in c.values {
-                x = x.expression_attribute_values(k, v);
-            }
             b.condition_check(x.build().map_err(db::internal)?).build()
         }
         Op::Put(item, cond) => {
-            let mut x = Put::builder()
+            let (expr, names, values) = placeholders(None, cond);
+            let x = Put::builder()
                 .table_name(table)
                 .set_item(Some(item))
+                .set_condition_expression(expr)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .set_return_values_on_condition_check_failure(rv);
-            if let Some(c) = cond {
-                x = x.condition_expression(c.expr);
-                for (k, v) in c.names {
-                    x = x.expression_attribute_names(k, v);
-                }
-                for (k, v) in c.values {
-                    x = x.expression_attribute_values(k, v);
-                }
-            }
             b.put(x.build().map_err(db::internal)?).build()
         }
-        Op::Update(key, u, cond) => {
-            let mut x = Update::builder()
+        Op::Update(key, mut u, cond) => {
+            let (expr, names, values) = placeholders(Some(&mut u), cond);
+            let x = Update::builder()
                 .table_name(table)
                 .set_key(Some(key))
                 .update_expression(u.expr)
+                .set_condition_expression(expr)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .set_return_values_on_condition_check_failure(rv);
-            let (mut names, mut values) = (u.names, u.values);
-            if let Some(c) = cond {
-                x = x.condition_expression(c.expr);
-                names.extend(c.names);
-                values.extend(c.values);
-            }
-            for (k, v) in names {
-                x = x.expression_attribute_names(k, v);
-            }
-            for (k, v) in values {
-                x = x.expression_attribute_values(k, v);
-            }
             b.update(x.build().map_err(db::internal)?).build()
         }
         Op::Delete(key, cond) => {
-            let mut x = Delete::builder()
+            let (expr, names, values) = placeholders(None, cond);
+            let x = Delete::builder()
                 .table_name(table)
                 .set_key(Some(key))
+                .set_condition_expression(expr)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 .set_return_values_on_condition_check_failure(rv);
-            if let Some(c) = cond {
-                x = x.condition_expression(c.expr);
-                for (k, v) in c.names {
-                    x = x.expression_attribute_names(k, v);
-                }
-                for (k, v) in c.values {
-                    x = x.expression_attribute_values(k, v);
-                }
-            }
             b.delete(x.build().map_err(db::internal)?).build()
         }
         Op::Built(item) => *item,
