@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, Envelope, UserRegistered};
 use integration_tests::*;
 use serde_json::json;
 
@@ -97,7 +97,7 @@ async fn the_subscription_filter_keeps_other_event_types_out() {
     let sns = aws_sdk_sns::Client::new(s.sdk());
     let topic = &s.running.stack.topic_arns["EventsTopic"];
     for kind in ["job.created", "user.registered"] {
-        let e = Envelope::new(kind, 1, Actor::System, json!({"marker": kind}));
+        let e = Envelope::raw(kind, 1, Actor::System, json!({"marker": kind}));
         let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
             .data_type("String")
             .string_value(kind)
@@ -140,7 +140,7 @@ fn sqs_event(bodies: &[String]) -> aws_lambda_events::event::sqs::SqsEvent {
 }
 
 /// A handler that counts its calls and succeeds.
-fn counting(calls: &Arc<AtomicUsize>) -> impl Fn(Envelope) -> std::future::Ready<Result<(), String>> {
+fn counting(calls: &Arc<AtomicUsize>) -> impl Fn(common::consumer::Delivery) -> std::future::Ready<Result<(), String>> {
     let calls = calls.clone();
     move |_| {
         calls.fetch_add(1, Ordering::SeqCst);
@@ -148,11 +148,45 @@ fn counting(calls: &Arc<AtomicUsize>) -> impl Fn(Envelope) -> std::future::Ready
     }
 }
 
+/// A `user.registered` envelope as a producer builds it.
+fn registered() -> Envelope {
+    Envelope::of(
+        Actor::System,
+        &DomainEvent::UserRegistered(UserRegistered {
+            user_id: ulid::Ulid::new().to_string(),
+            email: "someone@example.com".into(),
+            role: common::token::Role::Seeker,
+            full_name: "Someone".into(),
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_ack_unknown_types_and_fail_newer_versions_and_bad_data() {
+    let s = TestStack::start_with(false, false).await;
+    let app = s.running.app;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let unknown = serde_json::to_string(&Envelope::raw("user.levitated", 1, Actor::System, json!({}))).unwrap();
+    let mut newer = registered();
+    newer.version = 2;
+    let newer = serde_json::to_string(&newer).unwrap();
+    let bad = serde_json::to_string(&Envelope::raw("user.registered", 1, Actor::System, json!({"user_id": 5}))).unwrap();
+    let resp = common::consumer::consume(app, "test-typed", sqs_event(&[unknown, newer, bad]), counting(&calls)).await;
+    let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(
+        failed,
+        vec!["m1".to_string(), "m2".to_string()],
+        "unknown acknowledged; newer and malformed retried"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "the handler sees none of them");
+    s.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumers_skip_duplicates_and_report_partial_failures() {
     let s = TestStack::start_with(false, false).await;
     let app = s.running.app;
-    let e = Envelope::new("user.registered", 1, Actor::System, json!({}));
+    let e = registered();
     let body = serde_json::to_string(&e).unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
 
@@ -161,7 +195,7 @@ async fn consumers_skip_duplicates_and_report_partial_failures() {
     assert_eq!(calls.load(Ordering::SeqCst), 1, "the duplicate delivery is skipped");
 
     // A failing handler: reported, and the claim released so a redelivery runs again.
-    let e2 = Envelope::new("user.registered", 1, Actor::System, json!({}));
+    let e2 = registered();
     let b2 = serde_json::to_string(&e2).unwrap();
     let resp = common::consumer::consume(app, "test-consumer", sqs_event(&[b2.clone(), "not json".into()]), |_| async {
         Err("boom".to_string())
@@ -181,7 +215,7 @@ async fn the_relay_reports_the_record_it_could_not_publish() {
     let mut settings = s.running.app.settings.clone();
     settings.events_topic_arn = "arn:aws:sns:us-east-1:123456789012:no-such-topic".into();
     let broken: &'static common::App = Box::leak(Box::new(common::App::new(settings, s.sdk().clone())));
-    let e = Envelope::new("user.registered", 1, Actor::System, json!({}));
+    let e = registered();
     let mut image = serde_json::to_value(&e).unwrap();
     image["entity"] = json!("outbox");
     let item: serde_dynamo::Item = serde_dynamo::to_item(&image).unwrap();

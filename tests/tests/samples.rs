@@ -16,6 +16,7 @@ fn read(rel: &str) -> String {
 fn domain_event_examples_are_envelopes_and_documented() {
     let docs = std::fs::read_to_string(events_dir().join("../docs/events.md")).unwrap();
     let mut n = 0;
+    let mut seen = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(events_dir().join("domain")).unwrap() {
         let path = entry.unwrap().path();
         let e: Envelope = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
@@ -27,9 +28,21 @@ fn domain_event_examples_are_envelopes_and_documented() {
             "{} is documented in docs/events.md",
             e.kind
         );
+        let typed = e.decode().unwrap_or_else(|err| panic!("{path:?} is not a DomainEvent: {err:?}"));
+        assert_eq!(typed.version(), e.version, "{path:?}: the version this code produces");
+        assert_eq!(typed.data(), e.data, "{path:?}: the typed event says all the example says");
+        seen.insert(e.kind.clone());
         n += 1;
     }
     assert!(n >= 3);
+    let missing: Vec<_> = common::events::DomainEvent::TYPES
+        .iter()
+        .filter(|(t, _)| !seen.contains(*t))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "event types without an example under events/domain/: {missing:?}"
+    );
 }
 
 #[test]
@@ -43,7 +56,7 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     let sqs: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&read("lambda/sqs-user-registered.json")).unwrap();
     let e = common::consumer::parse_body(sqs.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(e.kind, "user.registered");
-    assert!(notifications::render(&e).is_some());
+    assert!(notifications::render(&e.decode().unwrap()).is_some());
     // The expiry function takes any JSON (it does not read the event).
     let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent =
         serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();

@@ -2,6 +2,12 @@
 //! delivery), skips events this consumer already handled (dedupe by event id), and reports
 //! partial batch failures so only failed messages come back.
 //!
+//! Decoding: the envelope becomes a typed [`DomainEvent`]. A type this code does not know
+//! is logged and acknowledged (the queue's filter policy should never let one through; a
+//! retry could not help). A known type in a newer version, or data that does not fit its
+//! type, fails the message: it is retried and then lands in the DLQ, from where it can be
+//! redriven once this consumer is deployed with the new version.
+//!
 //! Dedupe: before handling, the consumer claims `CONSUMED#<consumer>#<event id>` with a
 //! conditional put and a lease; after success it marks the claim done; after failure it
 //! releases it. A redelivered event that is done (or being handled) is acknowledged without
@@ -13,7 +19,16 @@ use aws_lambda_events::event::sqs::{BatchItemFailure as SqsBatchItemFailure, Sqs
 
 use crate::app::App;
 use crate::db::{self, n, s};
-use crate::events::Envelope;
+use crate::events::{Actor, DomainEvent, Envelope, Undecodable};
+
+/// One event as a consumer's handler gets it: decoded, never seen before by this consumer.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: String,
+    pub occurred_at: String,
+    pub actor: Actor,
+    pub event: DomainEvent,
+}
 
 const RETENTION_SECS: i64 = 7 * 24 * 3600;
 const LEASE_SECS: i64 = 120;
@@ -88,7 +103,7 @@ async fn settle(app: &App, consumer: &str, event_id: &str, success: bool) -> Res
 /// Runs `handler` for each new event of the batch and reports the failed messages.
 pub async fn consume<F, Fut>(app: &App, consumer: &str, event: SqsEvent, handler: F) -> SqsBatchResponse
 where
-    F: Fn(Envelope) -> Fut,
+    F: Fn(Delivery) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
     let mut response = SqsBatchResponse::default();
@@ -107,12 +122,23 @@ where
 
 async fn handle_one<F, Fut>(app: &App, consumer: &str, body: &str, handler: &F) -> Result<(), String>
 where
-    F: Fn(Envelope) -> Fut,
+    F: Fn(Delivery) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
     let envelope = parse_body(body)?;
     let event_id = envelope.id.clone();
     let kind = envelope.kind.clone();
+    let event = match envelope.decode() {
+        Ok(e) => e,
+        Err(Undecodable::UnknownType(t)) => {
+            tracing::warn!(consumer, event_id = %event_id, event_type = %t, "unknown event type acknowledged unhandled");
+            return Ok(());
+        }
+        Err(Undecodable::NewerVersion { kind, version }) => {
+            return Err(format!("{kind} version {version} is newer than this consumer understands"));
+        }
+        Err(Undecodable::Malformed(e)) => return Err(format!("{kind}: data does not fit the type: {e}")),
+    };
     match claim(app, consumer, &event_id).await? {
         Claim::AlreadyHandled => {
             tracing::info!(consumer, event_id = %event_id, "duplicate delivery skipped");
@@ -120,7 +146,13 @@ where
         }
         Claim::Acquired => {}
     }
-    let result = handler(envelope).await;
+    let result = handler(Delivery {
+        id: envelope.id,
+        occurred_at: envelope.occurred_at,
+        actor: envelope.actor,
+        event,
+    })
+    .await;
     settle(app, consumer, &event_id, result.is_ok()).await?;
     if result.is_ok() {
         tracing::info!(consumer, event_id = %event_id, event_type = %kind, "event handled");
@@ -134,7 +166,7 @@ mod tests {
 
     #[test]
     fn parses_raw_and_wrapped_bodies() {
-        let e = Envelope::new("user.registered", 1, crate::events::Actor::System, serde_json::json!({}));
+        let e = Envelope::raw("user.registered", 1, crate::events::Actor::System, serde_json::json!({}));
         let raw = serde_json::to_string(&e).unwrap();
         assert_eq!(parse_body(&raw).unwrap(), e);
         let wrapped = serde_json::json!({"Type": "Notification", "Message": raw}).to_string();

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::db;
 use crate::error::ApiResult;
 
+pub mod domain;
+pub use domain::*;
+
 pub const OUTBOX_ENTITY: &str = "outbox";
 const OUTBOX_RETENTION_SECS: i64 = 24 * 3600;
 
@@ -33,7 +36,21 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn new(kind: &str, version: u32, actor: Actor, data: serde_json::Value) -> Self {
+    /// The envelope of `event`, caused by `actor`, now.
+    pub fn of(actor: Actor, event: &DomainEvent) -> Self {
+        Envelope {
+            id: ulid::Ulid::new().to_string(),
+            kind: event.kind().to_string(),
+            version: event.version(),
+            occurred_at: crate::time::now_rfc3339(),
+            actor,
+            data: event.data(),
+        }
+    }
+
+    /// An envelope of any type and data, as data (tests of the wire and of consumers'
+    /// handling of unknown types); producers use [`Envelope::of`].
+    pub fn raw(kind: &str, version: u32, actor: Actor, data: serde_json::Value) -> Self {
         Envelope {
             id: ulid::Ulid::new().to_string(),
             kind: kind.to_string(),
@@ -42,6 +59,18 @@ impl Envelope {
             actor,
             data,
         }
+    }
+
+    /// The typed event it carries.
+    pub fn decode(&self) -> Result<DomainEvent, Undecodable> {
+        DomainEvent::decode(&self.kind, self.version, &self.data)
+    }
+}
+
+impl Actor {
+    /// The signed-in user who caused it.
+    pub fn user(id: &str) -> Self {
+        Actor::User { id: id.to_string() }
     }
 }
 
@@ -81,7 +110,7 @@ mod tests {
 
     #[test]
     fn envelope_serialises_as_documented() {
-        let e = Envelope::new(
+        let e = Envelope::raw(
             "user.registered",
             1,
             Actor::User { id: "u1".into() },
@@ -98,7 +127,7 @@ mod tests {
 
     #[test]
     fn outbox_item_round_trips_through_dynamo_format() {
-        let e = Envelope::new(
+        let e = Envelope::raw(
             "x.y",
             2,
             Actor::System,

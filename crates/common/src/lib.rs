@@ -30,6 +30,7 @@ pub mod time;
 pub mod token;
 pub mod tx;
 pub mod values;
+pub mod vocab;
 
 pub use app::App;
 pub use error::{ApiError, ApiResult};

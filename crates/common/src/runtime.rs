@@ -12,7 +12,6 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use crate::app::App;
-use crate::events::Envelope;
 use crate::http::HttpHandler;
 
 pub type Error = lambda_runtime::Error;
@@ -132,7 +131,7 @@ fn run_stream_relay() -> Result<(), Error> {
 }
 
 /// An event handler of a consumer: `(app, event) -> Ok(())` when handled.
-pub type EventHandler = fn(&'static App, Envelope) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub type EventHandler = fn(&'static App, crate::consumer::Delivery) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// Serves an SQS consumer named `consumer` (the name scopes its dedupe records).
 fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Error> {

@@ -221,6 +221,10 @@ impl<'a> Tx<'a> {
         let part = crate::events::outbox_put(self.app.table(), event);
         self.try_part("event", part)
     }
+    /// `event`, caused by `actor`, as the change's outbox entry (part `event`).
+    pub fn emit(self, actor: crate::events::Actor, event: crate::events::DomainEvent) -> Self {
+        self.event(&Envelope::of(actor, &event))
+    }
     /// The audit entry of an admin action, part `audit`.
     pub fn audit(self, entry: &crate::audit::AuditEntry) -> Self {
         let part = crate::audit::audit_put(self.app.table(), entry);

@@ -7,7 +7,7 @@ use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
-use common::events::{Actor, Envelope};
+use common::events::{AccountChanged, Actor, DomainEvent};
 use common::http::{ok, parse_json, path_param, query_param, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
@@ -129,15 +129,15 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
     if let Some(st) = body.status.filter(|s| *s != before.status) {
         after.status = st;
         events.push(if st == AccountStatus::Suspended {
-            "user.suspended"
+            DomainEvent::UserSuspended as fn(AccountChanged) -> DomainEvent
         } else {
-            "user.reinstated"
+            DomainEvent::UserReinstated
         });
     }
     if let Some(role) = body.role.filter(|r| *r != before.role) {
         after.role = role;
         after.gsi1pk = format!("USERS#{}", role.as_str());
-        events.push("user.role_changed");
+        events.push(DomainEvent::UserRoleChanged);
     }
     if events.is_empty() {
         return ok(&view(&before));
@@ -147,15 +147,21 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
     after.updated_at = common::time::now_rfc3339();
     let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
     let mut tx = auth::account::writes_by(app, &actor).put_if("user", &after, unchanged);
-    let who = Actor::User { id: actor.user_id.clone() };
-    for kind in &events {
-        let data =
-            serde_json::json!({"user_id": after.id, "email": after.email, "role": after.role, "status": after.status, "reason": reason});
-        tx = tx.event(&Envelope::new(kind, 1, who.clone(), data));
+    let mut kinds = Vec::new();
+    for event in &events {
+        let event = event(AccountChanged {
+            user_id: after.id.clone(),
+            email: after.email.clone(),
+            role: after.role,
+            status: after.status,
+            reason: reason.clone(),
+        });
+        kinds.push(event.kind());
+        tx = tx.emit(Actor::user(&actor.user_id), event);
     }
     let mut audit = AuditEntry::new(
         &actor,
-        &events.join(","),
+        &kinds.join(","),
         "user",
         &after.id,
         Some(&view(&before)),

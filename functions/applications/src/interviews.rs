@@ -5,9 +5,9 @@
 use common::api_doc::ErrorBody;
 use common::db::{self, n, s};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, InterviewChanged};
 use common::http::{authenticate, created, ok, parse_json, path_param, require_role, Request, Response};
-use common::token::{Principal, Role};
+use common::token::Role;
 use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
@@ -102,18 +102,17 @@ fn put<'a>(tx: Tx<'a>, i: &Interview, prev_version: Option<u64>) -> Tx<'a> {
     }
 }
 
-fn event(kind: &str, actor: &Principal, a: &Application, i: &Interview) -> Envelope {
-    Envelope::new(
-        kind,
-        1,
-        Actor::User { id: actor.user_id.clone() },
-        serde_json::json!({
-            "interview_id": i.id, "application_id": a.id, "job_id": a.job_id, "company_id": a.company_id,
-            "seeker_id": a.applicant.user_id, "job_title": a.job_title,
-            "scheduled_at": i.scheduled_at, "duration_minutes": i.duration_minutes, "kind": i.kind,
-            "location": i.location, "meeting_url": i.meeting_url,
-        }),
-    )
+/// The `interview.*` event `variant` of `i` (time and place, never feedback or rating).
+fn event(variant: fn(InterviewChanged) -> DomainEvent, a: &Application, i: &Interview) -> DomainEvent {
+    variant(InterviewChanged {
+        application: a.event_ref(),
+        interview_id: i.id.clone(),
+        scheduled_at: i.scheduled_at.clone(),
+        duration_minutes: i.duration_minutes,
+        kind: i.kind,
+        location: i.location.clone(),
+        meeting_url: i.meeting_url.clone(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -188,8 +187,8 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         updated_at: now,
         version: 1,
     };
-    let scheduled = event("interview.scheduled", &me, &a, &interview);
-    let writes = put(auth::account::writes_by(app, &me), &interview, None).event(&scheduled);
+    let scheduled = event(DomainEvent::InterviewScheduled, &a, &interview);
+    let writes = put(auth::account::writes_by(app, &me), &interview, None).emit(Actor::user(&me.user_id), scheduled);
     if a.status == Status::Shortlisted {
         move_to(
             app,
@@ -332,18 +331,18 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
             after.status = InterviewStatus::Completed;
             after.feedback = feedback;
             after.rating = body.rating;
-            "interview.completed"
+            DomainEvent::InterviewCompleted
         }
         Some(InterviewStatus::Cancelled) => {
             after.status = InterviewStatus::Cancelled;
             after.cancel_reason = reason;
-            "interview.cancelled"
+            DomainEvent::InterviewCancelled
         }
         Some(InterviewStatus::Scheduled) | None => {
             if body.feedback.is_some() || body.rating.is_some() {
                 p.add("status", "feedback and a rating come with status completed");
             }
-            "interview.rescheduled"
+            DomainEvent::InterviewRescheduled
         }
     };
     p.into_result()?;
@@ -353,6 +352,6 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     after.version += 1;
     after.updated_at = common::time::now_rfc3339();
     let tx = auth::account::writes_by(app, &me);
-    commit(put(tx, &after, Some(before.version)).event(&event(kind, &me, &a, &after))).await?;
+    commit(put(tx, &after, Some(before.version)).emit(Actor::user(&me.user_id), event(kind, &a, &after))).await?;
     ok(&after.for_viewer(Viewer::Company))
 }

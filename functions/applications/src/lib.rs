@@ -23,7 +23,7 @@ use common::api_doc::ErrorBody;
 use common::cursor::{filtered_page, Filter, IndexQuery, Page};
 use common::db::{self, n, s, Item};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, ApplicationMoved, ApplicationRef, DomainEvent};
 use common::http::{authenticate, created, ok, parse_json, path_param, query_param, require_role, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
@@ -74,6 +74,19 @@ pub struct Application {
     pub version: u64,
     pub submitted_at: String,
     pub updated_at: String,
+}
+
+impl Application {
+    /// Which application events about it name.
+    pub fn event_ref(&self) -> ApplicationRef {
+        ApplicationRef {
+            application_id: self.id.clone(),
+            job_id: self.job_id.clone(),
+            company_id: self.company_id.clone(),
+            seeker_id: self.applicant.user_id.clone(),
+            job_title: self.job_title.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -270,21 +283,16 @@ pub(crate) async fn move_to(
         },
         note,
     };
-    let kind = if to == Status::Withdrawn {
-        "application.withdrawn"
-    } else {
-        "application.status_changed"
+    let moved = ApplicationMoved {
+        application: after.event_ref(),
+        from: before.status,
+        to,
     };
-    let event = Envelope::new(
-        kind,
-        1,
-        Actor::User { id: actor.user_id.clone() },
-        serde_json::json!({
-            "application_id": after.id, "job_id": after.job_id, "company_id": after.company_id,
-            "seeker_id": after.applicant.user_id, "job_title": after.job_title,
-            "from": before.status, "to": to,
-        }),
-    );
+    let event = if to == Status::Withdrawn {
+        DomainEvent::ApplicationWithdrawn(moved)
+    } else {
+        DomainEvent::ApplicationStatusChanged(moved)
+    };
     let tx = tx
         .put_if(
             "application",
@@ -293,7 +301,7 @@ pub(crate) async fn move_to(
         )
         .try_part("history", history_put(table, &after.id, &entry))
         .parts("counters", counters(table, &after, Some(before.status), to)?)
-        .event(&event);
+        .emit(Actor::user(&actor.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => Err(ApiError::conflict(
             "concurrent_change",
@@ -478,12 +486,7 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             by: "applicant".into(),
             note: None,
         };
-        let event = Envelope::new(
-            "application.submitted",
-            1,
-            Actor::User { id: me.user_id.clone() },
-            serde_json::json!({"application_id": a.id, "job_id": a.job_id, "company_id": a.company_id, "seeker_id": me.user_id, "job_title": a.job_title}),
-        );
+        let event = DomainEvent::ApplicationSubmitted(a.event_ref());
         let tx = auth::account::writes_by(app, &me)
             .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
             .put_item("guard", guard_item, Some(Cond::absent()))
@@ -491,7 +494,7 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             .put_new("application", &item(&a))
             .try_part("history", history_put(table, &a.id, &entry))
             .parts("counters", counters(table, &a, None, Status::Submitted)?)
-            .event(&event);
+            .emit(Actor::user(&me.user_id), event);
         if let Err(e) = tx.commit().await {
             if let Some(r) = &a.resume {
                 let _ = files::delete(app, &r.key).await;

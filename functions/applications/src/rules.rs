@@ -1,6 +1,7 @@
 //! Application rules: the hiring pipeline (which moves are legal, who may make them), cover
 //! letters, notes, and interviews (kinds, times, ratings).
 
+pub use common::vocab::{ApplicationStatus as Status, InterviewKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,63 +12,6 @@ pub const DURATION_MIN: u32 = 5;
 pub const DURATION_MAX: u32 = 480;
 /// Interviews are scheduled at most this far ahead.
 pub const SCHEDULE_MAX_DAYS: i64 = 366;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Submitted,
-    Reviewed,
-    Shortlisted,
-    Interviewing,
-    Offered,
-    Hired,
-    Rejected,
-    Withdrawn,
-}
-
-impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Submitted,
-        Status::Reviewed,
-        Status::Shortlisted,
-        Status::Interviewing,
-        Status::Offered,
-        Status::Hired,
-        Status::Rejected,
-        Status::Withdrawn,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Reviewed => "reviewed",
-            Status::Shortlisted => "shortlisted",
-            Status::Interviewing => "interviewing",
-            Status::Offered => "offered",
-            Status::Hired => "hired",
-            Status::Rejected => "rejected",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-    /// Hired, rejected and withdrawn are final.
-    pub fn is_final(self) -> bool {
-        matches!(self, Status::Hired | Status::Rejected | Status::Withdrawn)
-    }
-    /// The company's next steps from here (the applicant's only move is withdrawing).
-    pub fn company_moves(self) -> &'static [Status] {
-        use Status::*;
-        match self {
-            Submitted => &[Reviewed, Rejected],
-            Reviewed => &[Shortlisted, Rejected],
-            Shortlisted => &[Interviewing, Rejected],
-            Interviewing => &[Offered, Rejected],
-            Offered => &[Hired, Rejected],
-            Hired | Rejected | Withdrawn => &[],
-        }
-    }
-}
 
 /// Who moves an application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,14 +33,6 @@ pub fn check_move(from: Status, to: Status, who: Mover) -> Result<(), Vec<Status
     } else {
         Err(allowed)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InterviewKind {
-    Phone,
-    Video,
-    Onsite,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -2,14 +2,13 @@
 
 use common::api_doc::ErrorBody;
 use common::db;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, UserNotice};
 use common::http::{authenticate, created, ok, parse_json, status_only, Request, Response};
 use common::token::{TokenUse, ACCESS_TTL_SECS};
 use common::tx::{Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::passwords;
@@ -374,12 +373,10 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(invalid());
     }
     let hash = passwords::hash(password.expose().to_string()).await?;
-    let event = Envelope::new(
-        "user.password_reset",
-        1,
-        Actor::User { id: account.id.clone() },
-        json!({"user_id": account.id, "email": account.email}),
-    );
+    let event = DomainEvent::PasswordReset(UserNotice {
+        user_id: account.id.clone(),
+        email: account.email.clone(),
+    });
     let table = app.table();
     let delete_code = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
@@ -399,7 +396,7 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
             password_update(table, &account, &hash, account.session_version + 1, false),
         )
         .try_part("failures", store::clear_failures(table, &account.email))
-        .event(&event);
+        .emit(Actor::user(&account.id), event);
     match tx.commit().await {
         // The code was used or burned concurrently, or the account changed.
         Err(TxError::Condition { .. }) => return Err(invalid()),
@@ -487,19 +484,17 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
         .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
         .build()
         .map_err(db::internal)?;
-    let event = Envelope::new(
-        "user.password_changed",
-        1,
-        Actor::User { id: account.id.clone() },
-        json!({"user_id": account.id, "email": account.email}),
-    );
+    let event = DomainEvent::PasswordChanged(UserNotice {
+        user_id: account.id.clone(),
+        email: account.email.clone(),
+    });
     let tx = Tx::new(app)
         .try_part("account", password_update(table, &account, &hash, new_version, true))
         .part(
             "session",
             aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),
         )
-        .event(&event);
+        .emit(Actor::user(&account.id), event);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),
         other => other?,

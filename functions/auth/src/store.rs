@@ -9,11 +9,13 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use common::db::{self, n, s, Item};
+use common::events::{DomainEvent, UserRegistered};
 use common::tx::{Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 
 use common::token::Role;
+pub use common::vocab::AccountStatus;
 
 pub fn user_pk(id: &str) -> String {
     format!("USER#{id}")
@@ -26,13 +28,6 @@ pub const EMAIL_SK: &str = "EMAIL";
 pub const RESET_SK: &str = "PASSWORD_RESET";
 pub fn session_sk(sid: &str) -> String {
     format!("SESSION#{sid}")
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatus {
-    Active,
-    Suspended,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -210,13 +205,13 @@ pub fn put(table: &str, item: Item, condition: Option<&str>) -> ApiResult<Transa
 /// it exists), the account, optionally its first session, and `user.registered`.
 pub async fn create_account(app: &App, account: &Account, session: Option<&Session>, actor: common::events::Actor) -> ApiResult<()> {
     let claim = serde_json::json!({"PK": email_pk(&account.email), "SK": EMAIL_SK, "entity": "email", "user_id": account.id});
-    let event = common::events::Envelope::new(
-        "user.registered",
-        1,
-        actor,
-        serde_json::json!({"user_id": account.id, "email": account.email, "role": account.role, "full_name": account.full_name}),
-    );
-    let mut tx = Tx::new(app).put_new("email", &claim).put_new("account", account).event(&event);
+    let event = DomainEvent::UserRegistered(UserRegistered {
+        user_id: account.id.clone(),
+        email: account.email.clone(),
+        role: account.role,
+        full_name: account.full_name.clone(),
+    });
+    let mut tx = Tx::new(app).put_new("email", &claim).put_new("account", account).emit(actor, event);
     if let Some(s) = session {
         tx = tx.put("session", s);
     }

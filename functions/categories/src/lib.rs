@@ -12,7 +12,7 @@ use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
-use common::events::{Actor, Envelope};
+use common::events::{Actor, CategoryChanged, DomainEvent};
 use common::http::{created, ok, parse_json, path_param, status_only, Request, Response};
 use common::token::Principal;
 use common::tx::{Cond, Tx, TxError};
@@ -22,20 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::rules::Slug;
-
-/// A category as clients see it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Category {
-    pub slug: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    pub active: bool,
-    /// Open jobs in this category, kept current as jobs open and close.
-    pub open_job_count: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
+pub use common::vocab::Category;
 
 #[derive(Serialize, Deserialize)]
 struct CategoryItem {
@@ -141,7 +128,13 @@ fn not_found() -> ApiError {
 
 /// Writes `after` (replacing `before`, if any, only if unchanged meanwhile) with its event
 /// and audit entry in one transaction.
-async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &Category, action: &str) -> ApiResult<()> {
+async fn save(
+    app: &App,
+    actor: &Principal,
+    before: Option<&Category>,
+    after: &Category,
+    action: fn(CategoryChanged) -> DomainEvent,
+) -> ApiResult<()> {
     let tx = auth::account::writes_by(app, actor);
     // An update sets the fields admins change and leaves `open_job_count` alone: job writes
     // ADD to it concurrently, and a whole-item Put would undo their counts.
@@ -178,15 +171,10 @@ async fn save(app: &App, actor: &Principal, before: Option<&Category>, after: &C
             tx.update("category", db::key(category_pk(&after.slug), SK), u.expr(expr), Some(unchanged))
         }
     };
-    let event = Envelope::new(
-        action,
-        1,
-        Actor::User { id: actor.user_id.clone() },
-        serde_json::json!({"category": after}),
-    );
+    let event = action(CategoryChanged { category: after.clone() });
     let tx = tx
-        .event(&event)
-        .audit(&AuditEntry::new(actor, action, "category", &after.slug, before, Some(after)));
+        .audit(&AuditEntry::new(actor, event.kind(), "category", &after.slug, before, Some(after)))
+        .emit(Actor::user(&actor.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition { part: "category", .. }) => Err(match before {
             None => ApiError::conflict("slug_taken", format!("a category with the slug \"{}\" exists already", after.slug)),
@@ -247,7 +235,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             created_at: now.clone(),
             updated_at: now,
         };
-        save(app, &actor, None, &c, "category.created").await?;
+        save(app, &actor, None, &c, DomainEvent::CategoryCreated).await?;
         created(&c)
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -308,7 +296,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         return ok(&before);
     }
     after.updated_at = common::time::now_rfc3339();
-    save(app, &actor, Some(&before), &after, "category.updated").await?;
+    save(app, &actor, Some(&before), &after, DomainEvent::CategoryUpdated).await?;
     ok(&after)
 }
 
@@ -323,7 +311,7 @@ pub async fn deactivate(app: &'static App, req: Request) -> ApiResult<Response> 
         let mut after = before.clone();
         after.active = false;
         after.updated_at = common::time::now_rfc3339();
-        save(app, &actor, Some(&before), &after, "category.deactivated").await?;
+        save(app, &actor, Some(&before), &after, DomainEvent::CategoryDeactivated).await?;
     }
     status_only(StatusCode::NO_CONTENT)
 }

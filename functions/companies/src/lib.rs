@@ -17,7 +17,7 @@ use common::api_doc::ErrorBody;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, CompanyChanged, DomainEvent};
 use common::http::{created, ok, parse_json, path_param, require_role, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
@@ -26,35 +26,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::rules::{CompanySize, Location};
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Company {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub website: Option<String>,
-    /// https URL of the logo image.
-    #[serde(default)]
-    pub logo: Option<String>,
-    #[serde(default)]
-    pub location: Option<Location>,
-    #[serde(default)]
-    pub size: Option<CompanySize>,
-    #[serde(default)]
-    pub industry: Option<String>,
-    pub owner_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberRole {
-    Owner,
-    Member,
-}
+pub use common::vocab::{Company, MemberRole};
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Membership {
@@ -216,12 +188,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             role: MemberRole::Owner,
             joined_at: now.clone(),
         };
-        let event = Envelope::new(
-            "company.created",
-            1,
-            Actor::User { id: actor.user_id.clone() },
-            serde_json::json!({"company": company}),
-        );
+        let event = DomainEvent::CompanyCreated(CompanyChanged { company: company.clone() });
         auth::account::writes_by(app, &actor)
             .put_new("company", &item(&company))
             .put_new("member", &member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))
@@ -229,7 +196,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
                 "membership",
                 &member(auth::account::partition(&actor.user_id), company_pk(&company.id)),
             )
-            .event(&event)
+            .emit(Actor::user(&actor.user_id), event)
             .commit()
             .await?;
         created(&company)
@@ -316,16 +283,11 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         return ok(&before);
     }
     after.updated_at = common::time::now_rfc3339();
-    let event = Envelope::new(
-        "company.updated",
-        1,
-        Actor::User { id: actor.user_id.clone() },
-        serde_json::json!({"company": after}),
-    );
+    let event = DomainEvent::CompanyUpdated(CompanyChanged { company: after.clone() });
     let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
     let tx = auth::account::writes_by(app, &actor)
         .put_if("company", &item(&after), unchanged)
-        .event(&event);
+        .emit(Actor::user(&actor.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition { part: "company", .. }) => Err(ApiError::conflict(
             "concurrent_change",

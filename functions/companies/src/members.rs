@@ -4,7 +4,7 @@
 use common::api_doc::ErrorBody;
 use common::db;
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, MemberAdded, MemberRemoved};
 use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
@@ -114,16 +114,15 @@ pub async fn add(app: &'static App, req: Request) -> ApiResult<Response> {
         role,
         joined_at: joined_at.clone(),
     };
-    let event = Envelope::new(
-        "company.member_added",
-        1,
-        Actor::User { id: me.user_id.clone() },
-        serde_json::json!({"company_id": id, "user_id": account.id, "role": role}),
-    );
+    let event = DomainEvent::CompanyMemberAdded(MemberAdded {
+        company_id: id.clone(),
+        user_id: account.id.clone(),
+        role,
+    });
     let tx = auth::account::writes_by(app, &me)
         .put_new("member", &side(company_pk(&id), format!("MEMBER#{}", account.id)))
         .put_new("membership", &side(auth::account::partition(&account.id), company_pk(&id)))
-        .event(&event);
+        .emit(Actor::user(&me.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition {
             part: "member" | "membership",
@@ -162,12 +161,10 @@ pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
     if target.role == MemberRole::Owner && members.iter().filter(|m| m.role == MemberRole::Owner).count() == 1 {
         return Err(ApiError::conflict("last_owner", "a company keeps at least one owner"));
     }
-    let event = Envelope::new(
-        "company.member_removed",
-        1,
-        Actor::User { id: me.user_id.clone() },
-        serde_json::json!({"company_id": id, "user_id": user_id}),
-    );
+    let event = DomainEvent::CompanyMemberRemoved(MemberRemoved {
+        company_id: id.clone(),
+        user_id: user_id.clone(),
+    });
     let tx = auth::account::writes_by(app, &me)
         .delete(
             "member",
@@ -179,7 +176,7 @@ pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
             db::key(auth::account::partition(&user_id), company_pk(&id)),
             Some(Cond::present()),
         )
-        .event(&event);
+        .emit(Actor::user(&me.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => Err(missing()),
         other => {

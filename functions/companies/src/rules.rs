@@ -1,8 +1,7 @@
 //! Company rules: what a valid name, website, location, size and industry are.
 
 use common::values::{optional_text, required_text};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use common::vocab::CompanySize;
 
 pub const NAME_MAX: usize = 120;
 pub const DESCRIPTION_MAX: usize = 5000;
@@ -19,25 +18,6 @@ pub fn industry(raw: &str) -> Result<Option<String>, &'static str> {
 }
 
 pub use common::values::website;
-
-/// Company headcount bands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum CompanySize {
-    #[serde(rename = "1-10")]
-    S1To10,
-    #[serde(rename = "11-50")]
-    S11To50,
-    #[serde(rename = "51-200")]
-    S51To200,
-    #[serde(rename = "201-500")]
-    S201To500,
-    #[serde(rename = "501-1000")]
-    S501To1000,
-    #[serde(rename = "1001-5000")]
-    S1001To5000,
-    #[serde(rename = "5001+")]
-    S5001Plus,
-}
 
 pub use common::values::Location;
 

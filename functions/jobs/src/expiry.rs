@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::db::{self, s};
+use common::events::DomainEvent;
 use common::{ApiResult, App};
 
 use crate::rules::JobStatus;
@@ -43,8 +44,7 @@ pub async fn expire_due(app: &App) -> ApiResult<usize> {
             after.status = JobStatus::Expired;
             after.version += 1;
             after.updated_at = common::time::now_rfc3339();
-            let data = serde_json::json!({ "job": after, "previous_status": before.status });
-            match commit(app, Some(&before), &after, "job.expired", By::Schedule, data, |tx| tx).await {
+            match commit(app, Some(&before), &after, DomainEvent::JobExpired, By::Schedule, None, |tx| tx).await {
                 Ok(()) => expired += 1,
                 // Changed meanwhile (closed, edited): the next run sees the new state.
                 Err(e) if e.status == http::StatusCode::CONFLICT => {}

@@ -23,7 +23,7 @@ use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::db::{self, n};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, JobChanged};
 use common::http::{authenticate, created, ok, parse_json, path_param, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
@@ -35,86 +35,22 @@ use utoipa::ToSchema;
 
 use crate::rules::{EmploymentType, ExperienceLevel, JobLocation, JobStatus, OwnerStatus, Workplace};
 
-/// Why and by whom a job was suspended (shown to the company and admins).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Moderation {
-    pub reason: String,
-    pub by: String,
-    pub at: String,
-}
+pub use common::vocab::{Job, Moderation};
 
-/// A job as stored and as clients see it (`status` as of the read: a published job past its
-/// deadline reads `expired`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Job {
-    pub id: String,
-    pub company_id: String,
-    pub title: String,
-    pub description: String,
-    #[serde(default)]
-    pub requirements: Option<String>,
-    #[serde(default)]
-    pub responsibilities: Option<String>,
-    #[serde(default)]
-    pub benefits: Option<String>,
-    pub location: JobLocation,
-    pub workplace: Workplace,
-    pub employment_type: EmploymentType,
-    pub experience_level: ExperienceLevel,
-    #[serde(default)]
-    pub salary: Option<Salary>,
-    /// Category slug.
-    pub category: String,
-    #[serde(default)]
-    pub skills: Vec<String>,
-    /// RFC 3339 UTC; applications end then.
-    #[serde(default)]
-    pub application_deadline: Option<String>,
-    #[serde(default)]
-    pub featured: bool,
-    pub status: JobStatus,
-    pub posted_by: String,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(default)]
-    pub published_at: Option<String>,
-    #[serde(default)]
-    pub closed_at: Option<String>,
-    /// Bumped by every change (optimistic concurrency).
-    pub version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moderation: Option<Moderation>,
-    /// The status before a suspension, restored when it is lifted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(ignore)]
-    pub suspended_from: Option<JobStatus>,
-}
-
-impl Job {
-    pub fn deadline_secs(&self) -> Option<i64> {
-        self.application_deadline
-            .as_deref()
-            .and_then(common::time::parse_rfc3339)
-            .map(|d| d.timestamp())
-    }
-    /// The status as of `now_secs`: published past its deadline is expired.
-    pub fn status_at(&self, now_secs: i64) -> JobStatus {
-        match (self.status, self.deadline_secs()) {
-            (JobStatus::Published, Some(d)) if d <= now_secs => JobStatus::Expired,
-            (s, _) => s,
-        }
-    }
-    /// Whether the job takes applications now.
-    pub fn accepting_applications(&self, now_secs: i64) -> bool {
-        self.status_at(now_secs) == JobStatus::Published
-    }
+/// What the jobs domain adds to the published job record.
+pub trait JobRules {
     /// Counted in its category's `open_job_count` (the stored status, which the schedule
     /// moves to expired).
+    fn counted(&self) -> bool;
+    /// The job as a reader sees it now.
+    fn view(self, now_secs: i64) -> JobView;
+}
+
+impl JobRules for Job {
     fn counted(&self) -> bool {
         self.status == JobStatus::Published
     }
-    /// The job as a reader sees it now.
-    pub fn view(mut self, now_secs: i64) -> JobView {
+    fn view(mut self, now_secs: i64) -> JobView {
         self.status = self.status_at(now_secs);
         let accepting = self.status == JobStatus::Published;
         self.suspended_from = None;
@@ -255,9 +191,9 @@ pub(crate) async fn commit(
     app: &App,
     before: Option<&Job>,
     after: &Job,
-    event: &str,
+    event: fn(JobChanged) -> DomainEvent,
     by: By<'_>,
-    event_data: serde_json::Value,
+    reason: Option<String>,
     extra: impl FnOnce(Tx<'_>) -> Tx<'_>,
 ) -> ApiResult<()> {
     let tx = match &by {
@@ -293,10 +229,15 @@ pub(crate) async fn commit(
         By::Member(p) | By::Admin(p) => Actor::User { id: p.user_id.clone() },
         By::Schedule => Actor::System,
     };
-    tx = tx.event(&Envelope::new(event, 1, actor, event_data));
+    let event = event(JobChanged {
+        job: after.clone(),
+        previous_status: before.map(|b| b.status),
+        reason,
+    });
     if let By::Admin(p) = by {
-        tx = tx.audit(&AuditEntry::new(p, event, "job", &after.id, before, Some(after)));
+        tx = tx.audit(&AuditEntry::new(p, event.kind(), "job", &after.id, before, Some(after)));
     }
+    tx = tx.emit(actor, event);
     match extra(tx).commit().await {
         Err(TxError::Condition { part: "job", .. }) => Err(ApiError::conflict(
             "concurrent_change",
@@ -450,8 +391,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             moderation: None,
             suspended_from: None,
         };
-        let data = serde_json::json!({ "job": job });
-        commit(app, None, &job, "job.created", By::Member(&actor), data, |tx| tx).await?;
+        commit(app, None, &job, DomainEvent::JobCreated, By::Member(&actor), None, |tx| tx).await?;
         created(&job.view(now_secs))
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -581,11 +521,11 @@ fn stamp(before: &Job, after: &mut Job) {
 }
 
 /// The event of an owner's change.
-fn change_event(before: &Job, after: &Job) -> &'static str {
+fn change_event(before: &Job, after: &Job) -> fn(JobChanged) -> DomainEvent {
     if after.status == JobStatus::Closed && before.status != JobStatus::Closed {
-        "job.closed"
+        DomainEvent::JobClosed
     } else {
-        "job.updated"
+        DomainEvent::JobUpdated
     }
 }
 
@@ -612,8 +552,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     }
     stamp(&before, &mut after);
     let event = change_event(&before, &after);
-    let data = serde_json::json!({ "job": after, "previous_status": before.status });
-    commit(app, Some(&before), &after, event, By::Member(&actor), data, |tx| tx).await?;
+    commit(app, Some(&before), &after, event, By::Member(&actor), None, |tx| tx).await?;
     ok(&after.view(now_secs))
 }
 
@@ -635,8 +574,10 @@ pub async fn close(app: &'static App, req: Request) -> ApiResult<Response> {
         Err(why) => return Err(ApiError::conflict("invalid_status_change", why)),
     }
     stamp(&before, &mut after);
-    let data = serde_json::json!({ "job": after, "previous_status": before.status });
-    commit(app, Some(&before), &after, "job.closed", By::Member(&actor), data, |tx| tx).await?;
+    commit(app, Some(&before), &after, DomainEvent::JobClosed, By::Member(&actor), None, |tx| {
+        tx
+    })
+    .await?;
     status_only(StatusCode::NO_CONTENT)
 }
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::rules::{EmploymentType, ExperienceLevel, JobStatus, Workplace};
+use crate::JobRules;
 use crate::{JobItem, JobView};
 
 /// Values one list-valued filter may have.

@@ -8,7 +8,7 @@ use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, n, s};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, JobChanged, JobReported};
 use common::http::{created, ok, parse_json, require_role, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
@@ -18,30 +18,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::rules::JobStatus;
+use crate::JobRules;
 use crate::{commit, id_param, job_pk, By, Job, JobItem, JobView, Moderation, JOB_SK};
+pub use common::vocab::ReportReason;
 
 pub const DETAILS_MAX: usize = 1000;
 pub const MODERATION_REASON_MAX: usize = 500;
 const QUEUE: &str = "REPORTQUEUE";
 const QUEUE_SK: &str = "REPORTS";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportReason {
-    Spam,
-    Fake,
-    Offensive,
-    Other,
-}
-
-impl ReportReason {
-    fn counter(self) -> &'static str {
-        match self {
-            ReportReason::Spam => "reason_spam",
-            ReportReason::Fake => "reason_fake",
-            ReportReason::Offensive => "reason_offensive",
-            ReportReason::Other => "reason_other",
-        }
+/// The queue item's counter of reports with this reason.
+fn counter(reason: ReportReason) -> &'static str {
+    match reason {
+        ReportReason::Spam => "reason_spam",
+        ReportReason::Fake => "reason_fake",
+        ReportReason::Offensive => "reason_offensive",
+        ReportReason::Other => "reason_other",
     }
 }
 
@@ -199,7 +191,7 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             "SET entity = :e, job_id = :id, company_id = :c, title = :t, last_reported_at = :now, \
              first_open_at = if_not_exists(first_open_at, :now), GSI1PK = :q, GSI1SK = if_not_exists(GSI1SK, :sort) \
              ADD open_reports :one, total_reports :one, {} :one",
-            body.reason.counter()
+            counter(body.reason)
         ))
         .value(":e", s("report_queue"))
         .value(":id", s(&job.id))
@@ -209,16 +201,15 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
         .value(":q", s(QUEUE))
         .value(":sort", s(format!("{now}#{}", job.id)))
         .value(":one", n(1));
-        let event = Envelope::new(
-            "job.reported",
-            1,
-            Actor::User { id: actor.user_id.clone() },
-            serde_json::json!({"job_id": job.id, "company_id": job.company_id, "reason": body.reason}),
-        );
+        let event = DomainEvent::JobReported(JobReported {
+            job_id: job.id.clone(),
+            company_id: job.company_id.clone(),
+            reason: body.reason,
+        });
         let tx = auth::account::writes_by(app, &actor)
             .put_new("report", &report_item)
             .update("queue", db::key(job_pk(&job.id), QUEUE_SK), queue, None)
-            .event(&event);
+            .emit(Actor::user(&actor.user_id), event);
         match tx.commit().await {
             Err(TxError::Condition { part: "report", .. }) => {
                 Err(ApiError::conflict("already_reported", "you have reported this job already"))
@@ -317,13 +308,13 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
                 by: actor.user_id.clone(),
                 at: now.clone(),
             });
-            Some("job.suspended")
+            Some(DomainEvent::JobSuspended as fn(JobChanged) -> DomainEvent)
         }
         (ModerationStatus::Published, JobStatus::Suspended) => {
             after.status = before.suspended_from.unwrap_or(JobStatus::Published);
             after.suspended_from = None;
             after.moderation = None;
-            Some("job.restored")
+            Some(DomainEvent::JobRestored as fn(JobChanged) -> DomainEvent)
         }
         _ => None,
     };
@@ -335,11 +326,18 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
         Some(event) => {
             after.version = before.version + 1;
             after.updated_at = now;
-            let data = serde_json::json!({ "job": after, "previous_status": before.status, "reason": reason });
-            commit(app, Some(&before), &after, event, By::Admin(&actor), data, |tx| match &open_queue {
-                Some(q) => resolve(tx, q, resolution, &actor),
-                None => tx,
-            })
+            commit(
+                app,
+                Some(&before),
+                &after,
+                event,
+                By::Admin(&actor),
+                Some(reason.clone()),
+                |tx| match &open_queue {
+                    Some(q) => resolve(tx, q, resolution, &actor),
+                    None => tx,
+                },
+            )
             .await?;
         }
         None => {

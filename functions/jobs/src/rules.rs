@@ -2,6 +2,7 @@
 //! which status changes are allowed, and salary arithmetic for range filters.
 
 use common::values::{optional_text, required_text, Salary, SalaryPeriod};
+pub use common::vocab::{EmploymentType, ExperienceLevel, JobLocation, JobStatus, Workplace};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,62 +13,6 @@ pub const SKILLS_MAX: usize = 30;
 pub const SKILL_MAX: usize = 50;
 /// A deadline further out than this is a typo, not a plan.
 pub const DEADLINE_MAX_DAYS: i64 = 366;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Workplace {
-    OnSite,
-    Remote,
-    Hybrid,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EmploymentType {
-    FullTime,
-    PartTime,
-    Contract,
-    Temporary,
-    Internship,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExperienceLevel {
-    Entry,
-    Mid,
-    Senior,
-    Lead,
-    Executive,
-}
-
-/// `draft` (members only) -> `published` (open) -> `closed` | `expired` (deadline passed);
-/// `suspended` by an admin. Closed and expired jobs stay readable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Draft,
-    Published,
-    Closed,
-    Expired,
-    Suspended,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Draft => "draft",
-            JobStatus::Published => "published",
-            JobStatus::Closed => "closed",
-            JobStatus::Expired => "expired",
-            JobStatus::Suspended => "suspended",
-        }
-    }
-    /// Seen by anyone (drafts and suspended jobs only by the company and admins).
-    pub fn is_public(self) -> bool {
-        matches!(self, JobStatus::Published | JobStatus::Closed | JobStatus::Expired)
-    }
-}
 
 /// The status an owner may ask for in a create or PATCH body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -87,45 +32,6 @@ pub fn owner_transition(from: JobStatus, to: OwnerStatus) -> Result<JobStatus, &
         (_, OwnerStatus::Draft) => Err("a job that was published cannot go back to draft; close it instead"),
         (Draft | Published | Closed | Expired, OwnerStatus::Published) => Ok(Published),
         (Draft | Published | Closed | Expired, OwnerStatus::Closed) => Ok(Closed),
-    }
-}
-
-/// Where a job is: a city and country, optionally a region and coordinates (for the geo
-/// search that comes with search).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JobLocation {
-    pub city: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    pub country: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lat: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lon: Option<f64>,
-}
-
-impl JobLocation {
-    pub fn parse(raw: &JobLocation) -> Result<JobLocation, &'static str> {
-        let place = common::values::Location::parse(&common::values::Location {
-            city: raw.city.clone(),
-            region: raw.region.clone(),
-            country: raw.country.clone(),
-        })?;
-        let (lat, lon) = match (raw.lat, raw.lon) {
-            (None, None) => (None, None),
-            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
-            (Some(_), Some(_)) => return Err("lat must be within -90..90 and lon within -180..180"),
-            _ => return Err("lat and lon go together"),
-        };
-        Ok(JobLocation {
-            city: place.city,
-            region: place.region,
-            country: place.country,
-            lat,
-            lon,
-        })
     }
 }
 

@@ -6,33 +6,40 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use common::events::Envelope;
+use common::consumer::Delivery;
+use common::events::{ApplicationMoved, ApplicationRef, DomainEvent, InterviewChanged, UserNotice, UserRegistered};
+use common::token::Role;
+use common::vocab::ApplicationStatus;
 use common::App;
 
 /// The consumer's name; scopes its dedupe records.
 pub const CONSUMER: &str = "notifications";
 
-/// What to send for an event, if anything: (to, subject, text).
-pub fn render(event: &Envelope) -> Option<(String, String, String)> {
-    let email = event.data.get("email")?.as_str()?.to_string();
-    match event.kind.as_str() {
-        "user.registered" => {
-            let name = event.data.get("full_name").and_then(|n| n.as_str()).unwrap_or("there");
-            let role = event.data.get("role").and_then(|r| r.as_str()).unwrap_or("seeker");
-            let next = if role == "employer" {
+/// An email: (to, subject, text).
+pub type Mail = (String, String, String);
+
+/// What to send for an event that names its recipient's address, if anything.
+pub fn render(event: &DomainEvent) -> Option<Mail> {
+    match event {
+        DomainEvent::UserRegistered(UserRegistered { email, full_name, role, .. }) => {
+            let next = if *role == Role::Employer {
                 "Create your company page and post your first job."
             } else {
                 "Complete your profile and start applying to jobs."
             };
-            Some((email, "Welcome to the job platform".into(), format!("Hi {name},\n\nyour account is ready. {next}\n")))
+            Some((
+                email.clone(),
+                "Welcome to the job platform".into(),
+                format!("Hi {full_name},\n\nyour account is ready. {next}\n"),
+            ))
         }
-        "user.password_changed" => Some((
-            email,
+        DomainEvent::PasswordChanged(UserNotice { email, .. }) => Some((
+            email.clone(),
             "Your password was changed".into(),
             "The password of your account was just changed and your other sessions were signed out. If this was not you, reset your password now.\n".into(),
         )),
-        "user.password_reset" => Some((
-            email,
+        DomainEvent::PasswordReset(UserNotice { email, .. }) => Some((
+            email.clone(),
             "Your password was reset".into(),
             "The password of your account was reset with an emailed code and all sessions were signed out. If this was not you, contact support.\n".into(),
         )),
@@ -40,48 +47,60 @@ pub fn render(event: &Envelope) -> Option<(String, String, String)> {
     }
 }
 
+/// The applicant an application or interview event is about, if it is one.
+pub fn applicant_of(event: &DomainEvent) -> Option<&ApplicationRef> {
+    match event {
+        DomainEvent::ApplicationSubmitted(a) => Some(a),
+        DomainEvent::ApplicationStatusChanged(m) | DomainEvent::ApplicationWithdrawn(m) => Some(&m.application),
+        DomainEvent::InterviewScheduled(i)
+        | DomainEvent::InterviewRescheduled(i)
+        | DomainEvent::InterviewCancelled(i)
+        | DomainEvent::InterviewCompleted(i) => Some(&i.application),
+        _ => None,
+    }
+}
+
 /// What to tell an applicant about their application or interview: (subject, text).
-pub fn render_for_applicant(event: &Envelope, full_name: &str) -> Option<(String, String)> {
-    let d = &event.data;
-    let job = d.get("job_title").and_then(|v| v.as_str()).unwrap_or("the job");
+pub fn render_for_applicant(event: &DomainEvent, full_name: &str) -> Option<(String, String)> {
+    let job = &applicant_of(event)?.job_title;
     let hi = format!("Hi {full_name},\n\n");
-    let when = || {
-        let at = d.get("scheduled_at").and_then(|v| v.as_str()).unwrap_or("(time to be confirmed)");
-        let minutes = d.get("duration_minutes").and_then(|v| v.as_u64()).unwrap_or(0);
-        let kind = d.get("kind").and_then(|v| v.as_str()).unwrap_or("");
-        let place = d
-            .get("meeting_url")
-            .and_then(|v| v.as_str())
-            .or_else(|| d.get("location").and_then(|v| v.as_str()))
+    let when = |i: &InterviewChanged| {
+        let place = i
+            .meeting_url
+            .as_deref()
+            .or(i.location.as_deref())
             .map(|p| format!(" ({p})"))
             .unwrap_or_default();
-        format!("{at}, {minutes} minutes, {kind}{place}")
+        let kind = serde_json::to_value(i.kind)
+            .ok()
+            .and_then(|k| k.as_str().map(str::to_string))
+            .unwrap_or_default();
+        format!("{}, {} minutes, {kind}{place}", i.scheduled_at, i.duration_minutes)
     };
-    match event.kind.as_str() {
-        "application.submitted" => Some((
+    match event {
+        DomainEvent::ApplicationSubmitted(_) => Some((
             format!("Your application for {job} was sent"),
             format!("{hi}your application for {job} reached the company. We will let you know when it moves.\n"),
         )),
-        "application.status_changed" => {
-            let to = d.get("to").and_then(|v| v.as_str()).unwrap_or("updated");
+        DomainEvent::ApplicationStatusChanged(ApplicationMoved { to, .. }) => {
             let text = match to {
-                "rejected" => {
+                ApplicationStatus::Rejected => {
                     format!("{hi}the company decided not to move forward with your application for {job}. Thank you for applying.\n")
                 }
-                "hired" => format!("{hi}congratulations: you were hired for {job}!\n"),
-                other => format!("{hi}your application for {job} is now {other}.\n"),
+                ApplicationStatus::Hired => format!("{hi}congratulations: you were hired for {job}!\n"),
+                other => format!("{hi}your application for {job} is now {}.\n", other.as_str()),
             };
-            Some((format!("Your application for {job}: {to}"), text))
+            Some((format!("Your application for {job}: {}", to.as_str()), text))
         }
-        "interview.scheduled" => Some((
+        DomainEvent::InterviewScheduled(i) => Some((
             format!("Interview for {job}"),
-            format!("{hi}an interview for {job} is scheduled: {}.\n", when()),
+            format!("{hi}an interview for {job} is scheduled: {}.\n", when(i)),
         )),
-        "interview.rescheduled" => Some((
+        DomainEvent::InterviewRescheduled(i) => Some((
             format!("Interview for {job} moved"),
-            format!("{hi}your interview for {job} moved to {}.\n", when()),
+            format!("{hi}your interview for {job} moved to {}.\n", when(i)),
         )),
-        "interview.cancelled" => Some((
+        DomainEvent::InterviewCancelled(_) => Some((
             format!("Interview for {job} cancelled"),
             format!("{hi}your interview for {job} was cancelled.\n"),
         )),
@@ -89,26 +108,32 @@ pub fn render_for_applicant(event: &Envelope, full_name: &str) -> Option<(String
     }
 }
 
-pub async fn handle(app: &'static App, event: Envelope) -> Result<(), String> {
-    if let Some((to, subject, text)) = render(&event) {
+pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
+    let event = &delivery.event;
+    if let Some((to, subject, text)) = render(event) {
         return common::mail::send_text(app, &to, &subject, &text).await;
     }
     // Application and interview events name the applicant by id; the address is read now
     // (an erased account gets nothing).
-    let Some(seeker) = event.data.get("seeker_id").and_then(|v| v.as_str()) else {
-        tracing::debug!(event_type = %event.kind, "nothing to notify");
+    let Some(applicant) = applicant_of(event) else {
+        tracing::debug!(event_type = event.kind(), "nothing to notify");
         return Ok(());
     };
-    let Some(who) = auth::account::summary(app, seeker)
+    let Some(who) = auth::account::summary(app, &applicant.seeker_id)
         .await
         .map_err(|e| format!("{}: {:?}", e.message, e.source))?
     else {
         return Ok(());
     };
-    match render_for_applicant(&event, &who.full_name) {
+    match render_for_applicant(event, &who.full_name) {
         Some((subject, text)) => common::mail::send_text(app, &who.email, &subject, &text).await,
         None => Ok(()),
     }
+}
+
+/// The consumer as the runtime and the local gateway call it.
+pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(handle(app, delivery))
 }
 
 /// This crate's one function (template.yaml `Handler`).
@@ -117,49 +142,62 @@ pub const FUNCTIONS: &[common::runtime::Function] = &[common::runtime::Function 
     kind: common::runtime::Kind::Consumer(CONSUMER, handler),
 }];
 
-/// The consumer as the runtime and the local gateway call it.
-pub fn handler(app: &'static App, event: Envelope) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
-    Box::pin(handle(app, event))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::events::Actor;
+    use common::events::{JobReported, UserNotice};
+    use common::vocab::{InterviewKind, ReportReason};
+
+    fn application() -> ApplicationRef {
+        ApplicationRef {
+            application_id: "a".into(),
+            job_id: "j".into(),
+            company_id: "c".into(),
+            seeker_id: "s".into(),
+            job_title: "Welder".into(),
+        }
+    }
 
     #[test]
     fn renders_known_events_only() {
-        let e = Envelope::new(
-            "user.registered",
-            1,
-            Actor::System,
-            serde_json::json!({"email": "a@b.co", "full_name": "Ada", "role": "employer"}),
-        );
+        let e = DomainEvent::UserRegistered(UserRegistered {
+            user_id: "u".into(),
+            email: "a@b.co".into(),
+            role: Role::Employer,
+            full_name: "Ada".into(),
+        });
         let (to, subject, text) = render(&e).unwrap();
         assert_eq!(to, "a@b.co");
         assert!(subject.contains("Welcome"));
         assert!(text.contains("Ada") && text.contains("company"));
-        let other = Envelope::new("job.created", 1, Actor::System, serde_json::json!({"email": "a@b.co"}));
-        assert!(render(&other).is_none());
-        let no_email = Envelope::new("user.registered", 1, Actor::System, serde_json::json!({}));
-        assert!(render(&no_email).is_none());
-        let moved = Envelope::new(
-            "application.status_changed",
-            1,
-            Actor::System,
-            serde_json::json!({"seeker_id": "x", "job_title": "Welder", "to": "shortlisted"}),
-        );
+        let reset = DomainEvent::PasswordReset(UserNotice {
+            user_id: "u".into(),
+            email: "a@b.co".into(),
+        });
+        assert!(render(&reset).unwrap().1.contains("reset"));
+        let other = DomainEvent::JobReported(JobReported {
+            job_id: "j".into(),
+            company_id: "c".into(),
+            reason: ReportReason::Spam,
+        });
+        assert!(render(&other).is_none() && applicant_of(&other).is_none());
+        let moved = DomainEvent::ApplicationStatusChanged(ApplicationMoved {
+            application: application(),
+            from: ApplicationStatus::Reviewed,
+            to: ApplicationStatus::Shortlisted,
+        });
         let (subject, text) = render_for_applicant(&moved, "Ada").unwrap();
         assert!(subject.contains("Welder") && text.contains("shortlisted") && text.contains("Ada"));
-        let interview = Envelope::new(
-            "interview.scheduled",
-            1,
-            Actor::System,
-            serde_json::json!({"job_title": "Welder", "scheduled_at": "2027-01-01T10:00:00Z", "duration_minutes": 30, "kind": "video", "meeting_url": "https://meet.example/x"}),
-        );
-        assert!(render_for_applicant(&interview, "Ada")
-            .unwrap()
-            .1
-            .contains("https://meet.example/x"));
+        let interview = DomainEvent::InterviewScheduled(InterviewChanged {
+            application: application(),
+            interview_id: "i".into(),
+            scheduled_at: "2027-01-01T10:00:00Z".into(),
+            duration_minutes: 30,
+            kind: InterviewKind::Video,
+            location: None,
+            meeting_url: Some("https://meet.example/x".into()),
+        });
+        let text = render_for_applicant(&interview, "Ada").unwrap().1;
+        assert!(text.contains("https://meet.example/x") && text.contains("video"), "{text}");
     }
 }

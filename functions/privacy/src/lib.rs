@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::db::{self, Item};
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, UserDeleted};
 use common::http::{authenticate, ok, path_param, status_only, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::Tx;
@@ -116,12 +116,11 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         Some(admin) => Actor::User { id: admin.user_id.clone() },
         None => Actor::User { id: user_id.to_string() },
     };
-    let event = Envelope::new(
-        "user.deleted",
-        1,
-        actor,
-        serde_json::json!({"user_id": user_id, "role": account.role, "by_admin": by.is_some()}),
-    );
+    let event = DomainEvent::UserDeleted(UserDeleted {
+        user_id: user_id.to_string(),
+        role: account.role,
+        by_admin: by.is_some(),
+    });
     // The account goes last, with its email claim: an admin's only if that admin still is one.
     let mut tx = match by {
         Some(admin) => auth::account::writes_by(app, admin),
@@ -129,7 +128,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
     }
     .delete("account", auth::account::key(user_id), None)
     .delete("email", db::key(auth::store::email_pk(&account.email), auth::store::EMAIL_SK), None)
-    .event(&event);
+    .emit(actor, event);
     if let Some(admin) = by {
         let gone = serde_json::json!({"user_id": user_id, "role": account.role});
         tx = tx.audit(&AuditEntry::new(admin, "user.erased", "user", user_id, Some(&gone), None::<&()>));

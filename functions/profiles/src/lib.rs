@@ -12,7 +12,7 @@ use auth::account::Summary;
 use common::api_doc::ErrorBody;
 use common::db::{self, s};
 use common::error::Problems;
-use common::events::{Actor, Envelope};
+use common::events::{Actor, DomainEvent, UserUpdated};
 use common::fields::{FieldKeys, Sealed};
 use common::http::{authenticate, ok, parse_json, path_param, Request, Response};
 use common::tx::{Cond, TxError};
@@ -22,14 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::rules::{Education, Experience};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    Public,
-    #[default]
-    Private,
-}
+pub use common::vocab::Visibility;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -392,13 +385,18 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
         None => Cond::absent(),
     };
     // The event names what changed, never the personal values.
-    let event = Envelope::new(
-        "user.updated",
-        1,
-        Actor::User { id: me.user_id.clone() },
-        serde_json::json!({"user_id": me.user_id, "changed": changed, "visibility": after.visibility, "available_for_hire": after.available_for_hire}),
-    );
-    match tx.put_if("profile", &after, unchanged).event(&event).commit().await {
+    let event = DomainEvent::UserUpdated(UserUpdated {
+        user_id: me.user_id.clone(),
+        changed: changed.iter().map(|c| c.to_string()).collect(),
+        visibility: after.visibility,
+        available_for_hire: after.available_for_hire,
+    });
+    match tx
+        .put_if("profile", &after, unchanged)
+        .emit(Actor::user(&me.user_id), event)
+        .commit()
+        .await
+    {
         Err(TxError::Condition { part: "profile", .. }) => Err(ApiError::conflict(
             "concurrent_change",
             "the profile changed meanwhile; reload and retry",
