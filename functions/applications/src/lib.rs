@@ -10,6 +10,7 @@
 //! | interview | `APP#<id>` | `INTERVIEW#<id>` | GSI3 `INTERVIEW#<id>` / `INTERVIEW` |
 //! | job applicant counters | `JOB#<job>` | `STATS` | |
 //! | seeker application counters | `USER#<seeker>` | `APPSTATS` | |
+//! | profile grant (private profile open to the company) | `USER#<seeker>` | `GRANT#COMPANY#<company>` | |
 //!
 //! Every change is one transaction with its history entry, counters and event.
 
@@ -487,6 +488,14 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             note: None,
         };
         let event = DomainEvent::ApplicationSubmitted(a.event_ref());
+        let grant = ProfileGrant {
+            pk: auth::account::partition(&me.user_id),
+            sk: grant_sk(&a.company_id),
+            entity: "profile_grant",
+            company_id: &a.company_id,
+            application_id: &a.id,
+            granted_at: &a.submitted_at,
+        };
         let tx = auth::account::writes_by(app, &me)
             .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
             .put_item("guard", guard_item, Some(Cond::absent()))
@@ -494,6 +503,7 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
             .put_new("application", &item(&a))
             .try_part("history", history_put(table, &a.id, &entry))
             .parts("counters", counters(table, &a, None, Status::Submitted)?)
+            .put("grant", &grant)
             .emit(Actor::user(&me.user_id), event);
         if let Err(e) = tx.commit().await {
             if let Some(r) = &a.resume {
@@ -814,41 +824,36 @@ async fn employer_stats(app: &App, company_id: &str) -> ApiResult<(JobCounts, St
     ))
 }
 
+/// The grant an application writes: the seeker's private profile is open to the company
+/// (kept after a withdrawal: the company saw the application; erased with the account).
+#[derive(Serialize)]
+struct ProfileGrant<'a> {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: &'static str,
+    company_id: &'a str,
+    application_id: &'a str,
+    granted_at: &'a str,
+}
+
+fn grant_sk(company_id: &str) -> String {
+    format!("GRANT#COMPANY#{company_id}")
+}
+
+fn grant_key(seeker_id: &str, company_id: &str) -> Item {
+    db::key(auth::account::partition(seeker_id), grant_sk(company_id))
+}
+
 /// Whether `seeker_id` has applied to a job of one of `company_ids` (their private profile
-/// opens to those companies). Reads the seeker's applications, filtered by company.
+/// opens to those companies): the grants of those companies, in one BatchGetItem.
 pub async fn applied_to_any(app: &App, seeker_id: &str, company_ids: &[String]) -> ApiResult<bool> {
     if company_ids.is_empty() {
         return Ok(false);
     }
-    let mut f = Filter::default();
-    f.one_of("company_id", company_ids);
-    let (expr, names, values) = f.into_parts();
-    let mut start = None;
-    loop {
-        let mut q = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI2")
-            .key_condition_expression("GSI2PK = :k")
-            .expression_attribute_values(":k", s(by_seeker(seeker_id)))
-            .set_filter_expression(expr.clone())
-            .set_exclusive_start_key(start);
-        for (k, v) in &names {
-            q = q.expression_attribute_names(k, v);
-        }
-        for (k, v) in &values {
-            q = q.expression_attribute_values(k, v.clone());
-        }
-        let page = q.send().await?;
-        if page.count > 0 {
-            return Ok(true);
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(false);
-        }
-    }
+    let keys = company_ids.iter().take(100).map(|c| grant_key(seeker_id, c)).collect();
+    Ok(!db::batch_get(app, keys).await?.is_empty())
 }
 
 /// The keys of a seeker's applications with their history, interviews and guards, for the
