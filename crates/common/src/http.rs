@@ -205,6 +205,15 @@ pub fn path_param(req: &Request, name: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::not_found("no such resource"))
 }
 
+/// The ULID in path parameter `name`, canonical (upper case); anything else is 404 "no such
+/// `what`" (a made-up id names nothing). Every `{id}`-like path parameter is read this way.
+pub fn id_param(req: &Request, name: &str, what: &str) -> ApiResult<String> {
+    let raw = path_param(req, name)?;
+    ulid::Ulid::from_string(&raw)
+        .map(|u| u.to_string())
+        .map_err(|_| ApiError::not_found(format!("no such {what}")))
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
 }

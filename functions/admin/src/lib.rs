@@ -8,7 +8,7 @@ use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::events::{AccountChanged, Actor, DomainEvent};
-use common::http::{ok, parse_json, path_param, query_param, Request, Response};
+use common::http::{ok, parse_json, query_param, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
@@ -114,7 +114,7 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
         .transpose()
         .map_err(|e| ApiError::invalid_field("reason", e))?
         .flatten();
-    let id = path_param(&req, "id")?;
+    let id = common::http::id_param(&req, "id", "user")?;
     if id == actor.user_id {
         return Err(ApiError::conflict(
             "cannot_change_self",

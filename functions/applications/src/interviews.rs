@@ -6,7 +6,7 @@ use common::api_doc::ErrorBody;
 use common::db::{self, n, s};
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, InterviewChanged};
-use common::http::{authenticate, created, ok, parse_json, path_param, require_role, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, require_role, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
@@ -154,7 +154,7 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     let (Some(at), Some(duration), Some((location, meeting_url))) = (at, duration, place) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Company {
         return Err(crate::not_found());
     }
@@ -229,7 +229,7 @@ pub struct InterviewList {
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
-    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     let mut items: Vec<InterviewView> = of_application(app, &a.id)
         .await?
         .into_iter()
@@ -266,9 +266,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let body: UpdateInterview = parse_json(&req)?;
     let missing = || ApiError::not_found("no such interview");
-    let id = ulid::Ulid::from_string(&path_param(&req, "id")?)
-        .map_err(|_| missing())?
-        .to_string();
+    let id = common::http::id_param(&req, "id", "interview")?;
     let found = app
         .dynamo()
         .query()

@@ -25,7 +25,7 @@ use common::cursor::{filtered_page, Filter, IndexQuery, Page};
 use common::db::{self, n, s, Item};
 use common::error::Problems;
 use common::events::{Actor, ApplicationMoved, ApplicationRef, DomainEvent};
-use common::http::{authenticate, created, ok, parse_json, path_param, query_param, require_role, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, query_param, require_role, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
 use common::values::Location;
@@ -157,9 +157,6 @@ pub enum Viewer {
 
 /// The application `id` if the caller may see it, and as whom; 404 otherwise.
 pub(crate) async fn load_for(app: &App, caller: &Principal, id: &str) -> ApiResult<(Application, Viewer)> {
-    if ulid::Ulid::from_string(id).is_err() {
-        return Err(not_found());
-    }
     let a = get(app, id).await?.ok_or_else(not_found)?;
     let viewer = match caller.role {
         Role::Seeker if a.applicant.user_id == caller.user_id => Viewer::Applicant,
@@ -381,7 +378,7 @@ pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
         return Ok(done);
     }
     let body: Apply = parse_json(&req)?;
-    let job_id = path_param(&req, "id")?;
+    let job_id = common::http::id_param(&req, "id", "job")?;
     let missing = || ApiError::not_found("no such job");
     let job_id = ulid::Ulid::from_string(&job_id).map_err(|_| missing())?.to_string();
     let mut p = Problems::default();
@@ -570,9 +567,7 @@ fn page_of(items: Vec<Item>, next_cursor: Option<String>) -> ApiResult<Page<Appl
 pub async fn of_job(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let missing = || ApiError::not_found("no such job");
-    let job_id = ulid::Ulid::from_string(&path_param(&req, "id")?)
-        .map_err(|_| missing())?
-        .to_string();
+    let job_id = common::http::id_param(&req, "id", "job")?;
     let (filter, status) = status_filter(&req)?;
     let job = jobs::get(app, &job_id).await?.ok_or_else(missing)?;
     if companies::membership(app, &me.user_id, &job.company_id).await?.is_none() {
@@ -607,7 +602,7 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 200, body = ApplicationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
-    let (a, _) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, _) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     ok(&view(app, a, true).await?)
 }
 
@@ -617,7 +612,7 @@ pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
         (status = 409, description = "`invalid_transition` (already final; details: `allowed`), `concurrent_change`", body = ErrorBody)))]
 pub async fn withdraw(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
-    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Applicant {
         return Err(ApiError::forbidden("only the applicant withdraws an application"));
     }
@@ -658,7 +653,7 @@ pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response>
         )
         .flatten();
     p.into_result()?;
-    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Company {
         return Err(not_found());
     }
@@ -676,7 +671,7 @@ pub struct History {
     responses((status = 200, body = History), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
-    let (a, viewer) = load_for(app, &me, &path_param(&req, "id")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     let mut items: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
         .await?
         .into_iter()

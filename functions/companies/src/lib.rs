@@ -18,7 +18,7 @@ use common::cursor::{query_page, ListQuery, Page};
 use common::db::{self, s};
 use common::error::Problems;
 use common::events::{Actor, CompanyChanged, DomainEvent};
-use common::http::{created, ok, parse_json, path_param, require_role, Request, Response};
+use common::http::{created, ok, parse_json, require_role, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
@@ -123,8 +123,7 @@ fn not_found() -> ApiError {
 }
 
 pub(crate) fn id_param(req: &Request) -> ApiResult<String> {
-    let id = path_param(req, "id")?;
-    ulid::Ulid::from_string(&id).map(|_| id).map_err(|_| not_found())
+    common::http::id_param(req, "id", "company")
 }
 
 #[derive(Deserialize, ToSchema)]

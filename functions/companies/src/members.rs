@@ -5,7 +5,7 @@ use common::api_doc::ErrorBody;
 use common::db;
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, MemberAdded, MemberRemoved};
-use common::http::{created, ok, parse_json, path_param, require_role, status_only, Request, Response};
+use common::http::{created, ok, parse_json, require_role, status_only, Request, Response};
 use common::token::Role;
 use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
@@ -148,7 +148,7 @@ pub async fn add(app: &'static App, req: Request) -> ApiResult<Response> {
 pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let id = id_param(&req)?;
-    let user_id = path_param(&req, "user_id")?;
+    let user_id = common::http::id_param(&req, "user_id", "member")?;
     let missing = || ApiError::not_found("no such member");
     let mine = membership(app, &me.user_id, &id)
         .await?

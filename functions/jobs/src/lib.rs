@@ -24,7 +24,7 @@ use common::audit::AuditEntry;
 use common::db::{self, n};
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, JobChanged};
-use common::http::{authenticate, created, ok, parse_json, path_param, require_role, status_only, Request, Response};
+use common::http::{authenticate, created, ok, parse_json, require_role, status_only, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
 use common::values::Salary;
@@ -173,8 +173,7 @@ fn not_found() -> ApiError {
 }
 
 pub(crate) fn id_param(req: &Request) -> ApiResult<String> {
-    let id = path_param(req, "id")?;
-    ulid::Ulid::from_string(&id).map(|_| id).map_err(|_| not_found())
+    common::http::id_param(req, "id", "job")
 }
 
 /// Who changed a job, for events and the audit log.

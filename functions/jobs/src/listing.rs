@@ -326,7 +326,7 @@ pub async fn of_category_route(app: &'static App, req: Request) -> ApiResult<Res
     responses((status = 200, body = JobPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn of_company_route(app: &'static App, req: Request) -> ApiResult<Response> {
     let missing = || ApiError::not_found("no such company");
-    let id = path_param(&req, "id")?;
+    let id = common::http::id_param(&req, "id", "company")?;
     let id = ulid::Ulid::from_string(&id).map_err(|_| missing())?.to_string();
     let mut f = filters_of(&req)?;
     f.company_ids = vec![];

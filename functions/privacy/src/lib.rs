@@ -24,7 +24,7 @@ use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::db::{self, Item};
 use common::events::{Actor, DomainEvent, UserDeleted};
-use common::http::{authenticate, ok, path_param, status_only, Request, Response};
+use common::http::{authenticate, ok, status_only, Request, Response};
 use common::token::{Principal, Role};
 use common::tx::Tx;
 use common::{ApiError, ApiResult, App};
@@ -156,7 +156,7 @@ pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
         (status = 404, body = ErrorBody), (status = 409, description = "`cannot_erase_self`: use DELETE /me", body = ErrorBody)))]
 pub async fn erase_user(app: &'static App, req: Request) -> ApiResult<Response> {
     let admin = auth::account::require_admin(app, &req).await?;
-    let id = path_param(&req, "id")?;
+    let id = common::http::id_param(&req, "id", "user")?;
     let missing = || ApiError::not_found("no such user");
     let id = ulid::Ulid::from_string(&id).map_err(|_| missing())?.to_string();
     if id == admin.user_id {

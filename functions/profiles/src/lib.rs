@@ -14,7 +14,7 @@ use common::db::{self, s};
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, UserUpdated};
 use common::fields::{FieldKeys, Sealed};
-use common::http::{authenticate, ok, parse_json, path_param, Request, Response};
+use common::http::{authenticate, ok, parse_json, Request, Response};
 use common::tx::{Cond, TxError};
 use common::values::{website, Location, Salary};
 use common::{ApiError, ApiResult, App};
@@ -413,11 +413,8 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
 #[utoipa::path(get, path = "/profiles/{user_id}", tag = "profiles", params(("user_id" = String, Path)),
     responses((status = 200, body = PublicProfile), (status = 404, description = "no such profile, or it is private (and the caller's company got no application from them)", body = ErrorBody)))]
 pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> {
-    let id = path_param(&req, "user_id")?;
+    let id = common::http::id_param(&req, "user_id", "profile")?;
     let not_found = || ApiError::not_found("no such profile");
-    if id.len() != 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(not_found());
-    }
     let keys = app.field_keys()?;
     let (account, profile, files) = load(app, &id).await?.ok_or_else(not_found)?;
     if !account.is_active() {
