@@ -1,0 +1,20 @@
+//! Every integration and end-to-end test, one binary (one link instead of one per file):
+//! a module per feature, sharing the harness in `tests/src` (`integration_tests`).
+
+mod admin;
+mod applications;
+mod auth_flow;
+mod bad_input;
+mod catalog;
+mod events;
+mod expiry;
+mod files;
+mod jobs;
+mod live_accounts;
+mod local_stack;
+mod openapi;
+mod privacy;
+mod profiles;
+mod samples;
+mod security;
+mod seed;
