@@ -13,8 +13,9 @@ use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::model::{Application, Viewer};
 use crate::rules::{self, InterviewKind, InterviewStatus, Mover, Rating, Status};
-use crate::{app_pk, children, load_for, move_to, Application, Viewer};
+use crate::store::{app_pk, children, load_for, move_to};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Interview {
@@ -156,7 +157,7 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Company {
-        return Err(crate::not_found());
+        return Err(crate::store::not_found());
     }
     if !matches!(a.status, Status::Shortlisted | Status::Interviewing) {
         return Err(ApiError::conflict(

@@ -1,0 +1,193 @@
+//! Jobs in the table: the item with its open-list index keys and filter attributes, reads,
+//! and the one transaction every job change goes through.
+
+use crate::handlers::*;
+use crate::model::*;
+use crate::rules;
+use crate::Job;
+use common::audit::AuditEntry;
+use common::db::{self, n};
+use common::events::{Actor, DomainEvent, JobChanged};
+use common::token::Principal;
+use common::tx::{Cond, Tx, TxError};
+use common::{ApiError, ApiResult, App};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct JobItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    #[serde(rename = "GSI3PK")]
+    gsi3pk: String,
+    #[serde(rename = "GSI3SK")]
+    gsi3sk: String,
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    gsi4pk: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    gsi4sk: Option<String>,
+    #[serde(rename = "GSI5PK", default, skip_serializing_if = "Option::is_none")]
+    gsi5pk: Option<String>,
+    #[serde(rename = "GSI5SK", default, skip_serializing_if = "Option::is_none")]
+    gsi5sk: Option<String>,
+    /// Filter attributes (lists filter on them server-side).
+    country_key: String,
+    city_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deadline_ts: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    salary_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    salary_year_min: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    salary_year_max: Option<u64>,
+    #[serde(flatten)]
+    pub(crate) job: Job,
+}
+
+pub fn job_pk(id: &str) -> String {
+    format!("JOB#{id}")
+}
+pub const JOB_SK: &str = "JOB";
+pub(crate) const OPEN: &str = "OPENJOBS";
+pub(crate) const FEATURED: &str = "OPENJOBS#FEATURED";
+pub(crate) const DEADLINES: &str = "OPENJOBS#DEADLINE";
+pub(crate) fn open_in_category(slug: &str) -> String {
+    format!("OPENJOBS#CAT#{slug}")
+}
+pub(crate) fn of_company(company_id: &str) -> String {
+    format!("COMPANYJOBS#{company_id}")
+}
+
+pub(crate) fn item(job: &Job) -> JobItem {
+    let open = job.counted();
+    let sort = format!("{}#{}", job.published_at.as_deref().unwrap_or(&job.created_at), job.id);
+    let when = |on: bool, pk: String, sk: &str| if on { (Some(pk), Some(sk.to_string())) } else { (None, None) };
+    let (gsi1pk, gsi1sk) = when(open, OPEN.into(), &sort);
+    let (gsi2pk, gsi2sk) = when(open, open_in_category(&job.category), &sort);
+    let (gsi4pk, gsi4sk) = when(open && job.featured, FEATURED.into(), &sort);
+    let deadline_sort = job
+        .application_deadline
+        .as_deref()
+        .map(|d| format!("{d}#{}", job.id))
+        .unwrap_or_default();
+    let (gsi5pk, gsi5sk) = when(open && job.application_deadline.is_some(), DEADLINES.into(), &deadline_sort);
+    let yearly = job.salary.as_ref().map(rules::yearly_range);
+    JobItem {
+        pk: job_pk(&job.id),
+        sk: JOB_SK.into(),
+        entity: "job".into(),
+        gsi1pk,
+        gsi1sk,
+        gsi2pk,
+        gsi2sk,
+        gsi3pk: of_company(&job.company_id),
+        gsi3sk: format!("{}#{}", job.created_at, job.id),
+        gsi4pk,
+        gsi4sk,
+        gsi5pk,
+        gsi5sk,
+        country_key: job.location.country.clone(),
+        city_key: job.location.city.to_lowercase(),
+        deadline_ts: job.deadline_secs(),
+        salary_currency: job.salary.as_ref().map(|s| s.currency.clone()),
+        salary_year_min: yearly.map(|y| y.0),
+        salary_year_max: yearly.map(|y| y.1),
+        job: job.clone(),
+    }
+}
+
+pub async fn get(app: &App, id: &str) -> ApiResult<Option<Job>> {
+    Ok(db::get::<JobItem>(app, job_pk(id), JOB_SK).await?.map(|i| i.job))
+}
+
+/// Who changed a job, for events and the audit log.
+pub(crate) enum By<'a> {
+    Member(&'a Principal),
+    Admin(&'a Principal),
+    Schedule,
+}
+
+/// Writes `after` (new, or replacing `before` if its version is unchanged) in one
+/// transaction with the caller's live account check, the category counters, the event, the
+/// audit entry of an admin action and the parts `extra` adds.
+pub(crate) async fn commit(
+    app: &App,
+    before: Option<&Job>,
+    after: &Job,
+    event: fn(JobChanged) -> DomainEvent,
+    by: By<'_>,
+    reason: Option<String>,
+    extra: impl FnOnce(Tx<'_>) -> Tx<'_>,
+) -> ApiResult<()> {
+    let tx = match &by {
+        By::Member(p) | By::Admin(p) => auth::account::writes_by(app, p),
+        By::Schedule => Tx::new(app),
+    };
+    let mut tx = match before {
+        None => tx.put_new("job", &item(after)),
+        Some(b) => tx.put_if("job", &item(after), Cond::new("version = :v").value(":v", n(b.version))),
+    };
+
+    // One operation per category item: the count change, with "must be active" when the job
+    // newly enters it.
+    let mut cats: BTreeMap<&str, (i64, bool)> = BTreeMap::new();
+    if let Some(b) = before.filter(|b| b.counted()) {
+        cats.entry(&b.category).or_default().0 -= 1;
+    }
+    if after.counted() {
+        cats.entry(&after.category).or_default().0 += 1;
+    }
+    if before.is_none_or(|b| b.category != after.category) {
+        cats.entry(&after.category).or_default().1 = true;
+    }
+    for (slug, (delta, must_be_active)) in &cats {
+        tx = match (delta, must_be_active) {
+            (0, true) => categories::active_check(tx, slug),
+            (0, false) => tx,
+            (d, active) => categories::count_open(tx, slug, *d, *active),
+        };
+    }
+
+    let actor = match &by {
+        By::Member(p) | By::Admin(p) => Actor::User { id: p.user_id.clone() },
+        By::Schedule => Actor::System,
+    };
+    let event = event(JobChanged {
+        job: after.clone(),
+        previous_status: before.map(|b| b.status),
+        reason,
+    });
+    if let By::Admin(p) = by {
+        tx = tx.audit(&AuditEntry::new(p, event.kind(), "job", &after.id, before, Some(after)));
+    }
+    tx = tx.emit(actor, event);
+    match extra(tx).commit().await {
+        Err(TxError::Condition { part: "job", .. }) => Err(ApiError::conflict(
+            "concurrent_change",
+            "the job changed meanwhile; reload and retry",
+        )),
+        Err(TxError::Condition { part: "category", .. }) => Err(ApiError::invalid_field("category", "no such active category")),
+        other => Ok(other?),
+    }
+}
+
+/// The caller may change the job's company's jobs (a member), else 404: a job someone
+/// cannot change is one they are not told about.
+pub(crate) async fn require_member(app: &App, actor: &Principal, company_id: &str) -> ApiResult<()> {
+    match companies::membership(app, &actor.user_id, company_id).await? {
+        Some(_) => Ok(()),
+        None => Err(not_found()),
+    }
+}
