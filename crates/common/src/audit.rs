@@ -4,11 +4,9 @@
 //! By entity: `PK = AUDIT#<entity_type>#<entity_id>`, `SK = <occurred_at>#<ulid>`.
 //! By actor: `GSI1PK = AUDITBY#<actor_id>`, `GSI1SK = <occurred_at>#<ulid>`.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use crate::db;
-use crate::error::ApiResult;
 use crate::token::Principal;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -25,21 +23,6 @@ pub struct AuditEntry {
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct AuditItem<'a> {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: &'static str,
-    #[serde(flatten)]
-    entry: &'a AuditEntry,
 }
 
 impl AuditEntry {
@@ -66,20 +49,14 @@ impl AuditEntry {
 }
 
 /// The audit write for `entry`, to go into the same transaction as the change.
-pub(crate) fn audit_put(table: &str, entry: &AuditEntry) -> ApiResult<TransactWriteItem> {
+/// The audit item of `entry`: under the entity it is about, and in GSI1 under its actor.
+pub(crate) fn audit_item(entry: &AuditEntry) -> db::Keyed<&AuditEntry> {
     let sort = format!("{}#{}", entry.occurred_at, entry.id);
-    let item = db::to_item(&AuditItem {
-        pk: format!("AUDIT#{}#{}", entry.entity_type, entry.entity_id),
-        sk: sort.clone(),
-        gsi1pk: format!("AUDITBY#{}", entry.actor_id),
-        gsi1sk: sort,
-        entity: "audit",
+    db::Keyed::new(
+        format!("AUDIT#{}#{}", entry.entity_type, entry.entity_id),
+        sort.clone(),
+        "audit",
         entry,
-    })?;
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    )
+    .in_index(1, format!("AUDITBY#{}", entry.actor_id), sort)
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -31,6 +31,82 @@ pub fn n(v: impl ToString) -> AttributeValue {
 
 pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+/// A domain value stored as one item: its table key, its entity name, the index keys it is
+/// listed under, and the value's own attributes (flattened). Every keyed item of the table
+/// is one of these, so the key attributes are spelled once.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Keyed<T> {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub index: IndexKeys,
+    #[serde(flatten)]
+    pub value: T,
+}
+
+/// The GSI key attributes of an item; absent ones keep it out of that (sparse) index.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexKeys {
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    #[serde(rename = "GSI3PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(rename = "GSI3SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi4pk: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi4sk: Option<String>,
+    #[serde(rename = "GSI5PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi5pk: Option<String>,
+    #[serde(rename = "GSI5SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi5sk: Option<String>,
+}
+
+impl<T> Keyed<T> {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, entity: &str, value: T) -> Self {
+        Keyed {
+            pk: pk.into(),
+            sk: sk.into(),
+            entity: entity.to_string(),
+            index: IndexKeys::default(),
+            value,
+        }
+    }
+
+    /// Lists the item in index `GSI<n>` (1-5) under `pk`, sorted by `sk`.
+    pub fn in_index(self, n: u8, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.in_index_if(true, n, pk, sk)
+    }
+
+    /// [`Keyed::in_index`] when `on` (sparse indexes: only items that belong there).
+    pub fn in_index_if(mut self, on: bool, n: u8, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        if !on {
+            return self;
+        }
+        let (p, s) = (Some(pk.into()), Some(sk.into()));
+        let i = &mut self.index;
+        match n {
+            1 => (i.gsi1pk, i.gsi1sk) = (p, s),
+            2 => (i.gsi2pk, i.gsi2sk) = (p, s),
+            3 => (i.gsi3pk, i.gsi3sk) = (p, s),
+            4 => (i.gsi4pk, i.gsi4sk) = (p, s),
+            5 => (i.gsi5pk, i.gsi5sk) = (p, s),
+            _ => debug_assert!(false, "the table has GSI1-GSI5"),
+        }
+        self
+    }
 }
 
 pub fn to_item<T: Serialize>(value: &T) -> ApiResult<Item> {
@@ -212,4 +288,34 @@ pub fn get_n(item: &Item, name: &str) -> Option<i64> {
 /// Maps a transaction failure whose cause is not a meaningful condition to 500.
 pub fn internal<E: std::fmt::Debug + std::fmt::Display + Send + Sync + 'static>(e: E) -> ApiError {
     ApiError::internal(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct Thing {
+        name: String,
+        #[serde(default)]
+        note: Option<String>,
+    }
+
+    #[test]
+    fn keyed_items_round_trip_with_sparse_indexes() {
+        let t = Thing {
+            name: "x".into(),
+            note: None,
+        };
+        let k = Keyed::new("P#1", "S", "thing", t.clone())
+            .in_index(2, "G2", "s2")
+            .in_index_if(false, 4, "G4", "s4");
+        let item = to_item(&k).unwrap();
+        assert_eq!(get_s(&item, "PK"), Some("P#1"));
+        assert_eq!(get_s(&item, "GSI2PK"), Some("G2"));
+        assert!(!item.contains_key("GSI4PK") && !item.contains_key("GSI1PK"));
+        let back: Keyed<Thing> = from_item(item).unwrap();
+        assert_eq!(back.value, t);
+        assert_eq!(back.index.gsi2sk.as_deref(), Some("s2"));
+    }
 }

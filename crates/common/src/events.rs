@@ -4,11 +4,9 @@
 //! itself ([`crate::tx::Tx::event`]). The table's stream carries the new outbox item to the relay, which
 //! publishes it to SNS; the outbox item expires after a day.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use crate::db;
-use crate::error::ApiResult;
 
 pub mod domain;
 pub use domain::*;
@@ -74,34 +72,22 @@ impl Actor {
     }
 }
 
+/// What the outbox stores of an event: the envelope and when DynamoDB may drop it.
 #[derive(Serialize)]
-struct OutboxItem<'a> {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: &'static str,
-    entity: &'static str,
+pub(crate) struct Outboxed<'a> {
     ttl: i64,
     #[serde(flatten)]
     event: &'a Envelope,
 }
 
-/// The outbox write for `event`, to go into the same transaction as the change.
-pub(crate) fn outbox_put(table: &str, event: &Envelope) -> ApiResult<TransactWriteItem> {
-    let item = db::to_item(&OutboxItem {
-        pk: format!("EVENT#{}", event.id),
-        sk: "EVENT",
-        entity: OUTBOX_ENTITY,
-        ttl: crate::time::now_secs() + OUTBOX_RETENTION_SECS,
-        event,
-    })?;
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+fn outbox_item(event: &Envelope, ttl: i64) -> db::Keyed<Outboxed<'_>> {
+    db::Keyed::new(format!("EVENT#{}", event.id), "EVENT", OUTBOX_ENTITY, Outboxed { ttl, event })
+}
+
+/// The outbox item of `event` (new), to go into the same transaction as the change
+/// ([`crate::tx::Tx::event`]).
+pub(crate) fn outbox_item_now(event: &Envelope) -> db::Keyed<Outboxed<'_>> {
+    outbox_item(event, crate::time::now_secs() + OUTBOX_RETENTION_SECS)
 }
 
 #[cfg(test)]
@@ -133,14 +119,7 @@ mod tests {
             Actor::System,
             serde_json::json!({"n": 3, "s": "t", "l": [1, "a"], "o": {"k": true}}),
         );
-        let item = db::to_item(&OutboxItem {
-            pk: "EVENT#1".into(),
-            sk: "EVENT",
-            entity: OUTBOX_ENTITY,
-            ttl: 1,
-            event: &e,
-        })
-        .unwrap();
+        let item = db::to_item(&outbox_item(&e, 1)).unwrap();
         let back: Envelope = db::from_item(item).unwrap();
         assert_eq!(back, e);
     }

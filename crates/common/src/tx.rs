@@ -218,8 +218,7 @@ impl<'a> Tx<'a> {
     }
     /// The domain event of the change (transactional outbox), part `event`.
     pub fn event(self, event: &Envelope) -> Self {
-        let part = crate::events::outbox_put(self.app.table(), event);
-        self.try_part("event", part)
+        self.put_if("event", &crate::events::outbox_item_now(event), Cond::absent())
     }
     /// `event`, caused by `actor`, as the change's outbox entry (part `event`).
     pub fn emit(self, actor: crate::events::Actor, event: crate::events::DomainEvent) -> Self {
@@ -227,8 +226,7 @@ impl<'a> Tx<'a> {
     }
     /// The audit entry of an admin action, part `audit`.
     pub fn audit(self, entry: &crate::audit::AuditEntry) -> Self {
-        let part = crate::audit::audit_put(self.app.table(), entry);
-        self.try_part("audit", part)
+        self.put("audit", &crate::audit::audit_item(entry))
     }
     /// The last part returns the item its condition saw when it fails.
     pub fn returning_item(mut self) -> Self {

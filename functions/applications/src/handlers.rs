@@ -213,7 +213,7 @@ pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
     let mut items: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
         .await?
         .into_iter()
-        .map(|h| h.entry)
+        .map(|h| h.value)
         .collect();
     if viewer == Viewer::Applicant {
         for h in &mut items {

@@ -3,7 +3,7 @@
 //! feedback and a rating. The applicant sees time, kind and place, never feedback.
 
 use common::api_doc::ErrorBody;
-use common::db::{self, n, s};
+use common::db::{self, n, s, Keyed};
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, InterviewChanged};
 use common::http::{authenticate, created, ok, parse_json, require_role, Request, Response};
@@ -61,37 +61,22 @@ impl Interview {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct InterviewItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(rename = "GSI3PK")]
-    gsi3pk: String,
-    #[serde(rename = "GSI3SK")]
-    gsi3sk: String,
-    #[serde(flatten)]
-    interview: Interview,
-}
+/// An interview as stored: in its application's partition, and under its own id in GSI3.
+type InterviewItem = Keyed<Interview>;
 
 fn item(i: &Interview) -> InterviewItem {
-    InterviewItem {
-        pk: app_pk(&i.application_id),
-        sk: format!("INTERVIEW#{}", i.id),
-        entity: "interview".into(),
-        gsi3pk: format!("INTERVIEW#{}", i.id),
-        gsi3sk: "INTERVIEW".into(),
-        interview: i.clone(),
-    }
+    Keyed::new(app_pk(&i.application_id), format!("INTERVIEW#{}", i.id), "interview", i.clone()).in_index(
+        3,
+        format!("INTERVIEW#{}", i.id),
+        "INTERVIEW",
+    )
 }
 
 pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>> {
     Ok(children::<InterviewItem>(app, app_id, "INTERVIEW#")
         .await?
         .into_iter()
-        .map(|i| i.interview)
+        .map(|i| i.value)
         .collect())
 }
 
@@ -285,7 +270,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         .map(db::from_item::<InterviewItem>)
         .transpose()?
         .ok_or_else(missing)?
-        .interview;
+        .value;
     let (a, viewer) = load_for(app, &me, &before.application_id).await.map_err(|_| missing())?;
     if viewer != Viewer::Company {
         return Err(missing());

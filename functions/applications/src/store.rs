@@ -4,9 +4,9 @@
 use crate::model::*;
 use crate::rules::{Mover, Status};
 use crate::{interviews, rules};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use common::cursor::Page;
-use common::db::{self, n, s, Item};
+use common::db::{self, n, s, Item, Keyed};
 use common::events::{Actor, ApplicationMoved, DomainEvent};
 use common::token::{Principal, Role};
 use common::tx::{Cond, Tx, TxError};
@@ -15,25 +15,8 @@ use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct AppItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    #[serde(rename = "GSI2PK")]
-    gsi2pk: String,
-    #[serde(rename = "GSI2SK")]
-    gsi2sk: String,
-    seeker_id: String,
-    #[serde(flatten)]
-    app: Application,
-}
+/// An application as stored: listed by job (GSI1) and by seeker (GSI2), newest last.
+pub(crate) type AppItem = Keyed<Application>;
 
 pub fn app_pk(id: &str) -> String {
     format!("APP#{id}")
@@ -51,17 +34,9 @@ pub(crate) fn guard_key(job_id: &str, seeker_id: &str) -> Item {
 
 pub(crate) fn item(a: &Application) -> AppItem {
     let sort = format!("{}#{}", a.submitted_at, a.id);
-    AppItem {
-        pk: app_pk(&a.id),
-        sk: APP_SK.into(),
-        entity: "application".into(),
-        gsi1pk: by_job(&a.job_id),
-        gsi1sk: sort.clone(),
-        gsi2pk: by_seeker(&a.applicant.user_id),
-        gsi2sk: sort,
-        seeker_id: a.applicant.user_id.clone(),
-        app: a.clone(),
-    }
+    Keyed::new(app_pk(&a.id), APP_SK, "application", a.clone())
+        .in_index(1, by_job(&a.job_id), sort.clone())
+        .in_index(2, by_seeker(&a.applicant.user_id), sort)
 }
 
 pub(crate) fn not_found() -> ApiError {
@@ -69,7 +44,7 @@ pub(crate) fn not_found() -> ApiError {
 }
 
 pub async fn get(app: &App, id: &str) -> ApiResult<Option<Application>> {
-    Ok(db::get::<AppItem>(app, app_pk(id), APP_SK).await?.map(|i| i.app))
+    Ok(db::get::<AppItem>(app, app_pk(id), APP_SK).await?.map(|i| i.value))
 }
 
 /// The application `id` if the caller may see it, and as whom; 404 otherwise.
@@ -120,30 +95,13 @@ pub(crate) fn counters(table: &str, a: &Application, from: Option<Status>, to: S
     Ok(out)
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct HistoryItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(flatten)]
-    pub(crate) entry: HistoryEntry,
-}
+/// A status history entry as stored, in the application's partition.
+pub(crate) type HistoryItem = Keyed<HistoryEntry>;
 
-pub(crate) fn history_put(table: &str, app_id: &str, entry: &HistoryEntry) -> ApiResult<TransactWriteItem> {
-    let item = HistoryItem {
-        pk: app_pk(app_id),
-        sk: format!("HIST#{}#{}", entry.at, ulid::Ulid::new()),
-        entity: "app_history".into(),
-        entry: entry.clone(),
-    };
-    let p = Put::builder()
-        .table_name(table)
-        .set_item(Some(db::to_item(&item)?))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().put(p).build())
+/// The history entry of a move (part `history`).
+pub(crate) fn history<'a>(tx: Tx<'a>, app_id: &str, entry: &HistoryEntry) -> Tx<'a> {
+    let sk = format!("HIST#{}#{}", entry.at, ulid::Ulid::new());
+    tx.put("history", &Keyed::new(app_pk(app_id), sk, "app_history", entry))
 }
 
 /// Moves `before` to `to` in one transaction: the application (if its version is unchanged),
@@ -193,13 +151,12 @@ pub(crate) async fn move_to(
     } else {
         DomainEvent::ApplicationStatusChanged(moved)
     };
-    let tx = tx
-        .put_if(
-            "application",
-            &item(&after),
-            Cond::new("version = :v").value(":v", n(before.version)),
-        )
-        .try_part("history", history_put(table, &after.id, &entry))
+    let tx = tx.put_if(
+        "application",
+        &item(&after),
+        Cond::new("version = :v").value(":v", n(before.version)),
+    );
+    let tx = history(tx, &after.id, &entry)
         .parts("counters", counters(table, &after, Some(before.status), to)?)
         .emit(Actor::user(&actor.user_id), event);
     match tx.commit().await {
@@ -238,7 +195,7 @@ pub(crate) fn page_of(items: Vec<Item>, next_cursor: Option<String>) -> ApiResul
         .into_iter()
         .map(|i| {
             db::from_item::<AppItem>(i).map(|a| {
-                let mut a = a.app;
+                let mut a = a.value;
                 if let Some(r) = &mut a.resume {
                     r.key.clear();
                 }
@@ -263,7 +220,7 @@ pub(crate) async fn of_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<Appli
     db::query_all(app, Some("GSI2"), by_seeker(seeker_id), None)
         .await?
         .into_iter()
-        .map(|i| db::from_item::<AppItem>(i).map(|a| a.app))
+        .map(|i| db::from_item::<AppItem>(i).map(|a| a.value))
         .collect()
 }
 
@@ -317,11 +274,6 @@ pub(crate) async fn employer_stats(app: &App, company_id: &str) -> ApiResult<(Jo
 /// (kept after a withdrawal: the company saw the application; erased with the account).
 #[derive(Serialize)]
 pub(crate) struct ProfileGrant<'a> {
-    #[serde(rename = "PK")]
-    pub(crate) pk: String,
-    #[serde(rename = "SK")]
-    pub(crate) sk: String,
-    pub(crate) entity: &'static str,
     pub(crate) company_id: &'a str,
     pub(crate) application_id: &'a str,
     pub(crate) granted_at: &'a str,
@@ -371,8 +323,8 @@ pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_js
             .await?
             .into_iter()
             .map(|mut h| {
-                h.entry.note = None;
-                h.entry
+                h.value.note = None;
+                h.value
             })
             .collect();
         let interviews: Vec<interviews::InterviewView> = interviews::of_application(app, &a.id)
@@ -484,19 +436,22 @@ pub(crate) async fn submit(
         note: None,
     };
     let grant = ProfileGrant {
-        pk: auth::account::partition(&me.user_id),
-        sk: grant_sk(&a.company_id),
-        entity: "profile_grant",
         company_id: &a.company_id,
         application_id: &a.id,
         granted_at: &a.submitted_at,
     };
+    let grant = Keyed::new(
+        auth::account::partition(&me.user_id),
+        grant_sk(&a.company_id),
+        "profile_grant",
+        grant,
+    );
     let tx = auth::account::writes_by(app, me)
         .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
         .put_item("guard", guard_item, Some(Cond::absent()))
         .returning_item()
-        .put_new("application", &item(&a))
-        .try_part("history", history_put(table, &a.id, &entry))
+        .put_new("application", &item(&a));
+    let tx = history(tx, &a.id, &entry)
         .parts("counters", counters(table, &a, None, Status::Submitted)?)
         .put("grant", &grant)
         .emit(Actor::user(&me.user_id), DomainEvent::ApplicationSubmitted(a.event_ref()));

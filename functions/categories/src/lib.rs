@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
-use common::db::{self, s};
+use common::db::{self, s, Keyed};
 use common::events::{Actor, CategoryChanged, DomainEvent};
 use common::http::{created, ok, parse_json, path_param, status_only, Request, Response};
 use common::token::Principal;
@@ -24,27 +24,8 @@ use utoipa::ToSchema;
 use crate::rules::Slug;
 pub use common::vocab::Category;
 
-#[derive(Serialize, Deserialize)]
-struct CategoryItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
-    gsi1pk: Option<String>,
-    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
-    gsi1sk: Option<String>,
-    entity: String,
-    slug: String,
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    active: bool,
-    #[serde(default)]
-    open_job_count: i64,
-    created_at: String,
-    updated_at: String,
-}
+/// A category as stored; active ones are listed in GSI1 by name.
+type CategoryItem = Keyed<Category>;
 
 pub fn category_pk(slug: &str) -> String {
     format!("CATEGORY#{slug}")
@@ -77,45 +58,17 @@ pub fn count_open<'a>(tx: Tx<'a>, slug: &str, delta: i64, must_be_active: bool) 
 }
 const INDEX: &str = "CATEGORIES";
 
-impl CategoryItem {
-    fn from_category(c: &Category) -> Self {
-        let (gsi1pk, gsi1sk) = if c.active {
-            (Some(INDEX.to_string()), Some(format!("{}#{}", c.name.to_lowercase(), c.slug)))
-        } else {
-            (None, None)
-        };
-        CategoryItem {
-            pk: category_pk(&c.slug),
-            sk: SK.into(),
-            gsi1pk,
-            gsi1sk,
-            entity: "category".into(),
-            slug: c.slug.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
-            active: c.active,
-            open_job_count: c.open_job_count,
-            created_at: c.created_at.clone(),
-            updated_at: c.updated_at.clone(),
-        }
-    }
-    fn into_category(self) -> Category {
-        Category {
-            slug: self.slug,
-            name: self.name,
-            description: self.description,
-            active: self.active,
-            open_job_count: self.open_job_count,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
-    }
+fn item(c: &Category) -> CategoryItem {
+    Keyed::new(category_pk(&c.slug), SK, "category", c.clone()).in_index_if(
+        c.active,
+        1,
+        INDEX,
+        format!("{}#{}", c.name.to_lowercase(), c.slug),
+    )
 }
 
 pub async fn get(app: &App, slug: &str) -> ApiResult<Option<Category>> {
-    Ok(db::get::<CategoryItem>(app, category_pk(slug), SK)
-        .await?
-        .map(CategoryItem::into_category))
+    Ok(db::get::<CategoryItem>(app, category_pk(slug), SK).await?.map(|i| i.value))
 }
 
 fn slug_param(req: &Request) -> ApiResult<Slug> {
@@ -139,9 +92,9 @@ async fn save(
     // An update sets the fields admins change and leaves `open_job_count` alone: job writes
     // ADD to it concurrently, and a whole-item Put would undo their counts.
     let tx = match before {
-        None => tx.put_new("category", &CategoryItem::from_category(after)),
+        None => tx.put_new("category", &item(after)),
         Some(b) => {
-            let indexed = CategoryItem::from_category(after);
+            let indexed = item(after).index;
             let mut set = vec!["#name = :name", "active = :active", "updated_at = :now"];
             let mut remove = Vec::new();
             let mut u = Cond::default()
@@ -343,7 +296,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let page: Page<CategoryItem> = query_page(app, &req, "GET /categories", q).await?;
     ok(&Page {
-        items: page.items.into_iter().map(CategoryItem::into_category).collect(),
+        items: page.items.into_iter().map(|i| i.value).collect(),
         next_cursor: page.next_cursor,
     })
 }

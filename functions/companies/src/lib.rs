@@ -15,7 +15,7 @@ pub mod rules;
 
 use common::api_doc::ErrorBody;
 use common::cursor::{query_page, ListQuery, Page};
-use common::db::{self, s};
+use common::db::{self, s, Keyed};
 use common::error::Problems;
 use common::events::{Actor, CompanyChanged, DomainEvent};
 use common::http::{created, ok, parse_json, require_role, Request, Response};
@@ -41,40 +41,21 @@ pub(crate) struct Membership {
     pub(crate) joined_at: String,
 }
 
-#[derive(Serialize, Deserialize)]
-struct CompanyItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: String,
-    #[serde(flatten)]
-    company: Company,
-}
-
 pub fn company_pk(id: &str) -> String {
     format!("COMPANY#{id}")
 }
 const PROFILE: &str = "PROFILE";
 const INDEX: &str = "COMPANIES";
 
+/// A company as stored: its page item, listed in GSI1 by creation.
+type CompanyItem = Keyed<Company>;
+
 fn item(c: &Company) -> CompanyItem {
-    CompanyItem {
-        pk: company_pk(&c.id),
-        sk: PROFILE.into(),
-        gsi1pk: INDEX.into(),
-        gsi1sk: format!("{}#{}", c.created_at, c.id),
-        entity: "company".into(),
-        company: c.clone(),
-    }
+    Keyed::new(company_pk(&c.id), PROFILE, "company", c.clone()).in_index(1, INDEX, format!("{}#{}", c.created_at, c.id))
 }
 
 pub async fn get(app: &App, id: &str) -> ApiResult<Option<Company>> {
-    Ok(db::get::<CompanyItem>(app, company_pk(id), PROFILE).await?.map(|i| i.company))
+    Ok(db::get::<CompanyItem>(app, company_pk(id), PROFILE).await?.map(|i| i.value))
 }
 
 /// The caller's role in a company, if any (one GetItem).
@@ -326,7 +307,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let page: Page<CompanyItem> = query_page(app, &req, "GET /companies", q).await?;
     ok(&Page {
-        items: page.items.into_iter().map(|c| c.company).collect(),
+        items: page.items.into_iter().map(|c| c.value).collect(),
         next_cursor: page.next_cursor,
     })
 }

@@ -36,7 +36,7 @@ pub async fn expire_due(app: &App) -> ApiResult<usize> {
             .await?;
         for item in out.items.unwrap_or_default() {
             seen += 1;
-            let before = db::from_item::<JobItem>(item)?.job;
+            let before = db::from_item::<JobItem>(item)?.value.job;
             if before.status != JobStatus::Published || before.status_at(now_secs) != JobStatus::Expired {
                 continue;
             }

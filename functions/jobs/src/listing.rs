@@ -238,7 +238,7 @@ async fn read_page(
     let items = page
         .items
         .into_iter()
-        .map(|i| db::from_item::<JobItem>(i).map(|j| j.job.view(now)))
+        .map(|i| db::from_item::<JobItem>(i).map(|j| j.value.job.view(now)))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(JobPage {
         items,

@@ -6,7 +6,7 @@
 use common::api_doc::ErrorBody;
 use common::audit::AuditEntry;
 use common::cursor::{query_page, ListQuery, Page};
-use common::db::{self, n, s};
+use common::db::{self, n, s, Keyed};
 use common::error::Problems;
 use common::events::{Actor, DomainEvent, JobChanged, JobReported};
 use common::http::{created, ok, parse_json, require_role, Request, Response};
@@ -52,23 +52,6 @@ pub struct Report {
     #[serde(default)]
     pub details: Option<String>,
     pub created_at: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ReportItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    reporter_id: String,
-    /// The reporter's reports (account erasure finds them here).
-    #[serde(rename = "GSI2PK")]
-    gsi2pk: String,
-    #[serde(rename = "GSI2SK")]
-    gsi2sk: String,
-    #[serde(flatten)]
-    report: Report,
 }
 
 /// The index partition of one user's reports.
@@ -178,15 +161,11 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             details,
             created_at: now.clone(),
         };
-        let report_item = ReportItem {
-            pk: job_pk(&job.id),
-            sk: format!("REPORT#{}", actor.user_id),
-            entity: "report".into(),
-            reporter_id: actor.user_id.clone(),
-            gsi2pk: reports_by(&actor.user_id),
-            gsi2sk: format!("{now}#{}", job.id),
-            report: report.clone(),
-        };
+        let report_item = Keyed::new(job_pk(&job.id), format!("REPORT#{}", actor.user_id), "report", report.clone()).in_index(
+            2,
+            reports_by(&actor.user_id),
+            format!("{now}#{}", job.id),
+        );
         let queue = Cond::new(format!(
             "SET entity = :e, job_id = :id, company_id = :c, title = :t, last_reported_at = :now, \
              first_open_at = if_not_exists(first_open_at, :now), GSI1PK = :q, GSI1SK = if_not_exists(GSI1SK, :sort) \
@@ -293,7 +272,7 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
     p.into_result()?;
     let reason = reason.unwrap_or_default();
     let (job, queue) = db::get_pair::<JobItem, QueueItem>(app, db::key(job_pk(&id), JOB_SK), db::key(job_pk(&id), QUEUE_SK)).await?;
-    let before: Job = job.ok_or_else(|| ApiError::not_found("no such job"))?.job;
+    let before: Job = job.ok_or_else(|| ApiError::not_found("no such job"))?.value.job;
     let open_queue = queue.filter(|q| q.gsi1pk.is_some());
     let now_secs = common::time::now_secs();
     let now = common::time::now_rfc3339();

@@ -6,7 +6,7 @@ use crate::model::*;
 use crate::rules;
 use crate::Job;
 use common::audit::AuditEntry;
-use common::db::{self, n};
+use common::db::{self, n, Keyed};
 use common::events::{Actor, DomainEvent, JobChanged};
 use common::token::Principal;
 use common::tx::{Cond, Tx, TxError};
@@ -14,34 +14,9 @@ use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A job with the attributes list filters read server-side.
 #[derive(Serialize, Deserialize)]
-pub(crate) struct JobItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
-    gsi1pk: Option<String>,
-    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
-    gsi1sk: Option<String>,
-    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    gsi2pk: Option<String>,
-    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    gsi2sk: Option<String>,
-    #[serde(rename = "GSI3PK")]
-    gsi3pk: String,
-    #[serde(rename = "GSI3SK")]
-    gsi3sk: String,
-    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
-    gsi4pk: Option<String>,
-    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
-    gsi4sk: Option<String>,
-    #[serde(rename = "GSI5PK", default, skip_serializing_if = "Option::is_none")]
-    gsi5pk: Option<String>,
-    #[serde(rename = "GSI5SK", default, skip_serializing_if = "Option::is_none")]
-    gsi5sk: Option<String>,
-    /// Filter attributes (lists filter on them server-side).
+pub(crate) struct JobRecord {
     country_key: String,
     city_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +30,10 @@ pub(crate) struct JobItem {
     #[serde(flatten)]
     pub(crate) job: Job,
 }
+
+/// A job as stored: open ones in the open lists (GSI1 all, GSI2 per category, GSI4
+/// featured, GSI5 by deadline), every one in its company's list (GSI3).
+pub(crate) type JobItem = Keyed<JobRecord>;
 
 pub fn job_pk(id: &str) -> String {
     format!("JOB#{id}")
@@ -73,31 +52,13 @@ pub(crate) fn of_company(company_id: &str) -> String {
 pub(crate) fn item(job: &Job) -> JobItem {
     let open = job.counted();
     let sort = format!("{}#{}", job.published_at.as_deref().unwrap_or(&job.created_at), job.id);
-    let when = |on: bool, pk: String, sk: &str| if on { (Some(pk), Some(sk.to_string())) } else { (None, None) };
-    let (gsi1pk, gsi1sk) = when(open, OPEN.into(), &sort);
-    let (gsi2pk, gsi2sk) = when(open, open_in_category(&job.category), &sort);
-    let (gsi4pk, gsi4sk) = when(open && job.featured, FEATURED.into(), &sort);
     let deadline_sort = job
         .application_deadline
         .as_deref()
         .map(|d| format!("{d}#{}", job.id))
         .unwrap_or_default();
-    let (gsi5pk, gsi5sk) = when(open && job.application_deadline.is_some(), DEADLINES.into(), &deadline_sort);
     let yearly = job.salary.as_ref().map(rules::yearly_range);
-    JobItem {
-        pk: job_pk(&job.id),
-        sk: JOB_SK.into(),
-        entity: "job".into(),
-        gsi1pk,
-        gsi1sk,
-        gsi2pk,
-        gsi2sk,
-        gsi3pk: of_company(&job.company_id),
-        gsi3sk: format!("{}#{}", job.created_at, job.id),
-        gsi4pk,
-        gsi4sk,
-        gsi5pk,
-        gsi5sk,
+    let record = JobRecord {
         country_key: job.location.country.clone(),
         city_key: job.location.city.to_lowercase(),
         deadline_ts: job.deadline_secs(),
@@ -105,11 +66,17 @@ pub(crate) fn item(job: &Job) -> JobItem {
         salary_year_min: yearly.map(|y| y.0),
         salary_year_max: yearly.map(|y| y.1),
         job: job.clone(),
-    }
+    };
+    Keyed::new(job_pk(&job.id), JOB_SK, "job", record)
+        .in_index_if(open, 1, OPEN, sort.clone())
+        .in_index_if(open, 2, open_in_category(&job.category), sort.clone())
+        .in_index(3, of_company(&job.company_id), format!("{}#{}", job.created_at, job.id))
+        .in_index_if(open && job.featured, 4, FEATURED, sort)
+        .in_index_if(open && job.application_deadline.is_some(), 5, DEADLINES, deadline_sort)
 }
 
 pub async fn get(app: &App, id: &str) -> ApiResult<Option<Job>> {
-    Ok(db::get::<JobItem>(app, job_pk(id), JOB_SK).await?.map(|i| i.job))
+    Ok(db::get::<JobItem>(app, job_pk(id), JOB_SK).await?.map(|i| i.value.job))
 }
 
 /// Who changed a job, for events and the audit log.
