@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# make bench: release builds of every function binary (host architecture), then size and
-# cold start (exec -> first Runtime API poll, median and p95 of 25 starts) per function.
+# make bench: release builds of the crate binaries (host architecture), then per function of
+# template.yaml: binary size, init (exec -> first Runtime API poll), cold invocation (exec ->
+# response to a real first event, SDK clients created on it) and warm invocations, against a
+# fresh AWS stand-in on a free loopback port. Figures go to docs/performance.md by hand.
 . "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/setup.sh"
+use_tools
 cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-log "release build of the functions ($(uname -m))"
+log "release build of the crate binaries ($(uname -m))"
+started=$(date +%s)
 cargo build --release -q -p auth -p platform -p notifications -p companies -p categories -p profiles -p admin -p jobs -p files -p privacy -p applications
+log "release build took $(( $(date +%s) - started )) s"
 cargo build -q -p devstack --bin coldstart-bench
-log "cold starts ($(nproc) cores, $(uname -m)); date $(date -u +%F)"
-"$TARGET_DIR/debug/coldstart-bench" "$TARGET_DIR/release" "${RUNS:-25}"
+
+PORT="$(free_port)"
+mkdir -p "$CACHE"
+MOTO_LOG="$CACHE/moto-bench-$PORT.log"
+MOTO_PID=""
+trap '[ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; rm -f "$MOTO_LOG"' EXIT
+start_moto "$PORT" "$MOTO_LOG"
+aws_stand_in_env "$PORT"
+log "starts and invocations ($(nproc) cores, $(uname -m)); date $(date -u +%F)"
+"$TARGET_DIR/debug/coldstart-bench" "$TARGET_DIR/release" "${STARTS:-10}" "${WARM:-20}"

@@ -3,6 +3,7 @@
 //! SQS consumers polled in the background. `make dev` runs it; tests start it in-process
 //! with their own resource prefix.
 
+pub mod bench;
 pub mod gateway;
 pub mod openapi;
 pub mod pollers;
