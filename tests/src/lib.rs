@@ -3,6 +3,10 @@
 //!
 //! The stand-in is started by `make test`, which sets AWS_ENDPOINT_URL.
 
+pub mod actors;
+
+pub use actors::{id_of, job_body, token_of, User};
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -146,6 +146,12 @@ impl Problems {
     pub fn add(&mut self, field: &str, problem: &str) {
         self.0.entry(field.to_string()).or_default().push(problem.to_string());
     }
+    /// The 422 of the problems found: for the `else` of a `let (Some(a), Some(b), ..) = ..`
+    /// over checked values (a value is missing only because its check recorded why).
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
+    }
+
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

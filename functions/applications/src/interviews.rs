@@ -136,10 +136,10 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
             None
         }
     };
-    p.into_result()?;
     let (Some(at), Some(duration), Some((location, meeting_url))) = (at, duration, place) else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(p.into_error());
     };
+    p.into_result()?;
     let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Company {
         return Err(crate::store::not_found());

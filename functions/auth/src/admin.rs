@@ -15,8 +15,9 @@ pub async fn create_admin(app: &App, email: &str, password: &str, full_name: &st
     let email = p.check("email", Email::parse(email));
     let password = p.check("password", Password::parse(password));
     let name = p.check("full_name", FullName::parse(full_name));
-    p.into_result()?;
-    let (email, password, name) = (email.unwrap(), password.unwrap(), name.unwrap());
+    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+        return Err(p.into_error());
+    };
     let hash = crate::passwords::hash(password.expose().to_string()).await?;
     let account = Account::new(
         ulid::Ulid::new().to_string(),

@@ -93,8 +93,10 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
             p.add("password", "must not be your email address");
         }
     }
+    let (Some(email), Some(password), Some(role), Some(name)) = (email, password, role, name) else {
+        return Err(p.into_error());
+    };
     p.into_result()?;
-    let (email, password, role, name) = (email.unwrap(), password.unwrap(), role.unwrap(), name.unwrap());
 
     let work = Box::pin(async move {
         let hash = passwords::hash(password.expose().to_string()).await?;
@@ -324,9 +326,9 @@ pub struct ResetBody {
 pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: ResetBody = parse_json(&req)?;
     let mut p = Problems::default();
-    let password = p.check("new_password", Password::parse(&body.new_password));
-    p.into_result()?;
-    let password = password.unwrap();
+    let Some(password) = p.check("new_password", Password::parse(&body.new_password)) else {
+        return Err(p.into_error());
+    };
     let invalid = || ApiError::bad_request("the reset code is not valid or has expired").with_code("invalid_reset_code");
     let email = Email::parse(&body.email).map_err(|_| invalid())?;
     let code = body.code.trim();
@@ -457,8 +459,10 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     if body.new_password == body.current_password {
         p.add("new_password", "must differ from the current password");
     }
+    let Some(password) = password else {
+        return Err(p.into_error());
+    };
     p.into_result()?;
-    let password = password.unwrap();
     let (account, session) = store::get_account_and_session(app, &principal.user_id, &principal.session_id).await?;
     let (Some(account), Some(session)) = (account, session) else {
         return Err(session_revoked());

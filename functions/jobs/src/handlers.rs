@@ -110,7 +110,6 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             None
         }
     };
-    p.into_result()?;
     let (
         Some(company_id),
         Some(title),
@@ -123,8 +122,9 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         Some(status),
     ) = (company_id, title, description, location, salary, category, skills, deadline, status)
     else {
-        return Err(ApiError::internal("validated fields missing"));
+        return Err(p.into_error());
     };
+    p.into_result()?;
     if companies::membership(app, &actor.user_id, &company_id).await?.is_none() {
         return Err(ApiError::forbidden("only members of the company can post its jobs").with_code("not_a_member"));
     }

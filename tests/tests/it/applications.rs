@@ -9,9 +9,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn token(body: &Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 struct World {
     admin: String,
@@ -23,7 +20,7 @@ struct World {
 async fn world(s: &TestStack) -> World {
     let admin = s.admin_token().await;
     let (_, e) = s.register("employer").await;
-    let employer = token(&e);
+    let employer = token_of(&e);
     let company = s.post("/companies", json!({"name": "Hiring Co"}), Some(&employer)).await.body["id"]
         .as_str()
         .unwrap()
@@ -41,17 +38,8 @@ async fn world(s: &TestStack) -> World {
 }
 
 async fn job(s: &TestStack, w: &World, extra: Value) -> String {
-    let mut body = json!({
-        "company_id": w.company, "title": "Backend engineer", "description": "Build things.",
-        "location": {"city": "Berlin", "country": "DE"}, "workplace": "remote", "employment_type": "full_time",
-        "experience_level": "mid", "category": w.slug
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let r = s.post("/jobs", body, Some(&w.employer)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    r.body["id"].as_str().unwrap().to_string()
+    let r = s.post("/jobs", job_body(&w.company, &w.slug, extra), Some(&w.employer)).await;
+    id_of(&r)
 }
 
 async fn patch(s: &TestStack, path: &str, body: Value, tok: &str) -> Reply {
@@ -64,12 +52,12 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     let w = world(&s).await;
     let job_id = job(&s, &w, json!({})).await;
     let (seeker_email, seeker) = s.register("seeker").await;
-    let stok = token(&seeker);
+    let stok = token_of(&seeker);
     let seeker_id = seeker["user"]["id"].as_str().unwrap().to_string();
     patch(&s, "/me/profile", json!({"headline": "Rustacean", "skills": ["Rust"]}), &stok).await;
     attach_resume(&s, &stok).await;
     let (_, other) = s.register("employer").await;
-    let otok = token(&other);
+    let otok = token_of(&other);
     s.post("/companies", json!({"name": "Other Co"}), Some(&otok)).await;
     assert_eq!(
         s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status,
@@ -234,7 +222,7 @@ async fn applications_follow_the_rules() {
     )
     .await;
     let (_, seeker) = s.register("seeker").await;
-    let stok = token(&seeker);
+    let stok = token_of(&seeker);
     let apply = |job: &str, body: Value, tok: &str| {
         let p = format!("/jobs/{job}/applications");
         let t = tok.to_string();
@@ -262,7 +250,7 @@ async fn applications_follow_the_rules() {
     s.send("DELETE", &format!("/jobs/{open}"), None, Some(&w.employer)).await;
     let (_, late) = s.register("seeker").await;
     assert_eq!(
-        apply(&open, json!({}), &token(&late)).await.status,
+        apply(&open, json!({}), &token_of(&late)).await.status,
         StatusCode::CONFLICT,
         "closed job"
     );
@@ -316,7 +304,7 @@ async fn fifty_concurrent_applies_make_one_application_and_moves_race_safely() {
     let w = world(&s).await;
     let job_id = job(&s, &w, json!({})).await;
     let (_, seeker) = s.register("seeker").await;
-    let stok = token(&seeker);
+    let stok = token_of(&seeker);
     let path = format!("/jobs/{job_id}/applications");
 
     let replies = join_all((0..50).map(|_| s.post(&path, json!({"cover_letter": "Me!"}), Some(&stok)))).await;
@@ -338,7 +326,7 @@ async fn fifty_concurrent_applies_make_one_application_and_moves_race_safely() {
 
     // The same Idempotency-Key: every retry gets the first result.
     let (_, other) = s.register("seeker").await;
-    let otok = token(&other);
+    let otok = token_of(&other);
     let send = || {
         s.http
             .post(format!("{}{path}", s.base))
@@ -377,7 +365,7 @@ async fn nobody_else_sees_or_moves_an_application() {
     let w = world(&s).await;
     let job_id = job(&s, &w, json!({})).await;
     let (_, seeker) = s.register("seeker").await;
-    let stok = token(&seeker);
+    let stok = token_of(&seeker);
     let id = s.post(&format!("/jobs/{job_id}/applications"), json!({}), Some(&stok)).await.body["id"]
         .as_str()
         .unwrap()
@@ -410,9 +398,9 @@ async fn nobody_else_sees_or_moves_an_application() {
         .to_string();
     let (_, other_seeker) = s.register("seeker").await;
     let (_, other_employer) = s.register("employer").await;
-    let oe = token(&other_employer);
+    let oe = token_of(&other_employer);
     s.post("/companies", json!({"name": "Snoops"}), Some(&oe)).await;
-    let os = token(&other_seeker);
+    let os = token_of(&other_seeker);
 
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/applications/{id}"), None),
@@ -470,7 +458,7 @@ async fn a_retried_apply_replays_its_201_even_after_the_job_closed() {
     let w = world(&s).await;
     let open = job(&s, &w, json!({})).await;
     let (_, seeker) = s.register("seeker").await;
-    let stok = token(&seeker);
+    let stok = token_of(&seeker);
     let path = format!("/jobs/{open}/applications");
     let body = serde_json::to_vec(&json!({"cover_letter": "Hello"})).unwrap();
     let key = [("idempotency-key", "apply-once-1"), ("content-type", "application/json")];

@@ -7,9 +7,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-fn token(body: &serde_json::Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employers_create_and_own_companies() {
@@ -21,11 +18,11 @@ async fn employers_create_and_own_companies() {
         "name": "  Acme Robotics ", "description": "We build robots.", "website": "https://acme.example",
         "logo": "https://cdn.acme.example/logo.png", "location": {"city": "Berlin", "country": "de"}, "size": "51-200", "industry": "Robotics"
     });
-    let r = s.post("/companies", body.clone(), Some(&token(&seeker))).await;
+    let r = s.post("/companies", body.clone(), Some(&token_of(&seeker))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "seekers do not create companies");
     assert_eq!(s.post("/companies", body.clone(), None).await.status, StatusCode::UNAUTHORIZED);
 
-    let r = s.post("/companies", body, Some(&token(&owner))).await;
+    let r = s.post("/companies", body, Some(&token_of(&owner))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let company = r.body;
     let id = company["id"].as_str().unwrap();
@@ -53,7 +50,7 @@ async fn employers_create_and_own_companies() {
             "PATCH",
             &format!("/companies/{id}"),
             Some(json!({"industry": "Automation", "website": null})),
-            Some(&token(&owner)),
+            Some(&token_of(&owner)),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -66,7 +63,7 @@ async fn employers_create_and_own_companies() {
             "PATCH",
             &format!("/companies/{id}"),
             Some(json!({"owner_id": "someone"})),
-            Some(&token(&owner)),
+            Some(&token_of(&owner)),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -75,7 +72,7 @@ async fn employers_create_and_own_companies() {
             "PATCH",
             &format!("/companies/{id}"),
             Some(json!({"website": "not a url"})),
-            Some(&token(&owner)),
+            Some(&token_of(&owner)),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -87,7 +84,7 @@ async fn employers_create_and_own_companies() {
             "PATCH",
             &format!("/companies/{id}"),
             Some(json!({"name": "Mine now"})),
-            Some(&token(&other)),
+            Some(&token_of(&other)),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -108,7 +105,7 @@ async fn the_company_list_pages_to_the_end_newest_first() {
     let mut created = Vec::new();
     for i in 0..7 {
         let r = s
-            .post("/companies", json!({"name": format!("Company {i}")}), Some(&token(&employer)))
+            .post("/companies", json!({"name": format!("Company {i}")}), Some(&token_of(&employer)))
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         created.push(r.body["id"].as_str().unwrap().to_string());
@@ -167,7 +164,7 @@ async fn admins_manage_categories_and_every_change_is_audited() {
         .post(
             "/categories",
             json!({"name": name, "description": "Numbers"}),
-            Some(&token(&employer)),
+            Some(&token_of(&employer)),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -250,7 +247,7 @@ async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
     let (colleague_email, colleague) = s.register("employer").await;
     let (seeker_email, _) = s.register("seeker").await;
     let (_, outsider) = s.register("employer").await;
-    let (otok, ctok, xtok) = (token(&owner), token(&colleague), token(&outsider));
+    let (otok, ctok, xtok) = (token_of(&owner), token_of(&colleague), token_of(&outsider));
     let company = s.post("/companies", json!({"name": "Team Co"}), Some(&otok)).await.body["id"]
         .as_str()
         .unwrap()

@@ -8,9 +8,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn token(body: &Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 /// A small but well-formed PDF.
 fn pdf() -> Vec<u8> {
@@ -70,7 +67,7 @@ async fn resumes_are_checked_by_content_before_they_are_attached() {
     let s = TestStack::start_with(false, false).await;
     let (_, seeker) = s.register("seeker").await;
     let user_id = seeker["user"]["id"].as_str().unwrap().to_string();
-    let tok = token(&seeker);
+    let tok = token_of(&seeker);
     assert_eq!(s.get("/me/resume", Some(&tok)).await.status, StatusCode::NOT_FOUND);
 
     // A real PDF: attached, downloadable, byte for byte.
@@ -122,7 +119,7 @@ async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
     let s = TestStack::start_with(false, false).await;
     let (_, seeker) = s.register("seeker").await;
     let (_, employer) = s.register("employer").await;
-    let (tok, etok) = (token(&seeker), token(&employer));
+    let (tok, etok) = (token_of(&seeker), token_of(&employer));
 
     for (body, field) in [
         (json!({"content_type": "image/png", "size_bytes": 100}), "content_type"),

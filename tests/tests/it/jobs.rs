@@ -9,9 +9,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn token(body: &Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 struct Catalog {
     admin: String,
@@ -28,7 +25,7 @@ async fn category(s: &TestStack, admin: &str, name: &str) -> String {
 async fn setup(s: &TestStack) -> Catalog {
     let admin = s.admin_token().await;
     let (_, employer) = s.register("employer").await;
-    let employer = token(&employer);
+    let employer = token_of(&employer);
     let r = s.post("/companies", json!({"name": "Acme"}), Some(&employer)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     Catalog {
@@ -103,7 +100,7 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
     let design = category(&s, &c.admin, "Design").await;
     let sales = category(&s, &c.admin, "Sales").await;
     let (_, other) = s.register("employer").await;
-    let other = token(&other);
+    let other = token_of(&other);
     let other_company = s.post("/companies", json!({"name": "Globex"}), Some(&other)).await.body["id"]
         .as_str()
         .unwrap()
@@ -362,7 +359,7 @@ async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
 
     // Posting needs membership of the company; bad bodies are 422 with every problem.
     let (_, stranger) = s.register("employer").await;
-    let r = s.post("/jobs", job_body(&c.company, &ops), Some(&token(&stranger))).await;
+    let r = s.post("/jobs", job_body(&c.company, &ops), Some(&token_of(&stranger))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = s
         .post(
@@ -399,10 +396,10 @@ async fn nobody_but_the_company_writes_its_jobs() {
     let job = post_job(&s, &c.employer, job_body(&c.company, &eng)).await;
     let draft = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
     let (_, other) = s.register("employer").await;
-    let other = token(&other);
+    let other = token_of(&other);
     s.post("/companies", json!({"name": "Rival"}), Some(&other)).await;
     let (_, seeker) = s.register("seeker").await;
-    let seeker = token(&seeker);
+    let seeker = token_of(&seeker);
 
     for target in [&job, &draft] {
         let path = format!("/jobs/{}", target["id"].as_str().unwrap());
@@ -460,7 +457,7 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     let id = job["id"].as_str().unwrap();
     let (_, a) = s.register("seeker").await;
     let (_, b) = s.register("seeker").await;
-    let (a, b) = (token(&a), token(&b));
+    let (a, b) = (token_of(&a), token_of(&b));
 
     let report = |tok: String, job: String, body: Value| {
         let s = &s;

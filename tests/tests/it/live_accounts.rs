@@ -6,13 +6,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn token(body: &Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
-fn id(r: &Reply) -> String {
-    assert!(r.status.is_success(), "{r:?}");
-    r.body["id"].as_str().or(r.body["slug"].as_str()).unwrap().to_string()
-}
 
 /// Write routes no signed-in account's state gates: signing in and out, registering, resets.
 const NOT_GATED: &[&str] = &[
@@ -37,18 +30,11 @@ struct Case {
 
 /// Everything for `role`'s write routes to succeed, then the calls (each would succeed now).
 async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
-    let (_, e) = s.register("employer").await;
-    let employer = token(&e);
-    let company = id(&s.post("/companies", json!({"name": "Owner Co"}), Some(&employer)).await);
-    let slug = id(&s
-        .post("/categories", json!({"name": format!("Cat {}", unique(""))}), Some(admin))
-        .await);
-    let job_body = |company: &str| {
-        json!({"company_id": company, "title": "Backend engineer", "description": "Build things.",
-            "location": {"city": "Berlin", "country": "DE"}, "workplace": "remote", "employment_type": "full_time",
-            "experience_level": "mid", "category": slug})
-    };
-    let job = id(&s.post("/jobs", job_body(&company), Some(&employer)).await);
+    let owner = s.employer().await;
+    let company = owner.create_company("Owner Co").await;
+    let slug = id_of(&s.post("/categories", json!({"name": format!("Cat {}", unique(""))}), Some(admin)).await);
+    let job_body = |company: &str| job_body(company, &slug, json!({}));
+    let job = owner.post_job(&company, &slug, json!({})).await;
     let soon = common::time::rfc3339(common::time::now_secs() + 86400);
     let (email, body) = match role {
         "admin" => {
@@ -59,12 +45,12 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
         }
         other => s.register(other).await,
     };
-    let me = token(&body);
+    let me = token_of(&body);
     let user_id = body["user"]["id"].as_str().unwrap().to_string();
     let calls: Vec<Call> = match role {
         "seeker" => {
-            let other_job = id(&s.post("/jobs", job_body(&company), Some(&employer)).await);
-            let applied = id(&s.post(&format!("/jobs/{other_job}/applications"), json!({}), Some(&me)).await);
+            let other_job = owner.post_job(&company, &slug, json!({})).await;
+            let applied = id_of(&s.post(&format!("/jobs/{other_job}/applications"), json!({}), Some(&me)).await);
             vec![
                 ("PATCH", "/me/profile".into(), Some(json!({"headline": "Welder"}))),
                 (
@@ -89,10 +75,10 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
             ]
         }
         "employer" => {
-            let mine = id(&s.post("/companies", json!({"name": "Mine Co"}), Some(&me)).await);
-            let my_job = id(&s.post("/jobs", job_body(&mine), Some(&me)).await);
+            let mine = id_of(&s.post("/companies", json!({"name": "Mine Co"}), Some(&me)).await);
+            let my_job = id_of(&s.post("/jobs", job_body(&mine), Some(&me)).await);
             let (_, sk) = s.register("seeker").await;
-            let application = id(&s.post(&format!("/jobs/{my_job}/applications"), json!({}), Some(&token(&sk))).await);
+            let application = id_of(&s.post(&format!("/jobs/{my_job}/applications"), json!({}), Some(&token_of(&sk))).await);
             let path = format!("/applications/{application}");
             for to in ["reviewed", "shortlisted"] {
                 let r = s
@@ -101,7 +87,7 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
                 assert_eq!(r.status, StatusCode::OK, "{r:?}");
             }
             let interview_body = json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"});
-            let interview = id(&s.post(&format!("{path}/interviews"), interview_body.clone(), Some(&me)).await);
+            let interview = id_of(&s.post(&format!("{path}/interviews"), interview_body.clone(), Some(&me)).await);
             let (member_email, member) = s.register("employer").await;
             let member_id = member["user"]["id"].as_str().unwrap().to_string();
             let (new_email, _) = s.register("employer").await;

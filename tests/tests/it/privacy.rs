@@ -12,9 +12,6 @@ const ADDRESS: &str = "Erasurestrasse 7, 10115 Berlin";
 const BIO: &str = "Seasoned welder with a passion for bridges";
 const NAME: &str = "Wilhelmina Forgetme";
 
-fn token(body: &Value) -> String {
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 /// Every item of the stack's table as JSON text.
 async fn table_dump(s: &TestStack) -> Vec<String> {
@@ -59,7 +56,7 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let reg: Value = r.json().await.unwrap();
     let user_id = reg["user"]["id"].as_str().unwrap().to_string();
-    let tok = token(&reg);
+    let tok = token_of(&reg);
     let r = s
         .send(
             "PATCH",
@@ -72,7 +69,7 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     attach_resume(&s, &tok).await;
 
     let (_, employer) = s.register("employer").await;
-    let etok = token(&employer);
+    let etok = token_of(&employer);
     let company = s.post("/companies", json!({"name": "Bridges Inc"}), Some(&etok)).await.body["id"]
         .as_str()
         .unwrap()
@@ -109,7 +106,7 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{r:?}");
     }
-    let tok = token(&s.login(&email, PASSWORD).await.body);
+    let tok = token_of(&s.login(&email, PASSWORD).await.body);
 
     // The export has it all.
     let x = s.get("/me/export", Some(&tok)).await;
@@ -203,7 +200,7 @@ async fn admins_erase_accounts_and_it_is_audited() {
     let admin = s.admin_token().await;
     let (_, employer) = s.register("employer").await;
     let id = employer["user"]["id"].as_str().unwrap().to_string();
-    let etok = token(&employer);
+    let etok = token_of(&employer);
     let company = s.post("/companies", json!({"name": "Left Behind"}), Some(&etok)).await.body["id"]
         .as_str()
         .unwrap()
@@ -212,7 +209,7 @@ async fn admins_erase_accounts_and_it_is_audited() {
 
     let path = format!("/admin/users/{id}");
     assert_eq!(
-        s.send("DELETE", &path, None, Some(&token(&seeker))).await.status,
+        s.send("DELETE", &path, None, Some(&token_of(&seeker))).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(s.send("DELETE", &path, None, None).await.status, StatusCode::UNAUTHORIZED);
