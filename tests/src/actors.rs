@@ -97,7 +97,11 @@ impl User<'_> {
     }
     /// (admin) A category with a unique name; its slug.
     pub async fn create_category(&self) -> String {
-        id_of(&self.post("/categories", json!({ "name": format!("Category {}", unique("")) })).await)
+        id_of(
+            &self
+                .post("/categories", json!({ "name": format!("Category {}", unique("")) }))
+                .await,
+        )
     }
     /// (employer) A job of `company` in `category` (`extra` overrides fields); its id.
     pub async fn post_job(&self, company: &str, category: &str, extra: Value) -> String {

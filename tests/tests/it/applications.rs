@@ -9,9 +9,7 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 struct World {
-    admin: String,
     employer: String,
     company: String,
     slug: String,
@@ -30,7 +28,6 @@ async fn world(s: &TestStack) -> World {
         .unwrap()
         .to_string();
     World {
-        admin,
         employer,
         company,
         slug,
@@ -46,39 +43,51 @@ async fn patch(s: &TestStack, path: &str, body: Value, tok: &str) -> Reply {
     s.send("PATCH", path, Some(body), Some(tok)).await
 }
 
+/// The hiring story: a seeker applies with the resume on their profile; the company sees
+/// them, reviews, shortlists, interviews (rescheduled, then completed with feedback the
+/// seeker never sees), offers and hires; history, lists, stats and emails follow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     let s = TestStack::start().await;
-    let w = world(&s).await;
-    let job_id = job(&s, &w, json!({})).await;
-    let (seeker_email, seeker) = s.register("seeker").await;
-    let stok = token_of(&seeker);
-    let seeker_id = seeker["user"]["id"].as_str().unwrap().to_string();
-    patch(&s, "/me/profile", json!({"headline": "Rustacean", "skills": ["Rust"]}), &stok).await;
-    attach_resume(&s, &stok).await;
-    let (_, other) = s.register("employer").await;
-    let otok = token_of(&other);
-    s.post("/companies", json!({"name": "Other Co"}), Some(&otok)).await;
-    assert_eq!(
-        s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status,
-        StatusCode::NOT_FOUND,
-        "private until applying"
-    );
+    let admin = s.admin().await;
+    let employer = s.employer().await;
+    let company = employer.create_company("Hiring Co").await;
+    let job = employer.post_job(&company, &admin.create_category().await, json!({})).await;
+    let seeker = s.seeker().await;
+    let outsider = s.employer().await;
+    outsider.create_company("Other Co").await;
 
-    let r = s
-        .post(
-            &format!("/jobs/{job_id}/applications"),
-            json!({"cover_letter": "I would love to.", "resume": "profile"}),
-            Some(&stok),
-        )
+    let application = step_apply_with_the_profile_resume(&s, &seeker, &employer, &job).await;
+    step_the_company_sees_the_applicant(&seeker, &employer, &outsider, &job).await;
+    step_move(&employer, &application, "reviewed", Some("Strong CV, weak on Kubernetes")).await;
+    step_move(&employer, &application, "shortlisted", None).await;
+    step_interview(&seeker, &employer, &application).await;
+    step_move(&employer, &application, "offered", None).await;
+    step_move(&employer, &application, "hired", Some("Start in March")).await;
+    step_nothing_moves_after_hired(&seeker, &employer, &application).await;
+    step_history_keeps_notes_from_the_applicant(&seeker, &employer, &application).await;
+    step_lists_and_stats_follow(&seeker, &employer, &job).await;
+    // The applicant hears about it (events -> SNS -> queue -> notifications consumer).
+    let mail = wait_for_email(&seeker.email, "Your application", Duration::from_secs(20)).await;
+    assert!(mail.to_string().contains("Backend engineer"), "{mail}");
+    s.shutdown().await;
+}
+
+async fn step_apply_with_the_profile_resume(s: &TestStack, seeker: &User<'_>, employer: &User<'_>, job: &str) -> String {
+    seeker
+        .patch("/me/profile", json!({"headline": "Rustacean", "skills": ["Rust"]}))
+        .await;
+    attach_resume(s, &seeker.token).await;
+    let profile = format!("/profiles/{}", seeker.id);
+    assert_eq!(employer.get(&profile).await.status, StatusCode::NOT_FOUND, "private until applying");
+    let r = seeker
+        .apply_with(job, json!({"cover_letter": "I would love to.", "resume": "profile"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let a = r.body;
-    let id = a["id"].as_str().unwrap().to_string();
     assert_eq!(a["status"], "submitted");
     assert_eq!(a["job_title"], "Backend engineer");
     assert_eq!(a["applicant"]["headline"], "Rustacean");
-    assert!(a["resume_url"].is_string());
     let pdf = s
         .http
         .get(a["resume_url"].as_str().unwrap())
@@ -88,86 +97,78 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
         .bytes()
         .await
         .unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
+    assert!(pdf.starts_with(b"%PDF"), "the resume sent is downloadable");
+    a["id"].as_str().unwrap().to_string()
+}
 
-    // The company sees the applicant, their (private) profile and the application.
-    assert_eq!(
-        s.get(&format!("/profiles/{seeker_id}"), Some(&w.employer)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        s.get(&format!("/profiles/{seeker_id}"), Some(&otok)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let listed = s.get(&format!("/jobs/{job_id}/applications"), Some(&w.employer)).await;
+async fn step_the_company_sees_the_applicant(seeker: &User<'_>, employer: &User<'_>, outsider: &User<'_>, job: &str) {
+    let profile = format!("/profiles/{}", seeker.id);
+    assert_eq!(employer.get(&profile).await.status, StatusCode::OK, "the private profile opened");
+    assert_eq!(outsider.get(&profile).await.status, StatusCode::NOT_FOUND, "to that company only");
+    let listed = employer.get(&format!("/jobs/{job}/applications")).await;
     assert_eq!(listed.status, StatusCode::OK);
-    assert_eq!(listed.body["items"][0]["applicant"]["user_id"], seeker_id.as_str());
+    assert_eq!(listed.body["items"][0]["applicant"]["user_id"], seeker.id.as_str());
+}
 
-    let path = format!("/applications/{id}");
-    let mv = |to: &str, note: Option<&str>| {
-        let body = match note {
-            Some(n) => json!({"status": to, "note": n}),
-            None => json!({"status": to}),
-        };
-        let p = format!("{path}/status");
-        let t = w.employer.clone();
-        let s = &s;
-        async move { s.send("PATCH", &p, Some(body), Some(&t)).await }
+async fn step_move(employer: &User<'_>, application: &str, to: &str, note: Option<&str>) {
+    let body = match note {
+        Some(n) => json!({"status": to, "note": n}),
+        None => json!({"status": to}),
     };
-    assert_eq!(mv("reviewed", Some("Strong CV, weak on Kubernetes")).await.status, StatusCode::OK);
-    assert_eq!(mv("shortlisted", None).await.status, StatusCode::OK);
+    let r = employer.patch(&format!("/applications/{application}/status"), body).await;
+    assert_eq!(r.status, StatusCode::OK, "to {to}: {r:?}");
+}
 
-    // An interview moves a shortlisted application to interviewing.
+/// Scheduling moves a shortlisted application to interviewing; rescheduled, completed with a
+/// rating (required), then final; the seeker never sees feedback or rating.
+async fn step_interview(seeker: &User<'_>, employer: &User<'_>, application: &str) {
+    let path = format!("/applications/{application}");
     let soon = common::time::rfc3339(common::time::now_secs() + 86_400);
-    let r = s
+    let r = employer
         .post(
             &format!("{path}/interviews"),
             json!({"scheduled_at": soon, "duration_minutes": 45, "kind": "video", "meeting_url": "https://meet.example/abc"}),
-            Some(&w.employer),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    let iv = r.body["id"].as_str().unwrap().to_string();
-    assert_eq!(s.get(&path, Some(&stok)).await.body["status"], "interviewing");
+    let interview = format!("/interviews/{}", r.body["id"].as_str().unwrap());
+    assert_eq!(seeker.get(&path).await.body["status"], "interviewing");
     let later = common::time::rfc3339(common::time::now_secs() + 2 * 86_400);
-    let r = patch(&s, &format!("/interviews/{iv}"), json!({"scheduled_at": later}), &w.employer).await;
+    let r = employer.patch(&interview, json!({"scheduled_at": later})).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["scheduled_at"], later.as_str());
-    let r = patch(&s, &format!("/interviews/{iv}"), json!({"status": "completed"}), &w.employer).await;
+    let r = employer.patch(&interview, json!({"status": "completed"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a rating is required");
-    let r = patch(
-        &s,
-        &format!("/interviews/{iv}"),
-        json!({"status": "completed", "feedback": "Great systems thinking", "rating": "strong_yes"}),
-        &w.employer,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
+    let done = json!({"status": "completed", "feedback": "Great systems thinking", "rating": "strong_yes"});
+    assert_eq!(employer.patch(&interview, done).await.status, StatusCode::OK);
     assert_eq!(
-        patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &w.employer)
-            .await
-            .status,
+        employer.patch(&interview, json!({"status": "cancelled"})).await.status,
         StatusCode::CONFLICT
     );
-    let seen = s.get(&format!("{path}/interviews"), Some(&stok)).await.body;
+    let seen = seeker.get(&format!("{path}/interviews")).await.body;
     assert_eq!(seen["items"][0]["kind"], "video");
     assert!(
         seen["items"][0]["feedback"].is_null() && seen["items"][0]["rating"].is_null(),
         "{seen}"
     );
-    let company_seen = s.get(&format!("{path}/interviews"), Some(&w.employer)).await.body;
+    let company_seen = employer.get(&format!("{path}/interviews")).await.body;
     assert_eq!(company_seen["items"][0]["rating"], "strong_yes");
+}
 
-    assert_eq!(mv("offered", None).await.status, StatusCode::OK);
-    assert_eq!(mv("hired", Some("Start in March")).await.status, StatusCode::OK);
-    // Final: nothing moves any more.
-    let r = mv("rejected", None).await;
+async fn step_nothing_moves_after_hired(seeker: &User<'_>, employer: &User<'_>, application: &str) {
+    let r = employer.move_application(application, "rejected").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["details"]["allowed"], json!([]));
-    assert_eq!(s.send("DELETE", &path, None, Some(&stok)).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        seeker.delete(&format!("/applications/{application}")).await.status,
+        StatusCode::CONFLICT
+    );
+}
 
-    // History: every move with actor and time; notes only for the company.
-    let h = s.get(&format!("{path}/history"), Some(&w.employer)).await.body;
+/// Every move with actor and time; notes only for the company.
+async fn step_history_keeps_notes_from_the_applicant(seeker: &User<'_>, employer: &User<'_>, application: &str) {
+    let path = format!("/applications/{application}/history");
+    let h = employer.get(&path).await.body;
     let to: Vec<&str> = h["items"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
     assert_eq!(to, ["submitted", "reviewed", "shortlisted", "interviewing", "offered", "hired"]);
     assert_eq!(h["items"][1]["note"], "Strong CV, weak on Kubernetes");
@@ -176,37 +177,25 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
         .unwrap()
         .iter()
         .all(|e| e["actor_id"].is_string() && e["at"].is_string()));
-    let h = s.get(&format!("{path}/history"), Some(&stok)).await.body;
+    let h = seeker.get(&path).await.body;
     assert!(h["items"].as_array().unwrap().iter().all(|e| e.get("note").is_none()), "{h}");
+}
 
-    // Lists and stats.
-    let mine = s.get("/me/applications", Some(&stok)).await.body;
-    assert_eq!(mine["items"][0]["status"], "hired");
-    let hired = s
-        .get(&format!("/jobs/{job_id}/applications?status=hired"), Some(&w.employer))
-        .await
-        .body;
-    assert_eq!(hired["items"].as_array().unwrap().len(), 1);
-    let none = s
-        .get(&format!("/jobs/{job_id}/applications?status=submitted"), Some(&w.employer))
-        .await
-        .body;
-    assert!(none["items"].as_array().unwrap().is_empty());
-    let st = s.get("/me/stats", Some(&stok)).await.body;
+async fn step_lists_and_stats_follow(seeker: &User<'_>, employer: &User<'_>, job: &str) {
+    assert_eq!(seeker.get("/me/applications").await.body["items"][0]["status"], "hired");
+    let hired = employer.get(&format!("/jobs/{job}/applications?status=hired")).await;
+    assert_eq!(hired.body["items"].as_array().unwrap().len(), 1);
+    let submitted = employer.get(&format!("/jobs/{job}/applications?status=submitted")).await;
+    assert!(submitted.body["items"].as_array().unwrap().is_empty());
+    let st = seeker.get("/me/stats").await.body;
     assert_eq!(st["applications"]["total"], 1);
     assert_eq!(st["applications"]["by_status"]["hired"], 1);
     assert_eq!(st["applications"]["by_status"]["submitted"], 0);
-    let st = s.get("/me/stats", Some(&w.employer)).await.body;
+    let st = employer.get("/me/stats").await.body;
     assert_eq!(st["jobs"]["total"], 1);
     assert_eq!(st["jobs"]["by_status"]["published"], 1);
     assert_eq!(st["applicants"]["total"], 1);
     assert_eq!(st["applicants"]["by_status"]["hired"], 1);
-
-    // The applicant hears about it (events -> SNS -> queue -> notifications consumer).
-    let mail = wait_for_email(&seeker_email, "Your application", Duration::from_secs(20)).await;
-    assert!(mail.to_string().contains("Backend engineer"), "{mail}");
-    let _ = w.admin;
-    s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

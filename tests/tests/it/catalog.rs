@@ -7,7 +7,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employers_create_and_own_companies() {
     let s = TestStack::start_with(false, false).await;

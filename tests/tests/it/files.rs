@@ -8,7 +8,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 /// A small but well-formed PDF.
 fn pdf() -> Vec<u8> {
     let body = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\

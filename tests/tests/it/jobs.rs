@@ -9,7 +9,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 struct Catalog {
     admin: String,
     employer: String,

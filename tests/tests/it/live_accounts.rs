@@ -6,7 +6,6 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-
 /// Write routes no signed-in account's state gates: signing in and out, registering, resets.
 const NOT_GATED: &[&str] = &[
     "POST /auth/register",
@@ -32,7 +31,10 @@ struct Case {
 async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
     let owner = s.employer().await;
     let company = owner.create_company("Owner Co").await;
-    let slug = id_of(&s.post("/categories", json!({"name": format!("Cat {}", unique(""))}), Some(admin)).await);
+    let slug = id_of(
+        &s.post("/categories", json!({"name": format!("Cat {}", unique(""))}), Some(admin))
+            .await,
+    );
     let job_body = |company: &str| job_body(company, &slug, json!({}));
     let job = owner.post_job(&company, &slug, json!({})).await;
     let soon = common::time::rfc3339(common::time::now_secs() + 86400);
@@ -78,7 +80,10 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
             let mine = id_of(&s.post("/companies", json!({"name": "Mine Co"}), Some(&me)).await);
             let my_job = id_of(&s.post("/jobs", job_body(&mine), Some(&me)).await);
             let (_, sk) = s.register("seeker").await;
-            let application = id_of(&s.post(&format!("/jobs/{my_job}/applications"), json!({}), Some(&token_of(&sk))).await);
+            let application = id_of(
+                &s.post(&format!("/jobs/{my_job}/applications"), json!({}), Some(&token_of(&sk)))
+                    .await,
+            );
             let path = format!("/applications/{application}");
             for to in ["reviewed", "shortlisted"] {
                 let r = s

@@ -12,7 +12,6 @@ const ADDRESS: &str = "Erasurestrasse 7, 10115 Berlin";
 const BIO: &str = "Seasoned welder with a passion for bridges";
 const NAME: &str = "Wilhelmina Forgetme";
 
-
 /// Every item of the stack's table as JSON text.
 async fn table_dump(s: &TestStack) -> Vec<String> {
     let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
