@@ -27,11 +27,7 @@ async fn world(s: &TestStack) -> World {
         .as_str()
         .unwrap()
         .to_string();
-    World {
-        employer,
-        company,
-        slug,
-    }
+    World { employer, company, slug }
 }
 
 async fn job(s: &TestStack, w: &World, extra: Value) -> String {

@@ -36,13 +36,30 @@ async fn table_dump(s: &TestStack) -> Vec<String> {
     }
 }
 
+/// Everything the platform stores about a person, exported; then erased, so that a walk of
+/// the whole table and the bucket finds none of it, and the email is free again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     let s = TestStack::start_with(true, false).await;
-    let admin = s.admin_token().await;
+    let admin = s.admin().await;
+    let (email, reg) = step_a_seeker_with_a_full_record(&s, &admin).await;
+    let user_id = reg["user"]["id"].as_str().unwrap().to_string();
+    let tok = token_of(&s.login(&email, PASSWORD).await.body);
+    step_the_export_has_it_all(&s, &tok, &email).await;
+    let before = table_dump(&s).await;
+    assert!(before.iter().any(|i| i.contains(&email)), "the walk below can fail");
+    assert!(before.iter().any(|i| i.contains(NAME)));
+    step_erase_and_every_door_closes(&s, &tok, &email, &reg).await;
+    step_the_walk_finds_nothing_personal(&s, &email, &user_id).await;
+    // The email can be used again.
+    let again = json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Someone Else"});
+    assert_eq!(s.post("/auth/register", again, None).await.status, StatusCode::CREATED);
+    s.shutdown().await;
+}
 
-    // A seeker with a full profile, a resume, a report, an idempotent registration and
-    // admin actions on the account.
+/// A seeker with a full profile, a resume, a report, an idempotent registration and admin
+/// actions on the account (suspended and reinstated); (email, registration reply).
+async fn step_a_seeker_with_a_full_record(s: &TestStack, admin: &User<'_>) -> (String, Value) {
     let email = format!("{}@example.com", unique("forget"));
     let r = s
         .http
@@ -56,62 +73,34 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     let reg: Value = r.json().await.unwrap();
     let user_id = reg["user"]["id"].as_str().unwrap().to_string();
     let tok = token_of(&reg);
-    let r = s
-        .send(
-            "PATCH",
-            "/me/profile",
-            Some(json!({"phone": PHONE, "address": ADDRESS, "bio": BIO, "headline": "Welder", "visibility": "public"})),
-            Some(&tok),
-        )
-        .await;
+    let profile = json!({"phone": PHONE, "address": ADDRESS, "bio": BIO, "headline": "Welder", "visibility": "public"});
+    let r = s.send("PATCH", "/me/profile", Some(profile), Some(&tok)).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    attach_resume(&s, &tok).await;
-
-    let (_, employer) = s.register("employer").await;
-    let etok = token_of(&employer);
-    let company = s.post("/companies", json!({"name": "Bridges Inc"}), Some(&etok)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let slug = s.post("/categories", json!({"name": "Construction"}), Some(&admin)).await.body["slug"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let job = s
-        .post(
-            "/jobs",
-            json!({"company_id": company, "title": "Welder", "description": "Weld.", "location": {"city": "Berlin", "country": "DE"},
-                   "workplace": "on_site", "employment_type": "full_time", "experience_level": "mid", "category": slug}),
-            Some(&etok),
-        )
-        .await
-        .body;
-    let r = s
-        .post(
-            &format!("/jobs/{}/reports", job["id"].as_str().unwrap()),
-            json!({"reason": "other", "details": format!("{NAME} says: fake")}),
-            Some(&tok),
-        )
+    attach_resume(s, &tok).await;
+    let employer = s.employer().await;
+    let company = employer.create_company("Bridges Inc").await;
+    let job = employer
+        .post_job(&company, &admin.create_category().await, json!({"title": "Welder"}))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED);
+    let report = json!({"reason": "other", "details": format!("{NAME} says: fake")});
+    assert_eq!(
+        s.post(&format!("/jobs/{job}/reports"), report, Some(&tok)).await.status,
+        StatusCode::CREATED
+    );
     for status in ["suspended", "active"] {
-        let r = s
-            .send(
-                "PATCH",
-                &format!("/admin/users/{user_id}"),
-                Some(json!({"status": status, "reason": "check"})),
-                Some(&admin),
-            )
+        let r = admin
+            .patch(&format!("/admin/users/{user_id}"), json!({"status": status, "reason": "check"}))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{r:?}");
     }
-    let tok = token_of(&s.login(&email, PASSWORD).await.body);
+    (email, reg)
+}
 
-    // The export has it all.
-    let x = s.get("/me/export", Some(&tok)).await;
+async fn step_the_export_has_it_all(s: &TestStack, tok: &str, email: &str) {
+    let x = s.get("/me/export", Some(tok)).await;
     assert_eq!(x.status, StatusCode::OK, "{x:?}");
     let x = x.body;
-    assert_eq!(x["account"]["email"], email.as_str());
+    assert_eq!(x["account"]["email"], email);
     assert_eq!(x["account"]["full_name"], NAME);
     assert!(x["account"].get("password_hash").is_none());
     assert_eq!(x["profile"]["phone"], PHONE);
@@ -122,38 +111,31 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
     assert_eq!(x["reports"][0]["reason"], "other");
     assert_eq!(x["audit"].as_array().unwrap().len(), 2);
     assert!(x["resume_download_url"].is_string());
+}
 
-    // Before: the table does hold the personal data (the walk below can fail).
-    let before = table_dump(&s).await;
-    assert!(before.iter().any(|i| i.contains(&email)));
-    assert!(before.iter().any(|i| i.contains(NAME)));
-
-    // Erase.
+async fn step_erase_and_every_door_closes(s: &TestStack, tok: &str, email: &str, reg: &Value) {
+    let user_id = reg["user"]["id"].as_str().unwrap();
     let refresh = reg["refresh_token"].as_str().unwrap();
-    let r = s.send("DELETE", "/me", None, Some(&tok)).await;
+    let r = s.send("DELETE", "/me", None, Some(tok)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
-    assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(s.get("/me/export", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(s.get("/me/profile", Some(&tok)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.login(email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    let r = s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/me/export", Some(tok)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/me/profile", Some(tok)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.get(&format!("/profiles/{user_id}"), None).await.status, StatusCode::NOT_FOUND);
+}
 
-    // The walk: once the relay has published (and removed) the outbox items, no item holds
-    // the email, name, phone, address, bio or report text; the id remains only in the
-    // redacted audit entries.
+/// Once the relay has published (and removed) the outbox items, no item holds the email,
+/// name, phone, address, bio or report text; the id remains only in the redacted audit
+/// entries; the files are gone from the bucket.
+async fn step_the_walk_finds_nothing_personal(s: &TestStack, email: &str, user_id: &str) {
     let mut leftovers = Vec::new();
     for _ in 0..100 {
-        let dump = table_dump(&s).await;
-        leftovers = dump
+        leftovers = table_dump(s)
+            .await
             .into_iter()
-            .filter(|i| {
-                [email.as_str(), NAME, PHONE, ADDRESS, BIO, user_id.as_str()]
-                    .iter()
-                    .any(|p| i.contains(p))
-            })
+            .filter(|i| [email, NAME, PHONE, ADDRESS, BIO, user_id].iter().any(|p| i.contains(p)))
             .collect();
         if leftovers.iter().all(|i| i.contains("\"entity\":\"audit\"")) {
             break;
@@ -165,32 +147,18 @@ async fn a_user_exports_everything_and_erasure_leaves_nothing_personal() {
         assert_eq!(v["entity"], "audit", "personal data left in {item}");
         assert_eq!(v["before"], json!({"erased": true}), "{item}");
         assert_eq!(v["after"], json!({"erased": true}), "{item}");
-        for p in [email.as_str(), NAME, PHONE, ADDRESS, BIO] {
+        for p in [email, NAME, PHONE, ADDRESS, BIO] {
             assert!(!item.contains(p), "{p} in {item}");
         }
     }
     assert_eq!(leftovers.len(), 2, "the two admin actions stay, redacted");
     let s3 = devstack::provision::s3_client(s.sdk());
-    let listed = s3
-        .list_objects_v2()
-        .bucket(&s.running.stack.bucket_names["UploadsBucket"])
-        .send()
-        .await
-        .unwrap();
+    let bucket = &s.running.stack.bucket_names["UploadsBucket"];
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
     assert!(
-        listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(&user_id)),
+        listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(user_id)),
         "files are deleted"
     );
-    // The email can be used again.
-    let r = s
-        .post(
-            "/auth/register",
-            json!({"email": email, "password": PASSWORD, "role": "seeker", "full_name": "Someone Else"}),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
