@@ -445,128 +445,111 @@ async fn nobody_but_the_company_writes_its_jobs() {
     s.shutdown().await;
 }
 
+/// Seekers report a job (once each, with a reason); admins see the queue, suspend the job
+/// (it leaves lists, counts and public reads; its company sees why and cannot edit it),
+/// dismiss another job's reports, restore the first; every decision is audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     let s = TestStack::start_with(false, false).await;
-    let c = setup(&s).await;
-    let eng = category(&s, &c.admin, "Engineering").await;
-    let job = post_job(&s, &c.employer, job_body(&c.company, &eng)).await;
-    let fine = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"title": "Fine job"}))).await;
-    let draft = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
-    let id = job["id"].as_str().unwrap();
-    let (_, a) = s.register("seeker").await;
-    let (_, b) = s.register("seeker").await;
-    let (a, b) = (token_of(&a), token_of(&b));
+    let admin = s.admin().await;
+    let owner = s.employer().await;
+    let company = owner.create_company("Acme").await;
+    let eng = admin.create_category().await;
+    let job = owner.post_job(&company, &eng, json!({})).await;
+    let fine = owner.post_job(&company, &eng, json!({"title": "Fine job"})).await;
+    let draft = owner.post_job(&company, &eng, json!({"status": "draft"})).await;
+    let (a, b) = (s.seeker().await, s.seeker().await);
 
-    let report = |tok: String, job: String, body: Value| {
-        let s = &s;
-        async move { s.post(&format!("/jobs/{job}/reports"), body, Some(&tok)).await }
-    };
-    let r = report(a.clone(), id.into(), json!({"reason": "spam", "details": "Same post 20 times"})).await;
+    step_seekers_report(&a, &b, &job, &fine, &draft).await;
+    step_the_queue_counts_reasons(&admin, &a, &job).await;
+    step_suspension_hides_the_job(&s, &admin, &owner, &eng, &job, &fine).await;
+    step_dismissing_empties_the_queue(&admin, &fine).await;
+    step_restoring_brings_it_back(&s, &admin, &eng, &job).await;
+    step_every_decision_is_audited(&admin, &job, &fine).await;
+    s.shutdown().await;
+}
+
+async fn report(who: &User<'_>, job: &str, body: Value) -> Reply {
+    who.post(&format!("/jobs/{job}/reports"), body).await
+}
+
+async fn step_seekers_report(a: &User<'_>, b: &User<'_>, job: &str, fine: &str, draft: &str) {
+    let r = report(a, job, json!({"reason": "spam", "details": "Same post 20 times"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    let r = report(a.clone(), id.into(), json!({"reason": "fake"})).await;
+    let r = report(a, job, json!({"reason": "fake"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "one report per user per job");
     assert_eq!(r.body["error"], "already_reported");
-    assert_eq!(
-        report(b.clone(), id.into(), json!({"reason": "fake"})).await.status,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        report(b.clone(), id.into(), json!({"reason": "other"})).await.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "other needs details"
-    );
-    assert_eq!(
-        report(b.clone(), draft["id"].as_str().unwrap().into(), json!({"reason": "spam"}))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        report(b.clone(), fine["id"].as_str().unwrap().into(), json!({"reason": "offensive"}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    assert_eq!(report(b, job, json!({"reason": "fake"})).await.status, StatusCode::CREATED);
+    let r = report(b, job, json!({"reason": "other"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "other needs details");
+    assert_eq!(report(b, draft, json!({"reason": "spam"})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(report(b, fine, json!({"reason": "offensive"})).await.status, StatusCode::CREATED);
+}
 
-    // The queue, oldest first, with counts by reason; only admins see it.
-    assert_eq!(s.get("/admin/reports", Some(&a)).await.status, StatusCode::FORBIDDEN);
-    let q = s.get("/admin/reports", Some(&c.admin)).await.body;
+/// Oldest first, with counts by reason; only admins see it.
+async fn step_the_queue_counts_reasons(admin: &User<'_>, seeker: &User<'_>, job: &str) {
+    assert_eq!(seeker.get("/admin/reports").await.status, StatusCode::FORBIDDEN);
+    let q = admin.get("/admin/reports").await.body;
     let items = q["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert_eq!(items[0]["job_id"], id);
+    assert_eq!(items[0]["job_id"], job);
     assert_eq!(items[0]["open_reports"], 2);
     assert_eq!(items[0]["reasons"], json!({"spam": 1, "fake": 1, "offensive": 0, "other": 0}));
+}
 
-    // Suspend: gone from lists and counts and from public reads; the company sees why.
-    let mpath = format!("/admin/jobs/{id}");
-    let r = s.send("PATCH", &mpath, Some(json!({"status": "suspended"})), Some(&c.admin)).await;
+/// Gone from lists, counts and public reads; the company sees why and cannot edit it.
+async fn step_suspension_hides_the_job(s: &TestStack, admin: &User<'_>, owner: &User<'_>, eng: &str, job: &str, fine: &str) {
+    let path = format!("/admin/jobs/{job}");
+    let r = admin.patch(&path, json!({"status": "suspended"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
-    let r = s
-        .send(
-            "PATCH",
-            &mpath,
-            Some(json!({"status": "suspended", "reason": "Spam, confirmed"})),
-            Some(&c.admin),
-        )
+    let r = admin
+        .patch(&path, json!({"status": "suspended", "reason": "Spam, confirmed"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["status"], "suspended");
-    assert!(!ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&id.to_string()));
-    assert_eq!(open_count(&s, &eng).await, 1);
-    assert_eq!(s.get(&format!("/jobs/{id}"), None).await.status, StatusCode::NOT_FOUND);
-    let own = s.get(&format!("/jobs/{id}"), Some(&c.employer)).await.body;
-    assert_eq!(own["moderation"]["reason"], "Spam, confirmed");
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/jobs/{id}"),
-            Some(json!({"title": "Not spam"})),
-            Some(&c.employer),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "owners cannot edit a suspended job");
-    let q = s.get("/admin/reports", Some(&c.admin)).await.body;
+    assert!(!ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&job.to_string()));
+    assert_eq!(open_count(s, eng).await, 1);
+    assert_eq!(s.get(&format!("/jobs/{job}"), None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        ids_of(&q, "job_id"),
-        vec![fine["id"].as_str().unwrap().to_string()],
-        "decided reports leave the queue"
+        owner.get(&format!("/jobs/{job}")).await.body["moderation"]["reason"],
+        "Spam, confirmed"
     );
+    let r = owner.patch(&format!("/jobs/{job}"), json!({"title": "Not spam"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "owners cannot edit a suspended job");
+    let q = admin.get("/admin/reports").await.body;
+    assert_eq!(ids_of(&q, "job_id"), vec![fine.to_string()], "decided reports leave the queue");
+}
 
-    // Dismiss the other job's reports: it stays up, the queue empties.
-    let fpath = format!("/admin/jobs/{}", fine["id"].as_str().unwrap());
-    let r = s
-        .send(
-            "PATCH",
-            &fpath,
-            Some(json!({"status": "published", "reason": "Not offensive"})),
-            Some(&c.admin),
+/// The other job stays up; the queue empties.
+async fn step_dismissing_empties_the_queue(admin: &User<'_>, fine: &str) {
+    let r = admin
+        .patch(
+            &format!("/admin/jobs/{fine}"),
+            json!({"status": "published", "reason": "Not offensive"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "published");
-    assert!(s.get("/admin/reports", Some(&c.admin)).await.body["items"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(admin.get("/admin/reports").await.body["items"].as_array().unwrap().is_empty());
+}
 
-    // Restore: back where it was.
-    let r = s
-        .send(
-            "PATCH",
-            &mpath,
-            Some(json!({"status": "published", "reason": "Appeal accepted"})),
-            Some(&c.admin),
+async fn step_restoring_brings_it_back(s: &TestStack, admin: &User<'_>, eng: &str, job: &str) {
+    let r = admin
+        .patch(
+            &format!("/admin/jobs/{job}"),
+            json!({"status": "published", "reason": "Appeal accepted"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "published");
     assert!(r.body.get("moderation").is_none());
-    assert_eq!(open_count(&s, &eng).await, 2);
-    assert!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&id.to_string()));
+    assert_eq!(open_count(s, eng).await, 2);
+    assert!(ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()).contains(&job.to_string()));
+}
 
-    // The audit log has every decision with actor, entity, before and after.
-    let audit = s.get(&format!("/admin/audit?entity_type=job&entity_id={id}"), Some(&c.admin)).await;
+/// With actor, entity, before and after.
+async fn step_every_decision_is_audited(admin: &User<'_>, job: &str, fine: &str) {
+    let audit = admin.get(&format!("/admin/audit?entity_type=job&entity_id={job}")).await;
     assert_eq!(audit.status, StatusCode::OK, "{audit:?}");
     let entries = audit.body["items"].as_array().unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -574,15 +557,8 @@ async fn admins_suspend_reported_jobs_and_everything_is_audited() {
     assert_eq!(entries[1]["before"]["status"], "published");
     assert_eq!(entries[1]["after"]["status"], "suspended");
     assert!(entries[1]["actor_id"].is_string() && entries[1]["occurred_at"].is_string());
-    let dismissed = s
-        .get(
-            &format!("/admin/audit?entity_type=job&entity_id={}", fine["id"].as_str().unwrap()),
-            Some(&c.admin),
-        )
-        .await
-        .body;
+    let dismissed = admin.get(&format!("/admin/audit?entity_type=job&entity_id={fine}")).await.body;
     assert_eq!(dismissed["items"][0]["action"], "job.reports_dismissed");
-    s.shutdown().await;
 }
 
 fn ids_of(page: &Value, field: &str) -> Vec<String> {
