@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employers_create_and_own_companies() {
@@ -238,100 +238,87 @@ async fn admins_manage_categories_and_every_change_is_audited() {
     s.shutdown().await;
 }
 
+/// An owner adds an employer colleague by email (not seekers, unknown or malformed
+/// addresses; not twice; members do not add); the colleague posts and edits the company's
+/// jobs until removed; the last owner stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
     let s = TestStack::start_with(false, false).await;
-    let admin = s.admin_token().await;
-    let (_, owner) = s.register("employer").await;
-    let (colleague_email, colleague) = s.register("employer").await;
-    let (seeker_email, _) = s.register("seeker").await;
-    let (_, outsider) = s.register("employer").await;
-    let (otok, ctok, xtok) = (token_of(&owner), token_of(&colleague), token_of(&outsider));
-    let company = s.post("/companies", json!({"name": "Team Co"}), Some(&otok)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let slug = s.post("/categories", json!({"name": "Ops"}), Some(&admin)).await.body["slug"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin = s.admin().await;
+    let (owner, colleague, outsider) = (s.employer().await, s.employer().await, s.employer().await);
+    let seeker = s.seeker().await;
+    let company = owner.create_company("Team Co").await;
+    let job = job_body(&company, &admin.create_category().await, json!({"title": "SRE"}));
     let members = format!("/companies/{company}/members");
-    let job = json!({"company_id": company, "title": "SRE", "description": "Keep it up.", "location": {"city": "Berlin", "country": "DE"},
-        "workplace": "remote", "employment_type": "full_time", "experience_level": "senior", "category": slug});
     assert_eq!(
-        s.post("/jobs", job.clone(), Some(&ctok)).await.status,
+        colleague.post("/jobs", job.clone()).await.status,
         StatusCode::FORBIDDEN,
         "not a member yet"
     );
 
+    step_only_employer_accounts_are_added(&s, &owner, &colleague, &outsider, &seeker, &members).await;
+    step_members_see_the_team(&colleague, &outsider, &members).await;
+    let job_path = format!("/jobs/{}", id_of(&colleague.post("/jobs", job.clone()).await));
+    assert_eq!(owner.patch(&job_path, json!({"title": "Senior SRE"})).await.status, StatusCode::OK);
+    step_removal_ends_the_colleagues_rights(&owner, &colleague, &members, &job_path, job).await;
+    s.shutdown().await;
+}
+
+async fn step_only_employer_accounts_are_added(
+    s: &TestStack,
+    owner: &User<'_>,
+    colleague: &User<'_>,
+    outsider: &User<'_>,
+    seeker: &User<'_>,
+    members: &str,
+) {
     for (email, why) in [
-        (seeker_email.as_str(), "a seeker"),
+        (seeker.email.as_str(), "a seeker"),
         ("nobody@example.com", "no account"),
         ("not-an-email", "malformed"),
     ] {
-        let r = s.post(&members, json!({"email": email}), Some(&otok)).await;
+        let r = owner.post(members, json!({ "email": email })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {r:?}");
         assert!(r.body["details"]["email"].is_array());
     }
-    assert_eq!(
-        s.post(&members, json!({"email": colleague_email}), Some(&xtok)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let r = s
-        .post(&members, json!({"email": colleague_email.to_uppercase()}), Some(&otok))
-        .await;
+    let add = json!({"email": colleague.email});
+    assert_eq!(outsider.post(members, add.clone()).await.status, StatusCode::NOT_FOUND);
+    let r = owner.post(members, json!({"email": colleague.email.to_uppercase()})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     assert_eq!(r.body["role"], "member");
-    assert_eq!(
-        s.post(&members, json!({"email": colleague_email}), Some(&otok)).await.status,
-        StatusCode::CONFLICT
-    );
-    let (third_email, _) = s.register("employer").await;
-    assert_eq!(
-        s.post(&members, json!({"email": third_email}), Some(&ctok)).await.status,
-        StatusCode::FORBIDDEN,
-        "members do not add"
-    );
+    assert_eq!(owner.post(members, add).await.status, StatusCode::CONFLICT);
+    let third = s.employer().await;
+    let r = colleague.post(members, json!({"email": third.email})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "members do not add");
+}
 
-    let listed = s.get(&members, Some(&ctok)).await;
+async fn step_members_see_the_team(colleague: &User<'_>, outsider: &User<'_>, members: &str) {
+    let listed = colleague.get(members).await;
     assert_eq!(listed.status, StatusCode::OK);
-    let names: Vec<&str> = listed.body["items"]
+    let roles: Vec<&str> = listed.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["role"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["owner", "member"]);
-    assert_eq!(s.get(&members, Some(&xtok)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(roles, ["owner", "member"]);
+    assert_eq!(outsider.get(members).await.status, StatusCode::NOT_FOUND);
+}
 
-    // The colleague works on the company's jobs; once removed, no more.
-    let posted = s.post("/jobs", job.clone(), Some(&ctok)).await;
-    assert_eq!(posted.status, StatusCode::CREATED);
-    let job_path = format!("/jobs/{}", posted.body["id"].as_str().unwrap());
-    assert_eq!(
-        s.send("PATCH", &job_path, Some(json!({"title": "Senior SRE"})), Some(&otok))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let owner_id = owner["user"]["id"].as_str().unwrap();
-    let r = s.send("DELETE", &format!("{members}/{owner_id}"), None, Some(&otok)).await;
+async fn step_removal_ends_the_colleagues_rights(owner: &User<'_>, colleague: &User<'_>, members: &str, job_path: &str, job: Value) {
+    let r = owner.delete(&format!("{members}/{}", owner.id)).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "the last owner stays");
-    let colleague_id = colleague["user"]["id"].as_str().unwrap();
     assert_eq!(
-        s.send("DELETE", &format!("{members}/{owner_id}"), None, Some(&ctok)).await.status,
+        colleague.delete(&format!("{members}/{}", owner.id)).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        s.send("DELETE", &format!("{members}/{colleague_id}"), None, Some(&otok))
-            .await
-            .status,
+        owner.delete(&format!("{members}/{}", colleague.id)).await.status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        s.send("PATCH", &job_path, Some(json!({"title": "Mine"})), Some(&ctok)).await.status,
+        colleague.patch(job_path, json!({"title": "Mine"})).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(s.post("/jobs", job, Some(&ctok)).await.status, StatusCode::FORBIDDEN);
-    s.shutdown().await;
+    assert_eq!(colleague.post("/jobs", job).await.status, StatusCode::FORBIDDEN);
 }
