@@ -270,121 +270,116 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
     s.shutdown().await;
 }
 
+/// An owner drafts a job, publishes it with a salary, moves it between categories (counts
+/// follow; unknown and inactive categories are refused), closes and reopens it; PATCH
+/// bodies and new jobs are checked whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_update_close_and_reopen_jobs_and_counters_follow() {
     let s = TestStack::start_with(false, false).await;
-    let c = setup(&s).await;
-    let eng = category(&s, &c.admin, "Engineering").await;
-    let ops = category(&s, &c.admin, "Operations").await;
-    let job = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
-    let id = job["id"].as_str().unwrap();
+    let admin = s.admin().await;
+    let owner = s.employer().await;
+    let company = owner.create_company("Acme").await;
+    let (eng, ops) = (admin.create_category().await, admin.create_category().await);
+    let r = owner
+        .post("/jobs", merge(job_body(&company, &eng), json!({"status": "draft"})))
+        .await;
+    let draft = r.body;
+    let id = draft["id"].as_str().unwrap().to_string();
     let path = format!("/jobs/{id}");
-    assert_eq!(job["status"], "draft");
-    assert_eq!(job["accepting_applications"], false);
-    assert_eq!(open_count(&s, &eng).await, 0);
-    assert_eq!(s.get(&path, None).await.status, StatusCode::NOT_FOUND, "drafts are not public");
-    assert_eq!(
-        s.get(&path, Some(&c.employer)).await.status,
-        StatusCode::OK,
-        "members see their drafts"
-    );
 
-    let patch = |body: Value| {
-        let path = path.clone();
-        let t = c.employer.clone();
-        let s = &s;
-        async move { s.send("PATCH", &path, Some(body), Some(&t)).await }
-    };
-    // Publish, with a salary; PATCH changes only what is sent.
-    let r = patch(json!({"status": "published", "salary": {"min": 50000, "max": 70000, "currency": "eur", "period": "year"}})).await;
+    step_drafts_are_private(&s, &owner, &draft, &path, &eng).await;
+    step_publish_with_a_salary(&s, &owner, &draft, &path, &eng).await;
+    step_categories_move_the_count(&s, &admin, &owner, &path, &eng, &ops).await;
+    step_the_body_contract(&owner, &path).await;
+    step_close_and_reopen(&s, &owner, &path, &ops, &id).await;
+    step_posting_rules(&s, &owner, &company, &ops).await;
+    s.shutdown().await;
+}
+
+async fn step_drafts_are_private(s: &TestStack, owner: &User<'_>, draft: &Value, path: &str, eng: &str) {
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["accepting_applications"], false);
+    assert_eq!(open_count(s, eng).await, 0);
+    assert_eq!(s.get(path, None).await.status, StatusCode::NOT_FOUND, "drafts are not public");
+    assert_eq!(owner.get(path).await.status, StatusCode::OK, "members see their drafts");
+}
+
+/// PATCH changes only what is sent.
+async fn step_publish_with_a_salary(s: &TestStack, owner: &User<'_>, draft: &Value, path: &str, eng: &str) {
+    let salary = json!({"min": 50000, "max": 70000, "currency": "eur", "period": "year"});
+    let r = owner.patch(path, json!({"status": "published", "salary": salary})).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["status"], "published");
     assert_eq!(r.body["salary"]["currency"], "EUR");
-    assert_eq!(r.body["title"], job["title"]);
+    assert_eq!(r.body["title"], draft["title"]);
     assert!(r.body["published_at"].is_string());
-    assert_eq!(open_count(&s, &eng).await, 1);
+    assert_eq!(open_count(s, eng).await, 1);
+}
 
-    // Moving category moves the count; an unknown or inactive category is refused whole.
-    let r = patch(json!({"category": ops, "title": "Site reliability engineer"})).await;
+/// An unknown or inactive category is refused whole.
+async fn step_categories_move_the_count(s: &TestStack, admin: &User<'_>, owner: &User<'_>, path: &str, eng: &str, ops: &str) {
+    let r = owner
+        .patch(path, json!({"category": ops, "title": "Site reliability engineer"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    assert_eq!((open_count(&s, &eng).await, open_count(&s, &ops).await), (0, 1));
-    let r = patch(json!({"category": "nope", "title": "Never saved"})).await;
+    assert_eq!((open_count(s, eng).await, open_count(s, ops).await), (0, 1));
+    let r = owner.patch(path, json!({"category": "nope", "title": "Never saved"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["category"].is_array());
-    assert_eq!(
-        s.send("DELETE", &format!("/categories/{eng}"), None, Some(&c.admin)).await.status,
-        StatusCode::NO_CONTENT
-    );
-    let r = patch(json!({"category": eng})).await;
+    assert_eq!(admin.delete(&format!("/categories/{eng}")).await.status, StatusCode::NO_CONTENT);
+    let r = owner.patch(path, json!({ "category": eng })).await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a deactivated category takes no new jobs"
     );
-    assert_eq!(s.get(&path, None).await.body["title"], "Site reliability engineer");
+    assert_eq!(s.get(path, None).await.body["title"], "Site reliability engineer");
+}
 
-    // The contract of the body: no unknown fields, no moving to another company, no going back to draft.
-    let r = patch(json!({"company_id": ulid::Ulid::new().to_string()})).await;
+/// No unknown fields, no moving to another company, no going back to draft, every problem.
+async fn step_the_body_contract(owner: &User<'_>, path: &str) {
+    let r = owner.patch(path, json!({"company_id": ulid::Ulid::new().to_string()})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = patch(json!({"status": "draft"})).await;
+    let r = owner.patch(path, json!({"status": "draft"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"], "invalid_status_change");
-    let r =
-        patch(json!({"salary": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}, "application_deadline": "2001-01-01T00:00:00Z"}))
-            .await;
+    let bad = json!({"salary": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}, "application_deadline": "2001-01-01T00:00:00Z"});
+    let r = owner.patch(path, bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["salary"].is_array() && r.body["details"]["application_deadline"].is_array());
+}
 
-    // Close: readable, not accepting, off the lists and counts; idempotent; reopen.
-    let r = s.send("DELETE", &path, None, Some(&c.employer)).await;
+/// Closed: readable, not accepting, off the lists and counts; idempotent; reopened.
+async fn step_close_and_reopen(s: &TestStack, owner: &User<'_>, path: &str, ops: &str, id: &str) {
+    let r = owner.delete(path).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
-    let closed = s.get(&path, None).await;
+    let closed = s.get(path, None).await;
     assert_eq!(closed.body["status"], "closed");
     assert_eq!(closed.body["accepting_applications"], false);
     assert!(closed.body["closed_at"].is_string());
-    assert_eq!(open_count(&s, &ops).await, 0);
+    assert_eq!(open_count(s, ops).await, 0);
     assert!(s.get("/jobs", None).await.body["items"].as_array().unwrap().is_empty());
-    assert_eq!(
-        s.send("DELETE", &path, None, Some(&c.employer)).await.status,
-        StatusCode::NO_CONTENT
-    );
-    let r = patch(json!({"status": "published"})).await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(open_count(&s, &ops).await, 1);
+    assert_eq!(owner.delete(path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(owner.patch(path, json!({"status": "published"})).await.status, StatusCode::OK);
+    assert_eq!(open_count(s, ops).await, 1);
     assert_eq!(
         ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()),
         vec![id.to_string()]
     );
+}
 
-    // Posting needs membership of the company; bad bodies are 422 with every problem.
-    let (_, stranger) = s.register("employer").await;
-    let r = s.post("/jobs", job_body(&c.company, &ops), Some(&token_of(&stranger))).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = s
-        .post(
-            "/jobs",
-            merge(
-                job_body(&c.company, &ops),
-                json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""], "workplace": "moon"}),
-            ),
-            Some(&c.employer),
-        )
-        .await;
+/// Posting needs membership of the company; bad bodies are 422 with every problem.
+async fn step_posting_rules(s: &TestStack, owner: &User<'_>, company: &str, ops: &str) {
+    let stranger = s.employer().await;
+    assert_eq!(stranger.post("/jobs", job_body(company, ops)).await.status, StatusCode::FORBIDDEN);
+    let bad = json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""], "workplace": "moon"});
+    let r = owner.post("/jobs", merge(job_body(company, ops), bad)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
-    let r = s
-        .post(
-            "/jobs",
-            merge(
-                job_body(&c.company, &ops),
-                json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""]}),
-            ),
-            Some(&c.employer),
-        )
-        .await;
+    let bad = json!({"title": " ", "location": {"city": "X", "country": "Germany"}, "skills": [""]});
+    let r = owner.post("/jobs", merge(job_body(company, ops), bad)).await;
     for f in ["title", "location", "skills"] {
         assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
     }
-    s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
