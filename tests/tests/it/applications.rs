@@ -194,93 +194,90 @@ async fn step_lists_and_stats_follow(seeker: &User<'_>, employer: &User<'_>, job
     assert_eq!(st["applicants"]["by_status"]["hired"], 1);
 }
 
+/// Applying needs an open job, a seeker, a resume when one is asked for, and happens once;
+/// the pipeline moves one step at a time; interviews need a shortlist; withdrawing is final.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applications_follow_the_rules() {
     let s = TestStack::start_with(false, false).await;
-    let w = world(&s).await;
-    let open = job(&s, &w, json!({})).await;
-    let draft = job(&s, &w, json!({"status": "draft"})).await;
-    let closing = job(
-        &s,
-        &w,
-        json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 2)}),
-    )
-    .await;
-    let (_, seeker) = s.register("seeker").await;
-    let stok = token_of(&seeker);
-    let apply = |job: &str, body: Value, tok: &str| {
-        let p = format!("/jobs/{job}/applications");
-        let t = tok.to_string();
-        let s = &s;
-        async move { s.post(&p, body, Some(&t)).await }
-    };
+    let admin = s.admin().await;
+    let employer = s.employer().await;
+    let company = employer.create_company("Hiring Co").await;
+    let category = admin.create_category().await;
+    let open = employer.post_job(&company, &category, json!({})).await;
+    let draft = employer.post_job(&company, &category, json!({"status": "draft"})).await;
+    let deadline = common::time::rfc3339(common::time::now_secs() + 2);
+    let closing = employer
+        .post_job(&company, &category, json!({ "application_deadline": deadline }))
+        .await;
+    let seeker = s.seeker().await;
 
-    let r = apply(&open, json!({"resume": "profile"}), &stok).await;
+    let application = step_apply_once_to_an_open_job(&seeker, &employer, &open, &draft).await;
+    step_closed_jobs_take_no_one(&s, &seeker, &employer, &open, &closing).await;
+    step_one_stage_at_a_time(&employer, &application).await;
+    step_withdrawing_is_final(&seeker, &employer, &application).await;
+    s.shutdown().await;
+}
+
+async fn step_apply_once_to_an_open_job(seeker: &User<'_>, employer: &User<'_>, open: &str, draft: &str) -> String {
+    let r = seeker.apply_with(open, json!({"resume": "profile"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no resume on the profile");
     assert!(r.body["details"]["resume"].is_array());
-    assert_eq!(apply(&open, json!({}), &w.employer).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(apply(&draft, json!({}), &stok).await.status, StatusCode::CONFLICT);
-    let r = apply(&open, json!({"cover_letter": "Hello"}), &stok).await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let r = apply(&open, json!({"cover_letter": "Hello again"}), &stok).await;
+    assert_eq!(employer.apply_with(open, json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(seeker.apply_with(draft, json!({})).await.status, StatusCode::CONFLICT);
+    let id = id_of(&seeker.apply_with(open, json!({"cover_letter": "Hello"})).await);
+    let r = seeker.apply_with(open, json!({"cover_letter": "Hello again"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"], "already_applied");
     assert_eq!(r.body["details"]["application_id"], id.as_str());
+    id
+}
 
+async fn step_closed_jobs_take_no_one(s: &TestStack, seeker: &User<'_>, employer: &User<'_>, open: &str, closing: &str) {
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let r = apply(&closing, json!({}), &stok).await;
+    let r = seeker.apply_with(closing, json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "after the deadline");
     assert_eq!(r.body["error"], "job_not_open");
-    s.send("DELETE", &format!("/jobs/{open}"), None, Some(&w.employer)).await;
-    let (_, late) = s.register("seeker").await;
-    assert_eq!(
-        apply(&open, json!({}), &token_of(&late)).await.status,
-        StatusCode::CONFLICT,
-        "closed job"
-    );
+    employer.delete(&format!("/jobs/{open}")).await;
+    let late = s.seeker().await;
+    assert_eq!(late.apply_with(open, json!({})).await.status, StatusCode::CONFLICT, "closed job");
+}
 
-    // Skipping a stage is refused with the allowed moves; interviews need a shortlist.
-    let path = format!("/applications/{id}");
-    let r = patch(&s, &format!("{path}/status"), json!({"status": "offered"}), &w.employer).await;
+/// Skipping a stage is refused with the allowed moves; interviews need a shortlist.
+async fn step_one_stage_at_a_time(employer: &User<'_>, application: &str) {
+    let r = employer.move_application(application, "offered").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"], "invalid_transition");
     assert_eq!(r.body["details"]["allowed"], json!(["reviewed", "rejected"]));
-    let r = patch(&s, &format!("{path}/status"), json!({"status": "withdrawn"}), &w.employer).await;
+    let r = employer.move_application(application, "withdrawn").await;
     assert_eq!(r.status, StatusCode::CONFLICT, "only the applicant withdraws");
+    let interviews = format!("/applications/{application}/interviews");
     let soon = common::time::rfc3339(common::time::now_secs() + 3600);
-    let r = s
-        .post(
-            &format!("{path}/interviews"),
-            json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}),
-            Some(&w.employer),
-        )
+    let r = employer
+        .post(&interviews, json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = s
+    let r = employer
         .post(
-            &format!("{path}/interviews"),
+            &interviews,
             json!({"scheduled_at": "2020-01-01T00:00:00Z", "duration_minutes": 1, "kind": "onsite"}),
-            Some(&w.employer),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for f in ["scheduled_at", "duration_minutes", "location"] {
         assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
     }
+}
 
-    // Withdrawing is final.
-    let r = s.send("DELETE", &path, None, Some(&stok)).await;
+async fn step_withdrawing_is_final(seeker: &User<'_>, employer: &User<'_>, application: &str) {
+    let path = format!("/applications/{application}");
+    let r = seeker.delete(&path).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "withdrawn");
     assert_eq!(
-        patch(&s, &format!("{path}/status"), json!({"status": "reviewed"}), &w.employer)
-            .await
-            .status,
+        employer.move_application(application, "reviewed").await.status,
         StatusCode::CONFLICT
     );
-    assert_eq!(s.send("DELETE", &path, None, Some(&stok)).await.status, StatusCode::CONFLICT);
-    s.shutdown().await;
+    assert_eq!(seeker.delete(&path).await.status, StatusCode::CONFLICT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -344,95 +341,55 @@ async fn fifty_concurrent_applies_make_one_application_and_moves_race_safely() {
     s.shutdown().await;
 }
 
+/// Another seeker, another company and anonymous callers neither see nor change an
+/// application or its interviews; the applicant cannot act as the company.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_else_sees_or_moves_an_application() {
     let s = TestStack::start_with(false, false).await;
-    let w = world(&s).await;
-    let job_id = job(&s, &w, json!({})).await;
-    let (_, seeker) = s.register("seeker").await;
-    let stok = token_of(&seeker);
-    let id = s.post(&format!("/jobs/{job_id}/applications"), json!({}), Some(&stok)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    patch(
-        &s,
-        &format!("/applications/{id}/status"),
-        json!({"status": "reviewed"}),
-        &w.employer,
-    )
-    .await;
-    patch(
-        &s,
-        &format!("/applications/{id}/status"),
-        json!({"status": "shortlisted"}),
-        &w.employer,
-    )
-    .await;
+    let admin = s.admin().await;
+    let employer = s.employer().await;
+    let company = employer.create_company("Hiring Co").await;
+    let job = employer.post_job(&company, &admin.create_category().await, json!({})).await;
+    let seeker = s.seeker().await;
+    let id = seeker.apply(&job).await;
+    for to in ["reviewed", "shortlisted"] {
+        assert_eq!(employer.move_application(&id, to).await.status, StatusCode::OK);
+    }
     let soon = common::time::rfc3339(common::time::now_secs() + 3600);
-    let iv = s
-        .post(
-            &format!("/applications/{id}/interviews"),
-            json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}),
-            Some(&w.employer),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_, other_seeker) = s.register("seeker").await;
-    let (_, other_employer) = s.register("employer").await;
-    let oe = token_of(&other_employer);
-    s.post("/companies", json!({"name": "Snoops"}), Some(&oe)).await;
-    let os = token_of(&other_seeker);
+    let interview = json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"});
+    let iv = id_of(&employer.post(&format!("/applications/{id}/interviews"), interview.clone()).await);
+    let other_seeker = s.seeker().await;
+    let other_employer = s.employer().await;
+    other_employer.create_company("Snoops").await;
 
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/applications/{id}"), None),
         ("GET", format!("/applications/{id}/history"), None),
         ("GET", format!("/applications/{id}/interviews"), None),
         ("PATCH", format!("/applications/{id}/status"), Some(json!({"status": "rejected"}))),
-        (
-            "POST",
-            format!("/applications/{id}/interviews"),
-            Some(json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"})),
-        ),
+        ("POST", format!("/applications/{id}/interviews"), Some(interview)),
         ("PATCH", format!("/interviews/{iv}"), Some(json!({"status": "cancelled"}))),
         ("DELETE", format!("/applications/{id}"), None),
-        ("GET", format!("/jobs/{job_id}/applications"), None),
+        ("GET", format!("/jobs/{job}/applications"), None),
     ];
     for (method, path, body) in &routes {
-        for (who, tok) in [("another seeker", &os), ("another employer", &oe)] {
-            let r = s.send(method, path, body.clone(), Some(tok)).await;
+        for (who, user) in [("another seeker", &other_seeker), ("another employer", &other_employer)] {
+            let r = user.send(method, path, body.clone()).await;
             assert!(
                 r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
                 "{method} {path} by {who}: {r:?}"
             );
             assert_error_body(&r);
         }
-        assert_eq!(
-            s.send(method, path, body.clone(), None).await.status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {path}"
-        );
+        let anonymous = s.send(method, path, body.clone(), None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{method} {path}");
     }
-    // The applicant cannot act as the company.
-    assert_eq!(
-        patch(&s, &format!("/applications/{id}/status"), json!({"status": "offered"}), &stok)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        patch(&s, &format!("/interviews/{iv}"), json!({"status": "cancelled"}), &stok)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(seeker.move_application(&id, "offered").await.status, StatusCode::FORBIDDEN);
+    let r = seeker.patch(&format!("/interviews/{iv}"), json!({"status": "cancelled"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the applicant cannot act as the company");
     // Nothing changed.
-    let a = s.get(&format!("/applications/{id}"), Some(&stok)).await.body;
-    assert_eq!(a["status"], "interviewing");
-    let ivs = s.get(&format!("/applications/{id}/interviews"), Some(&stok)).await.body;
+    assert_eq!(seeker.get(&format!("/applications/{id}")).await.body["status"], "interviewing");
+    let ivs = seeker.get(&format!("/applications/{id}/interviews")).await.body;
     assert_eq!(ivs["items"][0]["status"], "scheduled");
     s.shutdown().await;
 }
