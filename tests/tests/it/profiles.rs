@@ -5,20 +5,33 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// A seeker's profile starts empty and private, fills in (normalised, the account renamed
+/// with it), changes only what is sent, refuses what is not the seeker's to change, and
+/// goes public without its private fields.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seekers_build_a_profile_and_choose_who_sees_it() {
     let s = TestStack::start_with(false, false).await;
-    let (_, me) = s.register("seeker").await;
-    let token = me["access_token"].as_str().unwrap().to_string();
-    let id = me["user"]["id"].as_str().unwrap().to_string();
+    let me = s.seeker().await;
+    let public = format!("/profiles/{}", me.id);
 
-    // A new profile is empty and private.
-    let r = s.get("/me/profile", Some(&token)).await;
+    step_a_new_profile_is_empty_and_private(&s, &me, &public).await;
+    step_fill_it_in(&me).await;
+    step_only_what_is_sent_changes(&me).await;
+    step_never_role_email_or_id(&me).await;
+    step_public_without_the_private_fields(&s, &me, &public).await;
+    assert_eq!(s.get("/profiles/not-an-id", None).await.status, StatusCode::NOT_FOUND);
+    s.shutdown().await;
+}
+
+async fn step_a_new_profile_is_empty_and_private(s: &TestStack, me: &User<'_>, public: &str) {
+    let r = me.get("/me/profile").await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["visibility"], "private");
     assert_eq!(r.body["full_name"], "Test Person");
-    assert_eq!(s.get(&format!("/profiles/{id}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(public, None).await.status, StatusCode::NOT_FOUND);
+}
 
+async fn step_fill_it_in(me: &User<'_>) {
     let patch = json!({
         "full_name": "Ada Lovelace",
         "headline": "Backend engineer",
@@ -33,7 +46,7 @@ async fn seekers_build_a_profile_and_choose_who_sees_it() {
         "available_for_hire": true,
         "salary_expectation": {"min": 70000, "max": 90000, "currency": "gbp", "period": "year"}
     });
-    let r = s.send("PATCH", "/me/profile", Some(patch), Some(&token)).await;
+    let r = me.patch("/me/profile", patch).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["phone"], "+442079460958");
     assert_eq!(r.body["skills"], json!(["Rust", "DynamoDB"]));
@@ -41,56 +54,52 @@ async fn seekers_build_a_profile_and_choose_who_sees_it() {
     assert_eq!(r.body["salary_expectation"]["currency"], "GBP");
     assert_eq!(r.body["full_name"], "Ada Lovelace");
     assert_eq!(
-        s.get("/auth/me", Some(&token)).await.body["full_name"],
+        me.get("/auth/me").await.body["full_name"],
         "Ada Lovelace",
         "the account's name changed with it"
     );
+}
 
-    // Only the fields sent change; null clears.
-    let r = s
-        .send(
-            "PATCH",
-            "/me/profile",
-            Some(json!({"address": null, "headline": "Staff engineer"})),
-            Some(&token),
-        )
+/// Null clears.
+async fn step_only_what_is_sent_changes(me: &User<'_>) {
+    let r = me
+        .patch("/me/profile", json!({"address": null, "headline": "Staff engineer"}))
         .await;
     assert!(r.body["address"].is_null());
     assert_eq!(r.body["headline"], "Staff engineer");
     assert_eq!(r.body["bio"], "I like analytical engines.");
+}
 
-    // Never role, email or id; never unknown fields; bad values are named.
+/// Never role, email or id; never unknown fields; bad values are named.
+async fn step_never_role_email_or_id(me: &User<'_>) {
     for forbidden in [
         json!({"role": "admin"}),
         json!({"email": "x@example.com"}),
         json!({"id": "x"}),
         json!({"user_id": "x"}),
     ] {
-        let r = s.send("PATCH", "/me/profile", Some(forbidden.clone()), Some(&token)).await;
+        let r = me.patch("/me/profile", forbidden.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{forbidden}: {r:?}");
     }
-    let r = s
-        .send("PATCH", "/me/profile", Some(json!({"phone": "call me", "links": {"linkedin": "nope"}, "salary_expectation": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}})), Some(&token))
-        .await;
+    let bad = json!({"phone": "call me", "links": {"linkedin": "nope"}, "salary_expectation": {"min": 9, "max": 1, "currency": "EUR", "period": "year"}});
+    let r = me.patch("/me/profile", bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for f in ["phone", "links.linkedin", "salary_expectation"] {
         assert!(r.body["details"][f].is_array(), "{f}: {r:?}");
     }
-    assert_eq!(s.get("/auth/me", Some(&token)).await.body["role"], "seeker");
+    assert_eq!(me.get("/auth/me").await.body["role"], "seeker");
+}
 
-    // Still private; public once chosen, without the private fields.
-    assert_eq!(s.get(&format!("/profiles/{id}"), None).await.status, StatusCode::NOT_FOUND);
-    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&token))
-        .await;
-    let r = s.get(&format!("/profiles/{id}"), None).await;
+async fn step_public_without_the_private_fields(s: &TestStack, me: &User<'_>, public: &str) {
+    assert_eq!(s.get(public, None).await.status, StatusCode::NOT_FOUND, "still private");
+    me.patch("/me/profile", json!({"visibility": "public"})).await;
+    let r = s.get(public, None).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["headline"], "Staff engineer");
     assert_eq!(r.body["bio"], "I like analytical engines.");
     for private in ["phone", "address", "salary_expectation", "visibility"] {
         assert!(r.body.get(private).is_none(), "{private} is not public: {r:?}");
     }
-    assert_eq!(s.get("/profiles/not-an-id", None).await.status, StatusCode::NOT_FOUND);
-    s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
