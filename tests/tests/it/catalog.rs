@@ -7,94 +7,64 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// Employers (only they) create companies and own them (membership both ways); owners
+/// change only what they send; nobody else changes anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employers_create_and_own_companies() {
     let s = TestStack::start_with(false, false).await;
-    let (_, owner) = s.register("employer").await;
-    let (_, other) = s.register("employer").await;
-    let (_, seeker) = s.register("seeker").await;
+    let (owner, other, seeker) = (s.employer().await, s.employer().await, s.seeker().await);
+    let id = step_only_employers_create_companies(&s, &owner, &seeker).await;
+    step_the_owner_is_a_member_both_ways(&s, &owner, &other, &id).await;
+    step_owners_change_only_what_they_send(&owner, &id).await;
+    let r = other.patch(&format!("/companies/{id}"), json!({"name": "Mine now"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "another employer cannot change it");
+    assert_eq!(s.get(&format!("/companies/{id}"), None).await.body["name"], "Acme Robotics");
+    assert_eq!(s.get("/companies/not-an-id", None).await.status, StatusCode::NOT_FOUND);
+    let nobody = s.get("/companies/01JABCDEFGHJKMNPQRSTVWXYZ0", None).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    s.shutdown().await;
+}
+
+async fn step_only_employers_create_companies(s: &TestStack, owner: &User<'_>, seeker: &User<'_>) -> String {
     let body = json!({
         "name": "  Acme Robotics ", "description": "We build robots.", "website": "https://acme.example",
         "logo": "https://cdn.acme.example/logo.png", "location": {"city": "Berlin", "country": "de"}, "size": "51-200", "industry": "Robotics"
     });
-    let r = s.post("/companies", body.clone(), Some(&token_of(&seeker))).await;
+    let r = seeker.post("/companies", body.clone()).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "seekers do not create companies");
     assert_eq!(s.post("/companies", body.clone(), None).await.status, StatusCode::UNAUTHORIZED);
-
-    let r = s.post("/companies", body, Some(&token_of(&owner))).await;
+    let r = owner.post("/companies", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let company = r.body;
-    let id = company["id"].as_str().unwrap();
+    let id = company["id"].as_str().unwrap().to_string();
     assert_eq!(company["name"], "Acme Robotics");
     assert_eq!(company["location"], json!({"city": "Berlin", "country": "DE"}));
-    assert_eq!(company["owner_id"], owner["user"]["id"]);
+    assert_eq!(company["owner_id"], owner.id.as_str());
     assert_eq!(company["logo"], "https://cdn.acme.example/logo.png");
     assert_eq!(s.get(&format!("/companies/{id}"), None).await.body, company);
+    id
+}
 
-    // The owner is a member, in both directions.
-    let role = companies::membership(s.running.app, owner["user"]["id"].as_str().unwrap(), id)
-        .await
-        .unwrap();
+async fn step_the_owner_is_a_member_both_ways(s: &TestStack, owner: &User<'_>, other: &User<'_>, id: &str) {
+    let role = companies::membership(s.running.app, &owner.id, id).await.unwrap();
     assert_eq!(role, Some(companies::MemberRole::Owner));
-    assert_eq!(
-        companies::membership(s.running.app, other["user"]["id"].as_str().unwrap(), id)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(companies::membership(s.running.app, &other.id, id).await.unwrap(), None);
+}
 
-    // PATCH changes only what is sent; null clears; unknown fields are refused.
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/companies/{id}"),
-            Some(json!({"industry": "Automation", "website": null})),
-            Some(&token_of(&owner)),
-        )
-        .await;
+/// Null clears; unknown fields and bad values are refused.
+async fn step_owners_change_only_what_they_send(owner: &User<'_>, id: &str) {
+    let path = format!("/companies/{id}");
+    let r = owner.patch(&path, json!({"industry": "Automation", "website": null})).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["industry"], "Automation");
     assert!(r.body["website"].is_null());
     assert_eq!(r.body["name"], "Acme Robotics");
     assert_eq!(r.body["size"], "51-200");
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/companies/{id}"),
-            Some(json!({"owner_id": "someone"})),
-            Some(&token_of(&owner)),
-        )
-        .await;
+    let r = owner.patch(&path, json!({"owner_id": "someone"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/companies/{id}"),
-            Some(json!({"website": "not a url"})),
-            Some(&token_of(&owner)),
-        )
-        .await;
+    let r = owner.patch(&path, json!({"website": "not a url"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["details"]["website"].is_array());
-
-    // Another employer cannot change it.
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/companies/{id}"),
-            Some(json!({"name": "Mine now"})),
-            Some(&token_of(&other)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(s.get(&format!("/companies/{id}"), None).await.body["name"], "Acme Robotics");
-
-    assert_eq!(s.get("/companies/not-an-id", None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        s.get("/companies/01JABCDEFGHJKMNPQRSTVWXYZ0", None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,65 +123,59 @@ async fn the_company_list_pages_to_the_end_newest_first() {
     s.shutdown().await;
 }
 
+/// Admins (only they) create categories (slug from the name, unique), rename, deactivate
+/// and reactivate them; the public list follows; every change is audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_categories_and_every_change_is_audited() {
     let s = TestStack::start_with(false, false).await;
-    let admin = s.admin_token().await;
-    let (_, employer) = s.register("employer").await;
+    let admin = s.admin().await;
+    let employer = s.employer().await;
     let name = format!("Data Science {}", unique(""));
-    let r = s
-        .post(
-            "/categories",
-            json!({"name": name, "description": "Numbers"}),
-            Some(&token_of(&employer)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let slug = step_only_admins_create_categories(&admin, &employer, &name).await;
+    step_rename_deactivate_reactivate(&s, &admin, &slug).await;
+    assert_eq!(s.get("/categories/no-such-category", None).await.status, StatusCode::NOT_FOUND);
+    step_every_change_is_audited(&s, &slug, &name).await;
+    s.shutdown().await;
+}
 
-    let r = s
-        .post("/categories", json!({"name": name, "description": "Numbers"}), Some(&admin))
-        .await;
+async fn listed(s: &TestStack, slug: &str) -> bool {
+    let r = s.get("/categories?limit=100", None).await;
+    r.body["items"].as_array().unwrap().iter().any(|c| c["slug"] == slug)
+}
+
+/// The same slug again is 409, also from a differently written name.
+async fn step_only_admins_create_categories(admin: &User<'_>, employer: &User<'_>, name: &str) -> String {
+    let body = json!({"name": name, "description": "Numbers"});
+    assert_eq!(employer.post("/categories", body.clone()).await.status, StatusCode::FORBIDDEN);
+    let r = admin.post("/categories", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     let slug = r.body["slug"].as_str().unwrap().to_string();
     assert!(slug.starts_with("data-science-"), "{slug}");
     assert_eq!(r.body["active"], true);
     assert_eq!(r.body["open_job_count"], 0);
-    // Same slug again: 409, also from a differently written name.
-    let r = s.post("/categories", json!({"name": name.to_uppercase()}), Some(&admin)).await;
+    let r = admin.post("/categories", json!({"name": name.to_uppercase()})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"], "slug_taken");
+    assert!(listed(admin.stack, &slug).await);
+    slug
+}
 
-    let listed = |r: &Reply| r.body["items"].as_array().unwrap().iter().any(|c| c["slug"] == slug.as_str());
-    assert!(listed(&s.get("/categories?limit=100", None).await));
-
-    let r = s
-        .send(
-            "PATCH",
-            &format!("/categories/{slug}"),
-            Some(json!({"description": null, "name": "Data & AI"})),
-            Some(&admin),
-        )
-        .await;
+async fn step_rename_deactivate_reactivate(s: &TestStack, admin: &User<'_>, slug: &str) {
+    let path = format!("/categories/{slug}");
+    let r = admin.patch(&path, json!({"description": null, "name": "Data & AI"})).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body["name"], "Data & AI");
-    assert_eq!(r.body["slug"], slug.as_str(), "the slug never changes");
+    assert_eq!(r.body["slug"], slug, "the slug never changes");
     assert!(r.body["description"].is_null());
+    assert_eq!(admin.delete(&path).await.status, StatusCode::NO_CONTENT);
+    assert!(!listed(s, slug).await, "deactivated categories leave the list");
+    assert_eq!(s.get(&path, None).await.body["active"], false);
+    assert_eq!(admin.patch(&path, json!({"active": true})).await.body["active"], true);
+    assert!(listed(s, slug).await);
+}
 
-    let r = s.send("DELETE", &format!("/categories/{slug}"), None, Some(&admin)).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert!(
-        !listed(&s.get("/categories?limit=100", None).await),
-        "deactivated categories leave the list"
-    );
-    assert_eq!(s.get(&format!("/categories/{slug}"), None).await.body["active"], false);
-    let r = s
-        .send("PATCH", &format!("/categories/{slug}"), Some(json!({"active": true})), Some(&admin))
-        .await;
-    assert_eq!(r.body["active"], true);
-    assert!(listed(&s.get("/categories?limit=100", None).await));
-    assert_eq!(s.get("/categories/no-such-category", None).await.status, StatusCode::NOT_FOUND);
-
-    // Audit: four admin actions on this category, with actor and before/after.
+/// Four admin actions on the category, with actor and before/after.
+async fn step_every_change_is_audited(s: &TestStack, slug: &str, name: &str) {
     let out = aws_sdk_dynamodb::Client::new(s.sdk())
         .query()
         .table_name(s.running.app.table())
@@ -232,10 +196,9 @@ async fn admins_manage_categories_and_every_change_is_audited() {
         ["category.created", "category.updated", "category.deactivated", "category.updated"]
     );
     assert!(entries[0].before.is_none() && entries[0].after.is_some());
-    assert_eq!(entries[1].before.as_ref().unwrap()["name"], name.as_str());
+    assert_eq!(entries[1].before.as_ref().unwrap()["name"], name);
     assert_eq!(entries[1].after.as_ref().unwrap()["name"], "Data & AI");
     assert!(entries.iter().all(|e| e.actor_role == common::token::Role::Admin));
-    s.shutdown().await;
 }
 
 /// An owner adds an employer colleague by email (not seekers, unknown or malformed
