@@ -91,22 +91,47 @@ async fn open_count(s: &TestStack, slug: &str) -> i64 {
         .unwrap()
 }
 
+/// 36 jobs over every dimension (some drafts, some featured, two companies): every list and
+/// filter returns exactly the open jobs it should, newest first, page after page; counts
+/// follow; owners see their drafts; bad filters and foreign cursors are 400.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
     let s = TestStack::start_with(false, false).await;
-    let c = setup(&s).await;
-    let eng = category(&s, &c.admin, "Engineering").await;
-    let design = category(&s, &c.admin, "Design").await;
-    let sales = category(&s, &c.admin, "Sales").await;
-    let (_, other) = s.register("employer").await;
-    let other = token_of(&other);
-    let other_company = s.post("/companies", json!({"name": "Globex"}), Some(&other)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin = s.admin().await;
+    let (acme, globex) = (s.employer().await, s.employer().await);
+    let c = Companies {
+        acme: acme.create_company("Acme").await,
+        globex: globex.create_company("Globex").await,
+    };
+    let cats = [
+        admin.create_category().await,
+        admin.create_category().await,
+        admin.create_category().await,
+    ];
+    let posted = step_post_a_spread_of_jobs(&acme, &globex, &c, &cats).await;
+    let published: Vec<&Value> = posted.iter().filter(|j| j["status"] == "published").collect();
+    assert_eq!(published.len(), 31);
 
-    // 36 jobs spread over every dimension; every seventh a draft, every fifth featured.
-    let cats = [&eng, &design, &sales];
+    // Everything, newest first, in pages of 7: no duplicates, no gaps.
+    let all = all_pages(&s, "/jobs", 7, None).await;
+    let expected: Vec<String> = published.iter().rev().map(|j| j["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids(&all), expected);
+    assert!(all.iter().all(|j| j["accepting_applications"] == true));
+
+    step_every_filter_matches_what_was_posted(&s, &published, &c, &cats).await;
+    step_open_counts_follow(&s, &published, &cats).await;
+    step_owners_list_their_drafts_too(&s, &acme, &posted, &c.acme).await;
+    step_bad_filters_and_foreign_cursors(&s).await;
+    s.shutdown().await;
+}
+
+struct Companies {
+    acme: String,
+    globex: String,
+}
+
+/// Every seventh a draft, every fifth featured, every ninth Globex's; salaries of every shape.
+async fn step_post_a_spread_of_jobs(acme: &User<'_>, globex: &User<'_>, c: &Companies, cats: &[String; 3]) -> Vec<Value> {
     let types = ["full_time", "part_time", "contract", "temporary", "internship"];
     let levels = ["entry", "mid", "senior", "lead", "executive"];
     let places = ["on_site", "remote", "hybrid"];
@@ -120,13 +145,9 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             2 => json!({"min": 4_000, "max": 6_000, "currency": "EUR", "period": "month"}),
             _ => json!({"min": 50_000, "max": 90_000, "currency": "USD", "period": "year"}),
         };
-        let (tok, company) = if i % 9 == 8 {
-            (&other, &other_company)
-        } else {
-            (&c.employer, &c.company)
-        };
+        let (who, company) = if i % 9 == 8 { (globex, &c.globex) } else { (acme, &c.acme) };
         let mut body = merge(
-            job_body(company, cats[i % 3]),
+            job_body(company, &cats[i % 3]),
             json!({
                 "title": format!("Job {i}"), "employment_type": types[i % 5], "experience_level": levels[(i / 2) % 5],
                 "workplace": places[i % 3], "location": {"city": city, "country": country},
@@ -136,18 +157,31 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
         if !salary.is_null() {
             body["salary"] = salary;
         }
-        posted.push(post_job(&s, tok, body).await);
+        let r = who.post("/jobs", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        posted.push(r.body);
     }
-    let published: Vec<&Value> = posted.iter().filter(|j| j["status"] == "published").collect();
-    assert_eq!(published.len(), 31);
+    posted
+}
 
-    // Everything, newest first, in pages of 7: no duplicates, no gaps.
-    let all = all_pages(&s, "/jobs", 7, None).await;
-    let expected: Vec<String> = published.iter().rev().map(|j| j["id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(ids(&all), expected);
-    assert!(all.iter().all(|j| j["accepting_applications"] == true));
+/// A job's salary as a yearly range with its currency.
+fn yearly(j: &Value) -> Option<(u64, u64, String)> {
+    let sal = j.get("salary").filter(|v| !v.is_null())?;
+    let f = match sal["period"].as_str().unwrap() {
+        "month" => 12,
+        "hour" => 2080,
+        _ => 1,
+    };
+    Some((
+        sal["min"].as_u64().unwrap() * f,
+        sal["max"].as_u64().unwrap() * f,
+        sal["currency"].as_str().unwrap().to_string(),
+    ))
+}
 
-    // Each filter against what was posted, paginated in small pages.
+/// Each filter against what was posted, paginated in small pages.
+async fn step_every_filter_matches_what_was_posted(s: &TestStack, published: &[&Value], c: &Companies, cats: &[String; 3]) {
+    let [eng, design, sales] = cats;
     let expect = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
         published
             .iter()
@@ -155,19 +189,7 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             .map(|j| j["id"].as_str().unwrap().to_string())
             .collect()
     };
-    let yearly = |j: &Value| -> Option<(u64, u64, String)> {
-        let sal = j.get("salary").filter(|v| !v.is_null())?;
-        let f = match sal["period"].as_str().unwrap() {
-            "month" => 12,
-            "hour" => 2080,
-            _ => 1,
-        };
-        Some((
-            sal["min"].as_u64().unwrap() * f,
-            sal["max"].as_u64().unwrap() * f,
-            sal["currency"].as_str().unwrap().to_string(),
-        ))
-    };
+    let (acme, globex) = (&c.acme, &c.globex);
     let cases: Vec<(String, HashSet<String>)> = vec![
         (format!("/jobs?category={design}"), expect(&|j| j["category"] == design.as_str())),
         (
@@ -175,8 +197,8 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
             expect(&|j| j["category"] == design.as_str() || j["category"] == sales.as_str()),
         ),
         (
-            format!("/jobs?company_id={other_company}"),
-            expect(&|j| j["company_id"] == other_company.as_str()),
+            format!("/jobs?company_id={globex}"),
+            expect(&|j| j["company_id"] == globex.as_str()),
         ),
         (
             "/jobs?employment_type=contract,internship".into(),
@@ -207,19 +229,15 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
         ),
         ("/jobs/featured".into(), expect(&|j| j["featured"] == true)),
         (format!("/categories/{sales}/jobs"), expect(&|j| j["category"] == sales.as_str())),
+        (format!("/companies/{globex}/jobs"), expect(&|j| j["company_id"] == globex.as_str())),
         (
-            format!("/companies/{other_company}/jobs"),
-            expect(&|j| j["company_id"] == other_company.as_str()),
-        ),
-        (
-            format!("/companies/{}/jobs?workplace=remote", c.company),
-            expect(&|j| j["company_id"] == c.company.as_str() && j["workplace"] == "remote"),
+            format!("/companies/{acme}/jobs?workplace=remote"),
+            expect(&|j| j["company_id"] == acme.as_str() && j["workplace"] == "remote"),
         ),
     ];
     for (path, want) in cases {
         assert!(!want.is_empty(), "{path}: the data set should match something");
-        let got = all_pages(&s, &path, 3, None).await;
-        let got_ids = ids(&got);
+        let got_ids = ids(&all_pages(s, &path, 3, None).await);
         let set: HashSet<String> = got_ids.iter().cloned().collect();
         assert_eq!(set.len(), got_ids.len(), "{path}: duplicates");
         assert_eq!(set, want, "{path}");
@@ -227,31 +245,37 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(got_ids, sorted, "{path}: newest first");
     }
+}
 
-    // Open-job counters per category follow the posts (drafts do not count).
+/// Open-job counters per category follow the posts (drafts do not count).
+async fn step_open_counts_follow(s: &TestStack, published: &[&Value], cats: &[String; 3]) {
     for slug in cats {
         let n = published.iter().filter(|j| j["category"] == slug.as_str()).count() as i64;
-        assert_eq!(open_count(&s, slug).await, n, "{slug}");
+        assert_eq!(open_count(s, slug).await, n, "{slug}");
     }
-    let listed = s.get("/categories", None).await.body;
+    let listed = s.get("/categories?limit=100", None).await.body;
     assert!(listed["items"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|c| c["slug"] == eng.as_str() && c["open_job_count"].as_i64().unwrap() > 0));
+        .any(|c| c["slug"] == cats[0].as_str() && c["open_job_count"].as_i64().unwrap() > 0));
+}
 
-    // The employer's own list has drafts too, and filters by status.
-    let mine = all_pages(&s, "/me/jobs", 10, Some(&c.employer)).await;
+/// The employer's own list has drafts too, and filters by status.
+async fn step_owners_list_their_drafts_too(s: &TestStack, owner: &User<'_>, posted: &[Value], company: &str) {
+    let mine = all_pages(s, "/me/jobs", 10, Some(&owner.token)).await;
     let own: HashSet<String> = posted
         .iter()
-        .filter(|j| j["company_id"] == c.company.as_str())
+        .filter(|j| j["company_id"] == company)
         .map(|j| j["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids(&mine).into_iter().collect::<HashSet<_>>(), own);
-    let drafts = all_pages(&s, "/me/jobs?status=draft", 10, Some(&c.employer)).await;
+    let drafts = all_pages(s, "/me/jobs?status=draft", 10, Some(&owner.token)).await;
     assert!(!drafts.is_empty() && drafts.iter().all(|j| j["status"] == "draft"));
+}
 
-    // Bad filters and foreign cursors are 400; unknown parents are 404.
+/// Bad filters and foreign cursors are 400; unknown parents are 404.
+async fn step_bad_filters_and_foreign_cursors(s: &TestStack) {
     let r = s.get("/jobs?workplace=moon&salary_min=x", None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"], "invalid_filter");
@@ -263,11 +287,8 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "a cursor belongs to its filters");
     assert_eq!(r.body["error"], "invalid_cursor");
     assert_eq!(s.get("/categories/no-such-thing/jobs", None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        s.get(&format!("/companies/{}/jobs", ulid::Ulid::new()), None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    s.shutdown().await;
+    let nobody = s.get(&format!("/companies/{}/jobs", ulid::Ulid::new()), None).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
 }
 
 /// An owner drafts a job, publishes it with a salary, moves it between categories (counts
