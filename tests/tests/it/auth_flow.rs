@@ -12,78 +12,72 @@ fn tokens(v: &serde_json::Value) -> (String, String) {
     )
 }
 
+/// Register, sign in, rotate refresh tokens (a reused one kills its family, not other
+/// sessions), sign out (twice is fine; not someone else's session).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_lifecycle_with_rotation_reuse_detection_and_logout() {
     let s = TestStack::start_with(false, false).await;
     let (email, reg) = s.register("seeker").await;
+    step_registration_answers_a_session(&email, &reg);
+    let login = s.login(&email, PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
+    let me = s.get("/auth/me", Some(&tokens(&login.body).0)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["id"], reg["user"]["id"]);
+    assert_eq!(me.body["full_name"], "Test Person");
+    step_rotation_and_reuse_detection(&s, &login.body, &reg).await;
+    step_logout_ends_one_session(&s, &email).await;
+    step_nobody_else_logs_you_out(&s, &email).await;
+    s.shutdown().await;
+}
+
+fn step_registration_answers_a_session(email: &str, reg: &serde_json::Value) {
     assert_eq!(reg["token_type"], "Bearer");
     assert_eq!(reg["expires_in"], ACCESS_TTL_SECS);
     assert_eq!(reg["user"]["email"], email);
     assert_eq!(reg["user"]["role"], "seeker");
     assert!(reg["user"]["id"].as_str().unwrap().len() == 26 && reg["user"]["created_at"].is_string());
     assert!(reg["user"].get("password_hash").is_none());
+}
 
-    let login = s.login(&email, PASSWORD).await;
-    assert_eq!(login.status, StatusCode::OK, "{login:?}");
-    let (access, refresh1) = tokens(&login.body);
-    let me = s.get("/auth/me", Some(&access)).await;
-    assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body["id"], reg["user"]["id"]);
-    assert_eq!(me.body["full_name"], "Test Person");
-
-    // Rotation: a new pair; the old refresh token is spent.
+/// A new pair each time and the old refresh token spent; reusing it kills the family (the
+/// descendant too); the registration session is another family and still works.
+async fn step_rotation_and_reuse_detection(s: &TestStack, login: &serde_json::Value, reg: &serde_json::Value) {
+    let (_, refresh1) = tokens(login);
     let r = s.post("/auth/refresh", json!({"refresh_token": refresh1}), None).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     let (access2, refresh2) = tokens(&r.body);
     assert_ne!(refresh2, refresh1);
     assert_eq!(s.get("/auth/me", Some(&access2)).await.status, StatusCode::OK);
-
-    // Reuse of the rotated token kills the family: the descendant stops working too.
     let reuse = s.post("/auth/refresh", json!({"refresh_token": refresh1}), None).await;
     assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reuse.body["error"], "refresh_token_reused");
     assert_error_body(&reuse);
     let dead = s.post("/auth/refresh", json!({"refresh_token": refresh2}), None).await;
     assert_eq!(dead.status, StatusCode::UNAUTHORIZED, "{dead:?}");
+    let (_, reg_refresh) = tokens(reg);
+    let other_family = s.post("/auth/refresh", json!({"refresh_token": reg_refresh}), None).await;
+    assert_eq!(other_family.status, StatusCode::OK);
+}
 
-    // The registration session is a separate family and still works.
-    let (_, reg_refresh) = tokens(&reg);
-    assert_eq!(
-        s.post("/auth/refresh", json!({"refresh_token": reg_refresh}), None).await.status,
-        StatusCode::OK
-    );
-
-    // Logout ends a session.
-    let login = s.login(&email, PASSWORD).await;
-    let (access3, refresh3) = tokens(&login.body);
-    let out = s.post("/auth/logout", json!({"refresh_token": refresh3}), Some(&access3)).await;
+/// Logging out twice is fine.
+async fn step_logout_ends_one_session(s: &TestStack, email: &str) {
+    let (access, refresh) = tokens(&s.login(email, PASSWORD).await.body);
+    let out = s.post("/auth/logout", json!({"refresh_token": refresh}), Some(&access)).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT, "{out:?}");
-    assert_eq!(
-        s.post("/auth/refresh", json!({"refresh_token": refresh3}), None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    // Logging out twice is fine.
-    assert_eq!(
-        s.post("/auth/logout", json!({"refresh_token": refresh3}), Some(&access3))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    let r = s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let again = s.post("/auth/logout", json!({"refresh_token": refresh}), Some(&access)).await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT);
+}
 
-    // Another account cannot log this one out.
-    let (_, other) = s.register("employer").await;
-    let (other_access, _) = tokens(&other);
-    let login = s.login(&email, PASSWORD).await;
-    let (_, refresh4) = tokens(&login.body);
-    let r = s
-        .post("/auth/logout", json!({"refresh_token": refresh4}), Some(&other_access))
-        .await;
+async fn step_nobody_else_logs_you_out(s: &TestStack, email: &str) {
+    let other = s.employer().await;
+    let (_, refresh) = tokens(&s.login(email, PASSWORD).await.body);
+    let r = other.post("/auth/logout", json!({ "refresh_token": refresh })).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        s.post("/auth/refresh", json!({"refresh_token": refresh4}), None).await.status,
-        StatusCode::OK
-    );
-    s.shutdown().await;
+    let r = s.post("/auth/refresh", json!({"refresh_token": refresh}), None).await;
+    assert_eq!(r.status, StatusCode::OK, "the session lives on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

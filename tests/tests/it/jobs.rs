@@ -586,44 +586,51 @@ fn ids_of(page: &Value, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// A job past its deadline reads expired at once; the schedule then stores it as expired,
+/// fixes the count and emits `job.expired`; reopening needs a new deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
     let s = TestStack::start_scheduled(Duration::from_millis(700)).await;
-    let c = setup(&s).await;
-    let eng = category(&s, &c.admin, "Engineering").await;
-    let soon = common::time::rfc3339(common::time::now_secs() + 3);
-    let job = post_job(
-        &s,
-        &c.employer,
-        merge(job_body(&c.company, &eng), json!({"application_deadline": soon})),
-    )
-    .await;
-    let later = post_job(
-        &s,
-        &c.employer,
-        merge(
-            job_body(&c.company, &eng),
-            json!({"application_deadline": common::time::rfc3339(common::time::now_secs() + 86_400)}),
-        ),
-    )
-    .await;
-    let id = job["id"].as_str().unwrap();
-    assert_eq!(job["accepting_applications"], true);
+    let admin = s.admin().await;
+    let owner = s.employer().await;
+    let company = owner.create_company("Acme").await;
+    let eng = admin.create_category().await;
+    let in_secs = |n: i64| common::time::rfc3339(common::time::now_secs() + n);
+    let job = owner.post_job(&company, &eng, json!({"application_deadline": in_secs(3)})).await;
+    let later = owner
+        .post_job(&company, &eng, json!({"application_deadline": in_secs(86_400)}))
+        .await;
+    assert_eq!(s.get(&format!("/jobs/{job}"), None).await.body["accepting_applications"], true);
     assert_eq!(open_count(&s, &eng).await, 2);
     tokio::time::sleep(Duration::from_secs(4)).await;
 
-    let r = s.get(&format!("/jobs/{id}"), None).await.body;
+    step_past_the_deadline_it_reads_expired(&s, &job, &later).await;
+    step_the_schedule_stores_it(&s, &job, &eng).await;
+    let path = format!("/jobs/{job}");
+    let r = owner.patch(&path, json!({"status": "published"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "reopening needs a new deadline");
+    let r = owner
+        .patch(&path, json!({"status": "published", "application_deadline": in_secs(3600)}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(open_count(&s, &eng).await, 2);
+    s.shutdown().await;
+}
+
+async fn step_past_the_deadline_it_reads_expired(s: &TestStack, job: &str, later: &str) {
+    let r = s.get(&format!("/jobs/{job}"), None).await.body;
     assert_eq!(r["status"], "expired", "past the deadline a job reads expired");
     assert_eq!(r["accepting_applications"], false);
     assert_eq!(
         ids(s.get("/jobs", None).await.body["items"].as_array().unwrap()),
-        vec![later["id"].as_str().unwrap().to_string()]
+        vec![later.to_string()]
     );
+}
 
-    // The schedule stores it as expired, fixes the count and emits job.expired.
+async fn step_the_schedule_stores_it(s: &TestStack, job: &str, eng: &str) {
     let mut stored = None;
     for _ in 0..50 {
-        let item = jobs::get(s.running.app, id).await.unwrap().unwrap();
+        let item = jobs::get(s.running.app, job).await.unwrap().unwrap();
         if item.status == jobs::rules::JobStatus::Expired {
             stored = Some(item);
             break;
@@ -631,27 +638,10 @@ async fn a_job_past_its_deadline_stops_at_once_and_the_schedule_expires_it() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(stored.is_some(), "the schedule expired the job");
-    assert_eq!(open_count(&s, &eng).await, 1);
-    let events = outbox_types(&s).await;
+    assert_eq!(open_count(s, eng).await, 1);
+    let events = outbox_types(s).await;
     assert_eq!(events.get("job.expired"), Some(&1), "{events:?}");
     assert_eq!(events.get("job.created"), Some(&2));
-    // Reopening needs a new deadline.
-    let path = format!("/jobs/{id}");
-    let r = s
-        .send("PATCH", &path, Some(json!({"status": "published"})), Some(&c.employer))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s
-        .send(
-            "PATCH",
-            &path,
-            Some(json!({"status": "published", "application_deadline": common::time::rfc3339(common::time::now_secs() + 3600)})),
-            Some(&c.employer),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    assert_eq!(open_count(&s, &eng).await, 2);
-    s.shutdown().await;
 }
 
 /// Outbox events in the table by type.
