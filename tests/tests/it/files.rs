@@ -113,13 +113,19 @@ async fn resumes_are_checked_by_content_before_they_are_attached() {
     s.shutdown().await;
 }
 
+/// Upload requests are checked (type, size, who may have a resume); avatars of any role are
+/// checked by content and then shown, on public profiles too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
     let s = TestStack::start_with(false, false).await;
-    let (_, seeker) = s.register("seeker").await;
-    let (_, employer) = s.register("employer").await;
-    let (tok, etok) = (token_of(&seeker), token_of(&employer));
+    let (seeker, employer) = (s.seeker().await, s.employer().await);
+    step_upload_requests_are_checked(&s, &seeker, &employer).await;
+    step_avatars_are_checked_by_content(&s, &seeker, &employer).await;
+    step_public_profiles_show_the_avatar(&s, &seeker).await;
+    s.shutdown().await;
+}
 
+async fn step_upload_requests_are_checked(s: &TestStack, seeker: &User<'_>, employer: &User<'_>) {
     for (body, field) in [
         (json!({"content_type": "image/png", "size_bytes": 100}), "content_type"),
         (
@@ -128,54 +134,47 @@ async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
         ),
         (json!({"content_type": "application/pdf", "size_bytes": 0}), "size_bytes"),
     ] {
-        let r = s.post("/me/resume", body, Some(&tok)).await;
+        let r = seeker.post("/me/resume", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
         assert!(r.body["details"][field].is_array(), "{r:?}");
     }
-    let r = s
-        .post("/me/avatar", json!({"content_type": "image/gif", "size_bytes": 100}), Some(&tok))
+    let r = seeker
+        .post("/me/avatar", json!({"content_type": "image/gif", "size_bytes": 100}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s
-        .post(
-            "/me/resume",
-            json!({"content_type": "application/pdf", "size_bytes": 100}),
-            Some(&etok),
-        )
+    let r = employer
+        .post("/me/resume", json!({"content_type": "application/pdf", "size_bytes": 100}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "employers have no resume");
-    assert_eq!(s.get("/me/resume", Some(&etok)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        s.post("/me/avatar", json!({"content_type": "image/png", "size_bytes": 100}), None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(employer.get("/me/resume").await.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post("/me/avatar", json!({"content_type": "image/png", "size_bytes": 100}), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
 
-    // An avatar (any role); a PDF posing as an image is refused.
-    let t = upload(&s, &etok, "/me/avatar", "image/png", 33, png()).await;
-    let p = decided(&s, &etok, "avatar", t["upload_id"].as_str().unwrap()).await;
+/// An avatar (any role) is attached and downloadable; a PDF posing as an image is refused.
+async fn step_avatars_are_checked_by_content(s: &TestStack, seeker: &User<'_>, employer: &User<'_>) {
+    let t = upload(s, &employer.token, "/me/avatar", "image/png", 33, png()).await;
+    let p = decided(s, &employer.token, "avatar", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["avatar"]["last_upload"]["state"], "ready");
     assert_eq!(p["avatar"]["current"]["content_type"], "image/png");
     let url = p["avatar_url"].as_str().unwrap();
     assert_eq!(s.http.get(url).send().await.unwrap().bytes().await.unwrap().to_vec(), png());
-
-    let t = upload(&s, &tok, "/me/avatar", "image/jpeg", 100, pdf()).await;
-    let p = decided(&s, &tok, "avatar", t["upload_id"].as_str().unwrap()).await;
+    let t = upload(s, &seeker.token, "/me/avatar", "image/jpeg", 100, pdf()).await;
+    let p = decided(s, &seeker.token, "avatar", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["avatar"]["last_upload"]["state"], "rejected");
     assert!(p["avatar_url"].is_null());
+}
 
-    // Public profiles show the avatar too.
-    let t = upload(&s, &tok, "/me/avatar", "image/png", 33, png()).await;
-    decided(&s, &tok, "avatar", t["upload_id"].as_str().unwrap()).await;
-    s.send("PATCH", "/me/profile", Some(json!({"visibility": "public"})), Some(&tok))
-        .await;
-    let id = seeker["user"]["id"].as_str().unwrap();
-    let public = s.get(&format!("/profiles/{id}"), None).await;
+async fn step_public_profiles_show_the_avatar(s: &TestStack, seeker: &User<'_>) {
+    let t = upload(s, &seeker.token, "/me/avatar", "image/png", 33, png()).await;
+    decided(s, &seeker.token, "avatar", t["upload_id"].as_str().unwrap()).await;
+    seeker.patch("/me/profile", json!({"visibility": "public"})).await;
+    let public = s.get(&format!("/profiles/{}", seeker.id), None).await;
     assert_eq!(public.status, StatusCode::OK);
     assert!(
         public.body["avatar_url"].as_str().is_some_and(|u| u.contains("files/avatar/")),
         "{public:?}"
     );
-    s.shutdown().await;
 }
