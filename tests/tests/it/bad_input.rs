@@ -4,10 +4,27 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// Every route with a body, for every role, answers every kind of bad body with a 4xx in
+/// the error format; the roles allowed on the route get the status that names the problem.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
     let s = TestStack::start_with(false, false).await;
     let tokens = s.tokens_of_every_role().await;
+    let mut routes = 0;
+    for (method, path, _) in &s.running.routes {
+        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            routes += 1;
+            for (what, body) in bad_bodies() {
+                step_every_role_gets_a_4xx(&s, &tokens, method, path, what, body).await;
+            }
+        }
+    }
+    assert!(routes >= 10, "covered {routes} routes with bodies");
+    s.shutdown().await;
+}
+
+/// The kinds of bad body, named.
+fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
     let wrong_types = json!({
         "email": 5, "password": ["x"], "role": 7, "full_name": {"a": 1}, "refresh_token": 1,
         "current_password": true, "new_password": 3, "code": [], "remember_me": "yes",
@@ -15,7 +32,7 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
     })
     .to_string();
     let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(200 * 1024));
-    let cases: Vec<(&str, Vec<u8>)> = vec![
+    vec![
         ("malformed JSON", b"{\"email\": ".to_vec()),
         ("not JSON", b"email=a@b.co".to_vec()),
         ("a JSON array", b"[1, 2, 3]".to_vec()),
@@ -27,51 +44,41 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
         ("oversized", oversized.into_bytes()),
         ("invalid UTF-8", vec![b'{', 0xff, 0xfe, b'}']),
         ("null", b"null".to_vec()),
-    ];
-    let mut routes = 0;
-    for (method, path, _) in &s.running.routes {
-        if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+    ]
+}
+
+async fn step_every_role_gets_a_4xx(s: &TestStack, tokens: &[(&str, String)], method: &str, path: &str, what: &str, body: Vec<u8>) {
+    let url = concrete_path(path);
+    // A PATCH body is partial: `{}` changes nothing and may succeed.
+    let empty_patch = what == "missing fields" && method == "PATCH";
+    let mut permitted = Vec::new();
+    for (role, token) in tokens {
+        let r = s
+            .send_raw(method, &url, body.clone(), Some(token), &[("content-type", "application/json")])
+            .await;
+        if empty_patch && r.status.is_success() {
             continue;
         }
-        routes += 1;
-        let url = concrete_path(path);
-        for (what, body) in &cases {
-            // Every role gets a 4xx with the error body; the roles allowed on the route get
-            // the status that names the problem.
-            let mut permitted = Vec::new();
-            for (role, token) in &tokens {
-                let r = s
-                    .send_raw(method, &url, body.clone(), Some(token), &[("content-type", "application/json")])
-                    .await;
-                // A PATCH body is partial: `{}` changes nothing and may succeed.
-                let empty_patch = *what == "missing fields" && method == "PATCH";
-                if empty_patch && r.status.is_success() {
-                    continue;
-                }
-                assert!(r.status.is_client_error(), "{method} {path} as {role} with {what}: {r:?}");
-                assert_error_body(&r);
-                if r.status != StatusCode::FORBIDDEN {
-                    permitted.push(r);
-                }
-            }
-            if permitted.is_empty() && *what == "missing fields" && method == "PATCH" {
-                continue;
-            }
-            assert!(!permitted.is_empty(), "{method} {path}: no role may call it");
-            for r in permitted {
-                let expected: &[StatusCode] = match *what {
-                    "oversized" => &[StatusCode::PAYLOAD_TOO_LARGE],
-                    "wrong types" | "unknown fields" => &[StatusCode::UNPROCESSABLE_ENTITY],
-                    // Routes whose fields are all optional accept `{}` and then look for the resource.
-                    "missing fields" => &[StatusCode::UNPROCESSABLE_ENTITY, StatusCode::NOT_FOUND],
-                    _ => &[StatusCode::BAD_REQUEST],
-                };
-                assert!(expected.contains(&r.status), "{method} {path} with {what}: {r:?}");
-            }
+        assert!(r.status.is_client_error(), "{method} {path} as {role} with {what}: {r:?}");
+        assert_error_body(&r);
+        if r.status != StatusCode::FORBIDDEN {
+            permitted.push(r);
         }
     }
-    assert!(routes >= 10, "covered {routes} routes with bodies");
-    s.shutdown().await;
+    if permitted.is_empty() && empty_patch {
+        return;
+    }
+    assert!(!permitted.is_empty(), "{method} {path}: no role may call it");
+    let expected: &[StatusCode] = match what {
+        "oversized" => &[StatusCode::PAYLOAD_TOO_LARGE],
+        "wrong types" | "unknown fields" => &[StatusCode::UNPROCESSABLE_ENTITY],
+        // Routes whose fields are all optional accept `{}` and then look for the resource.
+        "missing fields" => &[StatusCode::UNPROCESSABLE_ENTITY, StatusCode::NOT_FOUND],
+        _ => &[StatusCode::BAD_REQUEST],
+    };
+    for r in permitted {
+        assert!(expected.contains(&r.status), "{method} {path} with {what}: {r:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
