@@ -27,14 +27,38 @@ const PUBLIC: &[&str] = &[
     "POST /auth/password/reset",
 ];
 
+/// Every route not public answers 401 in the error format to each kind of bad token; the
+/// valid token works, so the refusals are about the tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_protected_route_answers_401_to_bad_tokens() {
     let s = TestStack::start_with(false, false).await;
-    let keys = s.keys();
     let (_, reg) = s.register("seeker").await;
+    let variants = bad_tokens(&s, &reg);
+    let mut protected = 0;
+    for (method, path, _) in &s.running.routes {
+        if path == "$default" || PUBLIC.contains(&format!("{method} {path}").as_str()) {
+            continue;
+        }
+        protected += 1;
+        let url = concrete_path(path);
+        let body = (method != "GET" && method != "DELETE").then(|| json!({}));
+        for (what, token) in &variants {
+            let r = s.send(method, &url, body.clone(), token.as_deref()).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} with {what}: {r:?}");
+            assert_error_body(&r);
+        }
+    }
+    assert!(protected >= 3, "the matrix covered {protected} protected routes");
+    assert_eq!(s.get("/auth/me", reg["access_token"].as_str()).await.status, StatusCode::OK);
+    s.shutdown().await;
+}
+
+/// The kinds of bad token for the account of `reg`, named: none, expired, signed with
+/// another key, a refresh token, another audience, garbage.
+fn bad_tokens(s: &TestStack, reg: &serde_json::Value) -> Vec<(&'static str, Option<String>)> {
+    let keys = s.keys();
     let user_id = reg["user"]["id"].as_str().unwrap().to_string();
     let now = common::time::now_secs();
-
     let expired = keys
         .sign(&Claims {
             iss: keys.issuer().into(),
@@ -52,43 +76,21 @@ async fn every_protected_route_answers_401_to_bad_tokens() {
         .unwrap()
         .access_token(&user_id, Role::Seeker, "s", now)
         .unwrap();
-    let refresh_as_access = reg["refresh_token"].as_str().unwrap().to_string();
     let wrong_audience = TokenKeys::new(s.secret.as_bytes(), keys.issuer(), "someone-else")
         .unwrap()
         .access_token(&user_id, Role::Seeker, "s", now)
         .unwrap();
-    let variants: Vec<(&str, Option<String>)> = vec![
+    vec![
         ("no token", None),
         ("expired", Some(expired)),
         ("signed with another key", Some(foreign)),
-        ("refresh token as access token", Some(refresh_as_access)),
+        (
+            "refresh token as access token",
+            Some(reg["refresh_token"].as_str().unwrap().to_string()),
+        ),
         ("other audience", Some(wrong_audience)),
         ("garbage", Some("not-a-jwt".into())),
-    ];
-
-    let mut protected = 0;
-    for (method, path, _) in &s.running.routes {
-        if path == "$default" || PUBLIC.contains(&format!("{method} {path}").as_str()) {
-            continue;
-        }
-        protected += 1;
-        let url = concrete_path(path);
-        for (what, token) in &variants {
-            let body = if method == "GET" || method == "DELETE" {
-                None
-            } else {
-                Some(json!({}))
-            };
-            let r = s.send(method, &url, body, token.as_deref()).await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} with {what}: {r:?}");
-            assert_error_body(&r);
-        }
-    }
-    assert!(protected >= 3, "the matrix covered {protected} protected routes");
-
-    // The valid token works, so the refusals above are about the tokens.
-    assert_eq!(s.get("/auth/me", reg["access_token"].as_str()).await.status, StatusCode::OK);
-    s.shutdown().await;
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
