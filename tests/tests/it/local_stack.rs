@@ -33,26 +33,11 @@ async fn every_resource_of_the_template_is_created() {
     let t = Template::load(&devstack::default_template()).unwrap();
     let s = TestStack::start_with(false, false).await;
     let st = &s.running.stack;
-    let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
     let sqs = aws_sdk_sqs::Client::new(s.sdk());
     let sns = aws_sdk_sns::Client::new(s.sdk());
     for (id, r) in &t.resources {
         match r.kind.as_str() {
-            "AWS::DynamoDB::Table" => {
-                let d = ddb
-                    .describe_table()
-                    .table_name(&st.table_names[id])
-                    .send()
-                    .await
-                    .unwrap()
-                    .table
-                    .unwrap();
-                let want = r.properties["GlobalSecondaryIndexes"].as_sequence().map_or(0, |g| g.len());
-                assert_eq!(d.global_secondary_indexes().len(), want, "{id} indexes");
-                assert!(d.stream_specification().is_some_and(|s| s.stream_enabled()), "{id} stream");
-                let ttl = ddb.describe_time_to_live().table_name(&st.table_names[id]).send().await.unwrap();
-                assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("ttl"));
-            }
+            "AWS::DynamoDB::Table" => step_the_table_has_its_indexes_stream_and_ttl(&s, id, r).await,
             "AWS::SQS::Queue" => {
                 let a = sqs
                     .get_queue_attributes()
@@ -88,40 +73,63 @@ async fn every_resource_of_the_template_is_created() {
                 s3.head_bucket().bucket(&st.bucket_names[id]).send().await.unwrap();
             }
             "AWS::SQS::QueuePolicy" | "AWS::Serverless::HttpApi" => {}
-            "AWS::Serverless::Function" => {
-                let f = t.functions().unwrap().into_iter().find(|f| &f.logical_id == id).unwrap();
-                for e in f.events {
-                    match e {
-                        FunctionEvent::Sqs { queue, .. } => assert!(st.queue_urls.contains_key(&queue)),
-                        FunctionEvent::Stream { table, .. } => assert!(st.stream_arns.contains_key(&table)),
-                        FunctionEvent::Http { .. } => {}
-                        FunctionEvent::S3 { bucket, .. } => {
-                            assert!(st.s3_event_queues.contains_key(id), "{id}: S3 notifications have a queue");
-                            let s3 = devstack::provision::s3_client(s.sdk());
-                            let conf = s3
-                                .get_bucket_notification_configuration()
-                                .bucket(&st.bucket_names[&bucket])
-                                .send()
-                                .await
-                                .unwrap();
-                            assert!(
-                                conf.queue_configurations()
-                                    .iter()
-                                    .any(|q| q.queue_arn() == st.s3_event_queues[id].1),
-                                "{id}: the bucket notifies its queue"
-                            );
-                        }
-                        FunctionEvent::Schedule { .. } => assert!(
-                            matches!(devstack::functions()[f.handler.as_str()], common::runtime::Kind::Scheduled(_)),
-                            "{id}: a schedule fires a scheduled function"
-                        ),
-                    }
-                }
-            }
+            "AWS::Serverless::Function" => step_the_function_is_wired(&s, &t, id).await,
             other => panic!("resource {id} of type {other} is not checked here; add it to the local stack and to this test"),
         }
     }
     s.shutdown().await;
+}
+
+/// Its indexes, its stream and TTL on `ttl`.
+async fn step_the_table_has_its_indexes_stream_and_ttl(s: &TestStack, id: &str, r: &devstack::template::Resource) {
+    let st = &s.running.stack;
+    let ddb = aws_sdk_dynamodb::Client::new(s.sdk());
+    let d = ddb
+        .describe_table()
+        .table_name(&st.table_names[id])
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let want = r.properties["GlobalSecondaryIndexes"].as_sequence().map_or(0, |g| g.len());
+    assert_eq!(d.global_secondary_indexes().len(), want, "{id} indexes");
+    assert!(d.stream_specification().is_some_and(|s| s.stream_enabled()), "{id} stream");
+    let ttl = ddb.describe_time_to_live().table_name(&st.table_names[id]).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("ttl"));
+}
+
+/// Its event sources exist: queues, streams, bucket notifications, schedules of scheduled functions.
+async fn step_the_function_is_wired(s: &TestStack, t: &Template, id: &str) {
+    let st = &s.running.stack;
+    let f = t.functions().unwrap().into_iter().find(|f| f.logical_id == id).unwrap();
+    for e in f.events {
+        match e {
+            FunctionEvent::Sqs { queue, .. } => assert!(st.queue_urls.contains_key(&queue)),
+            FunctionEvent::Stream { table, .. } => assert!(st.stream_arns.contains_key(&table)),
+            FunctionEvent::Http { .. } => {}
+            FunctionEvent::S3 { bucket, .. } => {
+                assert!(st.s3_event_queues.contains_key(id), "{id}: S3 notifications have a queue");
+                let s3 = devstack::provision::s3_client(s.sdk());
+                let conf = s3
+                    .get_bucket_notification_configuration()
+                    .bucket(&st.bucket_names[&bucket])
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    conf.queue_configurations()
+                        .iter()
+                        .any(|q| q.queue_arn() == st.s3_event_queues[id].1),
+                    "{id}: the bucket notifies its queue"
+                );
+            }
+            FunctionEvent::Schedule { .. } => assert!(
+                matches!(devstack::functions()[f.handler.as_str()], common::runtime::Kind::Scheduled(_)),
+                "{id}: a schedule fires a scheduled function"
+            ),
+        }
+    }
 }
 
 #[test]
