@@ -121,3 +121,15 @@ impl User<'_> {
             .await
     }
 }
+
+/// The ids of a list's items.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|j| j["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// A category's open-job count as anyone reads it.
+pub async fn open_count(s: &TestStack, slug: &str) -> i64 {
+    s.get(&format!("/categories/{slug}"), None).await.body["open_job_count"]
+        .as_i64()
+        .unwrap()
+}

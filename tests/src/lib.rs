@@ -5,7 +5,7 @@
 
 pub mod actors;
 
-pub use actors::{id_of, job_body, token_of, User};
+pub use actors::{id_of, ids, job_body, open_count, token_of, User};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -12,6 +12,7 @@ mod files;
 mod jobs;
 mod live_accounts;
 mod local_stack;
+mod moderation;
 mod openapi;
 mod privacy;
 mod profiles;
