@@ -9,6 +9,7 @@ mod catalog;
 mod events;
 mod expiry;
 mod files;
+mod idempotency;
 mod jobs;
 mod live_accounts;
 mod local_stack;
