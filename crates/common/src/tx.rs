@@ -328,53 +328,39 @@ fn placeholders(update: Option<&mut Cond>, cond: Option<Cond>) -> (Option<String
     (expr, names, values)
 }
 
+/// A part's builder with its table, condition, placeholders and return-on-failure: the four
+/// part kinds share these setters (but no trait).
+macro_rules! conditioned {
+    ($builder:expr, $table:expr, $placeholders:expr, $rv:expr) => {{
+        let (expr, names, values) = $placeholders;
+        $builder
+            .table_name($table)
+            .set_condition_expression(expr)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .set_return_values_on_condition_check_failure($rv)
+    }};
+}
+
 fn build(table: &str, op: Op, return_item: bool) -> ApiResult<TransactWriteItem> {
     let rv = return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld);
     let b = TransactWriteItem::builder();
     Ok(match op {
         Op::Check(key, c) => {
-            let (expr, names, values) = placeholders(None, Some(c));
-            let x = ConditionCheck::builder()
-                .table_name(table)
-                .set_key(Some(key))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(rv);
+            let x = conditioned!(ConditionCheck::builder().set_key(Some(key)), table, placeholders(None, Some(c)), rv);
             b.condition_check(x.build().map_err(db::internal)?).build()
         }
         Op::Put(item, cond) => {
-            let (expr, names, values) = placeholders(None, cond);
-            let x = Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(rv);
+            let x = conditioned!(Put::builder().set_item(Some(item)), table, placeholders(None, cond), rv);
             b.put(x.build().map_err(db::internal)?).build()
         }
         Op::Update(key, mut u, cond) => {
-            let (expr, names, values) = placeholders(Some(&mut u), cond);
-            let x = Update::builder()
-                .table_name(table)
-                .set_key(Some(key))
-                .update_expression(u.expr)
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(rv);
+            let p = placeholders(Some(&mut u), cond);
+            let x = conditioned!(Update::builder().set_key(Some(key)).update_expression(u.expr), table, p, rv);
             b.update(x.build().map_err(db::internal)?).build()
         }
         Op::Delete(key, cond) => {
-            let (expr, names, values) = placeholders(None, cond);
-            let x = Delete::builder()
-                .table_name(table)
-                .set_key(Some(key))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(rv);
+            let x = conditioned!(Delete::builder().set_key(Some(key)), table, placeholders(None, cond), rv);
             b.delete(x.build().map_err(db::internal)?).build()
         }
         Op::Built(item) => *item,
