@@ -48,7 +48,6 @@ impl AuditEntry {
     }
 }
 
-/// The audit write for `entry`, to go into the same transaction as the change.
 /// The audit item of `entry`: under the entity it is about, and in GSI1 under its actor.
 pub(crate) fn audit_item(entry: &AuditEntry) -> db::Keyed<&AuditEntry> {
     let sort = format!("{}#{}", entry.occurred_at, entry.id);

@@ -1,7 +1,7 @@
 //! Domain events: the versioned envelope and the transactional outbox.
 //!
 //! A change that others care about adds its event to the same transaction as the change
-//! itself ([`crate::tx::Tx::event`]). The table's stream carries the new outbox item to the relay, which
+//! itself ([`crate::tx::Tx::emit`]). The table's stream carries the new outbox item to the relay, which
 //! publishes it to SNS; the outbox item expires after a day.
 
 use serde::{Deserialize, Serialize};
@@ -85,7 +85,7 @@ fn outbox_item(event: &Envelope, ttl: i64) -> db::Keyed<Outboxed<'_>> {
 }
 
 /// The outbox item of `event` (new), to go into the same transaction as the change
-/// ([`crate::tx::Tx::event`]).
+/// ([`crate::tx::Tx::emit`]).
 pub(crate) fn outbox_item_now(event: &Envelope) -> db::Keyed<Outboxed<'_>> {
     outbox_item(event, crate::time::now_secs() + OUTBOX_RETENTION_SECS)
 }

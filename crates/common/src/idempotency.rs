@@ -46,6 +46,15 @@ fn fingerprint(req: &Request) -> String {
     crate::crypto::hex(&crate::crypto::hmac_sha256(b"idempotency", &msg))
 }
 
+/// 422: the key came with another request before.
+fn reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used for a different request",
+    )
+}
+
 fn record_key(req: &Request, scope: &str, key: &str) -> String {
     format!("IDEMP#{scope}#{} {}#{key}", req.method(), req.uri().path())
 }
@@ -73,11 +82,7 @@ pub async fn replay_if_done(app: &App, req: &Request, scope: &str) -> ApiResult<
         return Ok(None);
     }
     if get_s(&item, "fingerprint") != Some(fingerprint(req).as_str()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        ));
+        return Err(reused());
     }
     Ok((get_s(&item, "status") == Some("done")).then(|| replay(app, &pk, &item)))
 }
@@ -124,11 +129,7 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
             Err(e) => return Err(e.into()),
         };
         if get_s(&existing, "fingerprint") != Some(fp.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different request",
-            ));
+            return Err(reused());
         }
         if get_s(&existing, "status") == Some("done") {
             return Ok(replay(app, &pk, &existing));

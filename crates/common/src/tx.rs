@@ -7,7 +7,7 @@
 //!     .check("job_open", job_key, Cond::new("#st = :p").name("#st", "status").value(":p", s("published")))
 //!     .put_new("guard", &guard).returning_item()
 //!     .put_new("application", &item)
-//!     .event(&event);
+//!     .emit(Actor::user(&me.user_id), DomainEvent::ApplicationSubmitted(a.event_ref()));
 //! match tx.commit().await {
 //!     Err(TxError::Condition { part: "guard", item }) => ...,
 //!     other => other?,
@@ -77,7 +77,6 @@ enum Op {
     Put(Item, Option<Cond>),
     Update(Item, Cond, Option<Cond>),
     Delete(Item, Option<Cond>),
-    Built(Box<TransactWriteItem>),
 }
 
 struct Part {
@@ -95,16 +94,6 @@ pub enum TxError {
     Condition { part: &'static str, item: Option<Item> },
     /// Anything else (or a refusing part's own error).
     Api(ApiError),
-}
-
-impl TxError {
-    /// The name of the failed condition, if that is why.
-    pub fn failed(&self) -> Option<&'static str> {
-        match self {
-            TxError::Condition { part, .. } => Some(part),
-            TxError::Api(_) => None,
-        }
-    }
 }
 
 impl From<TxError> for ApiError {
@@ -190,34 +179,8 @@ impl<'a> Tx<'a> {
     pub fn delete(self, name: &'static str, key: Item, cond: Option<Cond>) -> Self {
         self.push(name, Op::Delete(key, cond))
     }
-    /// A part built elsewhere (a helper of another module that returns one).
-    pub fn part(self, name: &'static str, item: TransactWriteItem) -> Self {
-        self.push(name, Op::Built(Box::new(item)))
-    }
-    /// Parts built elsewhere, all under one name.
-    pub fn parts(mut self, name: &'static str, items: impl IntoIterator<Item = TransactWriteItem>) -> Self {
-        for i in items {
-            self.parts.push(Part {
-                name,
-                op: Op::Built(Box::new(i)),
-                return_item: false,
-                refusal: None,
-            });
-        }
-        self
-    }
-    /// A part from a fallible helper; its error surfaces at commit.
-    pub fn try_part(mut self, name: &'static str, item: ApiResult<TransactWriteItem>) -> Self {
-        match item {
-            Ok(i) => self.push(name, Op::Built(Box::new(i))),
-            Err(e) => {
-                self.error.get_or_insert(e);
-                self
-            }
-        }
-    }
     /// The domain event of the change (transactional outbox), part `event`.
-    pub fn event(self, event: &Envelope) -> Self {
+    fn event(self, event: &Envelope) -> Self {
         self.put_if("event", &crate::events::outbox_item_now(event), Cond::absent())
     }
     /// `event`, caused by `actor`, as the change's outbox entry (part `event`).
@@ -242,13 +205,6 @@ impl<'a> Tx<'a> {
             p.refusal = Some(Box::new(refusal));
         }
         self
-    }
-
-    pub fn len(&self) -> usize {
-        self.parts.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
     }
 
     /// Sends the transaction; a failed condition is reported by its part's name.
@@ -363,6 +319,5 @@ fn build(table: &str, op: Op, return_item: bool) -> ApiResult<TransactWriteItem>
             let x = conditioned!(Delete::builder().set_key(Some(key)), table, placeholders(None, cond), rv);
             b.delete(x.build().map_err(db::internal)?).build()
         }
-        Op::Built(item) => *item,
     })
 }

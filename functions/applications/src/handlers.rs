@@ -160,7 +160,6 @@ pub async fn withdraw(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(ApiError::forbidden("only the applicant withdraws an application"));
     }
     let after = move_to(
-        app,
         &a,
         Status::Withdrawn,
         &me,
@@ -200,7 +199,7 @@ pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response>
     if viewer != Viewer::Company {
         return Err(not_found());
     }
-    let after = move_to(app, &a, body.status, &me, Mover::Company, note, auth::account::writes_by(app, &me)).await?;
+    let after = move_to(&a, body.status, &me, Mover::Company, note, auth::account::writes_by(app, &me)).await?;
     ok(&view(app, after, false).await?)
 }
 

@@ -177,7 +177,6 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     let writes = put(auth::account::writes_by(app, &me), &interview, None).emit(Actor::user(&me.user_id), scheduled);
     if a.status == Status::Shortlisted {
         move_to(
-            app,
             &a,
             Status::Interviewing,
             &me,

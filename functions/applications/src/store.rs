@@ -4,7 +4,6 @@
 use crate::model::*;
 use crate::rules::{Mover, Status};
 use crate::{interviews, rules};
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use common::cursor::Page;
 use common::db::{self, n, s, Item, Keyed};
 use common::events::{Actor, ApplicationMoved, DomainEvent};
@@ -60,39 +59,28 @@ pub(crate) async fn load_for(app: &App, caller: &Principal, id: &str) -> ApiResu
 }
 
 /// Counter updates of a status change (or of a new application when `from` is `None`):
-/// on the job's `STATS` and the seeker's `APPSTATS`.
-pub(crate) fn counters(table: &str, a: &Application, from: Option<Status>, to: Status) -> ApiResult<Vec<TransactWriteItem>> {
-    let mut out = Vec::new();
-    for key in [
-        db::key(jobs::job_pk(&a.job_id), "STATS"),
-        db::key(auth::account::partition(&a.applicant.user_id), "APPSTATS"),
-    ] {
-        let mut expr = String::from("SET entity = :e ADD #to :one");
-        let mut u = Update::builder()
-            .table_name(table)
-            .set_key(Some(key))
-            .expression_attribute_names("#to", to.as_str())
-            .expression_attribute_values(":e", s("app_stats"))
-            .expression_attribute_values(":one", n(1));
+/// on the job's `STATS` and the seeker's `APPSTATS` (parts `job_counters`, `seeker_counters`).
+pub(crate) fn counters<'a>(tx: Tx<'a>, a: &Application, from: Option<Status>, to: Status) -> Tx<'a> {
+    let add = || {
+        let u = Cond::default()
+            .name("#to", to.as_str())
+            .value(":e", s("app_stats"))
+            .value(":one", n(1));
         match from {
-            Some(f) => {
-                expr.push_str(", #from :minus");
-                u = u
-                    .expression_attribute_names("#from", f.as_str())
-                    .expression_attribute_values(":minus", n(-1));
-            }
-            None => {
-                expr.push_str(", #total :one");
-                u = u.expression_attribute_names("#total", "total");
-            }
+            Some(f) => u
+                .expr("SET entity = :e ADD #to :one, #from :minus")
+                .name("#from", f.as_str())
+                .value(":minus", n(-1)),
+            None => u.expr("SET entity = :e ADD #to :one, #total :one").name("#total", "total"),
         }
-        out.push(
-            TransactWriteItem::builder()
-                .update(u.update_expression(expr).build().map_err(db::internal)?)
-                .build(),
-        );
-    }
-    Ok(out)
+    };
+    tx.update("job_counters", db::key(jobs::job_pk(&a.job_id), "STATS"), add(), None)
+        .update(
+            "seeker_counters",
+            db::key(auth::account::partition(&a.applicant.user_id), "APPSTATS"),
+            add(),
+            None,
+        )
 }
 
 /// A status history entry as stored, in the application's partition.
@@ -108,7 +96,6 @@ pub(crate) fn history<'a>(tx: Tx<'a>, app_id: &str, entry: &HistoryEntry) -> Tx<
 /// the history entry, the counters and the event, added to `tx` (which starts with the
 /// caller's account check and may hold more parts). 409 when someone else moved it first.
 pub(crate) async fn move_to(
-    app: &App,
     before: &Application,
     to: Status,
     actor: &Principal,
@@ -128,7 +115,6 @@ pub(crate) async fn move_to(
     after.status = to;
     after.version += 1;
     after.updated_at = now.clone();
-    let table = app.table();
     let entry = HistoryEntry {
         at: now,
         from: Some(before.status),
@@ -156,9 +142,8 @@ pub(crate) async fn move_to(
         &item(&after),
         Cond::new("version = :v").value(":v", n(before.version)),
     );
-    let tx = history(tx, &after.id, &entry)
-        .parts("counters", counters(table, &after, Some(before.status), to)?)
-        .emit(Actor::user(&actor.user_id), event);
+    let tx = history(tx, &after.id, &entry);
+    let tx = counters(tx, &after, Some(before.status), to).emit(Actor::user(&actor.user_id), event);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => Err(ApiError::conflict(
             "concurrent_change",
@@ -419,7 +404,6 @@ pub(crate) async fn submit(
         submitted_at: now.clone(),
         updated_at: now.clone(),
     };
-    let table = app.table();
     let open = Cond::new("#st = :published AND (attribute_not_exists(deadline_ts) OR deadline_ts > :now)")
         .name("#st", "status")
         .value(":published", s("published"))
@@ -451,8 +435,8 @@ pub(crate) async fn submit(
         .put_item("guard", guard_item, Some(Cond::absent()))
         .returning_item()
         .put_new("application", &item(&a));
-    let tx = history(tx, &a.id, &entry)
-        .parts("counters", counters(table, &a, None, Status::Submitted)?)
+    let tx = history(tx, &a.id, &entry);
+    let tx = counters(tx, &a, None, Status::Submitted)
         .put("grant", &grant)
         .emit(Actor::user(&me.user_id), DomainEvent::ApplicationSubmitted(a.event_ref()));
     if let Err(e) = tx.commit().await {

@@ -5,7 +5,7 @@ use common::db;
 use common::events::{Actor, DomainEvent, UserNotice};
 use common::http::{authenticate, created, ok, parse_json, status_only, Request, Response};
 use common::token::{TokenUse, ACCESS_TTL_SECS};
-use common::tx::{Tx, TxError};
+use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -162,12 +162,11 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
     }
     let session = Session::new(&account.id, account.session_version, body.remember_me, now);
-    let mut items = vec![store::put(app.table(), db::to_item(&session)?, None)?];
+    let mut tx = Tx::new(app).put("session", &session);
     if claim.failed_logins > 0 {
-        items.push(store::clear_failures(app.table(), email.as_str())?);
+        tx = store::clear_failures(tx, email.as_str());
     }
-    // (one part name: a new session and, maybe, the cleared failure count)
-    Tx::new(app).parts("session", items).commit().await?;
+    tx.commit().await?;
     ok(&session_body(app, &account, &session, now)?)
 }
 
@@ -379,26 +378,12 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
         user_id: account.id.clone(),
         email: account.email.clone(),
     });
-    let table = app.table();
-    let delete_code = aws_sdk_dynamodb::types::Delete::builder()
-        .table_name(table)
-        .set_key(Some(key))
-        .condition_expression("code_mac = :mac AND attempts < :max")
-        .expression_attribute_values(":mac", db::s(&stored.code_mac))
-        .expression_attribute_values(":max", db::n(RESET_MAX_ATTEMPTS))
-        .build()
-        .map_err(db::internal)?;
-    let tx = Tx::new(app)
-        .part(
-            "code",
-            aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete_code).build(),
-        )
-        .try_part(
-            "password",
-            password_update(table, &account, &hash, account.session_version + 1, false),
-        )
-        .try_part("failures", store::clear_failures(table, &account.email))
-        .emit(Actor::user(&account.id), event);
+    let unused = Cond::new("code_mac = :mac AND attempts < :max")
+        .value(":mac", db::s(&stored.code_mac))
+        .value(":max", db::n(RESET_MAX_ATTEMPTS));
+    let tx = Tx::new(app).delete("code", key, Some(unused));
+    let tx = password_update(tx, &account, &hash, account.session_version + 1, false);
+    let tx = store::clear_failures(tx, &account.email).emit(Actor::user(&account.id), event);
     match tx.commit().await {
         // The code was used or burned concurrently, or the account changed.
         Err(TxError::Condition { .. }) => return Err(invalid()),
@@ -407,34 +392,24 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     status_only(StatusCode::NO_CONTENT)
 }
 
-/// The new password; with `live`, only while the account is active (a suspended account's
-/// token changes nothing).
-fn password_update(
-    table: &str,
-    account: &Account,
-    hash: &str,
-    new_version: u64,
-    live: bool,
-) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
-    let mut u = aws_sdk_dynamodb::types::Update::builder()
-        .table_name(table)
-        .set_key(Some(db::key(&account.pk, &account.sk)))
-        .update_expression("SET password_hash = :h, session_version = :new, updated_at = :now");
-    u = if live {
-        u.condition_expression("session_version = :old AND #status = :active")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", db::s("active"))
+/// The new password (part `password`), if the account's sessions did not change meanwhile;
+/// with `live`, only while the account is active (a suspended account's token changes
+/// nothing).
+fn password_update<'a>(tx: Tx<'a>, account: &Account, hash: &str, new_version: u64, live: bool) -> Tx<'a> {
+    let set = Cond::new("SET password_hash = :h, session_version = :new, updated_at = :now")
+        .value(":h", db::s(hash))
+        .value(":new", db::n(new_version))
+        .value(":now", db::s(common::time::now_rfc3339()));
+    let unchanged = Cond::new("session_version = :old").value(":old", db::n(account.session_version));
+    let unchanged = if live {
+        unchanged
+            .expr("session_version = :old AND #status = :active")
+            .name("#status", "status")
+            .value(":active", db::s("active"))
     } else {
-        u.condition_expression("session_version = :old")
+        unchanged
     };
-    let u = u
-        .expression_attribute_values(":h", db::s(hash))
-        .expression_attribute_values(":new", db::n(new_version))
-        .expression_attribute_values(":old", db::n(account.session_version))
-        .expression_attribute_values(":now", db::s(common::time::now_rfc3339()))
-        .build()
-        .map_err(db::internal)?;
-    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder().update(u).build())
+    tx.update("password", db::key(&account.pk, &account.sk), set, Some(unchanged))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -478,26 +453,14 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     }
     let hash = passwords::hash(password.expose().to_string()).await?;
     let new_version = account.session_version + 1;
-    let table = app.table();
-    let keep_session = aws_sdk_dynamodb::types::Update::builder()
-        .table_name(table)
-        .set_key(Some(db::key(&session.pk, &session.sk)))
-        .update_expression("SET session_version = :v")
-        .condition_expression("revoked = :f")
-        .expression_attribute_values(":v", db::n(new_version))
-        .expression_attribute_values(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
-        .build()
-        .map_err(db::internal)?;
+    let keep_session = Cond::new("SET session_version = :v").value(":v", db::n(new_version));
+    let live_session = Cond::new("revoked = :f").value(":f", aws_sdk_dynamodb::types::AttributeValue::Bool(false));
     let event = DomainEvent::PasswordChanged(UserNotice {
         user_id: account.id.clone(),
         email: account.email.clone(),
     });
-    let tx = Tx::new(app)
-        .try_part("account", password_update(table, &account, &hash, new_version, true))
-        .part(
-            "session",
-            aws_sdk_dynamodb::types::TransactWriteItem::builder().update(keep_session).build(),
-        )
+    let tx = password_update(Tx::new(app), &account, &hash, new_version, true)
+        .update("session", db::key(&session.pk, &session.sk), keep_session, Some(live_session))
         .emit(Actor::user(&account.id), event);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),

@@ -7,10 +7,9 @@
 //! | session (refresh-token family) | `USER#<id>` | `SESSION#<sid>` |
 //! | password reset code | `USER#<id>` | `PASSWORD_RESET` |
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use common::db::{self, n, s, Item};
+use common::db::{self, n, s};
 use common::events::{DomainEvent, UserRegistered};
-use common::tx::{Tx, TxError};
+use common::tx::{Cond, Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 
@@ -191,16 +190,6 @@ pub struct ResetCode {
     pub ttl: i64,
 }
 
-pub fn put(table: &str, item: Item, condition: Option<&str>) -> ApiResult<TransactWriteItem> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_string))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 /// Creates an account in one transaction: the email claim (unique, 409 `email_taken` when
 /// it exists), the account, optionally its first session, and `user.registered`.
 pub async fn create_account(app: &App, account: &Account, session: Option<&Session>, actor: common::events::Actor) -> ApiResult<()> {
@@ -284,16 +273,10 @@ pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<
     Ok(())
 }
 
-pub fn clear_failures(table: &str, email: &str) -> ApiResult<TransactWriteItem> {
-    let u = Update::builder()
-        .table_name(table)
-        .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
-        .update_expression("SET failed_logins = :zero, failure_window_start = :zero")
-        .condition_expression("attribute_exists(PK)")
-        .expression_attribute_values(":zero", n(0))
-        .build()
-        .map_err(db::internal)?;
-    Ok(TransactWriteItem::builder().update(u).build())
+/// Resets the email's login-failure count (part `failures`).
+pub fn clear_failures<'a>(tx: Tx<'a>, email: &str) -> Tx<'a> {
+    let set = Cond::new("SET failed_logins = :zero, failure_window_start = :zero").value(":zero", n(0));
+    tx.update("failures", db::key(email_pk(email), EMAIL_SK), set, Some(Cond::present()))
 }
 
 pub async fn revoke_session(app: &App, user_id: &str, sid: &str, reason: &str) -> ApiResult<()> {
