@@ -49,8 +49,8 @@ enum Report {
 struct Harness {
     events: Mutex<mpsc::UnboundedReceiver<Vec<u8>>>,
     reports: mpsc::UnboundedSender<Report>,
-    sent: Mutex<HashMap<String, Instant>>,
-    handed: Mutex<Vec<(String, Instant)>>,
+    /// When each event was handed out, in order.
+    handed: Mutex<Vec<Instant>>,
 }
 
 async fn serve(h: Arc<Harness>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
@@ -82,8 +82,7 @@ async fn serve(h: Arc<Harness>, req: hyper::Request<Incoming>) -> Result<hyper::
             .body(Full::new(Bytes::from(event)))
             .expect("a valid response");
         let now = Instant::now();
-        h.sent.lock().await.insert(id.clone(), now);
-        h.handed.lock().await.push((id, now));
+        h.handed.lock().await.push(now);
         return Ok(resp);
     }
     if method == http::Method::POST {
@@ -117,7 +116,6 @@ pub async fn run(binary: &Path, env: &HashMap<String, String>, events: Vec<Vec<u
     let harness = Arc::new(Harness {
         events: Mutex::new(event_rx),
         reports: report_tx,
-        sent: Mutex::new(HashMap::new()),
         handed: Mutex::new(Vec::new()),
     });
     let h = harness.clone();
@@ -154,7 +152,7 @@ pub async fn run(binary: &Path, env: &HashMap<String, String>, events: Vec<Vec<u
                     out.init.get_or_insert(at - started);
                 }
                 Report::Responded { at, body, error } => {
-                    let handed = harness.handed.lock().await.get(responded).map(|(_, t)| *t);
+                    let handed = harness.handed.lock().await.get(responded).copied();
                     if responded == 0 {
                         out.cold = Some(at - started);
                     } else if let Some(t) = handed {
