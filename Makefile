@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev seed test bench build deploy admin lint fmt validate openapi
+.PHONY: help setup dev seed reindex test bench build deploy admin lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ dev: ## the whole platform on http://127.0.0.1:3000 (Ctrl-C stops it)
 
 seed: ## demo data into the running `make dev`: categories, companies, ~300 jobs, seekers (password: demo password 2026)
 	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin seed -- --url "http://127.0.0.1:$${PORT:-3000}"
+
+reindex: ## rebuild the search indexes of the running `make dev` from its table (search keeps answering)
+	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && SEARCH_ENDPOINT="http://127.0.0.1:$${SEARCH_PORT:-9200}" cargo run -q -p devstack --bin reindex
 
 test: ## template lint + unit, integration and end-to-end tests against the AWS stand-in
 	@scripts/test.sh

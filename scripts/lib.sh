@@ -37,6 +37,23 @@ start_moto() {
   fi
 }
 
+# start_search PORT LOGFILE: starts the OpenSearch stand-in (osmem-server, pinned in
+# requirements.txt) on 127.0.0.1:PORT and exports LOCAL_SEARCH_URL; sets SEARCH_PID.
+# It exits with this shell (--parent-pid) even if a trap never runs.
+start_search() {
+  local port="$1" logfile="$2"
+  local bin
+  bin="$(echo "$VENV"/lib/python3*/site-packages/osmem_server/bin/osmem-server)"
+  "$bin" --addr "127.0.0.1:$port" --no-stdin-watch --parent-pid $$ >"$logfile" 2>&1 &
+  SEARCH_PID=$!
+  if ! wait_http "http://127.0.0.1:$port/" 30; then
+    log "the search stand-in did not start; its log:"; cat "$logfile" >&2
+    kill "$SEARCH_PID" 2>/dev/null || true
+    return 1
+  fi
+  export LOCAL_SEARCH_URL="http://127.0.0.1:$port"
+}
+
 aws_stand_in_env() {
   export AWS_ENDPOINT_URL="http://127.0.0.1:$1"
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1

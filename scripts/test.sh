@@ -17,9 +17,13 @@ PORT="$(free_port)"
 mkdir -p "$CACHE"
 MOTO_LOG="$CACHE/moto-test-$PORT.log"
 MOTO_PID=""
-trap '[ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; rm -f "$MOTO_LOG"' EXIT
-log "starting the AWS stand-in on 127.0.0.1:$PORT"
+SEARCH_PID=""
+SEARCH_PORT="$(free_port)"
+SEARCH_LOG="$CACHE/search-test-$SEARCH_PORT.log"
+trap '[ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; [ -n "$SEARCH_PID" ] && kill "$SEARCH_PID" 2>/dev/null; rm -f "$MOTO_LOG" "$SEARCH_LOG"' EXIT
+log "starting the AWS stand-in on 127.0.0.1:$PORT and the search stand-in on 127.0.0.1:$SEARCH_PORT"
 start_moto "$PORT" "$MOTO_LOG"
+start_search "$SEARCH_PORT" "$SEARCH_LOG"
 aws_stand_in_env "$PORT"
 
 log "running the tests"

@@ -38,12 +38,20 @@ impl std::fmt::Debug for Reply {
     }
 }
 
+/// The search stand-in's URL (`make test` starts it and sets LOCAL_SEARCH_URL).
+pub fn search_url() -> String {
+    std::env::var(devstack::provision::SEARCH_URL_VAR)
+        .expect("LOCAL_SEARCH_URL is not set: run the tests with `make test`, which starts the search stand-in")
+}
+
 pub fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the AWS stand-in")
 }
 
 fn ensure_env() {
+    search::engine::install_tls_provider();
     endpoint();
+    search_url();
     for (k, v) in [
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -219,6 +227,49 @@ impl TestStack {
     pub async fn shutdown(self) {
         self.running.shutdown().await;
     }
+
+    /// GETs `path` until `until` holds for the reply (the index catches up with writes
+    /// through events); panics with the last reply after `within`.
+    pub async fn get_until(&self, path: &str, token: Option<&str>, within: Duration, until: impl Fn(&Reply) -> bool) -> Reply {
+        let start = Instant::now();
+        loop {
+            let r = self.get(path, token).await;
+            if until(&r) {
+                return r;
+            }
+            assert!(start.elapsed() < within, "GET {path}: not as expected within {within:?}: {r:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every document of one of this stack's indexes (`jobs`, `companies`, `candidates`,
+    /// `saved-searches`), read straight from the engine.
+    pub async fn index_docs(&self, suffix: &str) -> Vec<Value> {
+        let url = format!("{}/{}-{suffix}/_search", search_url(), self.running.stack.prefix);
+        let r: Value = self
+            .http
+            .post(url)
+            .json(&json!({"size": 1000, "query": {"match_all": {}}}))
+            .send()
+            .await
+            .expect("search stand-in answers")
+            .json()
+            .await
+            .expect("JSON");
+        r["hits"]["hits"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The ids of a search reply's items.
+pub fn hit_ids(r: &Reply) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().or(i["user_id"].as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A fresh field-encryption key set: `k1:<base64 of 32 random bytes>`.

@@ -30,6 +30,21 @@ pub struct Settings {
     pub fields: Option<crate::fields::FieldKeys>,
     /// The S3 bucket of uploaded files (`UPLOADS_BUCKET`), for the functions that handle them.
     pub uploads_bucket: Option<String>,
+    /// The search engine, for the functions that search or index.
+    pub search: Option<SearchSettings>,
+    /// `PUBLIC_API_URL`: the API's public base URL, for links in emails.
+    pub public_url: String,
+}
+
+/// Where the OpenSearch endpoint is and how requests to it are signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchSettings {
+    /// `SEARCH_ENDPOINT`: the collection's (or domain's) URL.
+    pub endpoint: String,
+    /// `SEARCH_SERVICE`: the SigV4 service name, `aoss` (Serverless, default) or `es`.
+    pub service: String,
+    /// `SEARCH_INDEX_PREFIX`: index names start with it (one stack's indexes).
+    pub index_prefix: String,
 }
 
 impl Settings {
@@ -59,6 +74,15 @@ impl Settings {
                 .map(|k| crate::fields::FieldKeys::parse(&k, get("FIELD_KEY_ID").as_deref()))
                 .transpose()?,
             uploads_bucket: get("UPLOADS_BUCKET").filter(|b| !b.is_empty()),
+            public_url: get("PUBLIC_API_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+            search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
+                endpoint: endpoint.trim_end_matches('/').to_string(),
+                service: get("SEARCH_SERVICE").filter(|s| !s.is_empty()).unwrap_or_else(|| "aoss".into()),
+                index_prefix: get("SEARCH_INDEX_PREFIX")
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "jobs".into())
+                    .to_lowercase(),
+            }),
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod runtime;
 pub mod time;
 pub mod token;
 pub mod tx;
+pub mod unsubscribe;
 pub mod values;
 pub mod vocab;
 

@@ -73,6 +73,21 @@ pub struct Location {
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `DE`.
     pub country: String,
+    /// Coordinates for radius searches (both or neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+/// Latitude and longitude, both or neither, within range.
+pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, Option<f64>), &'static str> {
+    match (lat, lon) {
+        (None, None) => Ok((None, None)),
+        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((Some(lat), Some(lon))),
+        (Some(_), Some(_)) => Err("lat must be within -90..90 and lon within -180..180"),
+        _ => Err("lat and lon go together"),
+    }
 }
 
 impl Location {
@@ -92,7 +107,14 @@ impl Location {
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err("country must be an ISO 3166-1 alpha-2 code such as DE");
         }
-        Ok(Location { city, region, country })
+        let (lat, lon) = coordinates(raw.lat, raw.lon)?;
+        Ok(Location {
+            city,
+            region,
+            country,
+            lat,
+            lon,
+        })
     }
 }
 
@@ -162,6 +184,8 @@ mod tests {
             city: " Berlin ".into(),
             region: Some(" ".into()),
             country: "de".into(),
+            lat: None,
+            lon: None,
         })
         .unwrap();
         assert_eq!(
@@ -169,19 +193,25 @@ mod tests {
             Location {
                 city: "Berlin".into(),
                 region: None,
-                country: "DE".into()
+                country: "DE".into(),
+                lat: None,
+                lon: None,
             }
         );
         assert!(Location::parse(&Location {
             city: "".into(),
             region: None,
-            country: "DE".into()
+            country: "DE".into(),
+            lat: None,
+            lon: None,
         })
         .is_err());
         assert!(Location::parse(&Location {
             city: "X".into(),
             region: None,
-            country: "Germany".into()
+            country: "Germany".into(),
+            lat: None,
+            lon: None,
         })
         .is_err());
     }

@@ -90,13 +90,10 @@ impl JobLocation {
             city: raw.city.clone(),
             region: raw.region.clone(),
             country: raw.country.clone(),
+            lat: raw.lat,
+            lon: raw.lon,
         })?;
-        let (lat, lon) = match (raw.lat, raw.lon) {
-            (None, None) => (None, None),
-            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
-            (Some(_), Some(_)) => return Err("lat must be within -90..90 and lon within -180..180"),
-            _ => return Err("lat and lon go together"),
-        };
+        let (lat, lon) = (place.lat, place.lon);
         Ok(JobLocation {
             city: place.city,
             region: place.region,
@@ -227,6 +224,9 @@ pub struct Company {
     pub owner_id: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Counts the company's changes (copies elsewhere, such as search, order by it).
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -352,4 +352,45 @@ pub enum ReportReason {
 pub enum AccountStatus {
     Active,
     Suspended,
+}
+
+// ---- saved searches
+
+/// How often a saved search's new matches are sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertFrequency {
+    /// Within a minute of a matching job becoming visible.
+    Instant,
+    /// A digest at 08:00 UTC.
+    Daily,
+    /// A digest on Mondays at 08:00 UTC.
+    Weekly,
+    Off,
+}
+
+impl AlertFrequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertFrequency::Instant => "instant",
+            AlertFrequency::Daily => "daily",
+            AlertFrequency::Weekly => "weekly",
+            AlertFrequency::Off => "off",
+        }
+    }
+}
+
+/// A seeker's saved job search: the GET /search/jobs parameters as given (validated by the
+/// same parser), a name, and how often new matches are sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SavedSearch {
+    pub id: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    #[schema(ignore)]
+    pub user_id: String,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub query: serde_json::Map<String, serde_json::Value>,
+    pub frequency: AlertFrequency,
+    pub created_at: String,
 }

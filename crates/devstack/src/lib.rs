@@ -39,6 +39,7 @@ pub const BINARIES: &[(&str, &[Function])] = &[
     ("privacy", privacy::FUNCTIONS),
     ("applications", applications::FUNCTIONS),
     ("notifications", notifications::FUNCTIONS),
+    ("search", search::FUNCTIONS),
 ];
 
 /// Every function of every binary by handler name.
@@ -66,6 +67,15 @@ pub async fn tool_app() -> (App, String) {
         tokens: keys,
         fields: None,
         uploads_bucket: None,
+        search: std::env::var("SEARCH_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .map(|endpoint| common::app::SearchSettings {
+                endpoint,
+                service: "aoss".into(),
+                index_prefix: std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into()),
+            }),
+        public_url: String::new(),
     };
     (App::new(settings, load_sdk_config().await), table)
 }
@@ -161,7 +171,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     check_functions(&t)?;
     let sdk = load_sdk_config().await;
     let stack = provision::provision(&t, &sdk, &opts.prefix, &opts.params).await?;
-    let env = stack.function_env(&t)?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|e| format!("binding {}: {e}", opts.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut env = stack.function_env(&t)?;
+    // Links in emails lead to this gateway.
+    env.insert("PUBLIC_API_URL".into(), format!("http://{addr}"));
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let app: &'static App = Box::leak(Box::new(App::new(settings, sdk.clone())));
 
@@ -264,10 +280,6 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .map(|r| (r.method.clone(), r.path.clone(), r.binary.clone()))
         .collect();
     let gw = Arc::new(Gateway::new(app, routes, t.cors.clone()));
-    let listener = tokio::net::TcpListener::bind(opts.addr)
-        .await
-        .map_err(|e| format!("binding {}: {e}", opts.addr))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         loop {

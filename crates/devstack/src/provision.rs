@@ -178,6 +178,9 @@ async fn create_table(sdk: &SdkConfig, name: &str, p: &Value) -> Result<(String,
 }
 
 /// Creates every resource of `t` under `prefix`. `params` overrides parameter defaults.
+/// The URL of the local search stand-in, set by scripts/lib.sh `start_search`.
+pub const SEARCH_URL_VAR: &str = "LOCAL_SEARCH_URL";
+
 pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &HashMap<String, String>) -> Result<Stack, String> {
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let mut st = Stack {
@@ -189,6 +192,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
     r.refs.insert("AWS::AccountId".into(), ACCOUNT_ID.into());
     r.refs.insert("AWS::Partition".into(), "aws".into());
     r.refs.insert("AWS::StackName".into(), prefix.into());
+    r.refs.insert("AWS::URLSuffix".into(), "amazonaws.com".into());
     for (name, default) in &t.parameters {
         let v = params
             .get(name)
@@ -208,6 +212,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::Serverless::Function",
         "AWS::Serverless::HttpApi",
         "AWS::S3::Bucket",
+        "AWS::OpenSearchServerless::Collection",
+        "AWS::OpenSearchServerless::SecurityPolicy",
+        "AWS::OpenSearchServerless::AccessPolicy",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));
@@ -241,6 +248,20 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             }
             "AWS::Serverless::HttpApi" => {
                 st.resolved.refs.insert(id.clone(), "local".into());
+            }
+            // The search stand-in (osmem-server, started by the project's scripts) is the
+            // collection; its policies are AWS's to enforce. Each stack's indexes carry its
+            // prefix (SEARCH_INDEX_PREFIX), so stacks share one stand-in.
+            "AWS::OpenSearchServerless::Collection" => {
+                let url = std::env::var(SEARCH_URL_VAR).ok().filter(|u| !u.is_empty()).ok_or(format!(
+                    "resource {id}: {SEARCH_URL_VAR} is not set (make dev and make test start the search stand-in and set it)"
+                ))?;
+                st.resolved.refs.insert(id.clone(), local(id));
+                st.resolved.attrs.insert((id.clone(), "CollectionEndpoint".into()), url);
+                st.resolved.attrs.insert(
+                    (id.clone(), "Arn".into()),
+                    format!("arn:aws:aoss:{region}:{ACCOUNT_ID}:collection/{}", local(id)),
+                );
             }
             "AWS::S3::Bucket" => {
                 // Encryption, public access block, CORS and lifecycle rules are AWS's to

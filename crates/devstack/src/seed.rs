@@ -188,6 +188,7 @@ impl Client {
 /// Loads the demo data into the platform at `base` (e.g. `http://127.0.0.1:3000`), with
 /// `admin_token` for the categories.
 pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, String> {
+    search::engine::install_tls_provider();
     let c = Client {
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))

@@ -45,6 +45,15 @@ impl Summary {
     }
 }
 
+/// A summary with the account's state version (it grows with every suspension,
+/// reinstatement, role change and password change), for copies kept elsewhere (search).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Versioned {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub session_version: u64,
+}
+
 /// One account's summary, strongly consistent; `None` when there is none (erased).
 pub async fn summary(app: &App, user_id: &str) -> ApiResult<Option<Summary>> {
     db::get(app, user_pk(user_id), ACCOUNT_SK).await
@@ -164,4 +173,13 @@ mod tests {
         let fine = Item::from([("status".to_string(), s("active")), ("role".to_string(), s("employer"))]);
         assert!(refusal(&me, Some(&fine)).is_none());
     }
+}
+
+/// The ids of every account with `role`, every page (search's rebuild).
+pub async fn ids_with_role(app: &App, role: Role) -> ApiResult<Vec<String>> {
+    Ok(db::query_all(app, Some("GSI1"), format!("USERS#{}", role.as_str()), None)
+        .await?
+        .iter()
+        .filter_map(|i| db::get_s(i, "id").map(str::to_string))
+        .collect())
 }

@@ -156,6 +156,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         owner_id: actor.user_id.clone(),
         created_at: now.clone(),
         updated_at: now.clone(),
+        version: 1,
     };
     let scope = actor.user_id.clone();
     let work = Box::pin(async move {
@@ -263,6 +264,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         return ok(&before);
     }
     after.updated_at = common::time::now_rfc3339();
+    after.version = before.version + 1;
     let event = DomainEvent::CompanyUpdated(CompanyChanged { company: after.clone() });
     let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
     let tx = auth::account::writes_by(app, &actor)
@@ -323,4 +325,13 @@ common::functions! {
         "companies-members-add" => members::add,
         "companies-members-remove" => members::remove,
     }
+}
+
+/// Every company, every page (search's rebuild).
+pub async fn all(app: &App) -> ApiResult<Vec<Company>> {
+    db::query_all(app, Some("GSI1"), INDEX, None)
+        .await?
+        .into_iter()
+        .map(|i| db::from_item::<CompanyItem>(i).map(|c| c.value))
+        .collect()
 }

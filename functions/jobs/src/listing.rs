@@ -31,7 +31,7 @@ pub struct JobPage {
 }
 
 /// The filters of GET /jobs (and the other open lists), parsed from the query string.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filters {
     pub categories: Vec<String>,
     pub company_ids: Vec<String>,

@@ -158,3 +158,29 @@ pub(crate) async fn require_member(app: &App, actor: &Principal, company_id: &st
         None => Err(not_found()),
     }
 }
+
+/// Which open jobs to read (search keeps its copies in step with them).
+#[derive(Clone, Copy, Debug)]
+pub enum OpenJobs<'a> {
+    All,
+    InCategory(&'a str),
+    OfCompany(&'a str),
+}
+
+/// The jobs open now (published, deadline not passed) of one list, every page.
+pub async fn open_jobs(app: &App, which: OpenJobs<'_>) -> ApiResult<Vec<Job>> {
+    let (index, key) = match which {
+        OpenJobs::All => ("GSI1", OPEN.to_string()),
+        OpenJobs::InCategory(slug) => ("GSI2", open_in_category(slug)),
+        OpenJobs::OfCompany(id) => ("GSI3", of_company(id)),
+    };
+    let now = common::time::now_secs();
+    let mut out = Vec::new();
+    for item in db::query_all(app, Some(index), key, None).await? {
+        let job = db::from_item::<JobItem>(item)?.value.job;
+        if job.accepting_applications(now) {
+            out.push(job);
+        }
+    }
+    Ok(out)
+}

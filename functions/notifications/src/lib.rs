@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use common::consumer::Delivery;
-use common::events::{ApplicationMoved, ApplicationRef, DomainEvent, InterviewChanged, UserNotice, UserRegistered};
+use common::events::{ApplicationMoved, ApplicationRef, DomainEvent, InterviewChanged, SavedSearchMatched, UserNotice, UserRegistered};
 use common::token::Role;
 use common::vocab::ApplicationStatus;
 use common::App;
@@ -108,8 +108,56 @@ pub fn render_for_applicant(event: &DomainEvent, full_name: &str) -> Option<(Str
     }
 }
 
+/// A job alert (instant or digest): (subject, text). `link` stops this saved search's alerts.
+pub fn render_alert(m: &SavedSearchMatched, full_name: &str, link: &str) -> (String, String) {
+    let subject = match m.jobs.as_slice() {
+        [one] => format!("New job for \"{}\": {} at {}", m.name, one.title, one.company_name),
+        many => format!("{} new jobs for \"{}\"", many.len(), m.name),
+    };
+    let mut text = format!("Hi {full_name},\n\nnew jobs match your saved search \"{}\":\n\n", m.name);
+    for j in &m.jobs {
+        text.push_str(&format!(
+            "- {} at {} ({}, {}): job {}\n",
+            j.title, j.company_name, j.city, j.country, j.job_id
+        ));
+    }
+    text.push_str(&format!(
+        "\nOpen the app to read them and apply.\n\nStop these alerts (one click, no login): {link}\n"
+    ));
+    (subject, text)
+}
+
+async fn alert(app: &App, m: &SavedSearchMatched) -> Result<(), String> {
+    let Some(who) = auth::account::summary(app, &m.user_id)
+        .await
+        .map_err(|e| format!("{}: {:?}", e.message, e.source))?
+    else {
+        return Ok(());
+    };
+    if !who.is_active() {
+        return Ok(());
+    }
+    let link = common::unsubscribe::link(
+        app,
+        &common::unsubscribe::Stop {
+            kind: "job_alert".into(),
+            user_id: m.user_id.clone(),
+            item_id: m.saved_search_id.clone(),
+        },
+    );
+    let (subject, text) = render_alert(m, &who.full_name, &link);
+    let headers = [
+        ("List-Unsubscribe", format!("<{link}>")),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_string()),
+    ];
+    common::mail::send(app, &who.email, &subject, &text, &headers).await
+}
+
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     let event = &delivery.event;
+    if let DomainEvent::SavedSearchMatched(m) = event {
+        return alert(app, m).await;
+    }
     if let Some((to, subject, text)) = render(event) {
         return common::mail::send_text(app, &to, &subject, &text).await;
     }

@@ -210,6 +210,8 @@ pub struct Export {
     /// Applications sent, each with its history and interviews (as the applicant sees them).
     #[schema(value_type = Vec<Object>)]
     pub applications: Vec<serde_json::Value>,
+    /// Saved job searches with their alert frequency.
+    pub saved_searches: Vec<common::vocab::SavedSearch>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -285,6 +287,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         reports,
         audit,
         applications: applications::export_seeker(app, &me.user_id).await?,
+        saved_searches: search::saved::all_of(app, &me.user_id).await?,
     })
 }
 

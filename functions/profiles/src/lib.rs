@@ -70,6 +70,9 @@ struct ProfileItem {
     salary_expectation: Option<Salary>,
     #[serde(default)]
     updated_at: Option<String>,
+    /// Counts the profile's writes: search orders its copies by it.
+    #[serde(default)]
+    version: u64,
 }
 
 /// The caller's own profile.
@@ -375,6 +378,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     }
     let now = common::time::now_rfc3339();
     after.updated_at = Some(now.clone());
+    after.version = before.version + 1;
     let name = new_name.clone().unwrap_or_else(|| account.full_name.clone());
     let tx = match &new_name {
         Some(n) => auth::account::writes_by_renaming(app, &me, &account, n, &now),
@@ -406,6 +410,52 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
             ok(&files.complete(app, after.mine(keys, &name)?).await?)
         }
     }
+}
+
+/// What search may know of a seeker: never phone, address, bio, salary wish or email.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Searchable {
+    pub user_id: String,
+    pub full_name: String,
+    pub headline: Option<String>,
+    pub skills: Vec<String>,
+    pub experience: Vec<Experience>,
+    pub location: Option<Location>,
+    /// Public, available for hire, and an active seeker account: a candidate.
+    pub listed: bool,
+    /// Grows with every write of the profile or of the account's state.
+    pub version: u64,
+}
+
+/// The seeker as search sees them; `None` when the account is gone.
+pub async fn searchable(app: &App, user_id: &str) -> ApiResult<Option<Searchable>> {
+    let (account, profile) = db::get_pair::<auth::account::Versioned, ProfileItem>(
+        app,
+        auth::account::key(user_id),
+        db::key(auth::account::partition(user_id), "PROFILE"),
+    )
+    .await?;
+    let Some(account) = account else { return Ok(None) };
+    let profile = profile.unwrap_or_else(|| ProfileItem::empty(user_id));
+    let listed = account.summary.is_active()
+        && account.summary.role == common::token::Role::Seeker
+        && profile.visibility == Visibility::Public
+        && profile.available_for_hire;
+    let experience = profile
+        .experience
+        .into_iter()
+        .map(|e| Experience { description: None, ..e })
+        .collect();
+    Ok(Some(Searchable {
+        user_id: user_id.to_string(),
+        full_name: account.summary.full_name,
+        headline: profile.headline,
+        skills: profile.skills,
+        experience,
+        location: profile.location,
+        listed,
+        version: profile.version + account.session_version,
+    }))
 }
 
 /// GET /profiles/{user_id}: public profiles; private ones are 404 except to members of

@@ -18,5 +18,6 @@ mod openapi;
 mod privacy;
 mod profiles;
 mod samples;
+mod search_jobs;
 mod security;
 mod seed;

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::token::Role;
 use crate::vocab::{
-    AccountStatus, ApplicationStatus, Category, Company, InterviewKind, Job, JobStatus, MemberRole, ReportReason, Visibility,
+    AccountStatus, AlertFrequency, ApplicationStatus, Category, Company, InterviewKind, Job, JobStatus, MemberRole, ReportReason,
+    SavedSearch, Visibility,
 };
 
 /// Declares the enum, its wire names and versions from one list.
@@ -72,6 +73,10 @@ domain_events! {
     "category.created", v 1 => CategoryCreated(CategoryChanged),
     "category.updated", v 1 => CategoryUpdated(CategoryChanged),
     "category.deactivated", v 1 => CategoryDeactivated(CategoryChanged),
+    "saved_search.created", v 1 => SavedSearchCreated(SavedSearchChanged),
+    "saved_search.updated", v 1 => SavedSearchUpdated(SavedSearchChanged),
+    "saved_search.deleted", v 1 => SavedSearchDeleted(SavedSearchRef),
+    "saved_search.matched", v 1 => SavedSearchMatched(SavedSearchMatched),
 }
 
 /// Why a consumer cannot take an envelope as a [`DomainEvent`].
@@ -229,6 +234,36 @@ pub struct InterviewChanged {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CategoryChanged {
     pub category: Category,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSearchChanged {
+    pub saved_search: SavedSearch,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSearchRef {
+    pub saved_search_id: String,
+    pub user_id: String,
+}
+
+/// New jobs for a saved search: one job (instant) or a digest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSearchMatched {
+    pub saved_search_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub frequency: AlertFrequency,
+    pub jobs: Vec<MatchedJob>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchedJob {
+    pub job_id: String,
+    pub title: String,
+    pub company_name: String,
+    pub city: String,
+    pub country: String,
 }
 
 #[cfg(test)]

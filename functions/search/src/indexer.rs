@@ -1,0 +1,128 @@
+//! The indexer: an SQS consumer of domain events that keeps the jobs, companies and
+//! candidates indexes in step with the table.
+//!
+//! An event says *what* changed; the indexer reads the current state from the table
+//! (strongly consistent) and writes that, with the entity's version as the external
+//! version. So a late or repeated event writes the same or newer state, never older, and
+//! the engine refuses a write older than what it holds. Things that leave an index are
+//! deleted at their version (the engine keeps the deletion's version); things that are gone
+//! from the table for good (an erased account, a missing job) are deleted at
+//! [`GONE`], above any version they could have had, so nothing brings them back.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use common::consumer::Delivery;
+use common::events::DomainEvent;
+use common::vocab::Job;
+use common::{ApiResult, App};
+
+use crate::docs::{CandidateDoc, CompanyDoc, JobDoc};
+use crate::engine::{self, Written};
+use crate::mappings::IndexKind;
+
+/// The consumer's name; scopes its dedupe records.
+pub const CONSUMER: &str = "search-indexer";
+
+/// The version a permanently removed document is deleted at.
+pub const GONE: u64 = 1 << 60;
+
+fn failed(e: common::ApiError) -> String {
+    format!("{}: {:?}", e.message, e.source)
+}
+
+pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
+    apply(app, &delivery.event).await.map_err(failed)
+}
+
+/// The consumer as the runtime and the local gateway call it.
+pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(handle(app, delivery))
+}
+
+/// Brings the indexes in step with what `event` changed.
+pub async fn apply(app: &App, event: &DomainEvent) -> ApiResult<()> {
+    use DomainEvent::*;
+    match event {
+        JobCreated(c) | JobUpdated(c) | JobClosed(c) | JobExpired(c) | JobSuspended(c) | JobRestored(c) => {
+            sync_job(app, &c.job.id).await?;
+            sync_company(app, &c.job.company_id).await.map(|_| ())
+        }
+        CompanyCreated(c) | CompanyUpdated(c) => {
+            sync_company(app, &c.company.id).await?;
+            // Job documents carry the company's name.
+            for job in jobs::open_jobs(app, jobs::OpenJobs::OfCompany(&c.company.id)).await? {
+                sync_job(app, &job.id).await?;
+            }
+            Ok(())
+        }
+        CategoryUpdated(c) | CategoryDeactivated(c) => {
+            // Job documents carry the category's name.
+            for job in jobs::open_jobs(app, jobs::OpenJobs::InCategory(&c.category.slug)).await? {
+                sync_job(app, &job.id).await?;
+            }
+            Ok(())
+        }
+        UserUpdated(u) => sync_candidate(app, &u.user_id).await.map(|_| ()),
+        UserSuspended(a) | UserReinstated(a) | UserRoleChanged(a) => sync_candidate(app, &a.user_id).await.map(|_| ()),
+        UserDeleted(u) => {
+            engine::delete(app, IndexKind::Candidates, &u.user_id, GONE).await?;
+            crate::alerts::forget_user(app, &u.user_id).await
+        }
+        SavedSearchCreated(c) | SavedSearchUpdated(c) => crate::alerts::sync_saved(app, &c.saved_search.user_id, &c.saved_search.id).await,
+        SavedSearchDeleted(r) => crate::alerts::sync_saved(app, &r.user_id, &r.saved_search_id).await,
+        _ => Ok(()),
+    }
+}
+
+/// Whether a job belongs in the open-jobs index now.
+pub fn searchable(job: &Job, now_secs: i64) -> bool {
+    job.accepting_applications(now_secs)
+}
+
+/// The document of a job with its company's and category's names.
+pub async fn job_doc(app: &App, job: &Job) -> ApiResult<JobDoc> {
+    let company = companies::get(app, &job.company_id).await?;
+    let category = categories::get(app, &job.category).await?;
+    Ok(JobDoc::new(
+        job,
+        company.as_ref().map(|c| c.name.as_str()).unwrap_or_default(),
+        category.as_ref().map(|c| c.name.as_str()).unwrap_or(&job.category),
+    ))
+}
+
+pub async fn sync_job(app: &App, id: &str) -> ApiResult<Written> {
+    let Some(job) = jobs::get(app, id).await? else {
+        return engine::delete(app, IndexKind::Jobs, id, GONE).await;
+    };
+    if searchable(&job, common::time::now_secs()) {
+        let doc = job_doc(app, &job).await?;
+        engine::put(app, IndexKind::Jobs, id, job.version, &doc).await
+    } else {
+        engine::delete(app, IndexKind::Jobs, id, job.version).await
+    }
+}
+
+/// A company with the number of its open jobs (counted in the table, not the index,
+/// which may lag). The same company version may be written again with a newer count.
+pub async fn sync_company(app: &App, id: &str) -> ApiResult<Written> {
+    let Some(company) = companies::get(app, id).await? else {
+        return engine::delete(app, IndexKind::Companies, id, GONE).await;
+    };
+    let open = jobs::open_jobs(app, jobs::OpenJobs::OfCompany(id)).await?.len() as i64;
+    engine::put(app, IndexKind::Companies, id, company.version, &CompanyDoc::new(&company, open)).await
+}
+
+fn this_month() -> (i32, i32) {
+    use chrono::Datelike;
+    let now = chrono::Utc::now();
+    (now.year(), now.month() as i32)
+}
+
+pub async fn sync_candidate(app: &App, user_id: &str) -> ApiResult<Written> {
+    match profiles::searchable(app, user_id).await? {
+        None => engine::delete(app, IndexKind::Candidates, user_id, GONE).await,
+        Some(p) if p.listed => engine::put(app, IndexKind::Candidates, user_id, p.version, &CandidateDoc::new(&p, this_month())).await,
+        Some(p) => engine::delete(app, IndexKind::Candidates, user_id, p.version).await,
+    }
+}

@@ -1,0 +1,41 @@
+//! Search (API.md, "Search" and GET /candidates) on OpenSearch: open jobs with full text,
+//! filters, facets, geo radius and highlights; suggestions as you type; companies;
+//! candidates for employers; saved searches with instant and digest alerts.
+//!
+//! The table stays the source of truth: the indexer consumer copies what search needs into
+//! the engine ([`indexer`]), `make reindex` rebuilds every index from the table while
+//! search keeps answering ([`reindex`]).
+
+pub mod alerts;
+pub mod docs;
+pub mod engine;
+pub mod handlers;
+pub mod indexer;
+pub mod mappings;
+pub mod params;
+pub mod query;
+pub mod reindex;
+pub mod saved;
+pub mod synonyms;
+pub mod unsubscribe;
+
+common::functions! {
+    openapi(tags((name = "search", description = "Search on OpenSearch: jobs, suggestions, companies, candidates; saved searches with alerts")));
+    http {
+        "search-jobs" => handlers::jobs,
+        "search-suggest" => handlers::suggest,
+        "search-companies" => handlers::companies,
+        "search-candidates" => handlers::candidates,
+        "saved-searches-create" => saved::create,
+        "saved-searches-list" => saved::list,
+        "saved-searches-delete" => saved::delete,
+        "unsubscribe-get" => unsubscribe::by_link,
+        "unsubscribe-post" => unsubscribe::one_click,
+    }
+    other {
+        "search-indexer" => common::runtime::Kind::Consumer(indexer::CONSUMER, indexer::handler),
+        "search-alerts" => common::runtime::Kind::Consumer(alerts::CONSUMER, alerts::handler),
+        "search-digest" => common::runtime::Kind::Scheduled(alerts::digest_handler),
+        "search-reindex" => common::runtime::Kind::Scheduled(reindex::handler),
+    }
+}

@@ -1,0 +1,118 @@
+//! Rebuilds every index from the table while search keeps answering: each entity is
+//! written again with its version (unchanged documents stay, changed ones are replaced in
+//! place), then documents the table no longer backs are found by paging the index and
+//! removed. No `_reindex`, alias swap or delete-by-query: OpenSearch Serverless has none.
+//! `make reindex` runs it against the local stack; deployed, invoke the SearchReindex
+//! function (docs/operations in README).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+
+use common::token::Role;
+use common::{ApiResult, App};
+
+use crate::engine;
+use crate::indexer;
+use crate::mappings::{IndexKind, ALL};
+use crate::query::{Query, SearchBody, SearchResponse, Sort};
+
+/// How many documents of each index the rebuild wrote and removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub jobs: usize,
+    pub companies: usize,
+    pub candidates: usize,
+    pub saved_searches: usize,
+    pub removed: usize,
+}
+
+/// Ids in an index, in id order, every page.
+async fn ids_in(app: &App, kind: IndexKind, id_field: &'static str) -> ApiResult<Vec<String>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let mut body = SearchBody::new(Query::match_all(), 500);
+        body.sort = vec![Sort::by(id_field, "asc")];
+        body.search_after = after.take();
+        body.source = Some(vec![id_field]);
+        let res: SearchResponse<serde_json::Value> = engine::search(app, kind, &body).await?;
+        let n = res.hits.hits.len();
+        after = res.hits.hits.last().and_then(|h| h.sort.clone());
+        out.extend(res.hits.hits.into_iter().map(|h| h.id));
+        if n < 500 || after.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+pub async fn run(app: &App) -> ApiResult<Rebuilt> {
+    for kind in ALL {
+        engine::ensure_index(app, kind).await?;
+    }
+    let mut r = Rebuilt::default();
+
+    let mut seen = HashSet::new();
+    for job in jobs::open_jobs(app, jobs::OpenJobs::All).await? {
+        indexer::sync_job(app, &job.id).await?;
+        seen.insert(job.id);
+        r.jobs += 1;
+    }
+    for id in ids_in(app, IndexKind::Jobs, "id").await? {
+        if !seen.contains(&id) {
+            indexer::sync_job(app, &id).await?;
+            r.removed += 1;
+        }
+    }
+
+    let mut seen = HashSet::new();
+    for company in companies::all(app).await? {
+        indexer::sync_company(app, &company.id).await?;
+        seen.insert(company.id);
+        r.companies += 1;
+    }
+    for id in ids_in(app, IndexKind::Companies, "id").await? {
+        if !seen.contains(&id) {
+            indexer::sync_company(app, &id).await?;
+            r.removed += 1;
+        }
+    }
+
+    let mut seen = HashSet::new();
+    for role in [Role::Seeker, Role::Employer, Role::Admin] {
+        for user in auth::account::ids_with_role(app, role).await? {
+            if role == Role::Seeker && indexer::sync_candidate(app, &user).await? == engine::Written::Applied {
+                r.candidates += 1;
+            }
+            for s in crate::saved::all_of(app, &user).await? {
+                crate::alerts::sync_saved(app, &user, &s.id).await?;
+                seen.insert(s.id);
+                r.saved_searches += 1;
+            }
+            seen.insert(user);
+        }
+    }
+    for id in ids_in(app, IndexKind::Candidates, "user_id").await? {
+        if !seen.contains(&id) {
+            indexer::sync_candidate(app, &id).await?;
+            r.removed += 1;
+        }
+    }
+    for id in ids_in(app, IndexKind::SavedSearches, "id").await? {
+        if !seen.contains(&id) {
+            engine::delete(app, IndexKind::SavedSearches, &id, indexer::GONE).await?;
+            r.removed += 1;
+        }
+    }
+    Ok(r)
+}
+
+/// The deployed equivalent of `make reindex` (invoke the function; no schedule).
+pub fn handler(app: &'static App) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(async move {
+        run(app)
+            .await
+            .map(|r| tracing::info!(?r, "search indexes rebuilt"))
+            .map_err(|e| format!("{}: {:?}", e.message, e.source))
+    })
+}
