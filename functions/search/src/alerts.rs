@@ -288,8 +288,8 @@ pub async fn alert_for(app: &App, job_id: &str) -> ApiResult<usize> {
     if !crate::indexer::searchable(&job, common::time::now_secs()) {
         return Ok(0);
     }
-    // The job must be searchable before its matches can be checked; an engine that has not
-    // made it visible yet makes this message come back later.
+    // The job must be searchable before its matches can be checked. The indexer handles the
+    // same event in parallel: wait a little, then let the message come back later.
     let mut probe = SearchBody::new(
         Query::Ids {
             values: vec![job.id.clone()],
@@ -297,9 +297,17 @@ pub async fn alert_for(app: &App, job_id: &str) -> ApiResult<usize> {
         0,
     );
     probe.track_total_hits = true;
-    let seen: SearchResponse<serde_json::Value> = engine::search(app, IndexKind::Jobs, &probe).await?;
-    if seen.hits.total.map(|t| t.value).unwrap_or(0) == 0 {
-        return Err(ApiError::internal("the job is not searchable yet; retrying"));
+    let mut tries = 0;
+    loop {
+        let seen: SearchResponse<serde_json::Value> = engine::search(app, IndexKind::Jobs, &probe).await?;
+        if seen.hits.total.map(|t| t.value).unwrap_or(0) > 0 {
+            break;
+        }
+        tries += 1;
+        if tries == 8 {
+            return Err(ApiError::internal("the job is not searchable yet; retrying"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     let doc = crate::indexer::job_doc(app, &job).await?;
     let found = matching(app, &job).await?;

@@ -18,6 +18,8 @@ mod openapi;
 mod privacy;
 mod profiles;
 mod samples;
+mod search_alerts;
+mod search_index;
 mod search_jobs;
 mod security;
 mod seed;
