@@ -476,7 +476,12 @@ Resources:
     fn schedule_rates() {
         assert_eq!(parse_rate("rate(5 minutes)").unwrap().as_secs(), 300);
         assert_eq!(parse_rate("rate(1 hour)").unwrap().as_secs(), 3600);
-        assert!(parse_rate("cron(0 12 * * ? *)").is_err());
+        assert_eq!(
+            parse_rate("cron(0 8 * * ? *)").unwrap().as_secs(),
+            3600,
+            "cron fires hourly locally"
+        );
+        assert!(parse_rate("cron(0 8").is_err());
         assert!(parse_rate("rate(0 minutes)").is_err());
         assert!(parse_rate("rate(5 fortnights)").is_err());
     }

@@ -153,6 +153,15 @@ pub async fn require_live(app: &App, me: &Principal) -> ApiResult<()> {
     }
 }
 
+/// The ids of every account with `role`, every page (search's rebuild).
+pub async fn ids_with_role(app: &App, role: Role) -> ApiResult<Vec<String>> {
+    Ok(db::query_all(app, Some("GSI1"), format!("USERS#{}", role.as_str()), None)
+        .await?
+        .iter()
+        .filter_map(|i| db::get_s(i, "id").map(str::to_string))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,13 +182,4 @@ mod tests {
         let fine = Item::from([("status".to_string(), s("active")), ("role".to_string(), s("employer"))]);
         assert!(refusal(&me, Some(&fine)).is_none());
     }
-}
-
-/// The ids of every account with `role`, every page (search's rebuild).
-pub async fn ids_with_role(app: &App, role: Role) -> ApiResult<Vec<String>> {
-    Ok(db::query_all(app, Some("GSI1"), format!("USERS#{}", role.as_str()), None)
-        .await?
-        .iter()
-        .filter_map(|i| db::get_s(i, "id").map(str::to_string))
-        .collect())
 }

@@ -295,7 +295,7 @@ mod tests {
         assert_eq!(experience_level(&[], (2026, 11)), ExperienceLevel::Entry);
         assert_eq!(experience_level(&[e("2023-01", None)], (2026, 11)), ExperienceLevel::Mid);
         assert_eq!(
-            experience_level(&[e("2010-01", Some("2016-01")), e("2020-01", None)], (2026, 11)),
+            experience_level(&[e("2012-01", Some("2016-01")), e("2022-01", None)], (2026, 11)),
             ExperienceLevel::Lead
         );
     }

@@ -114,23 +114,23 @@ impl JobSearch {
                 false
             }
         };
+        let given = ["lat", "lon", "radius_km"].iter().filter(|k| present(k).is_some()).count();
+        if given > 0 && given < 3 {
+            for k in ["lat", "lon", "radius_km"] {
+                if present(k).is_none() {
+                    problems
+                        .entry(k.into())
+                        .or_insert_with(|| "lat, lon and radius_km go together".into());
+                }
+            }
+        }
         let radius = match (lat, lon, km) {
             (Some(lat), Some(lon), Some(km)) => Some(Radius {
                 at: Geo { lat, lon },
                 km,
                 include_remote,
             }),
-            (None, None, None) => None,
-            _ => {
-                for k in ["lat", "lon", "radius_km"] {
-                    if present(k).is_none() {
-                        problems
-                            .entry(k.into())
-                            .or_insert_with(|| "lat, lon and radius_km go together".into());
-                    }
-                }
-                None
-            }
+            _ => None,
         };
         if include_remote && radius.is_none() {
             problems

@@ -12,7 +12,7 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
     let tokens = s.tokens_of_every_role().await;
     let mut routes = 0;
     for (method, path, _) in &s.running.routes {
-        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") && !NO_JSON_BODY.contains(&format!("{method} {path}").as_str()) {
             routes += 1;
             for (what, body) in bad_bodies() {
                 step_every_role_gets_a_4xx(&s, &tokens, method, path, what, body).await;
@@ -22,6 +22,10 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
     assert!(routes >= 10, "covered {routes} routes with bodies");
     s.shutdown().await;
 }
+
+/// POST routes that read no JSON body: the one-click unsubscribe (RFC 8058 clients post
+/// `List-Unsubscribe=One-Click` as a form; the token is in the URL).
+const NO_JSON_BODY: &[&str] = &["POST /unsubscribe"];
 
 /// The kinds of bad body, named.
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

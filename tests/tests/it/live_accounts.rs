@@ -14,6 +14,9 @@ const NOT_GATED: &[&str] = &[
     "POST /auth/logout",
     "POST /auth/password/forgot",
     "POST /auth/password/reset",
+    // The emailed one-click link: a sealed token, no account session.
+    "GET /unsubscribe",
+    "POST /unsubscribe",
 ];
 
 /// One request an account of some role may make: (method, path, body).
@@ -53,7 +56,11 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
         "seeker" => {
             let other_job = owner.post_job(&company, &slug, json!({})).await;
             let applied = id_of(&s.post(&format!("/jobs/{other_job}/applications"), json!({}), Some(&me)).await);
+            let saved_search = json!({"name": "Welding", "query": {"q": "welder"}});
+            let saved = id_of(&s.post("/me/saved-searches", saved_search.clone(), Some(&me)).await);
             vec![
+                ("POST", "/me/saved-searches".into(), Some(saved_search)),
+                ("DELETE", format!("/me/saved-searches/{saved}"), None),
                 ("PATCH", "/me/profile".into(), Some(json!({"headline": "Welder"}))),
                 (
                     "POST",
@@ -206,6 +213,8 @@ async fn every_write_is_refused_after(change: Change) {
 
 /// The template routes the cases above call (kept in step by the loop over the template).
 const WRITE_ROUTES: &[&str] = &[
+    "POST /me/saved-searches",
+    "DELETE /me/saved-searches/{id}",
     "PATCH /me/profile",
     "POST /me/resume",
     "POST /me/avatar",

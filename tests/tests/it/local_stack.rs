@@ -62,7 +62,16 @@ async fn every_resource_of_the_template_is_created() {
                 let a = sns.get_subscription_attributes().subscription_arn(arn).send().await.unwrap();
                 let attrs = a.attributes().unwrap();
                 assert_eq!(attrs.get("RawMessageDelivery").map(String::as_str), Some("true"), "{id}");
-                assert!(attrs.get("FilterPolicy").is_some_and(|f| f.contains("user.registered")), "{id}");
+                // A filter policy on `type` naming only known event types.
+                let policy: serde_json::Value = serde_json::from_str(attrs.get("FilterPolicy").expect("a filter policy")).unwrap();
+                let types = policy["type"].as_array().expect("filters on type");
+                assert!(!types.is_empty(), "{id}");
+                for t in types {
+                    assert!(
+                        common::events::DomainEvent::TYPES.iter().any(|(k, _)| t == k),
+                        "{id}: unknown type {t}"
+                    );
+                }
             }
             "AWS::SES::EmailIdentity" => {
                 let ses = aws_sdk_sesv2::Client::new(s.sdk());
@@ -72,7 +81,16 @@ async fn every_resource_of_the_template_is_created() {
                 let s3 = devstack::provision::s3_client(s.sdk());
                 s3.head_bucket().bucket(&st.bucket_names[id]).send().await.unwrap();
             }
-            "AWS::SQS::QueuePolicy" | "AWS::Serverless::HttpApi" => {}
+            "AWS::OpenSearchServerless::Collection" => {
+                let url = &st.resolved.attrs[&(id.clone(), "CollectionEndpoint".to_string())];
+                let r = reqwest::get(url).await.expect("the search stand-in answers");
+                assert!(r.status().is_success(), "{id}: {url}");
+            }
+            // Access, encryption and network policies are AWS's to enforce.
+            "AWS::SQS::QueuePolicy"
+            | "AWS::Serverless::HttpApi"
+            | "AWS::OpenSearchServerless::SecurityPolicy"
+            | "AWS::OpenSearchServerless::AccessPolicy" => {}
             "AWS::Serverless::Function" => step_the_function_is_wired(&s, &t, id).await,
             other => panic!("resource {id} of type {other} is not checked here; add it to the local stack and to this test"),
         }

@@ -173,10 +173,8 @@ async fn an_instant_alert_goes_out_once_and_its_link_unsubscribes() {
             json!({"title": "Quantum data engineer", "status": "published"}),
         )
         .await;
-    s.get_until(&format!("/search/jobs?q=quantum%20data"), None, SOON, |r| {
-        hit_ids(r).contains(&later)
-    })
-    .await;
+    s.get_until("/search/jobs?q=quantum%20data", None, SOON, |r| hit_ids(r).contains(&later))
+        .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(search::alerts::alert_for(app, &later).await.unwrap(), 0);
     assert_eq!(alerts_to(&seeker.email).await.len(), 1);

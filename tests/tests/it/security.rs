@@ -25,6 +25,12 @@ const PUBLIC: &[&str] = &[
     "POST /auth/refresh",
     "POST /auth/password/forgot",
     "POST /auth/password/reset",
+    "GET /search/jobs",
+    "GET /search/suggest",
+    "GET /search/companies",
+    // The emailed one-click unsubscribe link: its sealed token is the credential.
+    "GET /unsubscribe",
+    "POST /unsubscribe",
 ];
 
 /// Every route not public answers 401 in the error format to each kind of bad token; the
