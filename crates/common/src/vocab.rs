@@ -224,7 +224,11 @@ pub struct Company {
     pub owner_id: String,
     pub created_at: String,
     pub updated_at: String,
-    /// Counts the company's changes (copies elsewhere, such as search, order by it).
+    /// Published jobs (kept in the same transaction as every job change).
+    #[serde(default)]
+    pub open_job_count: i64,
+    /// Counts the company's changes, open-job count included (copies elsewhere, such as
+    /// search, order by it).
     #[serde(default)]
     pub version: u64,
 }

@@ -42,6 +42,9 @@ pub const BINARIES: &[(&str, &[Function])] = &[
     ("search", search::FUNCTIONS),
 ];
 
+/// Concurrent batches per SQS consumer locally.
+pub const CONSUMER_CONCURRENCY: usize = 3;
+
 /// Every function of every binary by handler name.
 pub fn functions() -> HashMap<&'static str, Kind> {
     BINARIES.iter().flat_map(|(_, fs)| fs.iter()).map(|f| (f.name, f.kind)).collect()
@@ -226,19 +229,23 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     let Kind::Consumer(name, handler) = kinds[f.handler.as_str()] else {
                         return Err(format!("{} is not a consumer", f.handler));
                     };
-                    let source = pollers::QueueSource {
-                        url,
-                        arn,
-                        batch_size: *batch_size,
-                    };
-                    tasks.push(tokio::spawn(pollers::sqs_poller(
-                        sdk.clone(),
-                        source,
-                        name,
-                        handler,
-                        app,
-                        stop_rx.clone(),
-                    )));
+                    // Lambda runs several batches of a queue at once (five pollers to start
+                    // with); so do we, which also keeps event order unpromised locally.
+                    for _ in 0..CONSUMER_CONCURRENCY {
+                        let source = pollers::QueueSource {
+                            url: url.clone(),
+                            arn: arn.clone(),
+                            batch_size: *batch_size,
+                        };
+                        tasks.push(tokio::spawn(pollers::sqs_poller(
+                            sdk.clone(),
+                            source,
+                            name,
+                            handler,
+                            app,
+                            stop_rx.clone(),
+                        )));
+                    }
                 }
                 FunctionEvent::Schedule { every, enabled: true } => {
                     let Kind::Scheduled(handler) = kinds[f.handler.as_str()] else {

@@ -67,6 +67,16 @@ fn item(c: &Category) -> CategoryItem {
     )
 }
 
+/// The key of a category's item, for reads batched with other domains' items.
+pub fn key(slug: &str) -> db::Item {
+    db::key(category_pk(slug), SK)
+}
+
+/// The category of an item read by [`key`].
+pub fn from_item(item: db::Item) -> ApiResult<Category> {
+    Ok(db::from_item::<CategoryItem>(item)?.value)
+}
+
 pub async fn get(app: &App, slug: &str) -> ApiResult<Option<Category>> {
     Ok(db::get::<CategoryItem>(app, category_pk(slug), SK).await?.map(|i| i.value))
 }

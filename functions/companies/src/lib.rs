@@ -15,7 +15,7 @@ pub mod rules;
 
 use common::api_doc::ErrorBody;
 use common::cursor::{query_page, ListQuery, Page};
-use common::db::{self, s, Keyed};
+use common::db::{self, Keyed};
 use common::error::Problems;
 use common::events::{Actor, CompanyChanged, DomainEvent};
 use common::http::{created, ok, parse_json, require_role, Request, Response};
@@ -52,6 +52,29 @@ type CompanyItem = Keyed<Company>;
 
 fn item(c: &Company) -> CompanyItem {
     Keyed::new(company_pk(&c.id), PROFILE, "company", c.clone()).in_index(1, INDEX, format!("{}#{}", c.created_at, c.id))
+}
+
+/// For a job write's transaction: `open_job_count += delta` and a new version (part
+/// `company`); the company must exist.
+pub fn count_open<'a>(tx: common::tx::Tx<'a>, company_id: &str, delta: i64) -> common::tx::Tx<'a> {
+    tx.update(
+        "company",
+        key(company_id),
+        Cond::new("ADD open_job_count :d, version :one")
+            .value(":d", db::n(delta))
+            .value(":one", db::n(1)),
+        Some(Cond::present()),
+    )
+}
+
+/// The key of a company's item, for reads batched with other domains' items.
+pub fn key(id: &str) -> db::Item {
+    db::key(company_pk(id), PROFILE)
+}
+
+/// The company of an item read by [`key`].
+pub fn from_item(item: db::Item) -> ApiResult<Company> {
+    Ok(db::from_item::<CompanyItem>(item)?.value)
 }
 
 pub async fn get(app: &App, id: &str) -> ApiResult<Option<Company>> {
@@ -156,6 +179,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         owner_id: actor.user_id.clone(),
         created_at: now.clone(),
         updated_at: now.clone(),
+        open_job_count: 0,
         version: 1,
     };
     let scope = actor.user_id.clone();
@@ -266,7 +290,8 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     after.updated_at = common::time::now_rfc3339();
     after.version = before.version + 1;
     let event = DomainEvent::CompanyUpdated(CompanyChanged { company: after.clone() });
-    let unchanged = Cond::new("updated_at = :prev").value(":prev", s(&before.updated_at));
+    // On the version: job changes move the open-job count (and the version) in between.
+    let unchanged = Cond::new("version = :prev").value(":prev", db::n(before.version));
     let tx = auth::account::writes_by(app, &actor)
         .put_if("company", &item(&after), unchanged)
         .emit(Actor::user(&actor.user_id), event);

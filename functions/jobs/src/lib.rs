@@ -25,7 +25,7 @@ pub(crate) use handlers::id_param;
 pub use handlers::*;
 pub use model::*;
 pub(crate) use store::*;
-pub use store::{get, job_pk, open_jobs, OpenJobs, JOB_SK};
+pub use store::{from_item, get, job_pk, key, open_jobs, OpenJobs, JOB_SK};
 
 common::functions! {
     openapi(tags( (name = "jobs", description = "Job posts: employers post for their companies; anyone browses open ones"), (name = "moderation", description = "Reports of jobs and the admin queue") ));

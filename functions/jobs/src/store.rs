@@ -119,6 +119,10 @@ pub(crate) async fn commit(
     if before.is_none_or(|b| b.category != after.category) {
         cats.entry(&after.category).or_default().1 = true;
     }
+    let company_delta = i64::from(after.counted()) - i64::from(before.is_some_and(|b| b.counted()));
+    if company_delta != 0 {
+        tx = companies::count_open(tx, &after.company_id, company_delta);
+    }
     for (slug, (delta, must_be_active)) in &cats {
         tx = match (delta, must_be_active) {
             (0, true) => categories::active_check(tx, slug),
@@ -146,6 +150,7 @@ pub(crate) async fn commit(
             "the job changed meanwhile; reload and retry",
         )),
         Err(TxError::Condition { part: "category", .. }) => Err(ApiError::invalid_field("category", "no such active category")),
+        Err(TxError::Condition { part: "company", .. }) => Err(ApiError::not_found("no such company")),
         other => Ok(other?),
     }
 }
@@ -183,4 +188,14 @@ pub async fn open_jobs(app: &App, which: OpenJobs<'_>) -> ApiResult<Vec<Job>> {
         }
     }
     Ok(out)
+}
+
+/// The key of a job's item, for reads batched with other domains' items.
+pub fn key(id: &str) -> db::Item {
+    db::key(job_pk(id), JOB_SK)
+}
+
+/// The job of an item read by [`key`].
+pub fn from_item(item: db::Item) -> ApiResult<Job> {
+    Ok(db::from_item::<JobItem>(item)?.value.job)
 }

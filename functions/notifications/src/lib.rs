@@ -207,6 +207,32 @@ mod tests {
     }
 
     #[test]
+    fn alerts_name_the_jobs_and_carry_the_link() {
+        let job = |title: &str| common::events::MatchedJob {
+            job_id: "j1".into(),
+            title: title.into(),
+            company_name: "Acme".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+        };
+        let mut m = SavedSearchMatched {
+            saved_search_id: "s".into(),
+            user_id: "u".into(),
+            name: "Rust".into(),
+            frequency: common::vocab::AlertFrequency::Instant,
+            jobs: vec![job("Rust developer")],
+        };
+        let (subject, text) = render_alert(&m, "Ada", "https://x/unsubscribe?token=t");
+        assert_eq!(subject, "New job for \"Rust\": Rust developer at Acme");
+        assert!(
+            text.contains("Hi Ada") && text.contains("Berlin") && text.ends_with("https://x/unsubscribe?token=t\n"),
+            "{text}"
+        );
+        m.jobs.push(job("Rust lead"));
+        assert_eq!(render_alert(&m, "Ada", "l").0, "2 new jobs for \"Rust\"");
+    }
+
+    #[test]
     fn renders_known_events_only() {
         let e = DomainEvent::UserRegistered(UserRegistered {
             user_id: "u".into(),

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docs::JobDoc;
 use crate::engine;
+use crate::indexer::JobState;
 use crate::mappings::IndexKind;
 use crate::query::{Bool, Query, Range, SearchBody, SearchResponse, Sort};
 use crate::saved;
@@ -55,6 +56,14 @@ pub struct SavedDoc {
     pub experience_level: Vec<String>,
     pub workplace: Vec<String>,
     pub country: Vec<String>,
+    /// Kept, not indexed: what verifying and alerting need without reading the table.
+    pub stored: StoredSearch,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredSearch {
+    pub name: String,
+    pub query: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SavedDoc {
@@ -85,6 +94,10 @@ impl SavedDoc {
             experience_level: f.experience_levels,
             workplace: f.workplaces,
             country: f.countries,
+            stored: StoredSearch {
+                name: s.name.clone(),
+                query: s.query.clone(),
+            },
         })
     }
 }
@@ -162,25 +175,44 @@ fn candidates_query(doc: &JobDoc, published_at: &str) -> Query {
     ])
 }
 
+/// What matching one job cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MatchCost {
+    /// Saved searches the reverse filters let through.
+    pub candidates: usize,
+    /// Of those, the ones whose own query finds the job.
+    pub matched: usize,
+    /// Requests to the engine.
+    pub requests: usize,
+}
+
 /// The saved searches whose own query finds `job` (which must be in the jobs index).
-pub async fn matching(app: &App, job: &Job) -> ApiResult<Vec<SavedDoc>> {
+pub async fn matching(app: &App, job: &Job, doc: &JobDoc) -> ApiResult<Vec<SavedDoc>> {
+    Ok(matching_with_cost(app, job, doc).await?.0)
+}
+
+pub async fn matching_with_cost(app: &App, job: &Job, doc: &JobDoc) -> ApiResult<(Vec<SavedDoc>, MatchCost)> {
+    let mut cost = MatchCost::default();
     let published = job.published_at.clone().unwrap_or_else(|| job.updated_at.clone());
-    let doc = crate::indexer::job_doc(app, job).await?;
     let mut after: Option<Vec<serde_json::Value>> = None;
     let mut out = Vec::new();
     loop {
-        let mut body = SearchBody::new(candidates_query(&doc, &published), PAGE);
+        let mut body = SearchBody::new(candidates_query(doc, &published), PAGE);
         body.sort = vec![Sort::by("id", "asc")];
         body.search_after = after.take();
         let res: SearchResponse<SavedDoc> = engine::search(app, IndexKind::SavedSearches, &body).await?;
+        cost.requests += 1;
+        cost.candidates += res.hits.hits.len();
         let full = res.hits.hits.len() == PAGE;
         after = res.hits.hits.last().and_then(|h| h.sort.clone());
         let candidates: Vec<SavedDoc> = res.hits.hits.into_iter().map(|h| h.source).collect();
         for chunk in candidates.chunks(VERIFY_CHUNK) {
             out.extend(verify(app, job, chunk).await?);
+            cost.requests += 1;
         }
         if !full || after.is_none() {
-            return Ok(out);
+            cost.matched = out.len();
+            return Ok((out, cost));
         }
     }
 }
@@ -191,10 +223,9 @@ async fn verify(app: &App, job: &Job, candidates: &[SavedDoc]) -> ApiResult<Vec<
     let mut kept = Vec::new();
     let mut bodies = Vec::new();
     for c in candidates {
-        let Some(saved) = saved::get(app, &c.user_id, &c.id).await? else {
+        let Ok(search) = saved::parse_query(&c.stored.query) else {
             continue;
         };
-        let Ok(search) = saved::parse_query(&saved.query) else { continue };
         let mut body = search.body(0, None, 0, now);
         body.aggs.clear();
         body.highlight = None;
@@ -210,10 +241,7 @@ async fn verify(app: &App, job: &Job, candidates: &[SavedDoc]) -> ApiResult<Vec<
             filter,
             ..Bool::default()
         }));
-        kept.push(SavedDoc {
-            frequency: saved.frequency,
-            ..c.clone()
-        });
+        kept.push(c.clone());
         bodies.push(body);
     }
     let answers = engine::msearch(app, IndexKind::Jobs, &bodies).await?;
@@ -253,12 +281,18 @@ fn matched_job(doc: &JobDoc) -> MatchedJob {
 }
 
 /// Records the match once: instant ones emit the alert, others are queued for the digest.
-async fn record(app: &App, c: &SavedDoc, saved_name: &str, doc: &JobDoc) -> ApiResult<()> {
+/// The transaction also checks that the saved search still exists with alerts on (the index
+/// copy may lag an unsubscribe by a moment).
+async fn record(app: &App, c: &SavedDoc, doc: &JobDoc) -> ApiResult<()> {
+    let saved_name = c.stored.name.as_str();
     let mut marker = marker_key(&c.user_id, &c.id, &doc.id);
     marker.insert("entity".into(), s("alert"));
     marker.insert("job".into(), db::to_attr(&matched_job(doc))?);
     marker.insert(db::TTL.into(), db::n(common::time::now_secs() + 90 * 24 * 3600));
-    let mut tx = Tx::new(app);
+    let alerts_on = Cond::new("attribute_exists(PK) AND #f <> :off")
+        .name("#f", "frequency")
+        .value(":off", s(AlertFrequency::Off.as_str()));
+    let mut tx = Tx::new(app).check("saved_search", saved::key(&c.user_id, &c.id), alerts_on);
     if c.frequency == AlertFrequency::Instant {
         tx = tx.emit(
             Actor::System,
@@ -282,12 +316,20 @@ async fn record(app: &App, c: &SavedDoc, saved_name: &str, doc: &JobDoc) -> ApiR
     }
 }
 
-/// Alerts the saved searches that `job` matches, once each.
+/// Alerts the saved searches that the job matches, once each.
 pub async fn alert_for(app: &App, job_id: &str) -> ApiResult<usize> {
     let Some(job) = jobs::get(app, job_id).await? else { return Ok(0) };
-    if !crate::indexer::searchable(&job, common::time::now_secs()) {
+    alert_on(app, &JobState::read(app, job_id, &job.company_id, &job.category).await?).await
+}
+
+async fn alert_on(app: &App, state: &JobState) -> ApiResult<usize> {
+    let Some(job) = state
+        .job
+        .as_ref()
+        .filter(|j| crate::indexer::searchable(j, common::time::now_secs()))
+    else {
         return Ok(0);
-    }
+    };
     // The job must be searchable before its matches can be checked. The indexer handles the
     // same event in parallel: wait a little, then let the message come back later.
     let mut probe = SearchBody::new(
@@ -309,25 +351,25 @@ pub async fn alert_for(app: &App, job_id: &str) -> ApiResult<usize> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    let doc = crate::indexer::job_doc(app, &job).await?;
-    let found = matching(app, &job).await?;
+    let doc = state.doc(job);
+    let found = matching(app, job, &doc).await?;
     for c in &found {
-        let name = saved::get(app, &c.user_id, &c.id).await?.map(|s| s.name).unwrap_or_default();
-        record(app, c, &name, &doc).await?;
+        record(app, c, &doc).await?;
     }
     Ok(found.len())
 }
 
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     use DomainEvent::*;
-    let job_id = match &delivery.event {
-        JobCreated(c) | JobUpdated(c) | JobRestored(c) => &c.job.id,
+    let job = match &delivery.event {
+        JobCreated(c) | JobUpdated(c) | JobRestored(c) => &c.job,
         _ => return Ok(()),
     };
-    alert_for(app, job_id)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{}: {:?}", e.message, e.source))
+    let alerted = async {
+        let state = JobState::read(app, &job.id, &job.company_id, &job.category).await?;
+        alert_on(app, &state).await
+    };
+    alerted.await.map(|_| ()).map_err(|e| format!("{}: {:?}", e.message, e.source))
 }
 
 pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {

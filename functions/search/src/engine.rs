@@ -149,7 +149,9 @@ fn json_bytes<T: Serialize>(v: &T) -> ApiResult<Vec<u8>> {
 }
 
 /// Creates the index with its mappings unless it exists (idempotent; a concurrent creator's
-/// `resource_already_exists_exception` is success). Remembered per container.
+/// `resource_already_exists_exception` is success); an existing index gets the mappings in
+/// code added (new fields are additive; a changed field type is refused by the engine and
+/// logged: that change needs a new index, docs/decisions.md). Remembered per container.
 pub async fn ensure_index(app: &App, kind: IndexKind) -> ApiResult<String> {
     static READY: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let name = index_name(app, kind)?;
@@ -157,10 +159,17 @@ pub async fn ensure_index(app: &App, kind: IndexKind) -> ApiResult<String> {
         return Ok(name);
     }
     let head = call(app, http::Method::HEAD, &format!("/{name}"), None).await?;
+    let definition = kind.definition();
     if head.status == 404 {
-        let created = call(app, http::Method::PUT, &format!("/{name}"), Some(json_bytes(&kind.definition())?)).await?;
+        let created = call(app, http::Method::PUT, &format!("/{name}"), Some(json_bytes(&definition)?)).await?;
         if !created.ok() && created.error_type() != "resource_already_exists_exception" {
             created.into_ok("creating an index")?;
+        }
+    } else {
+        let path = format!("/{name}/_mapping");
+        let updated = call(app, http::Method::PUT, &path, Some(json_bytes(&definition["mappings"])?)).await?;
+        if !updated.ok() {
+            tracing::error!(index = %name, status = updated.status, answer = %updated.body, "the index's mappings differ from the code's");
         }
     }
     if let Ok(mut r) = READY.lock() {

@@ -13,8 +13,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use common::consumer::Delivery;
+use common::db;
 use common::events::DomainEvent;
-use common::vocab::Job;
+use common::vocab::{Category, Company, Job};
 use common::{ApiResult, App};
 
 use crate::docs::{CandidateDoc, CompanyDoc, JobDoc};
@@ -45,8 +46,13 @@ pub async fn apply(app: &App, event: &DomainEvent) -> ApiResult<()> {
     use DomainEvent::*;
     match event {
         JobCreated(c) | JobUpdated(c) | JobClosed(c) | JobExpired(c) | JobSuspended(c) | JobRestored(c) => {
-            sync_job(app, &c.job.id).await?;
-            sync_company(app, &c.job.company_id).await.map(|_| ())
+            let state = JobState::read(app, &c.job.id, &c.job.company_id, &c.job.category).await?;
+            state.sync(app).await?;
+            // Its company's open-job count changes only when the job opens or closes.
+            if c.previous_status != Some(c.job.status) {
+                sync_company_as(app, &c.job.company_id, state.company.as_ref()).await?;
+            }
+            Ok(())
         }
         CompanyCreated(c) | CompanyUpdated(c) => {
             sync_company(app, &c.company.id).await?;
@@ -80,37 +86,91 @@ pub fn searchable(job: &Job, now_secs: i64) -> bool {
     job.accepting_applications(now_secs)
 }
 
-/// The document of a job with its company's and category's names.
-pub async fn job_doc(app: &App, job: &Job) -> ApiResult<JobDoc> {
-    let company = companies::get(app, &job.company_id).await?;
-    let category = categories::get(app, &job.category).await?;
-    Ok(JobDoc::new(
-        job,
-        company.as_ref().map(|c| c.name.as_str()).unwrap_or_default(),
-        category.as_ref().map(|c| c.name.as_str()).unwrap_or(&job.category),
-    ))
+/// A job with its company and category as the table holds them now, read together.
+pub struct JobState {
+    pub id: String,
+    pub job: Option<Job>,
+    pub company: Option<Company>,
+    pub category: Option<Category>,
 }
 
+impl JobState {
+    /// One consistent read of the job and the company and category it names (`company_id`
+    /// and `category` are the caller's guess, from the event; a job moved to another
+    /// category since costs one more read).
+    pub async fn read(app: &App, id: &str, company_id: &str, category: &str) -> ApiResult<JobState> {
+        let keys = vec![jobs::key(id), companies::key(company_id), categories::key(category)];
+        let mut items = db::get_many(app, keys).await?.into_iter();
+        let job = items.next().flatten().map(jobs::from_item).transpose()?;
+        let company = items.next().flatten().map(companies::from_item).transpose()?;
+        let mut category = items.next().flatten().map(categories::from_item).transpose()?;
+        if let Some(j) = job
+            .as_ref()
+            .filter(|j| j.category != category.as_ref().map(|c| c.slug.as_str()).unwrap_or_default())
+        {
+            category = categories::get(app, &j.category).await?;
+        }
+        Ok(JobState {
+            id: id.to_string(),
+            job,
+            company,
+            category,
+        })
+    }
+
+    /// The job's search document.
+    pub fn doc(&self, job: &Job) -> JobDoc {
+        JobDoc::new(
+            job,
+            self.company.as_ref().map(|c| c.name.as_str()).unwrap_or_default(),
+            self.category.as_ref().map(|c| c.name.as_str()).unwrap_or(&job.category),
+        )
+    }
+
+    /// Writes the job if it is open now, else removes it at its version (gone: above any).
+    pub async fn sync(&self, app: &App) -> ApiResult<Written> {
+        match &self.job {
+            None => engine::delete(app, IndexKind::Jobs, &self.id, GONE).await,
+            Some(job) if searchable(job, common::time::now_secs()) => {
+                engine::put(app, IndexKind::Jobs, &self.id, job.version, &self.doc(job)).await
+            }
+            Some(job) => engine::delete(app, IndexKind::Jobs, &self.id, job.version).await,
+        }
+    }
+}
+
+/// The document of a job with its company's and category's names.
+pub async fn job_doc(app: &App, job: &Job) -> ApiResult<JobDoc> {
+    let state = JobState::read(app, &job.id, &job.company_id, &job.category).await?;
+    Ok(state.doc(state.job.as_ref().unwrap_or(job)))
+}
+
+/// Reads and writes one job by id.
 pub async fn sync_job(app: &App, id: &str) -> ApiResult<Written> {
     let Some(job) = jobs::get(app, id).await? else {
         return engine::delete(app, IndexKind::Jobs, id, GONE).await;
     };
-    if searchable(&job, common::time::now_secs()) {
-        let doc = job_doc(app, &job).await?;
-        engine::put(app, IndexKind::Jobs, id, job.version, &doc).await
-    } else {
-        engine::delete(app, IndexKind::Jobs, id, job.version).await
-    }
+    JobState::read(app, id, &job.company_id, &job.category).await?.sync(app).await
 }
 
-/// A company with the number of its open jobs (counted in the table, not the index,
-/// which may lag). The same company version may be written again with a newer count.
+/// A company with the number of its open jobs (the counter the job transactions keep).
 pub async fn sync_company(app: &App, id: &str) -> ApiResult<Written> {
-    let Some(company) = companies::get(app, id).await? else {
+    let company = companies::get(app, id).await?;
+    sync_company_as(app, id, company.as_ref()).await
+}
+
+async fn sync_company_as(app: &App, id: &str, company: Option<&Company>) -> ApiResult<Written> {
+    let Some(company) = company else {
         return engine::delete(app, IndexKind::Companies, id, GONE).await;
     };
-    let open = jobs::open_jobs(app, jobs::OpenJobs::OfCompany(id)).await?.len() as i64;
-    engine::put(app, IndexKind::Companies, id, company.version, &CompanyDoc::new(&company, open)).await
+    engine::put(
+        app,
+        IndexKind::Companies,
+        id,
+        company.version,
+        &CompanyDoc::new(company, company.open_job_count),
+    )
+    .await
 }
 
 fn this_month() -> (i32, i32) {

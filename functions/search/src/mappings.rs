@@ -71,7 +71,8 @@ impl IndexKind {
                 "id": keyword(), "user_id": keyword(), "frequency": keyword(), "created_at": {"type": "date"},
                 "q_text": text(), "has_q": {"type": "boolean"},
                 "category": keyword(), "company_id": keyword(), "employment_type": keyword(),
-                "experience_level": keyword(), "workplace": keyword(), "country": keyword()
+                "experience_level": keyword(), "workplace": keyword(), "country": keyword(),
+                "stored": {"type": "object", "enabled": false}
             }),
         };
         json!({

@@ -276,6 +276,8 @@ async fn pages_to_the_end_without_duplicates_and_sorts() {
             assert_eq!(seen[0], posted[6], "best paid first");
         }
     }
+    let r = s.get(&format!("{base}&posted_within=1"), None).await;
+    assert_eq!(r.body["total"], 7, "posted today: {r:?}");
     let r = s.get(&format!("{base}&cursor=forged"), None).await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
@@ -356,7 +358,9 @@ async fn suggestions_and_company_search() {
     let r = s.get(&suggest("k"), None).await;
     assert_eq!(r.body["suggestions"], json!([]), "one character suggests nothing");
 
-    // Companies: fuzzy name, open-job counts from the table.
+    // Companies: fuzzy name, open-job counts kept by the job transactions.
+    assert_eq!(s.get(&format!("/companies/{company}"), None).await.body["open_job_count"], 1);
+    assert_eq!(s.get(&format!("/companies/{other}"), None).await.body["open_job_count"], 0);
     let r = s
         .get_until("/search/companies?q=zephyrin", None, SOON, |r| r.body["items"][0]["open_jobs"] == 1)
         .await;

@@ -59,6 +59,16 @@ async fn main() {
             .filter_map(|(k, v)| stack.resolved.resolve(v).ok().map(|v| (k.clone(), v)))
             .collect();
         env.extend(lambda_env(&f.handler, &endpoint));
+        if f.events.is_empty() {
+            // Invoked by hand (the search rebuild): how long it runs is the data's, not a start's.
+            println!(
+                "| {} ({}) | {:.2} | invoked by hand, not timed | | | |",
+                f.handler,
+                f.binary,
+                meta.len() as f64 / 1048576.0
+            );
+            continue;
+        }
         let event = match (&kinds[f.handler.as_str()], f.events.first()) {
             (Kind::Http(_), Some(FunctionEvent::Http { method, path })) => {
                 // Fresh accounts per function: some routes erase or change theirs.

@@ -10,6 +10,7 @@ const ADMIN: &str = "admin@seed.example";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    search::engine::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = args
         .windows(2)
