@@ -1,13 +1,12 @@
-//! The search routes: jobs (full text, filters, facets, highlights), suggestions as you
-//! type, companies, and candidates for employers. Each answers with one engine request.
+//! The search routes: jobs (full text, filters, facets, highlights), companies, and
+//! candidates for employers. Each answers with one engine request.
 
 use std::collections::BTreeMap;
 
 use common::api_doc::ErrorBody;
-use common::db::{n, s, Item};
 use common::http::{ok, query_param, require_role, Request, Response};
 use common::token::Role;
-use common::{ApiError, ApiResult, App};
+use common::{ApiResult, App};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -15,64 +14,9 @@ use utoipa::ToSchema;
 use crate::docs::{CandidateSummary, CompanySummary, Geo, JobSummary};
 use crate::engine;
 use crate::mappings::IndexKind;
-use crate::params::{JobSearch, FACETS, MAX_DEPTH, MAX_LIMIT};
-use crate::query::{Bool, Collapse, MultiMatch, Query, SearchBody, SearchResponse, Sort};
-
-/// Where a page starts: its size, the sort values of the previous page's last hit, and how
-/// many results came before.
-pub struct Paging {
-    pub size: usize,
-    pub after: Option<Vec<Value>>,
-    pub depth: usize,
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::bad_request("the cursor is not valid for this search").with_code("invalid_cursor")
-}
-
-/// `limit` (1-50, default 20) and the sealed `cursor` of a search bound to `context`.
-pub fn paging(app: &App, req: &Request, context: &str) -> ApiResult<Paging> {
-    let size = match query_param(req, "limit").filter(|l| !l.trim().is_empty()) {
-        None => 20,
-        Some(l) => match l.trim().parse::<usize>() {
-            Ok(v) if (1..=MAX_LIMIT).contains(&v) => v,
-            _ => {
-                return Err(ApiError::bad_request(format!("limit must be a whole number from 1 to {MAX_LIMIT}")).with_code("invalid_limit"))
-            }
-        },
-    };
-    let Some(cursor) = query_param(req, "cursor").filter(|c| !c.is_empty()) else {
-        return Ok(Paging {
-            size,
-            after: None,
-            depth: 0,
-        });
-    };
-    let item = app.cursors().decode(context, &cursor)?;
-    let after = common::db::get_s(&item, "a").and_then(|a| serde_json::from_str::<Vec<Value>>(a).ok());
-    let depth = common::db::get_n(&item, "d").filter(|d| *d >= 0);
-    match (after, depth) {
-        (Some(after), Some(depth)) => Ok(Paging {
-            size: size.min(MAX_DEPTH.saturating_sub(depth as usize)),
-            after: Some(after),
-            depth: depth as usize,
-        }),
-        _ => Err(bad_cursor()),
-    }
-}
-
-/// The cursor after a full page, unless the search is at its deepest.
-pub fn next_cursor(app: &App, context: &str, paging: &Paging, got: usize, last_sort: Option<&Vec<Value>>) -> Option<String> {
-    let depth = paging.depth + got;
-    if got < paging.size || depth >= MAX_DEPTH {
-        return None;
-    }
-    let last = last_sort?;
-    let item: Item = [("a".to_string(), s(serde_json::to_string(last).ok()?)), ("d".to_string(), n(depth))]
-        .into_iter()
-        .collect();
-    Some(app.cursors().encode(context, &item))
-}
+use crate::paging::{next_cursor, paging};
+use crate::params::{JobSearch, FACETS};
+use crate::query::{Bool, MultiMatch, Query, SearchBody, SearchResponse, Sort};
 
 #[derive(Serialize, ToSchema)]
 pub struct JobHit {
@@ -171,142 +115,6 @@ pub async fn jobs(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     ok(&page)
 }
-
-#[derive(Serialize, ToSchema, PartialEq, Eq, Debug)]
-pub struct Suggestion {
-    pub text: String,
-    /// `title`, `company` or `skill`.
-    pub kind: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Suggestions {
-    pub suggestions: Vec<Suggestion>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct SuggestSource {
-    title: String,
-    company_name: String,
-    skills: Vec<String>,
-}
-
-fn prefix_query(q: &str, fields: &[&str]) -> Query {
-    Query::MultiMatch(MultiMatch {
-        query: q.to_string(),
-        fields: fields.iter().map(|f| f.to_string()).collect(),
-        kind: Some("bool_prefix"),
-        fuzziness: Some("AUTO"),
-        prefix_length: Some(1),
-        operator: Some("and"),
-    })
-}
-
-/// GET /search/suggest
-#[utoipa::path(get, path = "/search/suggest", tag = "search",
-    params(("q" = String, Query, description = "what has been typed (from 2 characters; fewer give no suggestions)")),
-    responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)))]
-pub async fn suggest(app: &'static App, req: Request) -> ApiResult<Response> {
-    let q = query_param(&req, "q").map(|q| q.trim().to_string()).unwrap_or_default();
-    if q.chars().count() > 100 {
-        return Err(ApiError::invalid_field("q", "at most 100 characters"));
-    }
-    if q.chars().count() < 2 {
-        return ok(&Suggestions { suggestions: vec![] });
-    }
-    let titles = {
-        let mut b = SearchBody::new(
-            prefix_query(&q, &["title_suggest", "title_suggest._2gram", "title_suggest._3gram"]),
-            10,
-        );
-        b.collapse = Some(Collapse { field: "title_key".into() });
-        b.source = Some(vec!["title"]);
-        b
-    };
-    let companies = {
-        let mut b = SearchBody::new(prefix_query(&q, &["company_name"]), 5);
-        b.collapse = Some(Collapse {
-            field: "company_key".into(),
-        });
-        b.source = Some(vec!["company_name"]);
-        b
-    };
-    let lower = q.to_lowercase();
-    let skills = {
-        let mut b = SearchBody::new(
-            Query::any_of(vec![
-                Query::Prefix(BTreeMap::from([("skill_keys".to_string(), lower.clone())])),
-                Query::matches("skills", &q, None, Some("AUTO")),
-            ]),
-            20,
-        );
-        b.source = Some(vec!["skills"]);
-        b
-    };
-    let answers = engine::msearch(app, IndexKind::Jobs, &[titles, companies, skills]).await?;
-    let sources = |i: usize| -> Vec<SuggestSource> {
-        answers
-            .get(i)
-            .and_then(|a| a["hits"]["hits"].as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|h| serde_json::from_value(h["_source"].clone()).ok())
-            .collect()
-    };
-    let mut out = Vec::new();
-    out.extend(
-        sources(0)
-            .into_iter()
-            .map(|s| Suggestion {
-                text: s.title,
-                kind: "title",
-            })
-            .take(6),
-    );
-    out.extend(
-        sources(1)
-            .into_iter()
-            .map(|s| Suggestion {
-                text: s.company_name,
-                kind: "company",
-            })
-            .take(3),
-    );
-    let close = |skill: &str| {
-        let k = skill.to_lowercase();
-        k.starts_with(&lower) || k.split_whitespace().any(|w| w.starts_with(&lower)) || strsim_close(&k, &lower)
-    };
-    out.extend(
-        sources(2)
-            .into_iter()
-            .flat_map(|s| s.skills)
-            .filter(|k| close(k))
-            .map(|text| Suggestion { text, kind: "skill" })
-            .take(10),
-    );
-    ok(&Suggestions {
-        suggestions: dedupe(out, 10),
-    })
-}
-
-/// One edit apart at most (a typo while typing a skill).
-fn strsim_close(a: &str, b: &str) -> bool {
-    let a: Vec<char> = a.chars().take(b.chars().count()).collect();
-    let b: Vec<char> = b.chars().collect();
-    a.len() == b.len() && a.iter().zip(&b).filter(|(x, y)| x != y).count() <= 1 && b.len() >= 4
-}
-
-/// Case-insensitively distinct, in order, at most `max`.
-pub fn dedupe(items: Vec<Suggestion>, max: usize) -> Vec<Suggestion> {
-    let mut seen = std::collections::HashSet::new();
-    items
-        .into_iter()
-        .filter(|s| !s.text.trim().is_empty() && seen.insert(s.text.to_lowercase()))
-        .take(max)
-        .collect()
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct CompanySearchPage {
     pub items: Vec<CompanySummary>,
@@ -496,26 +304,4 @@ pub async fn candidates(app: &'static App, req: Request) -> ApiResult<Response> 
         items: res.hits.hits.into_iter().map(|h| h.source.summary).collect(),
         next_cursor: next,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions_are_distinct_and_bounded() {
-        let s = |t: &str, kind| Suggestion { text: t.into(), kind };
-        let out = dedupe(
-            vec![
-                s("Rust Developer", "title"),
-                s("rust developer", "skill"),
-                s("Rust", "skill"),
-                s(" ", "title"),
-            ],
-            10,
-        );
-        assert_eq!(out, vec![s("Rust Developer", "title"), s("Rust", "skill")]);
-        assert!(strsim_close("python", "pyth0"));
-        assert!(!strsim_close("python", "java"));
-    }
 }

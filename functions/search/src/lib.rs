@@ -12,10 +12,12 @@ pub mod engine;
 pub mod handlers;
 pub mod indexer;
 pub mod mappings;
+pub mod paging;
 pub mod params;
 pub mod query;
 pub mod reindex;
 pub mod saved;
+pub mod suggest;
 pub mod synonyms;
 pub mod unsubscribe;
 
@@ -23,7 +25,7 @@ common::functions! {
     openapi(tags((name = "search", description = "Search on OpenSearch: jobs, suggestions, companies, candidates; saved searches with alerts")));
     http {
         "search-jobs" => handlers::jobs,
-        "search-suggest" => handlers::suggest,
+        "search-suggest" => suggest::suggest,
         "search-companies" => handlers::companies,
         "search-candidates" => handlers::candidates,
         "saved-searches-create" => saved::create,

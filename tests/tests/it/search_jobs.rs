@@ -346,6 +346,14 @@ async fn suggestions_and_company_search() {
         .collect();
     assert!(texts.contains(&("Kubernetes platform lead".into(), "title".into())), "{texts:?}");
     assert!(texts.contains(&("Kubernetes".into(), "skill".into())), "{texts:?}");
+    let r = s.get(&suggest("kuberntes"), None).await;
+    let kinds: Vec<&str> = r.body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"title") && kinds.contains(&"skill"), "typo tolerant: {r:?}");
     let r = s.get(&suggest("zephy"), None).await;
     assert!(
         r.body["suggestions"]
