@@ -88,7 +88,22 @@ impl TestStack {
         Self::launch(&devstack::default_template(), false, false, Some(every)).await
     }
 
+    /// Gateway, relay and consumers, with template parameters beyond the harness's own.
+    pub async fn start_with_params(extra: &[(&str, &str)]) -> Self {
+        Self::launch_with(&devstack::default_template(), true, true, None, extra).await
+    }
+
     async fn launch(template: &std::path::Path, run_relay: bool, run_consumers: bool, schedule_every: Option<std::time::Duration>) -> Self {
+        Self::launch_with(template, run_relay, run_consumers, schedule_every, &[]).await
+    }
+
+    async fn launch_with(
+        template: &std::path::Path,
+        run_relay: bool,
+        run_consumers: bool,
+        schedule_every: Option<std::time::Duration>,
+        extra: &[(&str, &str)],
+    ) -> Self {
         ensure_env();
         // Handler logs (internal errors included) show with a failing test's output.
         static LOGS: std::sync::Once = std::sync::Once::new();
@@ -101,11 +116,14 @@ impl TestStack {
             template: template.to_path_buf(),
             prefix,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            params: HashMap::from([
+            params: [
                 ("JwtSecret".to_string(), secret.clone()),
                 ("MailFrom".to_string(), mail_from),
                 ("FieldEncryptionKeys".to_string(), field_keys()),
-            ]),
+            ]
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect::<HashMap<_, _>>(),
             run_relay,
             run_consumers,
             schedule_every,

@@ -201,6 +201,9 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             .ok_or(format!("template parameter {name} needs a value"))?;
         r.refs.insert(name.clone(), v);
     }
+    r.evaluate_conditions(&t.conditions)?;
+    let existing = t.existing(r);
+    let t = &existing;
     let local = |id: &str| format!("{prefix}-{id}");
     const KNOWN: &[&str] = &[
         "AWS::DynamoDB::Table",

@@ -11,11 +11,15 @@ pub struct Resource {
     pub kind: String,
     pub properties: Value,
     pub metadata: Value,
+    /// The name of the condition that decides whether it exists (`Condition:`).
+    pub condition: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Template {
     pub parameters: BTreeMap<String, Option<String>>,
+    /// `Conditions:` by name (their definitions, evaluated per stack by [`Resolved`]).
+    pub conditions: BTreeMap<String, Value>,
     pub resources: BTreeMap<String, Resource>,
     pub globals_env: BTreeMap<String, Value>,
     pub cors: Option<Cors>,
@@ -105,12 +109,35 @@ pub enum Intrinsic {
     Ref(String),
     GetAtt(String, String),
     Sub(String),
+    /// `!If [condition, then, else]`.
+    If(String, Value, Value),
+    /// `!Equals [a, b]` (in `Conditions:`).
+    Equals(Value, Value),
+}
+
+fn pair(v: &Value) -> Option<(Value, Value)> {
+    match v.as_sequence()?.as_slice() {
+        [a, b] => Some((a.clone(), b.clone())),
+        _ => None,
+    }
+}
+
+fn if_of(v: &Value) -> Option<Intrinsic> {
+    match v.as_sequence()?.as_slice() {
+        [c, a, b] => Some(Intrinsic::If(c.as_str()?.to_string(), a.clone(), b.clone())),
+        _ => None,
+    }
 }
 
 pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
     match v {
         Value::Tagged(t) => {
             let tag = t.tag.to_string();
+            match tag.trim_start_matches('!') {
+                "If" => return if_of(&t.value),
+                "Equals" => return pair(&t.value).map(|(a, b)| Intrinsic::Equals(a, b)),
+                _ => {}
+            }
             let inner = t.value.as_str()?;
             match tag.trim_start_matches('!') {
                 "Ref" => Some(Intrinsic::Ref(inner.to_string())),
@@ -129,6 +156,8 @@ pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
                     _ => None,
                 },
                 "Fn::Sub" => Some(Intrinsic::Sub(v.as_str()?.to_string())),
+                "Fn::If" => if_of(v),
+                "Fn::Equals" => pair(v).map(|(a, b)| Intrinsic::Equals(a, b)),
                 _ => None,
             }
         }
@@ -140,7 +169,7 @@ pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
 pub fn target(v: &Value) -> Option<String> {
     match intrinsic(v)? {
         Intrinsic::Ref(x) | Intrinsic::GetAtt(x, _) => Some(x),
-        Intrinsic::Sub(_) => None,
+        Intrinsic::Sub(_) | Intrinsic::If(..) | Intrinsic::Equals(..) => None,
     }
 }
 
@@ -187,6 +216,7 @@ impl Template {
                     kind,
                     properties: v.get("Properties").cloned().unwrap_or(Value::Null),
                     metadata: v.get("Metadata").cloned().unwrap_or(Value::Null),
+                    condition: v.get("Condition").and_then(Value::as_str).map(str::to_string),
                 },
             );
         }
@@ -213,12 +243,25 @@ impl Template {
                 expose_headers: strings(c.get("ExposeHeaders").unwrap_or(&Value::Null)),
                 max_age: c.get("MaxAge").and_then(Value::as_i64),
             });
+        let conditions = doc
+            .get("Conditions")
+            .and_then(Value::as_mapping)
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone()))).collect())
+            .unwrap_or_default();
         Ok(Template {
             parameters,
+            conditions,
             resources,
             globals_env,
             cors,
         })
+    }
+
+    /// The template as one stack has it: resources whose condition is false left out.
+    pub fn existing(&self, r: &Resolved) -> Template {
+        let mut t = self.clone();
+        t.resources.retain(|_, res| r.exists(res));
+        t
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
@@ -351,6 +394,8 @@ impl Template {
 pub struct Resolved {
     pub refs: HashMap<String, String>,
     pub attrs: HashMap<(String, String), String>,
+    /// Each condition's value in this stack.
+    pub conditions: HashMap<String, bool>,
 }
 
 impl Resolved {
@@ -367,9 +412,31 @@ impl Resolved {
                     .cloned()
                     .ok_or(format!("!GetAtt {x}.{a} has no local value")),
                 Some(Intrinsic::Sub(s)) => self.substitute(&s),
+                Some(Intrinsic::If(c, a, b)) => {
+                    let on = *self.conditions.get(&c).ok_or(format!("!If: no condition {c}"))?;
+                    self.resolve(if on { &a } else { &b })
+                }
+                Some(Intrinsic::Equals(a, b)) => Ok((self.resolve(&a)? == self.resolve(&b)?).to_string()),
                 None => Err(format!("cannot resolve {v:?}")),
             },
         }
+    }
+
+    /// Evaluates the template's conditions (`!Equals` of resolvable values) once the
+    /// parameters are known.
+    pub fn evaluate_conditions(&mut self, conditions: &BTreeMap<String, Value>) -> Result<(), String> {
+        for (name, def) in conditions {
+            let on = self.resolve(def)? == "true";
+            self.conditions.insert(name.clone(), on);
+        }
+        Ok(())
+    }
+
+    /// Whether a resource exists in this stack (no condition, or a true one).
+    pub fn exists(&self, r: &Resource) -> bool {
+        r.condition
+            .as_ref()
+            .is_none_or(|c| self.conditions.get(c).copied().unwrap_or(false))
     }
 
     fn substitute(&self, s: &str) -> Result<String, String> {
@@ -470,6 +537,36 @@ Resources:
         assert_eq!(r.resolve(&v).unwrap(), "arn:us-east-1:dev-Table:arn:q");
         let v: Value = serde_yaml::from_str("!Ref Missing").unwrap();
         assert!(r.resolve(&v).is_err());
+    }
+
+    #[test]
+    fn conditions_decide_resources_and_values() {
+        let text = r#"
+Parameters:
+  Domain:
+    Type: String
+    Default: ""
+Conditions:
+  Own: !Equals [!Ref Domain, ""]
+Resources:
+  Coll:
+    Type: AWS::OpenSearchServerless::Collection
+    Condition: Own
+  Fn:
+    Type: AWS::SQS::Queue
+"#;
+        let t = Template::parse(text).unwrap();
+        let v: Value = serde_yaml::from_str("!If [Own, !GetAtt Coll.CollectionEndpoint, !Ref Domain]").unwrap();
+        for (domain, own) in [("", true), ("https://search.example", false)] {
+            let mut r = Resolved::default();
+            r.refs.insert("Domain".into(), domain.into());
+            r.attrs.insert(("Coll".into(), "CollectionEndpoint".into()), "http://local".into());
+            r.evaluate_conditions(&t.conditions).unwrap();
+            assert_eq!(r.conditions["Own"], own);
+            assert_eq!(t.existing(&r).resources.contains_key("Coll"), own);
+            assert!(t.existing(&r).resources.contains_key("Fn"));
+            assert_eq!(r.resolve(&v).unwrap(), if own { "http://local" } else { domain });
+        }
     }
 
     #[test]

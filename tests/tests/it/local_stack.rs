@@ -195,3 +195,30 @@ async fn the_lambda_sdk_configuration_from_the_environment_works() {
     common::mail::send_text(&app, "probe@example.com", "probe", "probe").await.unwrap();
     s.shutdown().await;
 }
+
+/// With `SearchDomainEndpoint`, the stack creates no collection and the functions sign for
+/// a managed domain (`es`) at that endpoint; search works the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_can_use_an_existing_domain_instead_of_a_collection() {
+    let domain = search_url();
+    let s = TestStack::start_with_params(&[
+        ("SearchDomainEndpoint", domain.as_str()),
+        ("SearchDomainArn", "arn:aws:es:us-east-1:123456789012:domain/jobs"),
+    ])
+    .await;
+    assert!(!s.running.stack.resolved.conditions["CreateSearchCollection"], "no collection");
+    let search = s.running.app.settings.search.clone().expect("search settings");
+    assert_eq!((search.endpoint.as_str(), search.service.as_str()), (domain.as_str(), "es"));
+    let (admin, employer) = (s.admin().await, s.employer().await);
+    let category = admin.create_category().await;
+    let company = employer.create_company("Domain Co").await;
+    let job = employer.post_job(&company, &category, serde_json::json!({"status": "published"})).await;
+    s.get_until(
+        &format!("/search/jobs?company_id={company}"),
+        None,
+        std::time::Duration::from_secs(8),
+        |r| hit_ids(r) == vec![job.clone()],
+    )
+    .await;
+    s.shutdown().await;
+}
