@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod gateway;
+pub mod intrinsics;
 pub mod openapi;
 pub mod pollers;
 pub mod provision;

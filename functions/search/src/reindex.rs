@@ -22,7 +22,8 @@ use crate::query::{Query, SearchBody, SearchResponse, Sort};
 pub struct Rebuilt {
     pub jobs: usize,
     pub companies: usize,
-    pub candidates: usize,
+    /// Seekers brought in step (listed ones written, others removed).
+    pub seekers: usize,
     pub saved_searches: usize,
     pub removed: usize,
 }
@@ -81,8 +82,9 @@ pub async fn run(app: &App) -> ApiResult<Rebuilt> {
     let mut seen = HashSet::new();
     for role in [Role::Seeker, Role::Employer, Role::Admin] {
         for user in auth::account::ids_with_role(app, role).await? {
-            if role == Role::Seeker && indexer::sync_candidate(app, &user).await? == engine::Written::Applied {
-                r.candidates += 1;
+            if role == Role::Seeker {
+                indexer::sync_candidate(app, &user).await?;
+                r.seekers += 1;
             }
             for s in crate::saved::all_of(app, &user).await? {
                 crate::alerts::sync_saved(app, &user, &s.id).await?;

@@ -212,7 +212,9 @@ async fn search_can_use_an_existing_domain_instead_of_a_collection() {
     let (admin, employer) = (s.admin().await, s.employer().await);
     let category = admin.create_category().await;
     let company = employer.create_company("Domain Co").await;
-    let job = employer.post_job(&company, &category, serde_json::json!({"status": "published"})).await;
+    let job = employer
+        .post_job(&company, &category, serde_json::json!({"status": "published"}))
+        .await;
     s.get_until(
         &format!("/search/jobs?company_id={company}"),
         None,
