@@ -92,7 +92,7 @@ pub async fn call(app: &App, method: http::Method, path: &str, body: Option<Vec<
         .method(method.clone())
         .uri(&url)
         .header("content-type", content_type)
-        .body(body.clone())
+        .body(body)
         .map_err(ApiError::internal)?;
     sign_request(app, s, &mut req).await?;
     let (parts, body) = req.into_parts();
