@@ -220,6 +220,49 @@ fn encode(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
+/// One write of a bulk request.
+pub enum BulkOp {
+    Put { id: String, version: u64, doc: Value },
+    Delete { id: String, version: u64 },
+}
+
+/// Writes many documents in one request per 500 (`_bulk`), each under the same version
+/// rules as [`put`] and [`delete`]; a stale write is not an error.
+pub async fn bulk(app: &App, kind: IndexKind, ops: Vec<BulkOp>) -> ApiResult<()> {
+    let index = ensure_index(app, kind).await?;
+    for chunk in ops.chunks(500) {
+        let mut nd = Vec::new();
+        for op in chunk {
+            let (action, id, version, doc) = match op {
+                BulkOp::Put { id, version, doc } => ("index", id, version, Some(doc)),
+                BulkOp::Delete { id, version } => ("delete", id, version, None),
+            };
+            let meta =
+                serde_json::json!({ action: {"_index": index, "_id": encode(id), "version": version, "version_type": "external_gte"} });
+            nd.extend(json_bytes(&meta)?);
+            nd.push(b'\n');
+            if let Some(doc) = doc {
+                nd.extend(json_bytes(doc)?);
+                nd.push(b'\n');
+            }
+        }
+        let answer = call(app, http::Method::POST, "/_bulk", Some(nd)).await?.into_ok("a bulk write")?;
+        let failed = answer["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.as_object().and_then(|o| o.values().next()))
+            .find(|r| {
+                let status = r["status"].as_u64().unwrap_or(500);
+                !(200..300).contains(&status) && status != 404 && status != 409
+            });
+        if let Some(f) = failed {
+            return Err(ApiError::internal(format!("search engine refused a bulk write: {f}")));
+        }
+    }
+    Ok(())
+}
+
 /// One search request; the body is a typed query serialized.
 pub async fn search<Q: Serialize, R: DeserializeOwned>(app: &App, kind: IndexKind, body: &Q) -> ApiResult<R> {
     let index = ensure_index(app, kind).await?;

@@ -9,6 +9,7 @@
 //! from the table for good (an erased account, a missing job) are deleted at
 //! [`GONE`], above any version they could have had, so nothing brings them back.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -57,17 +58,11 @@ pub async fn apply(app: &App, event: &DomainEvent) -> ApiResult<()> {
         CompanyCreated(c) | CompanyUpdated(c) => {
             sync_company(app, &c.company.id).await?;
             // Job documents carry the company's name.
-            for job in jobs::open_jobs(app, jobs::OpenJobs::OfCompany(&c.company.id)).await? {
-                sync_job(app, &job.id).await?;
-            }
-            Ok(())
+            sync_jobs(app, jobs::open_jobs(app, jobs::OpenJobs::OfCompany(&c.company.id)).await?).await
         }
+        // Job documents carry the category's name.
         CategoryUpdated(c) | CategoryDeactivated(c) => {
-            // Job documents carry the category's name.
-            for job in jobs::open_jobs(app, jobs::OpenJobs::InCategory(&c.category.slug)).await? {
-                sync_job(app, &job.id).await?;
-            }
-            Ok(())
+            sync_jobs(app, jobs::open_jobs(app, jobs::OpenJobs::InCategory(&c.category.slug)).await?).await
         }
         UserUpdated(u) => sync_candidate(app, &u.user_id).await.map(|_| ()),
         UserSuspended(a) | UserReinstated(a) | UserRoleChanged(a) => sync_candidate(app, &a.user_id).await.map(|_| ()),
@@ -151,6 +146,43 @@ pub async fn sync_job(app: &App, id: &str) -> ApiResult<Written> {
         return engine::delete(app, IndexKind::Jobs, id, GONE).await;
     };
     JobState::read(app, id, &job.company_id, &job.category).await?.sync(app).await
+}
+
+/// Writes many jobs as read (a rename's open jobs, a rebuild): their companies and
+/// categories read once each, the documents in `_bulk` requests of 500.
+pub async fn sync_jobs(app: &App, jobs: Vec<Job>) -> ApiResult<()> {
+    let mut companies: HashMap<String, Option<Company>> = HashMap::new();
+    let mut categories: HashMap<String, Option<Category>> = HashMap::new();
+    let now = common::time::now_secs();
+    let mut ops = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if !companies.contains_key(&job.company_id) {
+            companies.insert(job.company_id.clone(), companies::get(app, &job.company_id).await?);
+        }
+        if !categories.contains_key(&job.category) {
+            categories.insert(job.category.clone(), categories::get(app, &job.category).await?);
+        }
+        let state = JobState {
+            id: job.id.clone(),
+            company: companies[&job.company_id].clone(),
+            category: categories[&job.category].clone(),
+            job: None,
+        };
+        ops.push(if searchable(&job, now) {
+            let doc = serde_json::to_value(state.doc(&job)).map_err(common::ApiError::internal)?;
+            engine::BulkOp::Put {
+                id: job.id.clone(),
+                version: job.version,
+                doc,
+            }
+        } else {
+            engine::BulkOp::Delete {
+                id: job.id.clone(),
+                version: job.version,
+            }
+        });
+    }
+    engine::bulk(app, IndexKind::Jobs, ops).await
 }
 
 /// A company with the number of its open jobs (the counter the job transactions keep).

@@ -53,12 +53,10 @@ pub async fn run(app: &App) -> ApiResult<Rebuilt> {
     }
     let mut r = Rebuilt::default();
 
-    let mut seen = HashSet::new();
-    for job in jobs::open_jobs(app, jobs::OpenJobs::All).await? {
-        indexer::sync_job(app, &job.id).await?;
-        seen.insert(job.id);
-        r.jobs += 1;
-    }
+    let open = jobs::open_jobs(app, jobs::OpenJobs::All).await?;
+    let seen: HashSet<String> = open.iter().map(|j| j.id.clone()).collect();
+    r.jobs = open.len();
+    indexer::sync_jobs(app, open).await?;
     for id in ids_in(app, IndexKind::Jobs, "id").await? {
         if !seen.contains(&id) {
             indexer::sync_job(app, &id).await?;

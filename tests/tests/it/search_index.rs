@@ -201,3 +201,46 @@ async fn reindex_rebuilds_from_the_table_while_search_answers() {
     assert_eq!(got, posted);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_company_or_category_reaches_its_jobs_documents() {
+    let s = TestStack::start().await;
+    let (admin, employer) = (s.admin().await, s.employer().await);
+    let category = admin.create_category().await;
+    let company = employer.create_company("Oldname Works").await;
+    let mut posted = Vec::new();
+    for i in 0..3 {
+        posted.push(
+            employer
+                .post_job(&company, &category, json!({"title": format!("Role {i}"), "status": "published"}))
+                .await,
+        );
+    }
+    let search = format!("/search/jobs?company_id={company}");
+    s.get_until(&search, None, SOON, |r| r.body["total"] == 3).await;
+
+    let r = employer
+        .patch(&format!("/companies/{company}"), json!({"name": "Newname Works"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = s
+        .get_until(&search, None, SOON, |r| {
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["company_name"] == "Newname Works")
+        })
+        .await;
+    assert_eq!(r.body["total"], 3);
+    s.get_until("/search/companies?q=newname", None, SOON, |r| hit_ids(r) == vec![company.clone()])
+        .await;
+
+    let r = admin
+        .patch(&format!("/categories/{category}"), json!({"name": "Xylophonists"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    s.get_until(&format!("{search}&q=xylophonists"), None, SOON, |r| r.body["total"] == 3)
+        .await;
+    s.shutdown().await;
+}
