@@ -316,6 +316,12 @@ async fn record(app: &App, c: &SavedDoc, doc: &JobDoc) -> ApiResult<()> {
     }
 }
 
+/// Published now, and not before this change.
+pub fn becomes_visible(c: &common::events::JobChanged) -> bool {
+    use common::vocab::JobStatus::Published;
+    c.job.status == Published && c.previous_status != Some(Published)
+}
+
 /// Alerts the saved searches that the job matches, once each.
 pub async fn alert_for(app: &App, job_id: &str) -> ApiResult<usize> {
     let Some(job) = jobs::get(app, job_id).await? else { return Ok(0) };
@@ -361,8 +367,9 @@ async fn alert_on(app: &App, state: &JobState) -> ApiResult<usize> {
 
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     use DomainEvent::*;
+    // Only a job that becomes visible is matched: edits of a visible job alert nobody.
     let job = match &delivery.event {
-        JobCreated(c) | JobUpdated(c) | JobRestored(c) => &c.job,
+        JobCreated(c) | JobUpdated(c) | JobRestored(c) if becomes_visible(c) => &c.job,
         _ => return Ok(()),
     };
     let alerted = async {
@@ -452,6 +459,29 @@ pub fn digest_handler(app: &'static App) -> Pin<Box<dyn Future<Output = Result<(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn only_jobs_that_become_visible_are_matched() {
+        use common::vocab::JobStatus::*;
+        let sample = include_str!("../../../events/domain/job.created.json");
+        let envelope: serde_json::Value = serde_json::from_str(sample).unwrap();
+        let job: Job = serde_json::from_value(envelope["data"]["job"].clone()).unwrap();
+        let change = |status, previous| {
+            let mut job = job.clone();
+            job.status = status;
+            common::events::JobChanged {
+                job,
+                previous_status: previous,
+                reason: None,
+            }
+        };
+        assert!(becomes_visible(&change(Published, None)));
+        assert!(becomes_visible(&change(Published, Some(Draft))));
+        assert!(becomes_visible(&change(Published, Some(Suspended))));
+        assert!(!becomes_visible(&change(Published, Some(Published))), "an edit");
+        assert!(!becomes_visible(&change(Draft, None)));
+        assert!(!becomes_visible(&change(Closed, Some(Published))));
+    }
 
     #[test]
     fn digests_are_due_at_eight_and_on_mondays() {
