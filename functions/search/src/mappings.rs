@@ -1,4 +1,4 @@
-//! The indexes, their mappings and settings: kept in code, created idempotently before first
+//! The indexes and their mappings: kept in code, created idempotently before first
 //! use ([`crate::engine::ensure_index`]). Synonyms are not an analyzer setting: the local
 //! stand-in ignores synonym filters, so they are expanded at query time ([`crate::synonyms`]).
 
@@ -75,9 +75,8 @@ impl IndexKind {
                 "stored": {"type": "object", "enabled": false}
             }),
         };
-        json!({
-            "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 1}},
-            "mappings": {"dynamic": "strict", "properties": properties}
-        })
+        // No shard or replica settings: Serverless manages them (and refuses some), a
+        // managed domain's defaults fit indexes of this size.
+        json!({"mappings": {"dynamic": "strict", "properties": properties}})
     }
 }
