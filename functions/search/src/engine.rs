@@ -278,14 +278,13 @@ pub async fn msearch<Q: Serialize>(app: &App, kind: IndexKind, bodies: &[Q]) -> 
     let index = ensure_index(app, kind).await?;
     let mut nd = Vec::new();
     for b in bodies {
-        nd.extend(json_bytes(&serde_json::json!({ "index": index }))?);
-        nd.push(b'\n');
+        nd.extend(b"{}\n");
         nd.extend(json_bytes(b)?);
         nd.push(b'\n');
     }
-    let answer = call(app, http::Method::POST, "/_msearch", Some(nd))
-        .await?
-        .into_ok("a multi-search")?;
+    // On the index's path: permissions (Serverless data access policies) are per index.
+    let path = format!("/{index}/_msearch");
+    let answer = call(app, http::Method::POST, &path, Some(nd)).await?.into_ok("a multi-search")?;
     match answer.get("responses") {
         Some(Value::Array(r)) => Ok(r.clone()),
         _ => Err(ApiError::internal("multi-search answer without responses")),
