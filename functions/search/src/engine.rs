@@ -237,8 +237,7 @@ pub async fn bulk(app: &App, kind: IndexKind, ops: Vec<BulkOp>) -> ApiResult<()>
                 BulkOp::Put { id, version, doc } => ("index", id, version, Some(doc)),
                 BulkOp::Delete { id, version } => ("delete", id, version, None),
             };
-            let meta =
-                serde_json::json!({ action: {"_index": index, "_id": encode(id), "version": version, "version_type": "external_gte"} });
+            let meta = serde_json::json!({ action: {"_id": encode(id), "version": version, "version_type": "external_gte"} });
             nd.extend(json_bytes(&meta)?);
             nd.push(b'\n');
             if let Some(doc) = doc {
@@ -246,7 +245,8 @@ pub async fn bulk(app: &App, kind: IndexKind, ops: Vec<BulkOp>) -> ApiResult<()>
                 nd.push(b'\n');
             }
         }
-        let answer = call(app, http::Method::POST, "/_bulk", Some(nd)).await?.into_ok("a bulk write")?;
+        let path = format!("/{index}/_bulk");
+        let answer = call(app, http::Method::POST, &path, Some(nd)).await?.into_ok("a bulk write")?;
         let failed = answer["items"]
             .as_array()
             .into_iter()
