@@ -20,6 +20,7 @@ pub fn document() -> OpenApi {
     doc.merge(privacy::Api::openapi());
     doc.merge(applications::Api::openapi());
     doc.merge(search::Api::openapi());
+    doc.merge(notifications::Api::openapi());
     doc.merge(platform::Api::openapi());
     doc.info = InfoBuilder::new()
         .title("Job platform API")

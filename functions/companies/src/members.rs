@@ -185,3 +185,8 @@ pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
         }
     }
 }
+
+/// The ids of a company's members (who is told about its applicants and jobs).
+pub async fn member_ids(app: &App, company_id: &str) -> ApiResult<Vec<String>> {
+    Ok(members_of(app, company_id).await?.into_iter().map(|m| m.user_id).collect())
+}

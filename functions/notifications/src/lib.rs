@@ -1,7 +1,12 @@
-//! Notifications consumer: turns domain events into messages for users. For now: email
-//! (welcome on registration, security notices on password change and reset, applicants on
-//! their applications' moves and interviews). In-app and
-//! push channels and per-user preferences come with the notifications issue.
+//! Notifications: the consumer turns domain events into messages for users, in-app (every
+//! kind, stored per recipient: [`recipients`], [`inbox`]) and by email (welcome,
+//! security notices, applicants on their applications' moves and interviews, job alerts),
+//! and the in-app routes ([`handlers`]). Live, push, email templates and preferences come
+//! with the rest of the notifications issue.
+
+pub mod handlers;
+pub mod inbox;
+pub mod recipients;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -154,6 +159,12 @@ async fn alert(app: &App, m: &SavedSearchMatched) -> Result<(), String> {
 }
 
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
+    let failed = |e: common::ApiError| format!("{}: {:?}", e.message, e.source);
+    // In-app first: each recipient's notification is stored once (keyed by the event), so a
+    // retry after a failed email repeats nothing here.
+    for p in recipients::plan(app, &delivery).await.map_err(failed)? {
+        inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?;
+    }
     let event = &delivery.event;
     if let DomainEvent::SavedSearchMatched(m) = event {
         return alert(app, m).await;
@@ -184,11 +195,18 @@ pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Outp
     Box::pin(handle(app, delivery))
 }
 
-/// This crate's one function (template.yaml `Handler`).
-pub const FUNCTIONS: &[common::runtime::Function] = &[common::runtime::Function {
-    name: "notifications-consumer",
-    kind: common::runtime::Kind::Consumer(CONSUMER, handler),
-}];
+common::functions! {
+    openapi(tags((name = "notifications", description = "In-app notifications of the caller")));
+    http {
+        "notifications-list" => handlers::list,
+        "notifications-unread-count" => handlers::unread_count,
+        "notifications-read" => handlers::read,
+        "notifications-read-all" => handlers::read_all,
+    }
+    other {
+        "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),
+    }
+}
 
 #[cfg(test)]
 mod tests {

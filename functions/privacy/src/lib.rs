@@ -212,6 +212,8 @@ pub struct Export {
     pub applications: Vec<serde_json::Value>,
     /// Saved job searches with their alert frequency.
     pub saved_searches: Vec<common::vocab::SavedSearch>,
+    /// In-app notifications of the last 90 days.
+    pub notifications: Vec<notifications::inbox::Notification>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -288,6 +290,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         audit,
         applications: applications::export_seeker(app, &me.user_id).await?,
         saved_searches: search::saved::all_of(app, &me.user_id).await?,
+        notifications: notifications::inbox::export(app, &me.user_id).await?,
     })
 }
 

@@ -23,9 +23,13 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
     s.shutdown().await;
 }
 
-/// POST routes that read no JSON body: the one-click unsubscribe (RFC 8058 clients post
-/// `List-Unsubscribe=One-Click` as a form; the token is in the URL).
-const NO_JSON_BODY: &[&str] = &["POST /unsubscribe"];
+/// POST routes that read no body: the one-click unsubscribe (RFC 8058 clients post
+/// `List-Unsubscribe=One-Click` as a form; the token is in the URL) and the read marks.
+const NO_JSON_BODY: &[&str] = &[
+    "POST /unsubscribe",
+    "POST /me/notifications/{id}/read",
+    "POST /me/notifications/read-all",
+];
 
 /// The kinds of bad body, named.
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

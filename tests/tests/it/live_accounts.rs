@@ -58,7 +58,19 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
             let applied = id_of(&s.post(&format!("/jobs/{other_job}/applications"), json!({}), Some(&me)).await);
             let saved_search = json!({"name": "Welding", "query": {"q": "welder"}});
             let saved = id_of(&s.post("/me/saved-searches", saved_search.clone(), Some(&me)).await);
+            let notice = notifications::inbox::Notification {
+                id: ulid::Ulid::new().to_string(),
+                kind: notifications::inbox::Kind::ApplicationStatus,
+                title: "t".into(),
+                body: "b".into(),
+                data: json!({}),
+                created_at: common::time::now_rfc3339(),
+                read_at: None,
+            };
+            notifications::inbox::deliver(s.running.app, &user_id, &notice).await.unwrap();
             vec![
+                ("POST", format!("/me/notifications/{}/read", notice.id), None),
+                ("POST", "/me/notifications/read-all".into(), None),
                 ("POST", "/me/saved-searches".into(), Some(saved_search)),
                 ("DELETE", format!("/me/saved-searches/{saved}"), None),
                 ("PATCH", "/me/profile".into(), Some(json!({"headline": "Welder"}))),
@@ -213,6 +225,8 @@ async fn every_write_is_refused_after(change: Change) {
 
 /// The template routes the cases above call (kept in step by the loop over the template).
 const WRITE_ROUTES: &[&str] = &[
+    "POST /me/notifications/{id}/read",
+    "POST /me/notifications/read-all",
     "POST /me/saved-searches",
     "DELETE /me/saved-searches/{id}",
     "PATCH /me/profile",

@@ -1,0 +1,178 @@
+//! In-app notifications: stored per user, newest first, with an unread counter kept in the
+//! same transactions as the writes (never by counting items). Kept 90 days: reads check
+//! `expires_at`; DynamoDB's TTL only cleans up.
+//!
+//! | item | PK | SK | indexes |
+//! |---|---|---|---|
+//! | notification | `USER#<user>` | `NOTIF#<id>` | GSI1 `NOTIFS#<user>` / `<id>` (all); GSI2 `UNREAD#<user>` / `<id>` while unread |
+//! | unread counter | `USER#<user>` | `NOTIFSTATS` | `unread` |
+//!
+//! A notification's id is the id of the event it came from: one event notifies a user once,
+//! whatever the redeliveries (the put is conditional on the item being new).
+
+use common::db::{self, n, Keyed};
+use common::tx::{Cond, Tx, TxError};
+use common::{ApiResult, App};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How long a notification is kept.
+pub const KEEP_SECS: i64 = 90 * 24 * 3600;
+
+/// What a notification is about (the kinds preferences will name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    NewApplicant,
+    ApplicationStatus,
+    Interview,
+    JobAlert,
+    JobModeration,
+    JobExpiring,
+    AccountSecurity,
+}
+
+/// A notification as its recipient reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    pub body: String,
+    /// Ids to open from the notification (application, job, saved search, ...).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Stored {
+    #[serde(flatten)]
+    pub(crate) notification: Notification,
+    pub(crate) user_id: String,
+    pub(crate) expires_at: i64,
+    pub(crate) ttl: i64,
+}
+
+pub(crate) type Item = Keyed<Stored>;
+
+pub(crate) fn sk(id: &str) -> String {
+    format!("NOTIF#{id}")
+}
+pub(crate) fn all_of(user_id: &str) -> String {
+    format!("NOTIFS#{user_id}")
+}
+pub(crate) fn unread_of(user_id: &str) -> String {
+    format!("UNREAD#{user_id}")
+}
+pub(crate) fn key(user_id: &str, id: &str) -> db::Item {
+    db::key(auth::account::partition(user_id), sk(id))
+}
+pub(crate) fn counter_key(user_id: &str) -> db::Item {
+    db::key(auth::account::partition(user_id), "NOTIFSTATS")
+}
+
+pub(crate) fn item(user_id: &str, n: &Notification, now_secs: i64) -> Item {
+    let stored = Stored {
+        notification: n.clone(),
+        user_id: user_id.to_string(),
+        expires_at: now_secs + KEEP_SECS,
+        ttl: now_secs + KEEP_SECS + 86_400,
+    };
+    Keyed::new(auth::account::partition(user_id), sk(&n.id), "notification", stored)
+        .in_index(1, all_of(user_id), n.id.clone())
+        .in_index_if(n.read_at.is_none(), 2, unread_of(user_id), n.id.clone())
+}
+
+/// Stores `n` for `user_id` unless that user already has it (same event): the item and the
+/// unread counter in one transaction. `true` when it was new.
+pub async fn deliver(app: &App, user_id: &str, n: &Notification) -> ApiResult<bool> {
+    let tx = Tx::new(app)
+        .put_new("notification", &item(user_id, n, common::time::now_secs()))
+        .update(
+            "unread",
+            counter_key(user_id),
+            Cond::new("ADD unread :one").value(":one", db::n(1)),
+            None,
+        );
+    match tx.commit().await {
+        Err(TxError::Condition { part: "notification", .. }) => Ok(false),
+        other => {
+            other?;
+            Ok(true)
+        }
+    }
+}
+
+/// The unread count (the counter, never below zero).
+pub async fn unread_count(app: &App, user_id: &str) -> ApiResult<i64> {
+    let item = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(counter_key(user_id)))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item;
+    Ok(item.as_ref().and_then(|i| db::get_n(i, "unread")).unwrap_or(0).max(0))
+}
+
+/// Marks one notification read: the item leaves the unread index and the counter drops, in
+/// one transaction; a notification already read stays as it is. `None` when there is none.
+pub async fn mark_read(tx: Tx<'_>, user_id: &str, id: &str, now: &str) -> ApiResult<Option<bool>> {
+    // Unread is "in the unread index" (`read_at` is stored as null until then).
+    let unread = Cond::new("attribute_exists(GSI2PK) AND expires_at > :now").value(":now", n(common::time::now_secs()));
+    let tx = tx
+        .update(
+            "notification",
+            key(user_id, id),
+            Cond::new("SET read_at = :at REMOVE GSI2PK, GSI2SK").value(":at", db::s(now)),
+            Some(unread),
+        )
+        .returning_item()
+        .update(
+            "unread",
+            counter_key(user_id),
+            Cond::new("ADD unread :minus").value(":minus", db::n(-1)),
+            None,
+        );
+    match tx.commit().await {
+        Err(TxError::Condition {
+            part: "notification",
+            item,
+        }) => {
+            let live = item
+                .as_ref()
+                .and_then(|i| db::get_n(i, "expires_at"))
+                .is_some_and(|e| e > common::time::now_secs());
+            Ok(live.then_some(false))
+        }
+        other => {
+            other?;
+            Ok(Some(true))
+        }
+    }
+}
+
+/// The ids of every unread notification of a user.
+pub async fn unread_ids(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
+    Ok(db::query_all(app, Some("GSI2"), unread_of(user_id), None)
+        .await?
+        .iter()
+        .filter_map(|i| db::get_s(i, "id").map(str::to_string))
+        .collect())
+}
+
+/// Everything a user's notifications hold (export).
+pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<Notification>> {
+    let now = common::time::now_secs();
+    db::query_all(app, Some("GSI1"), all_of(user_id), None)
+        .await?
+        .into_iter()
+        .map(db::from_item::<Item>)
+        .filter(|i| i.as_ref().map_or(true, |i| i.value.expires_at > now))
+        .map(|i| i.map(|i| i.value.notification))
+        .collect()
+}

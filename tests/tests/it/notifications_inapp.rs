@@ -1,0 +1,158 @@
+//! In-app notifications: the hiring pipeline notifies applicant and company members, the
+//! unread count follows reads, the same event notifies once, nobody reads another's.
+
+use std::time::Duration;
+
+use common::consumer::Delivery;
+use common::events::{Actor, ApplicationRef, DomainEvent};
+use integration_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const SOON: Duration = Duration::from_secs(10);
+
+async fn unread(u: &User<'_>) -> i64 {
+    u.get("/me/notifications/unread-count").await.body["unread"].as_i64().unwrap()
+}
+
+async fn kinds_until(u: &User<'_>, want: usize) -> Vec<String> {
+    let r = u
+        .stack
+        .get_until("/me/notifications", Some(&u.token), SOON, |r| {
+            r.body["items"].as_array().is_some_and(|a| a.len() >= want)
+        })
+        .await;
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hiring_pipeline_notifies_applicant_and_company_in_app() {
+    let s = TestStack::start().await;
+    let (admin, owner, colleague, seeker) = (s.admin().await, s.employer().await, s.employer().await, s.seeker().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Notify Ltd").await;
+    let r = owner
+        .post(&format!("/companies/{company}/members"), json!({"email": colleague.email}))
+        .await;
+    assert!(r.status.is_success(), "{r:?}");
+    let job = owner
+        .post_job(&company, &category, json!({"title": "Harbour pilot", "status": "published"}))
+        .await;
+    let application = seeker.apply(&job).await;
+
+    for member in [&owner, &colleague] {
+        assert_eq!(kinds_until(member, 1).await, vec!["new_applicant"]);
+        let r = member.get("/me/notifications?unread=true").await;
+        let n = &r.body["items"][0];
+        assert_eq!(n["title"], "New applicant for Harbour pilot");
+        assert_eq!(n["data"]["application_id"], application.as_str());
+        assert!(n["read_at"].is_null() && n["created_at"].is_string());
+    }
+    assert_eq!(unread(&owner).await, 1);
+
+    owner.move_application(&application, "reviewed").await;
+    owner.move_application(&application, "shortlisted").await;
+    let soon = common::time::rfc3339(common::time::now_secs() + 86400);
+    let r = owner
+        .post(
+            &format!("/applications/{application}/interviews"),
+            json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    // reviewed, shortlisted, interviewing (the scheduling moved it) and the interview itself.
+    let kinds = kinds_until(&seeker, 4).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "application_status").count(), 3, "{kinds:?}");
+    assert!(kinds.contains(&"interview".to_string()));
+    let r = seeker.get("/me/notifications?limit=10").await;
+    let titles: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Harbour pilot at Notify Ltd: shortlisted"), "{titles:?}");
+    // The interviewer hears of it too; the colleague does not.
+    assert!(kinds_until(&owner, 2).await.contains(&"interview".to_string()));
+    assert_eq!(kinds_until(&colleague, 1).await, vec!["new_applicant"]);
+    step_reads_and_counts(&seeker).await;
+    step_nobody_reads_anothers(&owner, &seeker).await;
+    s.shutdown().await;
+}
+
+async fn step_reads_and_counts(seeker: &User<'_>) {
+    let before = unread(seeker).await;
+    assert!(before >= 4, "{before}");
+    let first = seeker.get("/me/notifications").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/me/notifications/{first}/read");
+    assert_eq!(seeker.post(&path, json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(seeker.post(&path, json!({})).await.status, StatusCode::NO_CONTENT, "idempotent");
+    assert_eq!(unread(seeker).await, before - 1);
+    let r = seeker.get("/me/notifications?unread=true&limit=100").await;
+    assert!(!ids(r.body["items"].as_array().unwrap()).contains(&first));
+    assert!(seeker.get("/me/notifications").await.body["items"][0]["read_at"].is_string());
+    assert_eq!(
+        seeker.post("/me/notifications/read-all", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(unread(seeker).await, 0);
+    assert_eq!(seeker.get("/me/notifications?unread=true").await.body["items"], json!([]));
+    let r = seeker.get("/me/notifications?unread=maybe").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_error_body(&r);
+}
+
+async fn step_nobody_reads_anothers(owner: &User<'_>, seeker: &User<'_>) {
+    // The new-applicant notice is the owner's alone (an interview notice has the same id in
+    // both partitions: one event, two recipients).
+    let r = owner.get("/me/notifications").await;
+    let items = r.body["items"].as_array().unwrap();
+    let mine = items.iter().find(|i| i["kind"] == "new_applicant").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = seeker.post(&format!("/me/notifications/{mine}/read"), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{r:?}");
+    assert!(owner.get("/me/notifications?unread=true").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == mine.as_str()));
+    let theirs = ids(seeker.get("/me/notifications").await.body["items"].as_array().unwrap());
+    assert!(!theirs.contains(&mine));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_twice_notifies_once() {
+    let s = TestStack::start_with(false, false).await;
+    let (seeker, employer) = (s.seeker().await, s.employer().await);
+    let company = employer.create_company("Twice Co").await;
+    let delivery = Delivery {
+        id: ulid::Ulid::new().to_string(),
+        occurred_at: common::time::now_rfc3339(),
+        actor: Actor::user(&seeker.id),
+        event: DomainEvent::ApplicationSubmitted(ApplicationRef {
+            application_id: ulid::Ulid::new().to_string(),
+            job_id: ulid::Ulid::new().to_string(),
+            company_id: company,
+            seeker_id: seeker.id.clone(),
+            job_title: "Twice".into(),
+        }),
+    };
+    for _ in 0..3 {
+        notifications::handle(s.running.app, delivery.clone()).await.unwrap();
+    }
+    let r = employer.get("/me/notifications").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{r:?}");
+    assert_eq!(r.body["items"][0]["id"], delivery.id.as_str());
+    assert_eq!(unread(&employer).await, 1);
+    s.shutdown().await;
+}
