@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 pub const KEEP_SECS: i64 = 90 * 24 * 3600;
 
 /// What a notification is about (the kinds preferences will name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     NewApplicant,

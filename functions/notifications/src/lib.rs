@@ -6,7 +6,10 @@
 
 pub mod handlers;
 pub mod inbox;
+pub mod preferences;
 pub mod recipients;
+
+use preferences::Channel;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -139,7 +142,7 @@ async fn alert(app: &App, m: &SavedSearchMatched) -> Result<(), String> {
     else {
         return Ok(());
     };
-    if !who.is_active() {
+    if !who.is_active() || !wants_email(app, &m.user_id, inbox::Kind::JobAlert).await? {
         return Ok(());
     }
     let link = common::unsubscribe::link(
@@ -163,7 +166,10 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     // In-app first: each recipient's notification is stored once (keyed by the event), so a
     // retry after a failed email repeats nothing here.
     for p in recipients::plan(app, &delivery).await.map_err(failed)? {
-        inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?;
+        let prefs = preferences::of(app, &p.user_id).await.map_err(failed)?;
+        if prefs.allows(p.notification.kind, Channel::InApp) {
+            inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?;
+        }
     }
     let event = &delivery.event;
     if let DomainEvent::SavedSearchMatched(m) = event {
@@ -184,10 +190,29 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     else {
         return Ok(());
     };
+    let kind = if matches!(
+        event,
+        DomainEvent::ApplicationSubmitted(_) | DomainEvent::ApplicationStatusChanged(_)
+    ) {
+        inbox::Kind::ApplicationStatus
+    } else {
+        inbox::Kind::Interview
+    };
+    if !wants_email(app, &who.id, kind).await? {
+        return Ok(());
+    }
     match render_for_applicant(event, &who.full_name) {
         Some((subject, text)) => common::mail::send_text(app, &who.email, &subject, &text).await,
         None => Ok(()),
     }
+}
+
+/// Whether the user's preferences let `kind` reach them by email.
+async fn wants_email(app: &App, user_id: &str, kind: inbox::Kind) -> Result<bool, String> {
+    let prefs = preferences::of(app, user_id)
+        .await
+        .map_err(|e| format!("{}: {:?}", e.message, e.source))?;
+    Ok(prefs.allows(kind, Channel::Email))
 }
 
 /// The consumer as the runtime and the local gateway call it.
@@ -202,6 +227,8 @@ common::functions! {
         "notifications-unread-count" => handlers::unread_count,
         "notifications-read" => handlers::read,
         "notifications-read-all" => handlers::read_all,
+        "notifications-preferences-get" => preferences::get,
+        "notifications-preferences-put" => preferences::put,
     }
     other {
         "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),

@@ -214,6 +214,8 @@ pub struct Export {
     pub saved_searches: Vec<common::vocab::SavedSearch>,
     /// In-app notifications of the last 90 days.
     pub notifications: Vec<notifications::inbox::Notification>,
+    /// Notification preferences (the defaults until chosen).
+    pub notification_preferences: notifications::preferences::Preferences,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -291,6 +293,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         applications: applications::export_seeker(app, &me.user_id).await?,
         saved_searches: search::saved::all_of(app, &me.user_id).await?,
         notifications: notifications::inbox::export(app, &me.user_id).await?,
+        notification_preferences: notifications::preferences::of(app, &me.user_id).await?,
     })
 }
 

@@ -69,6 +69,11 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
             };
             notifications::inbox::deliver(s.running.app, &user_id, &notice).await.unwrap();
             vec![
+                (
+                    "PUT",
+                    "/me/notification-preferences".into(),
+                    Some(json!({"channels": {"in_app": true, "email": true, "push": false}, "kinds": {}})),
+                ),
                 ("POST", format!("/me/notifications/{}/read", notice.id), None),
                 ("POST", "/me/notifications/read-all".into(), None),
                 ("POST", "/me/saved-searches".into(), Some(saved_search)),
@@ -225,6 +230,7 @@ async fn every_write_is_refused_after(change: Change) {
 
 /// The template routes the cases above call (kept in step by the loop over the template).
 const WRITE_ROUTES: &[&str] = &[
+    "PUT /me/notification-preferences",
     "POST /me/notifications/{id}/read",
     "POST /me/notifications/read-all",
     "POST /me/saved-searches",

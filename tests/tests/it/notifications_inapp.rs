@@ -156,3 +156,75 @@ async fn the_same_event_twice_notifies_once() {
     assert_eq!(unread(&employer).await, 1);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preferences_decide_the_channels() {
+    let s = TestStack::start().await;
+    let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
+    let r = seeker.get("/me/notification-preferences").await;
+    assert_eq!(r.body["channels"], json!({"in_app": true, "email": true, "push": true}));
+    assert_eq!(
+        r.body["kinds"]["new_applicant"],
+        json!({"in_app": true, "email": true, "push": false})
+    );
+    let r = seeker
+        .send(
+            "PUT",
+            "/me/notification-preferences",
+            Some(json!({"channels": {"in_app": true, "email": true, "push": true},
+            "kinds": {"account_security": {"in_app": true, "email": false, "push": true}}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_error_body(&r);
+
+    // The owner wants no in-app notice of applicants; the seeker no email at all.
+    let r = owner
+        .send(
+            "PUT",
+            "/me/notification-preferences",
+            Some(json!({"channels": {"in_app": true, "email": true, "push": false},
+            "kinds": {"new_applicant": {"in_app": false, "email": true, "push": false}}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(
+        r.body["kinds"]["interview"],
+        json!({"in_app": true, "email": true, "push": true}),
+        "others keep defaults"
+    );
+    let r = seeker
+        .send(
+            "PUT",
+            "/me/notification-preferences",
+            Some(json!({"channels": {"in_app": true, "email": false, "push": false}, "kinds": {}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(
+        seeker.get("/me/export").await.body["notification_preferences"]["channels"]["email"],
+        false
+    );
+
+    let category = admin.create_category().await;
+    let company = owner.create_company("Quiet Co").await;
+    let job = owner
+        .post_job(&company, &category, json!({"title": "Lighthouse keeper", "status": "published"}))
+        .await;
+    let application = seeker.apply(&job).await;
+    owner.move_application(&application, "reviewed").await;
+    assert_eq!(kinds_until(&seeker, 1).await, vec!["application_status"], "in-app still on");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        owner.get("/me/notifications").await.body["items"].as_array().unwrap().is_empty(),
+        "no in-app new_applicant"
+    );
+    let mails = emails_to(&seeker.email).await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m["subject"].as_str().unwrap_or_default().contains("Lighthouse keeper")),
+        "no application emails: {mails:?}"
+    );
+    s.shutdown().await;
+}
