@@ -19,7 +19,8 @@ pub struct NotificationPage {
 
 #[derive(Serialize, ToSchema)]
 pub struct UnreadCount {
-    pub unread: i64,
+    /// Unread notifications (a counter kept with the writes).
+    pub count: i64,
 }
 
 /// GET /me/notifications
@@ -61,7 +62,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 pub async fn unread_count(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     ok(&UnreadCount {
-        unread: inbox::unread_count(app, &me.user_id).await?,
+        count: inbox::unread_count(app, &me.user_id).await?,
     })
 }
 

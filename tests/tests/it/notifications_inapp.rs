@@ -12,7 +12,7 @@ use serde_json::json;
 const SOON: Duration = Duration::from_secs(10);
 
 async fn unread(u: &User<'_>) -> i64 {
-    u.get("/me/notifications/unread-count").await.body["unread"].as_i64().unwrap()
+    u.get("/me/notifications/unread-count").await.body["count"].as_i64().unwrap()
 }
 
 async fn kinds_until(u: &User<'_>, want: usize) -> Vec<String> {
