@@ -4,6 +4,7 @@
 //! and the in-app routes ([`handlers`]). Live, push, email templates and preferences come
 //! with the rest of the notifications issue.
 
+pub mod expiring;
 pub mod handlers;
 pub mod inbox;
 pub mod preferences;
@@ -232,6 +233,7 @@ common::functions! {
     }
     other {
         "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),
+        "notifications-expiring" => common::runtime::Kind::Scheduled(expiring::handler),
     }
 }
 

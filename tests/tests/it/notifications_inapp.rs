@@ -228,3 +228,44 @@ async fn preferences_decide_the_channels() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn companies_hear_of_jobs_closing_within_three_days_once() {
+    let s = TestStack::start_with(false, false).await;
+    let (admin, owner) = (s.admin().await, s.employer().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Deadline Co").await;
+    let now = common::time::now_secs();
+    let deadline = |days: i64| common::time::rfc3339(now + days * 86400);
+    let soon = owner
+        .post_job(
+            &company,
+            &category,
+            json!({"title": "Soon gone", "status": "published", "application_deadline": deadline(2)}),
+        )
+        .await;
+    owner
+        .post_job(
+            &company,
+            &category,
+            json!({"title": "Plenty of time", "status": "published", "application_deadline": deadline(10)}),
+        )
+        .await;
+    owner
+        .post_job(
+            &company,
+            &category,
+            json!({"title": "Draft", "status": "draft", "application_deadline": deadline(1)}),
+        )
+        .await;
+    let app = s.running.app;
+    assert_eq!(notifications::expiring::warn_due(app, now).await.unwrap(), 1);
+    assert_eq!(notifications::expiring::warn_due(app, now + 60).await.unwrap(), 0, "once");
+    let r = owner.get("/me/notifications").await;
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{r:?}");
+    assert_eq!(items[0]["kind"], "job_expiring");
+    assert_eq!(items[0]["title"], "Soon gone closes in 3 days");
+    assert_eq!(items[0]["data"]["job_id"], soon.as_str());
+    s.shutdown().await;
+}

@@ -1,0 +1,65 @@
+//! The expiring-jobs schedule: three days before a job's deadline its company's members get
+//! a `job_expiring` notification, once per job and deadline (the notification's id is
+//! derived from both, so later runs and retries store nothing new; a moved deadline warns
+//! again).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use common::vocab::Job;
+use common::{ApiResult, App};
+use serde_json::json;
+
+use crate::inbox::{self, Kind, Notification};
+use crate::preferences::{self, Channel};
+
+/// How long before the deadline companies are warned.
+pub const AHEAD_SECS: i64 = 3 * 24 * 3600;
+
+/// The notification's id: a ULID made of the deadline's time and the job id's random part.
+pub fn notice_id(job: &Job, deadline_secs: i64) -> String {
+    let random = ulid::Ulid::from_string(&job.id).map(|u| u.random()).unwrap_or_default();
+    ulid::Ulid::from_parts(deadline_secs.max(0) as u64 * 1000, random).to_string()
+}
+
+fn notice(job: &Job, deadline_secs: i64) -> Notification {
+    let deadline = job.application_deadline.clone().unwrap_or_default();
+    Notification {
+        id: notice_id(job, deadline_secs),
+        kind: Kind::JobExpiring,
+        title: format!("{} closes in 3 days", job.title),
+        body: format!(
+            "Applications for {} close on {deadline}. Extend the deadline or review the applicants now.",
+            job.title
+        ),
+        data: json!({"job_id": job.id, "company_id": job.company_id, "deadline": deadline}),
+        created_at: common::time::now_rfc3339(),
+        read_at: None,
+    }
+}
+
+/// Warns the members of every company whose open jobs close within three days of
+/// `now_secs`; returns how many notifications it stored.
+pub async fn warn_due(app: &App, now_secs: i64) -> ApiResult<usize> {
+    let mut stored = 0;
+    for job in jobs::expiry::closing_between(app, now_secs, now_secs + AHEAD_SECS).await? {
+        let Some(deadline) = job.deadline_secs() else { continue };
+        let n = notice(&job, deadline);
+        for member in companies::members::member_ids(app, &job.company_id).await? {
+            if preferences::of(app, &member).await?.allows(Kind::JobExpiring, Channel::InApp) && inbox::deliver(app, &member, &n).await? {
+                stored += 1;
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// The schedule's entry point.
+pub fn handler(app: &'static App) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(async move {
+        warn_due(app, common::time::now_secs())
+            .await
+            .map(|n| tracing::info!(notifications = n, "expiring jobs warned"))
+            .map_err(|e| format!("{}: {:?}", e.message, e.source))
+    })
+}
