@@ -64,12 +64,58 @@ impl Interview {
 /// An interview as stored: in its application's partition, and under its own id in GSI3.
 type InterviewItem = Keyed<Interview>;
 
+/// Scheduled interviews by time (GSI4), for the reminder schedule.
+const SCHEDULED: &str = "INTERVIEWS#SCHEDULED";
+
 fn item(i: &Interview) -> InterviewItem {
-    Keyed::new(app_pk(&i.application_id), format!("INTERVIEW#{}", i.id), "interview", i.clone()).in_index(
-        3,
-        format!("INTERVIEW#{}", i.id),
-        "INTERVIEW",
-    )
+    Keyed::new(app_pk(&i.application_id), format!("INTERVIEW#{}", i.id), "interview", i.clone())
+        .in_index(3, format!("INTERVIEW#{}", i.id), "INTERVIEW")
+        .in_index_if(
+            i.status == InterviewStatus::Scheduled,
+            4,
+            SCHEDULED,
+            format!("{}#{}", i.scheduled_at, i.id),
+        )
+}
+
+/// An interview coming up, with whom it concerns.
+pub struct Upcoming {
+    pub interview: Interview,
+    pub application: crate::Application,
+}
+
+/// Scheduled interviews starting in `(from_secs, to_secs]`, with their applications.
+pub async fn scheduled_between(app: &App, from_secs: i64, to_secs: i64) -> ApiResult<Vec<Upcoming>> {
+    let (low, high) = (
+        format!("{}#~", common::time::rfc3339(from_secs)),
+        format!("{}#~", common::time::rfc3339(to_secs)),
+    );
+    let mut start = None;
+    let mut out = Vec::new();
+    loop {
+        let page = app
+            .dynamo()
+            .query()
+            .table_name(app.table())
+            .index_name("GSI4")
+            .key_condition_expression("GSI4PK = :k AND GSI4SK BETWEEN :low AND :high")
+            .expression_attribute_values(":k", s(SCHEDULED))
+            .expression_attribute_values(":low", s(low.clone()))
+            .expression_attribute_values(":high", s(high.clone()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        for item in page.items.unwrap_or_default() {
+            let interview = common::db::from_item::<InterviewItem>(item)?.value;
+            if let Some(application) = crate::get(app, &interview.application_id).await? {
+                out.push(Upcoming { interview, application });
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>> {

@@ -7,7 +7,7 @@
 //! | application | `APP#<id>` | `APP` | GSI1 `JOBAPPS#<job>` / `<submitted_at>#<id>`; GSI2 `USERAPPS#<seeker>` / `<submitted_at>#<id>` |
 //! | one-per-seeker guard | `JOB#<job>` | `APPLICANT#<seeker>` | |
 //! | status history entry | `APP#<id>` | `HIST#<at>#<ulid>` | |
-//! | interview | `APP#<id>` | `INTERVIEW#<id>` | GSI3 `INTERVIEW#<id>` / `INTERVIEW` |
+//! | interview | `APP#<id>` | `INTERVIEW#<id>` | GSI3 `INTERVIEW#<id>` / `INTERVIEW`; while scheduled GSI4 `INTERVIEWS#SCHEDULED` / `<scheduled_at>#<id>` (reminders) |
 //! | job applicant counters | `JOB#<job>` | `STATS` | |
 //! | seeker application counters | `USER#<seeker>` | `APPSTATS` | |
 //! | profile grant (private profile open to the company) | `USER#<seeker>` | `GRANT#COMPANY#<company>` | |

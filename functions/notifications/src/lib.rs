@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod inbox;
 pub mod preferences;
 pub mod recipients;
+pub mod reminders;
 
 use preferences::Channel;
 
@@ -234,6 +235,7 @@ common::functions! {
     other {
         "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),
         "notifications-expiring" => common::runtime::Kind::Scheduled(expiring::handler),
+        "notifications-reminders" => common::runtime::Kind::Scheduled(reminders::handler),
     }
 }
 

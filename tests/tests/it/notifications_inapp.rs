@@ -269,3 +269,47 @@ async fn companies_hear_of_jobs_closing_within_three_days_once() {
     assert_eq!(items[0]["data"]["job_id"], soon.as_str());
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interviews_within_a_day_are_reminded_once_to_both_sides() {
+    let s = TestStack::start_with(false, false).await;
+    let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Reminder Co").await;
+    let job = owner
+        .post_job(&company, &category, json!({"title": "Night porter", "status": "published"}))
+        .await;
+    let application = seeker.apply(&job).await;
+    owner.move_application(&application, "reviewed").await;
+    owner.move_application(&application, "shortlisted").await;
+    let now = common::time::now_secs();
+    let schedule = |hours: i64| json!({"scheduled_at": common::time::rfc3339(now + hours * 3600), "duration_minutes": 30, "kind": "phone"});
+    let path = format!("/applications/{application}/interviews");
+    assert_eq!(owner.post(&path, schedule(2)).await.status, StatusCode::CREATED);
+    assert_eq!(owner.post(&path, schedule(72)).await.status, StatusCode::CREATED);
+    let cancelled = id_of(&owner.post(&path, schedule(3)).await);
+    let r = owner
+        .patch(&format!("/interviews/{cancelled}"), json!({"status": "cancelled"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+
+    let app = s.running.app;
+    assert_eq!(
+        notifications::reminders::remind_due(app, now).await.unwrap(),
+        2,
+        "applicant and interviewer"
+    );
+    assert_eq!(notifications::reminders::remind_due(app, now + 600).await.unwrap(), 0, "once");
+    for u in [&seeker, &owner] {
+        let r = u.get("/me/notifications").await;
+        let reminders: Vec<_> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["title"] == "Reminder: interview for Night porter at Reminder Co")
+            .collect();
+        assert_eq!(reminders.len(), 1, "{r:?}");
+        assert_eq!(reminders[0]["kind"], "interview");
+    }
+    s.shutdown().await;
+}
