@@ -34,6 +34,10 @@ pub struct Settings {
     pub search: Option<SearchSettings>,
     /// `PUBLIC_API_URL`: the API's public base URL, for links in emails.
     pub public_url: String,
+    /// SNS platform applications for push: `PUSH_APNS_APP_ARN` (ios), `PUSH_FCM_APP_ARN`
+    /// (android and web).
+    pub push_apns_app: Option<String>,
+    pub push_fcm_app: Option<String>,
 }
 
 /// Where the OpenSearch endpoint is and how requests to it are signed.
@@ -75,6 +79,8 @@ impl Settings {
                 .transpose()?,
             uploads_bucket: get("UPLOADS_BUCKET").filter(|b| !b.is_empty()),
             public_url: get("PUBLIC_API_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+            push_apns_app: get("PUSH_APNS_APP_ARN").filter(|a| !a.is_empty()),
+            push_fcm_app: get("PUSH_FCM_APP_ARN").filter(|a| !a.is_empty()),
             search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 service: get("SEARCH_SERVICE").filter(|s| !s.is_empty()).unwrap_or_else(|| "aoss".into()),

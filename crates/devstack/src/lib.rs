@@ -80,6 +80,8 @@ pub async fn tool_app() -> (App, String) {
                 index_prefix: std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into()),
             }),
         public_url: String::new(),
+        push_apns_app: None,
+        push_fcm_app: None,
     };
     (App::new(settings, load_sdk_config().await), table)
 }

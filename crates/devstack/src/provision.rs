@@ -201,6 +201,26 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             .ok_or(format!("template parameter {name} needs a value"))?;
         r.refs.insert(name.clone(), v);
     }
+    // SNS platform applications have no CloudFormation type: deployed, their ARNs are
+    // parameters; locally the stand-in gets one per empty `*PlatformApplicationArn`.
+    for name in t.parameters.keys() {
+        let Some(kind) = name.strip_suffix("PlatformApplicationArn") else {
+            continue;
+        };
+        if !r.refs.get(name).is_some_and(|v| v.is_empty()) {
+            continue;
+        }
+        let platform = if kind == "Apns" { "APNS" } else { "GCM" };
+        let out = aws_sdk_sns::Client::new(sdk)
+            .create_platform_application()
+            .name(format!("{prefix}-{kind}"))
+            .platform(platform)
+            .attributes("PlatformCredential", "local-stand-in")
+            .send()
+            .await
+            .map_err(err("create_platform_application"))?;
+        r.refs.insert(name.clone(), out.platform_application_arn.unwrap_or_default());
+    }
     r.evaluate_conditions(&t.conditions)?;
     let existing = t.existing(r);
     let t = &existing;

@@ -105,6 +105,22 @@ pub async fn deliver(app: &App, user_id: &str, n: &Notification) -> ApiResult<bo
     }
 }
 
+/// For a recipient who wants no in-app copy: records that the event reached them (so other
+/// channels go out once), with the notification's lifetime. `true` when it was new.
+pub async fn mark_sent(app: &App, user_id: &str, id: &str) -> ApiResult<bool> {
+    let now = common::time::now_secs();
+    let mut marker = db::key(auth::account::partition(user_id), format!("SENT#{id}"));
+    marker.insert("entity".into(), db::s("notification_sent"));
+    marker.insert(db::TTL.into(), db::n(now + KEEP_SECS));
+    match Tx::new(app).put_item("sent", marker, Some(Cond::absent())).commit().await {
+        Err(TxError::Condition { .. }) => Ok(false),
+        other => {
+            other?;
+            Ok(true)
+        }
+    }
+}
+
 /// The unread count (the counter, never below zero).
 pub async fn unread_count(app: &App, user_id: &str) -> ApiResult<i64> {
     let item = app

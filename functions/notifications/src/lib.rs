@@ -4,6 +4,7 @@
 //! and the in-app routes ([`handlers`]). Live, push, email templates and preferences come
 //! with the rest of the notifications issue.
 
+pub mod devices;
 pub mod expiring;
 pub mod handlers;
 pub mod inbox;
@@ -169,8 +170,14 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     // retry after a failed email repeats nothing here.
     for p in recipients::plan(app, &delivery).await.map_err(failed)? {
         let prefs = preferences::of(app, &p.user_id).await.map_err(failed)?;
-        if prefs.allows(p.notification.kind, Channel::InApp) {
-            inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?;
+        let new = if prefs.allows(p.notification.kind, Channel::InApp) {
+            inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?
+        } else {
+            inbox::mark_sent(app, &p.user_id, &p.notification.id).await.map_err(failed)?
+        };
+        // Pushed once: only when this delivery is the first for the recipient.
+        if new && prefs.allows(p.notification.kind, Channel::Push) {
+            devices::push(app, &p.user_id, &p.notification).await;
         }
     }
     let event = &delivery.event;
@@ -231,6 +238,8 @@ common::functions! {
         "notifications-read-all" => handlers::read_all,
         "notifications-preferences-get" => preferences::get,
         "notifications-preferences-put" => preferences::put,
+        "notifications-devices-register" => devices::register,
+        "notifications-devices-unregister" => devices::unregister,
     }
     other {
         "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),

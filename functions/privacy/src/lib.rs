@@ -92,6 +92,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         doomed.push(db::key_of(item));
     }
     doomed.extend(applications::erase_seeker(app, user_id).await?);
+    doomed.extend(notifications::devices::erase(app, user_id).await?);
     for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
         doomed.extend(db::query_all(app, Some("GSI2"), index_key, None).await?.iter().map(db::key_of));
     }
@@ -216,6 +217,9 @@ pub struct Export {
     pub notifications: Vec<notifications::inbox::Notification>,
     /// Notification preferences (the defaults until chosen).
     pub notification_preferences: notifications::preferences::Preferences,
+    /// Push devices (tokens masked).
+    #[schema(value_type = Vec<Object>)]
+    pub devices: Vec<serde_json::Value>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -294,6 +298,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         saved_searches: search::saved::all_of(app, &me.user_id).await?,
         notifications: notifications::inbox::export(app, &me.user_id).await?,
         notification_preferences: notifications::preferences::of(app, &me.user_id).await?,
+        devices: notifications::devices::export(app, &me.user_id).await?,
     })
 }
 

@@ -68,7 +68,15 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
                 read_at: None,
             };
             notifications::inbox::deliver(s.running.app, &user_id, &notice).await.unwrap();
+            let device = json!({"platform": "android", "token": unique("tok")});
+            let device = id_of(&s.post("/me/devices", device, Some(&me)).await);
             vec![
+                (
+                    "POST",
+                    "/me/devices".into(),
+                    Some(json!({"platform": "web", "token": unique("tok")})),
+                ),
+                ("DELETE", format!("/me/devices/{device}"), None),
                 (
                     "PUT",
                     "/me/notification-preferences".into(),
@@ -230,6 +238,8 @@ async fn every_write_is_refused_after(change: Change) {
 
 /// The template routes the cases above call (kept in step by the loop over the template).
 const WRITE_ROUTES: &[&str] = &[
+    "POST /me/devices",
+    "DELETE /me/devices/{id}",
     "PUT /me/notification-preferences",
     "POST /me/notifications/{id}/read",
     "POST /me/notifications/read-all",
