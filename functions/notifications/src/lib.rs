@@ -18,7 +18,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use common::consumer::Delivery;
-use common::events::{ApplicationMoved, ApplicationRef, DomainEvent, InterviewChanged, SavedSearchMatched, UserNotice, UserRegistered};
+use common::events::{
+    AccountChanged, ApplicationMoved, ApplicationRef, DomainEvent, InterviewChanged, SavedSearchMatched, UserNotice, UserRegistered,
+};
 use common::token::Role;
 use common::vocab::ApplicationStatus;
 use common::App;
@@ -53,6 +55,20 @@ pub fn render(event: &DomainEvent) -> Option<Mail> {
             email.clone(),
             "Your password was reset".into(),
             "The password of your account was reset with an emailed code and all sessions were signed out. If this was not you, contact support.\n".into(),
+        )),
+        // Account security: always emailed, whatever the preferences.
+        DomainEvent::UserRoleChanged(AccountChanged { email, role, .. }) => Some((
+            email.clone(),
+            "Your account's role changed".into(),
+            format!(
+                "An administrator made your account a {} account and signed out its sessions. Sign in again to continue. If you did not expect this, contact support.\n",
+                role.as_str()
+            ),
+        )),
+        DomainEvent::UserSuspended(AccountChanged { email, .. }) => Some((
+            email.clone(),
+            "Your account was suspended".into(),
+            "An administrator suspended your account; its sessions were signed out. Contact support if you think this is a mistake.\n".into(),
         )),
         _ => None,
     }
@@ -302,6 +318,16 @@ mod tests {
         assert_eq!(to, "a@b.co");
         assert!(subject.contains("Welcome"));
         assert!(text.contains("Ada") && text.contains("company"));
+        let suspended = DomainEvent::UserSuspended(AccountChanged {
+            user_id: "u".into(),
+            email: "a@b.co".into(),
+            role: Role::Seeker,
+            status: common::vocab::AccountStatus::Suspended,
+            reason: Some("internal note".into()),
+        });
+        let (to, subject, text) = render(&suspended).unwrap();
+        assert_eq!(to, "a@b.co");
+        assert!(subject.contains("suspended") && !text.contains("internal note"), "{text}");
         let reset = DomainEvent::PasswordReset(UserNotice {
             user_id: "u".into(),
             email: "a@b.co".into(),
