@@ -149,6 +149,34 @@ pub async fn query_all(app: &crate::App, index: Option<&str>, key: impl Into<Str
     }
 }
 
+/// Every item of an index partition whose sort key is within `low..=high`, page after page
+/// (time windows over keys that start with a time: deadlines, interviews).
+pub async fn query_between(app: &crate::App, index: &str, key: &str, low: &str, high: &str) -> ApiResult<Vec<Item>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = app
+            .dynamo()
+            .query()
+            .table_name(app.table())
+            .index_name(index)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+            .expression_attribute_names("#pk", format!("{index}PK"))
+            .expression_attribute_names("#sk", format!("{index}SK"))
+            .expression_attribute_values(":pk", s(key))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 /// The table key (`PK`, `SK`) of an item.
 pub fn key_of(item: &Item) -> Item {
     [PK, SK]

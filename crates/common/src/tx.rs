@@ -54,6 +54,18 @@ impl Cond {
     pub fn present() -> Self {
         Cond::new("attribute_exists(PK)")
     }
+    /// `ADD <attribute> <delta>`: a counter kept in the same transaction as the writes.
+    pub fn add(attribute: &str, delta: i64) -> Self {
+        Cond::new("ADD #add :add")
+            .name("#add", attribute)
+            .value(":add", crate::db::n(delta))
+    }
+    /// The counter `attribute` is below `max` (or not counted yet).
+    pub fn below(attribute: &str, max: i64) -> Self {
+        Cond::new("attribute_not_exists(#lim) OR #lim < :lim")
+            .name("#lim", attribute)
+            .value(":lim", crate::db::n(max))
+    }
     /// The same placeholders with another expression (an update built up piece by piece).
     pub fn expr(mut self, expr: impl Into<String>) -> Self {
         self.expr = expr.into();

@@ -68,41 +68,9 @@ impl JobStatus {
 
 // ---- jobs
 
-/// Where a job is: a city and country, optionally a region and coordinates (for the geo
-/// search that comes with search).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JobLocation {
-    pub city: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    pub country: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lat: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lon: Option<f64>,
-}
-
-impl JobLocation {
-    pub fn parse(raw: &JobLocation) -> Result<JobLocation, &'static str> {
-        let place = crate::values::Location::parse(&crate::values::Location {
-            city: raw.city.clone(),
-            region: raw.region.clone(),
-            country: raw.country.clone(),
-            lat: raw.lat,
-            lon: raw.lon,
-        })?;
-        let (lat, lon) = (place.lat, place.lon);
-        Ok(JobLocation {
-            city: place.city,
-            region: place.region,
-            country: place.country,
-            lat,
-            lon,
-        })
-    }
-}
+/// Where a job is: a place with optional coordinates (for geo search), the same shape and
+/// rules as every other location.
+pub type JobLocation = crate::values::Location;
 
 // ---- jobs
 

@@ -86,36 +86,19 @@ pub struct Upcoming {
 
 /// Scheduled interviews starting in `(from_secs, to_secs]`, with their applications.
 pub async fn scheduled_between(app: &App, from_secs: i64, to_secs: i64) -> ApiResult<Vec<Upcoming>> {
+    // Keys are `<scheduled_at>#<id>`; `~` sorts after every id character.
     let (low, high) = (
         format!("{}#~", common::time::rfc3339(from_secs)),
         format!("{}#~", common::time::rfc3339(to_secs)),
     );
-    let mut start = None;
     let mut out = Vec::new();
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI4")
-            .key_condition_expression("GSI4PK = :k AND GSI4SK BETWEEN :low AND :high")
-            .expression_attribute_values(":k", s(SCHEDULED))
-            .expression_attribute_values(":low", s(low.clone()))
-            .expression_attribute_values(":high", s(high.clone()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for item in page.items.unwrap_or_default() {
-            let interview = common::db::from_item::<InterviewItem>(item)?.value;
-            if let Some(application) = crate::get(app, &interview.application_id).await? {
-                out.push(Upcoming { interview, application });
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
+    for item in common::db::query_between(app, "GSI4", SCHEDULED, &low, &high).await? {
+        let interview = common::db::from_item::<InterviewItem>(item)?.value;
+        if let Some(application) = crate::get(app, &interview.application_id).await? {
+            out.push(Upcoming { interview, application });
         }
     }
+    Ok(out)
 }
 
 pub async fn of_application(app: &App, app_id: &str) -> ApiResult<Vec<Interview>> {

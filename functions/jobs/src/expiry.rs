@@ -66,36 +66,19 @@ pub async fn expire_due(app: &App) -> ApiResult<usize> {
 /// Open jobs whose deadline falls in `(from_secs, to_secs]`, soonest first (the
 /// notifications schedule warns their companies).
 pub async fn closing_between(app: &App, from_secs: i64, to_secs: i64) -> ApiResult<Vec<crate::Job>> {
+    // Deadline index keys are `<deadline>#<job id>`; `~` sorts after every id character.
     let (low, high) = (
         format!("{}#~", common::time::rfc3339(from_secs)),
         format!("{}#~", common::time::rfc3339(to_secs)),
     );
-    let mut start = None;
     let mut out = Vec::new();
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .index_name("GSI5")
-            .key_condition_expression("GSI5PK = :k AND GSI5SK BETWEEN :low AND :high")
-            .expression_attribute_values(":k", s(DEADLINES))
-            .expression_attribute_values(":low", AttributeValue::S(low.clone()))
-            .expression_attribute_values(":high", AttributeValue::S(high.clone()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        for item in page.items.unwrap_or_default() {
-            let job = db::from_item::<JobItem>(item)?.value.job;
-            if job.status == JobStatus::Published {
-                out.push(job);
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
+    for item in db::query_between(app, "GSI5", DEADLINES, &low, &high).await? {
+        let job = db::from_item::<JobItem>(item)?.value.job;
+        if job.status == JobStatus::Published {
+            out.push(job);
         }
     }
+    Ok(out)
 }
 
 pub fn handler(app: &'static App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> {

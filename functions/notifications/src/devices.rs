@@ -15,7 +15,7 @@
 
 use aws_sdk_sns::error::ProvideErrorMetadata;
 use common::api_doc::ErrorBody;
-use common::db::{self, n, s, Keyed};
+use common::db::{self, s, Keyed};
 use common::http::{authenticate, created, id_param, parse_json, status_only, Request, Response};
 use common::tx::{Cond, TxError};
 use common::{ApiError, ApiResult, App};
@@ -164,16 +164,9 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
         device_id: device.id.clone(),
     })?;
     claim_item.extend(claim_key);
-    let below_limit = Cond::new("attribute_not_exists(#c) OR #c < :max")
-        .name("#c", "count")
-        .value(":max", n(MAX_PER_USER));
+    let below_limit = Cond::below("count", MAX_PER_USER);
     let mut tx = auth::account::writes_by(app, &me)
-        .update(
-            "limit",
-            counter_key(&me.user_id),
-            Cond::new("ADD #c :one").name("#c", "count").value(":one", n(1)),
-            Some(below_limit),
-        )
+        .update("limit", counter_key(&me.user_id), Cond::add("count", 1), Some(below_limit))
         .put_new(
             "device",
             &Keyed::new(
@@ -189,7 +182,7 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
         tx = tx.delete("previous", device_key(&c.user_id, &c.device_id), None).update(
             "previous_count",
             counter_key(&c.user_id),
-            Cond::new("ADD #c :minus").name("#c", "count").value(":minus", n(-1)),
+            Cond::add("count", -1),
             None,
         );
     }
@@ -219,12 +212,7 @@ pub async fn unregister(app: &'static App, req: Request) -> ApiResult<Response> 
     let mine = Cond::new("user_id = :me").value(":me", s(&me.user_id));
     let tx = auth::account::writes_by(app, &me)
         .delete("device", device_key(&me.user_id, &id), Some(Cond::present()))
-        .update(
-            "count",
-            counter_key(&me.user_id),
-            Cond::new("ADD #c :minus").name("#c", "count").value(":minus", n(-1)),
-            None,
-        )
+        .update("count", counter_key(&me.user_id), Cond::add("count", -1), None)
         .delete("claim", db::key(claim_pk(d.device.platform, &d.token), "TOKEN"), Some(mine));
     match tx.commit().await {
         Err(TxError::Condition { part: "device", .. }) => return Err(missing()),
@@ -232,12 +220,7 @@ pub async fn unregister(app: &'static App, req: Request) -> ApiResult<Response> 
         Err(TxError::Condition { part: "claim", .. }) => {
             auth::account::writes_by(app, &me)
                 .delete("device", device_key(&me.user_id, &id), None)
-                .update(
-                    "count",
-                    counter_key(&me.user_id),
-                    Cond::new("ADD #c :minus").name("#c", "count").value(":minus", n(-1)),
-                    None,
-                )
+                .update("count", counter_key(&me.user_id), Cond::add("count", -1), None)
                 .commit()
                 .await?;
             return status_only(http::StatusCode::NO_CONTENT);

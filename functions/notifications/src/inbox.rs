@@ -69,8 +69,9 @@ pub(crate) fn unread_of(user_id: &str) -> String {
 pub(crate) fn key(user_id: &str, id: &str) -> db::Item {
     db::key(auth::account::partition(user_id), sk(id))
 }
+const COUNTER_SK: &str = "NOTIFSTATS";
 pub(crate) fn counter_key(user_id: &str) -> db::Item {
-    db::key(auth::account::partition(user_id), "NOTIFSTATS")
+    db::key(auth::account::partition(user_id), COUNTER_SK)
 }
 
 pub(crate) fn item(user_id: &str, n: &Notification, now_secs: i64) -> Item {
@@ -90,12 +91,7 @@ pub(crate) fn item(user_id: &str, n: &Notification, now_secs: i64) -> Item {
 pub async fn deliver(app: &App, user_id: &str, n: &Notification) -> ApiResult<bool> {
     let tx = Tx::new(app)
         .put_new("notification", &item(user_id, n, common::time::now_secs()))
-        .update(
-            "unread",
-            counter_key(user_id),
-            Cond::new("ADD unread :one").value(":one", db::n(1)),
-            None,
-        );
+        .update("unread", counter_key(user_id), Cond::add("unread", 1), None);
     match tx.commit().await {
         Err(TxError::Condition { part: "notification", .. }) => Ok(false),
         other => {
@@ -123,16 +119,13 @@ pub async fn mark_sent(app: &App, user_id: &str, id: &str) -> ApiResult<bool> {
 
 /// The unread count (the counter, never below zero).
 pub async fn unread_count(app: &App, user_id: &str) -> ApiResult<i64> {
-    let item = app
-        .dynamo()
-        .get_item()
-        .table_name(app.table())
-        .set_key(Some(counter_key(user_id)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item;
-    Ok(item.as_ref().and_then(|i| db::get_n(i, "unread")).unwrap_or(0).max(0))
+    #[derive(Deserialize)]
+    struct Counter {
+        #[serde(default)]
+        unread: i64,
+    }
+    let counter = db::get::<Counter>(app, auth::account::partition(user_id), COUNTER_SK).await?;
+    Ok(counter.map_or(0, |c| c.unread).max(0))
 }
 
 /// Marks one notification read: the item leaves the unread index and the counter drops, in
@@ -148,12 +141,7 @@ pub async fn mark_read(tx: Tx<'_>, user_id: &str, id: &str, now: &str) -> ApiRes
             Some(unread),
         )
         .returning_item()
-        .update(
-            "unread",
-            counter_key(user_id),
-            Cond::new("ADD unread :minus").value(":minus", db::n(-1)),
-            None,
-        );
+        .update("unread", counter_key(user_id), Cond::add("unread", -1), None);
     match tx.commit().await {
         Err(TxError::Condition {
             part: "notification",

@@ -110,13 +110,11 @@ impl Preferences {
 
 type Item = Keyed<Preferences>;
 
-fn sk() -> &'static str {
-    "NOTIFPREFS"
-}
+const SK: &str = "NOTIFPREFS";
 
 /// A user's preferences (the defaults until they choose).
 pub async fn of(app: &App, user_id: &str) -> ApiResult<Preferences> {
-    Ok(db::get::<Item>(app, auth::account::partition(user_id), sk())
+    Ok(db::get::<Item>(app, auth::account::partition(user_id), SK)
         .await?
         .map(|i| i.value.completed())
         .unwrap_or_default())
@@ -144,12 +142,7 @@ pub async fn put(app: &'static App, req: Request) -> ApiResult<Response> {
         ));
     }
     let prefs = chosen.completed();
-    let item = Keyed::new(
-        auth::account::partition(&me.user_id),
-        sk(),
-        "notification_preferences",
-        prefs.clone(),
-    );
+    let item = Keyed::new(auth::account::partition(&me.user_id), SK, "notification_preferences", prefs.clone());
     auth::account::writes_by(app, &me).put("preferences", &item).commit().await?;
     ok(&prefs)
 }

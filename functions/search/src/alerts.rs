@@ -115,20 +115,24 @@ pub async fn sync_saved(app: &App, user_id: &str, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Removes every saved search of an erased user from the index (no delete-by-query:
-/// found by user, deleted one by one).
+/// Removes every saved search of an erased user from the index (no delete-by-query: found
+/// by user, then deleted in bulk; one pass, as deleted documents may stay visible a moment).
 pub async fn forget_user(app: &App, user_id: &str) -> ApiResult<()> {
-    loop {
-        let mut body = SearchBody::new(Query::all_of(vec![Query::term("user_id", user_id)]), 100);
-        body.source = Some(vec!["id"]);
-        let res: SearchResponse<serde_json::Value> = engine::search(app, IndexKind::SavedSearches, &body).await?;
-        if res.hits.hits.is_empty() {
-            return Ok(());
-        }
-        for h in res.hits.hits {
-            engine::delete(app, IndexKind::SavedSearches, &h.id, crate::indexer::GONE).await?;
-        }
-    }
+    let ids = engine::ids(
+        app,
+        IndexKind::SavedSearches,
+        "id",
+        Query::all_of(vec![Query::term("user_id", user_id)]),
+    )
+    .await?;
+    let ops = ids
+        .into_iter()
+        .map(|id| engine::BulkOp::Delete {
+            id,
+            version: crate::indexer::GONE,
+        })
+        .collect();
+    engine::bulk(app, IndexKind::SavedSearches, ops).await
 }
 
 /// "the list filter allows this value": absent, or containing it.

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::mappings::IndexKind;
+use crate::query::{Query, SearchBody, SearchResponse, Sort};
 
 pub struct Engine {
     http: reqwest::Client,
@@ -261,6 +262,27 @@ pub async fn bulk(app: &App, kind: IndexKind, ops: Vec<BulkOp>) -> ApiResult<()>
         }
     }
     Ok(())
+}
+
+/// The ids of every document `query` finds, in `id_field` order, page after page (no
+/// scroll on Serverless: `search_after`).
+pub async fn ids(app: &App, kind: IndexKind, id_field: &'static str, query: Query) -> ApiResult<Vec<String>> {
+    const PAGE: usize = 500;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let mut body = SearchBody::new(query.clone(), PAGE);
+        body.sort = vec![Sort::by(id_field, "asc")];
+        body.search_after = after.take();
+        body.source = Some(vec![id_field]);
+        let res: SearchResponse<Value> = search(app, kind, &body).await?;
+        let n = res.hits.hits.len();
+        after = res.hits.hits.last().and_then(|h| h.sort.clone());
+        out.extend(res.hits.hits.into_iter().map(|h| h.id));
+        if n < PAGE || after.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 /// One search request; the body is a typed query serialized.

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::docs::{CandidateSummary, CompanySummary, Geo, JobSummary};
+use crate::docs::{CandidateSummary, CompanySummary, JobSummary};
 use crate::engine;
 use crate::mappings::IndexKind;
-use crate::paging::{next_cursor, paging};
+use crate::paging::{next_cursor, paging, Paging};
 use crate::params::{JobSearch, FACETS};
-use crate::query::{Bool, MultiMatch, Query, SearchBody, SearchResponse, Sort};
+use crate::query::{Bool, Query, SearchBody, SearchResponse, Sort};
 
 #[derive(Serialize, ToSchema)]
 pub struct JobHit {
@@ -115,6 +115,36 @@ pub async fn jobs(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     ok(&page)
 }
+/// One page of an index's stored summaries: `text` must match (if any), `filter` narrows.
+async fn summaries<T: serde::de::DeserializeOwned>(
+    app: &App,
+    kind: IndexKind,
+    context: &str,
+    paging: &Paging,
+    text: Option<Query>,
+    filter: Vec<Query>,
+    sort: Vec<Sort>,
+) -> ApiResult<(Vec<T>, Option<String>)> {
+    let query = Query::Bool(Box::new(Bool {
+        must: text.into_iter().collect(),
+        filter,
+        ..Bool::default()
+    }));
+    let mut body = SearchBody::new(query, paging.size);
+    body.sort = sort;
+    body.continue_after(paging.after.clone(), paging.depth);
+    body.source = Some(vec!["summary"]);
+    let res: SearchResponse<Stored<T>> = engine::search(app, kind, &body).await?;
+    let next = next_cursor(
+        app,
+        context,
+        paging,
+        res.hits.hits.len(),
+        res.hits.hits.last().and_then(|h| h.sort.as_ref()),
+    );
+    Ok((res.hits.hits.into_iter().map(|h| h.source.summary).collect(), next))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CompanySearchPage {
     pub items: Vec<CompanySummary>,
@@ -163,16 +193,7 @@ pub async fn companies(app: &'static App, req: Request) -> ApiResult<Response> {
     p.into_result().map_err(|e| e.with_code("invalid_filter"))?;
     let context = format!("search/companies?{q:?};{industries:?};{countries:?}");
     let paging = paging(app, &req, &context)?;
-    let text = q.as_ref().map(|q| {
-        Query::MultiMatch(MultiMatch {
-            query: q.clone(),
-            fields: vec!["name^3".into(), "industry_text".into()],
-            kind: None,
-            fuzziness: Some("AUTO"),
-            prefix_length: Some(1),
-            operator: Some("and"),
-        })
-    });
+    let text = q.as_ref().map(|q| Query::fuzzy(q, &["name^3", "industry_text"], Some("and")));
     let mut filter = Vec::new();
     if !industries.is_empty() {
         filter.push(Query::terms("industry", &industries));
@@ -180,32 +201,12 @@ pub async fn companies(app: &'static App, req: Request) -> ApiResult<Response> {
     if !countries.is_empty() {
         filter.push(Query::terms("country", &countries));
     }
-    let mut body = SearchBody::new(
-        Query::Bool(Box::new(Bool {
-            must: text.into_iter().collect(),
-            filter,
-            ..Bool::default()
-        })),
-        paging.size,
-    );
-    body.sort = match q {
+    let sort = match q {
         Some(_) => vec![Sort::score(), Sort::by("open_jobs", "desc"), Sort::by("id", "asc")],
         None => vec![Sort::by("open_jobs", "desc"), Sort::by("name_key", "asc"), Sort::by("id", "asc")],
     };
-    body.continue_after(paging.after.clone(), paging.depth);
-    body.source = Some(vec!["summary"]);
-    let res: SearchResponse<Stored<CompanySummary>> = engine::search(app, IndexKind::Companies, &body).await?;
-    let next = next_cursor(
-        app,
-        &context,
-        &paging,
-        res.hits.hits.len(),
-        res.hits.hits.last().and_then(|h| h.sort.as_ref()),
-    );
-    ok(&CompanySearchPage {
-        items: res.hits.hits.into_iter().map(|h| h.source.summary).collect(),
-        next_cursor: next,
-    })
+    let (items, next_cursor) = summaries(app, IndexKind::Companies, &context, &paging, text, filter, sort).await?;
+    ok(&CompanySearchPage { items, next_cursor })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -238,17 +239,11 @@ pub async fn candidates(app: &'static App, req: Request) -> ApiResult<Response> 
     let levels = list_param(&req, "experience_level", &mut p, |l| {
         ["entry", "mid", "senior", "lead", "executive"].contains(&l).then(|| l.to_string())
     });
-    let geo = match JobSearch::parse(|k| ["lat", "lon", "radius_km"].contains(&k).then(|| query_param(&req, k)).flatten()) {
-        Ok(s) => s.radius,
-        Err(e) => {
-            if let Some(Value::Object(d)) = e.body("").get("details") {
-                for k in d.keys() {
-                    p.add(k, "lat, lon and radius_km are numbers in range and go together");
-                }
-            }
-            None
-        }
-    };
+    let mut geo_problems = std::collections::BTreeMap::new();
+    let geo = crate::params::radius(|k| query_param(&req, k), &mut geo_problems);
+    for (k, v) in &geo_problems {
+        p.add(k, v);
+    }
     p.into_result().map_err(|e| e.with_code("invalid_filter"))?;
     let context = format!("candidates?{q:?};{skills:?};{countries:?};{cities:?};{levels:?};{geo:?}");
     let paging = paging(app, &req, &context)?;
@@ -259,49 +254,15 @@ pub async fn candidates(app: &'static App, req: Request) -> ApiResult<Response> 
         }
     }
     if let Some(r) = geo {
-        filter.push(Query::within(
-            "geo",
-            Geo {
-                lat: r.at.lat,
-                lon: r.at.lon,
-            },
-            r.km,
-        ));
+        filter.push(Query::within("geo", r.at, r.km));
     }
-    let text = q.as_ref().map(|q| {
-        Query::MultiMatch(MultiMatch {
-            query: q.clone(),
-            fields: vec!["headline^2".into(), "skills^3".into(), "experience_titles".into()],
-            kind: None,
-            fuzziness: Some("AUTO"),
-            prefix_length: Some(1),
-            operator: None,
-        })
-    });
-    let mut body = SearchBody::new(
-        Query::Bool(Box::new(Bool {
-            must: text.into_iter().collect(),
-            filter,
-            ..Bool::default()
-        })),
-        paging.size,
-    );
-    body.sort = match q {
+    let text = q
+        .as_ref()
+        .map(|q| Query::fuzzy(q, &["headline^2", "skills^3", "experience_titles"], None));
+    let sort = match q {
         Some(_) => vec![Sort::score(), Sort::by("user_id", "asc")],
         None => vec![Sort::by("user_id", "desc")],
     };
-    body.continue_after(paging.after.clone(), paging.depth);
-    body.source = Some(vec!["summary"]);
-    let res: SearchResponse<Stored<CandidateSummary>> = engine::search(app, IndexKind::Candidates, &body).await?;
-    let next = next_cursor(
-        app,
-        &context,
-        &paging,
-        res.hits.hits.len(),
-        res.hits.hits.last().and_then(|h| h.sort.as_ref()),
-    );
-    ok(&CandidatePage {
-        items: res.hits.hits.into_iter().map(|h| h.source.summary).collect(),
-        next_cursor: next,
-    })
+    let (items, next_cursor) = summaries(app, IndexKind::Candidates, &context, &paging, text, filter, sort).await?;
+    ok(&CandidatePage { items, next_cursor })
 }

@@ -81,6 +81,16 @@ pub fn searchable(job: &Job, now_secs: i64) -> bool {
     job.accepting_applications(now_secs)
 }
 
+/// A job's document with its company's and category's names (the slug while the category
+/// is unknown).
+fn doc_of(job: &Job, company: Option<&Company>, category: Option<&Category>) -> JobDoc {
+    JobDoc::new(
+        job,
+        company.map(|c| c.name.as_str()).unwrap_or_default(),
+        category.map(|c| c.name.as_str()).unwrap_or(&job.category),
+    )
+}
+
 /// A job with its company and category as the table holds them now, read together.
 pub struct JobState {
     pub id: String,
@@ -115,11 +125,7 @@ impl JobState {
 
     /// The job's search document.
     pub fn doc(&self, job: &Job) -> JobDoc {
-        JobDoc::new(
-            job,
-            self.company.as_ref().map(|c| c.name.as_str()).unwrap_or_default(),
-            self.category.as_ref().map(|c| c.name.as_str()).unwrap_or(&job.category),
-        )
+        doc_of(job, self.company.as_ref(), self.category.as_ref())
     }
 
     /// Writes the job if it is open now, else removes it at its version (gone: above any).
@@ -162,14 +168,9 @@ pub async fn sync_jobs(app: &App, jobs: Vec<Job>) -> ApiResult<()> {
         if !categories.contains_key(&job.category) {
             categories.insert(job.category.clone(), categories::get(app, &job.category).await?);
         }
-        let state = JobState {
-            id: job.id.clone(),
-            company: companies[&job.company_id].clone(),
-            category: categories[&job.category].clone(),
-            job: None,
-        };
         ops.push(if searchable(&job, now) {
-            let doc = serde_json::to_value(state.doc(&job)).map_err(common::ApiError::internal)?;
+            let doc = doc_of(&job, companies[&job.company_id].as_ref(), categories[&job.category].as_ref());
+            let doc = serde_json::to_value(doc).map_err(common::ApiError::internal)?;
             engine::BulkOp::Put {
                 id: job.id.clone(),
                 version: job.version,

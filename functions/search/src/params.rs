@@ -71,6 +71,51 @@ fn invalid(details: BTreeMap<String, String>) -> ApiError {
         .with_details(Value::Object(details))
 }
 
+/// `lat`, `lon` and `radius_km` (all or none, in range) and `include_remote`; problems are
+/// added by parameter name. Shared by job and candidate searches.
+pub fn radius(get: impl Fn(&str) -> Option<String>, problems: &mut BTreeMap<String, String>) -> Option<Radius> {
+    let present = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let mut number = |name: &str, range: std::ops::RangeInclusive<f64>| -> Option<f64> {
+        let raw = present(name)?;
+        match raw.parse::<f64>() {
+            Ok(v) if v.is_finite() && range.contains(&v) => Some(v),
+            _ => {
+                problems.insert(name.into(), format!("must be a number from {} to {}", range.start(), range.end()));
+                None
+            }
+        }
+    };
+    let lat = number("lat", -90.0..=90.0);
+    let lon = number("lon", -180.0..=180.0);
+    let km = number("radius_km", 0.1..=1000.0);
+    let include_remote = match present("include_remote").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            problems.insert("include_remote".into(), "must be true or false".into());
+            false
+        }
+    };
+    let given = ["lat", "lon", "radius_km"].iter().filter(|k| present(k).is_some()).count();
+    if given > 0 && given < 3 {
+        for k in ["lat", "lon", "radius_km"] {
+            if present(k).is_none() {
+                problems
+                    .entry(k.into())
+                    .or_insert_with(|| "lat, lon and radius_km go together".into());
+            }
+        }
+    }
+    match (lat, lon, km) {
+        (Some(lat), Some(lon), Some(km)) => Some(Radius {
+            at: Geo { lat, lon },
+            km,
+            include_remote,
+        }),
+        _ => None,
+    }
+}
+
 impl JobSearch {
     /// Parses through `get`; every problem is reported at once (400 `invalid_filter`).
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> ApiResult<JobSearch> {
@@ -93,45 +138,8 @@ impl JobSearch {
         if q.as_ref().is_some_and(|q| q.chars().count() > Q_MAX) {
             problems.insert("q".into(), format!("at most {Q_MAX} characters"));
         }
-        let mut number = |name: &str, range: std::ops::RangeInclusive<f64>| -> Option<f64> {
-            let raw = present(name)?;
-            match raw.parse::<f64>() {
-                Ok(v) if v.is_finite() && range.contains(&v) => Some(v),
-                _ => {
-                    problems.insert(name.into(), format!("must be a number from {} to {}", range.start(), range.end()));
-                    None
-                }
-            }
-        };
-        let lat = number("lat", -90.0..=90.0);
-        let lon = number("lon", -180.0..=180.0);
-        let km = number("radius_km", 0.1..=1000.0);
-        let include_remote = match present("include_remote").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                problems.insert("include_remote".into(), "must be true or false".into());
-                false
-            }
-        };
-        let given = ["lat", "lon", "radius_km"].iter().filter(|k| present(k).is_some()).count();
-        if given > 0 && given < 3 {
-            for k in ["lat", "lon", "radius_km"] {
-                if present(k).is_none() {
-                    problems
-                        .entry(k.into())
-                        .or_insert_with(|| "lat, lon and radius_km go together".into());
-                }
-            }
-        }
-        let radius = match (lat, lon, km) {
-            (Some(lat), Some(lon), Some(km)) => Some(Radius {
-                at: Geo { lat, lon },
-                km,
-                include_remote,
-            }),
-            _ => None,
-        };
+        let radius = radius(&get, &mut problems);
+        let include_remote = present("include_remote").as_deref() == Some("true");
         if include_remote && radius.is_none() {
             problems
                 .entry("include_remote".into())

@@ -65,6 +65,21 @@ pub struct MultiMatch {
     pub operator: Option<&'static str>,
 }
 
+impl MultiMatch {
+    /// `fuzziness: AUTO` with the first letter never a typo; `operator: and` when every word
+    /// must match.
+    pub fn fuzzy(text: &str, fields: &[&str], operator: Option<&'static str>) -> MultiMatch {
+        MultiMatch {
+            query: text.to_string(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            kind: None,
+            fuzziness: Some("AUTO"),
+            prefix_length: Some(1),
+            operator,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Match {
     pub query: String,
@@ -106,6 +121,10 @@ impl Query {
                 fuzziness,
             },
         )]))
+    }
+    /// Typo-tolerant text over `fields` ([`MultiMatch::fuzzy`]).
+    pub fn fuzzy(text: &str, fields: &[&str], operator: Option<&'static str>) -> Query {
+        Query::MultiMatch(MultiMatch::fuzzy(text, fields, operator))
     }
     pub fn within(field: &str, at: Geo, km: f64) -> Query {
         Query::GeoDistance(GeoDistance {

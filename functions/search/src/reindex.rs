@@ -15,7 +15,7 @@ use common::{ApiResult, App};
 use crate::engine;
 use crate::indexer;
 use crate::mappings::{IndexKind, ALL};
-use crate::query::{Query, SearchBody, SearchResponse, Sort};
+use crate::query::Query;
 
 /// How many documents of each index the rebuild wrote and removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -28,25 +28,6 @@ pub struct Rebuilt {
     pub removed: usize,
 }
 
-/// Ids in an index, in id order, every page.
-async fn ids_in(app: &App, kind: IndexKind, id_field: &'static str) -> ApiResult<Vec<String>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut body = SearchBody::new(Query::match_all(), 500);
-        body.sort = vec![Sort::by(id_field, "asc")];
-        body.search_after = after.take();
-        body.source = Some(vec![id_field]);
-        let res: SearchResponse<serde_json::Value> = engine::search(app, kind, &body).await?;
-        let n = res.hits.hits.len();
-        after = res.hits.hits.last().and_then(|h| h.sort.clone());
-        out.extend(res.hits.hits.into_iter().map(|h| h.id));
-        if n < 500 || after.is_none() {
-            return Ok(out);
-        }
-    }
-}
-
 pub async fn run(app: &App) -> ApiResult<Rebuilt> {
     for kind in ALL {
         engine::ensure_index(app, kind).await?;
@@ -57,7 +38,7 @@ pub async fn run(app: &App) -> ApiResult<Rebuilt> {
     let seen: HashSet<String> = open.iter().map(|j| j.id.clone()).collect();
     r.jobs = open.len();
     indexer::sync_jobs(app, open).await?;
-    for id in ids_in(app, IndexKind::Jobs, "id").await? {
+    for id in engine::ids(app, IndexKind::Jobs, "id", Query::match_all()).await? {
         if !seen.contains(&id) {
             indexer::sync_job(app, &id).await?;
             r.removed += 1;
@@ -70,7 +51,7 @@ pub async fn run(app: &App) -> ApiResult<Rebuilt> {
         seen.insert(company.id);
         r.companies += 1;
     }
-    for id in ids_in(app, IndexKind::Companies, "id").await? {
+    for id in engine::ids(app, IndexKind::Companies, "id", Query::match_all()).await? {
         if !seen.contains(&id) {
             indexer::sync_company(app, &id).await?;
             r.removed += 1;
@@ -92,13 +73,13 @@ pub async fn run(app: &App) -> ApiResult<Rebuilt> {
             seen.insert(user);
         }
     }
-    for id in ids_in(app, IndexKind::Candidates, "user_id").await? {
+    for id in engine::ids(app, IndexKind::Candidates, "user_id", Query::match_all()).await? {
         if !seen.contains(&id) {
             indexer::sync_candidate(app, &id).await?;
             r.removed += 1;
         }
     }
-    for id in ids_in(app, IndexKind::SavedSearches, "id").await? {
+    for id in engine::ids(app, IndexKind::SavedSearches, "id", Query::match_all()).await? {
         if !seen.contains(&id) {
             engine::delete(app, IndexKind::SavedSearches, &id, indexer::GONE).await?;
             r.removed += 1;

@@ -9,7 +9,7 @@
 //! | counter | `USER#<user>` | `SAVEDSEARCHES` | |
 
 use common::api_doc::ErrorBody;
-use common::db::{self, n, Keyed};
+use common::db::{self, Keyed};
 use common::events::{Actor, DomainEvent, SavedSearchChanged, SavedSearchRef};
 use common::http::{authenticate, created, parse_json, status_only, Request, Response};
 use common::tx::{Cond, Tx, TxError};
@@ -116,15 +116,12 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let scope = me.user_id.clone();
     let work = Box::pin(async move {
-        let below_limit = Cond::new("attribute_not_exists(#c) OR #c < :max")
-            .name("#c", "count")
-            .value(":max", n(MAX_PER_USER));
         let tx = auth::account::writes_by(app, &me)
             .update(
                 "limit",
                 counter_key(&me.user_id),
-                Cond::new("ADD #c :one").name("#c", "count").value(":one", n(1)),
-                Some(below_limit),
+                Cond::add("count", 1),
+                Some(Cond::below("count", MAX_PER_USER)),
             )
             .put_new("saved_search", &item(&saved))
             .emit(
@@ -208,12 +205,7 @@ pub async fn delete(app: &'static App, req: Request) -> ApiResult<Response> {
     let missing = || ApiError::not_found("no such saved search");
     let tx = auth::account::writes_by(app, &me)
         .delete("saved_search", key(&me.user_id, &id), Some(Cond::present()))
-        .update(
-            "limit",
-            counter_key(&me.user_id),
-            Cond::new("ADD #c :minus").name("#c", "count").value(":minus", n(-1)),
-            None,
-        )
+        .update("limit", counter_key(&me.user_id), Cond::add("count", -1), None)
         .emit(
             Actor::user(&me.user_id),
             DomainEvent::SavedSearchDeleted(SavedSearchRef {

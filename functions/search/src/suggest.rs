@@ -35,12 +35,8 @@ struct SuggestSource {
 
 fn prefix_query(q: &str, fields: &[&str]) -> Query {
     Query::MultiMatch(MultiMatch {
-        query: q.to_string(),
-        fields: fields.iter().map(|f| f.to_string()).collect(),
         kind: Some("bool_prefix"),
-        fuzziness: Some("AUTO"),
-        prefix_length: Some(1),
-        operator: Some("and"),
+        ..MultiMatch::fuzzy(q, fields, Some("and"))
     })
 }
 

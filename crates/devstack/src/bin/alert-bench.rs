@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use search::alerts::SavedDoc;
+use search::engine::BulkOp;
 use search::mappings::IndexKind;
 use serde_json::{json, Map, Value};
 
@@ -115,6 +116,15 @@ fn query(d: &mut Dice, categories: &[String]) -> Map<String, Value> {
     q
 }
 
+/// POSTs `body` to the local gateway (with a token when given); the JSON answer.
+async fn post(http: &reqwest::Client, url: String, body: Value, token: Option<&str>) -> Value {
+    let mut req = http.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("the gateway answers").json().await.expect("JSON")
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -139,22 +149,17 @@ async fn main() {
     let app = running.app;
     let base = running.base_url();
     let http = reqwest::Client::new();
-    let call = |method: reqwest::Method, path: &str, body: Value, token: &str| {
-        http.request(method, format!("{base}{path}")).bearer_auth(token).json(&body).send()
-    };
     let admin_email = format!("bench-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     auth::admin::create_admin(app, &admin_email, "a long bench passphrase", "Bench")
         .await
         .expect("admin");
-    let login: Value = http
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"email": admin_email, "password": "a long bench passphrase"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = post(
+        &http,
+        format!("{base}/auth/login"),
+        json!({"email": admin_email, "password": "a long bench passphrase"}),
+        None,
+    )
+    .await;
     let admin = login["access_token"].as_str().unwrap().to_string();
     let mut categories = Vec::new();
     for name in [
@@ -167,62 +172,44 @@ async fn main() {
         "Logistics",
         "Finance",
     ] {
-        let r: Value = call(
-            reqwest::Method::POST,
-            "/categories",
+        let r = post(
+            &http,
+            format!("{base}/categories"),
             json!({"name": format!("{name} {}", ulid::Ulid::new())}),
-            &admin,
+            Some(&admin),
         )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
         categories.push(r["slug"].as_str().unwrap().to_string());
     }
-    let reg: Value = http
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"email": format!("emp-{}@example.com", ulid::Ulid::new()), "password": "a long bench passphrase", "role": "employer", "full_name": "Bench Employer"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reg = post(&http, format!("{base}/auth/register"), json!({"email": format!("emp-{}@example.com", ulid::Ulid::new()), "password": "a long bench passphrase", "role": "employer", "full_name": "Bench Employer"}), None).await;
     let employer = reg["access_token"].as_str().unwrap().to_string();
-    let company: Value = call(reqwest::Method::POST, "/companies", json!({"name": "Bench Corp"}), &employer)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let company = post(&http, format!("{base}/companies"), json!({"name": "Bench Corp"}), Some(&employer)).await;
     let company = company["id"].as_str().unwrap().to_string();
 
     // The saved searches, written to the index as the indexer writes them (bulk, 1000 a request).
     let mut dice = Dice(2026);
     let created_at = common::time::rfc3339(common::time::now_secs() - 3600);
-    let index = search::engine::ensure_index(app, IndexKind::SavedSearches).await.unwrap();
     let started = Instant::now();
-    for chunk in (0..count).collect::<Vec<_>>().chunks(1000) {
-        let mut nd = Vec::new();
-        for i in chunk {
-            let saved = common::vocab::SavedSearch {
-                id: ulid::Ulid::new().to_string(),
-                user_id: format!("bench-user-{i}"),
-                name: format!("search {i}"),
-                query: query(&mut dice, &categories),
-                frequency: serde_json::from_value(json!(dice.pick(FREQUENCIES))).unwrap(),
-                created_at: created_at.clone(),
-            };
-            let doc: SavedDoc = SavedDoc::new(&saved).expect("a valid query");
-            nd.extend(serde_json::to_vec(&json!({"index": {"_index": index, "_id": saved.id}})).unwrap());
-            nd.push(b'\n');
-            nd.extend(serde_json::to_vec(&doc).unwrap());
-            nd.push(b'\n');
-        }
-        let answer = search::engine::call(app, http::Method::POST, "/_bulk", Some(nd)).await.unwrap();
-        assert!(answer.ok() && answer.body["errors"] == false, "bulk: {}", answer.body);
+    let mut ops = Vec::with_capacity(count);
+    for i in 0..count {
+        let saved = common::vocab::SavedSearch {
+            id: ulid::Ulid::new().to_string(),
+            user_id: format!("bench-user-{i}"),
+            name: format!("search {i}"),
+            query: query(&mut dice, &categories),
+            frequency: serde_json::from_value(json!(dice.pick(FREQUENCIES))).unwrap(),
+            created_at: created_at.clone(),
+        };
+        let doc = serde_json::to_value(SavedDoc::new(&saved).expect("a valid query")).unwrap();
+        ops.push(BulkOp::Put {
+            id: saved.id,
+            version: 1,
+            doc,
+        });
     }
+    search::engine::bulk(app, IndexKind::SavedSearches, ops)
+        .await
+        .expect("bulk indexing");
     println!("{count} saved searches indexed in {:.1} s", started.elapsed().as_secs_f64());
 
     println!("| job | candidates | matched | engine requests | matching (ms) |");
@@ -238,12 +225,7 @@ async fn main() {
             "skills": [dice.pick(WORDS), dice.pick(WORDS)], "status": "published",
             "salary": {"min": 40000, "max": 70000, "currency": "EUR", "period": "year"}
         });
-        let r: Value = call(reqwest::Method::POST, "/jobs", body, &employer)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = post(&http, format!("{base}/jobs"), body, Some(&employer)).await;
         let id = r["id"].as_str().expect("a job").to_string();
         search::indexer::sync_job(app, &id).await.unwrap();
         let job = jobs::get(app, &id).await.unwrap().unwrap();
