@@ -1,8 +1,6 @@
 //! Push devices: registration as SNS platform endpoints in the stand-in (idempotent, moving
 //! between accounts, at most 10), pushes of new notifications, disabled endpoints, removal.
 
-use std::time::Duration;
-
 use common::consumer::Delivery;
 use common::events::{Actor, DomainEvent, UserNotice};
 use integration_tests::*;
@@ -154,7 +152,6 @@ async fn at_most_ten_devices_and_bad_input_is_refused() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {r:?}");
         assert_error_body(&r);
     }
-    tokio::time::sleep(Duration::from_millis(10)).await;
     s.shutdown().await;
 }
 
