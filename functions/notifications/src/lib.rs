@@ -12,7 +12,9 @@ pub mod preferences;
 pub mod recipients;
 pub mod reminders;
 
-use preferences::Channel;
+use std::collections::HashMap;
+
+use preferences::{Channel, Preferences};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -154,14 +156,14 @@ pub fn render_alert(m: &SavedSearchMatched, full_name: &str, link: &str) -> (Str
     (subject, text)
 }
 
-async fn alert(app: &App, m: &SavedSearchMatched) -> Result<(), String> {
+async fn alert(app: &App, m: &SavedSearchMatched, known: Option<&Preferences>) -> Result<(), String> {
     let Some(who) = auth::account::summary(app, &m.user_id)
         .await
         .map_err(|e| format!("{}: {:?}", e.message, e.source))?
     else {
         return Ok(());
     };
-    if !who.is_active() || !wants_email(app, &m.user_id, inbox::Kind::JobAlert).await? {
+    if !who.is_active() || !wants_email(app, &m.user_id, inbox::Kind::JobAlert, known).await? {
         return Ok(());
     }
     let link = common::unsubscribe::link(
@@ -183,9 +185,12 @@ async fn alert(app: &App, m: &SavedSearchMatched) -> Result<(), String> {
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     let failed = |e: common::ApiError| format!("{}: {:?}", e.message, e.source);
     // In-app first: each recipient's notification is stored once (keyed by the event), so a
-    // retry after a failed email repeats nothing here.
+    // retry after a failed email repeats nothing here. Each recipient's preferences are read
+    // once and serve the email below too.
+    let mut read: HashMap<String, Preferences> = HashMap::new();
     for p in recipients::plan(app, &delivery).await.map_err(failed)? {
         let prefs = preferences::of(app, &p.user_id).await.map_err(failed)?;
+        read.insert(p.user_id.clone(), prefs.clone());
         let new = if prefs.allows(p.notification.kind, Channel::InApp) {
             inbox::deliver(app, &p.user_id, &p.notification).await.map_err(failed)?
         } else {
@@ -198,7 +203,7 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     }
     let event = &delivery.event;
     if let DomainEvent::SavedSearchMatched(m) = event {
-        return alert(app, m).await;
+        return alert(app, m, read.get(&m.user_id)).await;
     }
     if let Some((to, subject, text)) = render(event) {
         return common::mail::send_text(app, &to, &subject, &text).await;
@@ -223,7 +228,7 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     } else {
         inbox::Kind::Interview
     };
-    if !wants_email(app, &who.id, kind).await? {
+    if !wants_email(app, &who.id, kind, read.get(&who.id)).await? {
         return Ok(());
     }
     match render_for_applicant(event, &who.full_name) {
@@ -232,11 +237,14 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
     }
 }
 
-/// Whether the user's preferences let `kind` reach them by email.
-async fn wants_email(app: &App, user_id: &str, kind: inbox::Kind) -> Result<bool, String> {
-    let prefs = preferences::of(app, user_id)
-        .await
-        .map_err(|e| format!("{}: {:?}", e.message, e.source))?;
+/// Whether the user's preferences (`known` when already read) let `kind` reach them by email.
+async fn wants_email(app: &App, user_id: &str, kind: inbox::Kind, known: Option<&Preferences>) -> Result<bool, String> {
+    let prefs = match known {
+        Some(p) => p.clone(),
+        None => preferences::of(app, user_id)
+            .await
+            .map_err(|e| format!("{}: {:?}", e.message, e.source))?,
+    };
     Ok(prefs.allows(kind, Channel::Email))
 }
 
