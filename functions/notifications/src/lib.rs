@@ -13,9 +13,6 @@ pub mod recipients;
 pub mod reminders;
 
 use std::collections::HashMap;
-
-use preferences::{Channel, Preferences};
-
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,6 +23,7 @@ use common::events::{
 use common::token::Role;
 use common::vocab::ApplicationStatus;
 use common::App;
+use preferences::{Channel, Preferences};
 
 /// The consumer's name; scopes its dedupe records.
 pub const CONSUMER: &str = "notifications";
