@@ -336,7 +336,69 @@ pub async fn attach_resume(s: &TestStack, token: &str) {
     panic!("the resume was never attached");
 }
 
-/// Emails the stand-in accepted for `to` (SES records every message).
+/// The text a reader sees in an HTML body, links' targets included (` <url> ` after the
+/// opening tag), entities decoded.
+pub fn html_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            break;
+        };
+        let tag = &rest[start..start + end + 1];
+        if let Some(href) = tag.split("href=\"").nth(1).and_then(|h| h.split('"').next()) {
+            out.push(' ');
+            out.push_str(href);
+            out.push(' ');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    decode_entities(&out)
+}
+
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let decoded = after.find(';').filter(|e| *e <= 8).and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "ldquo" => Some('\u{201c}'),
+                "rdquo" => Some('\u{201d}'),
+                _ => name
+                    .strip_prefix("#x")
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Emails the stand-in accepted for `to` (SES records every message). The stand-in keeps
+/// the HTML body of a message with both; `body` here is its text (`html_text`), `html` the
+/// HTML itself.
 pub async fn emails_to(to: &str) -> Vec<Value> {
     // The stand-in dumps every service's state here; a dump taken while another test writes
     // can fail (measured once under the full suite with S3 uploads running), so read again.
@@ -360,6 +422,17 @@ pub async fn emails_to(to: &str) -> Vec<Value> {
             m["destinations"]["ToAddresses"]
                 .as_array()
                 .is_some_and(|a| a.iter().any(|x| x == to))
+        })
+        .map(|mut m| {
+            if let Some(html) = m["body"]
+                .as_str()
+                .filter(|b| b.trim_start().starts_with("<!DOCTYPE html>"))
+                .map(str::to_string)
+            {
+                m["body"] = Value::String(html_text(&html));
+                m["html"] = Value::String(html);
+            }
+            m
         })
         .collect()
 }

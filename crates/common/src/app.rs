@@ -38,6 +38,9 @@ pub struct Settings {
     /// (android and web).
     pub push_apns_app: Option<String>,
     pub push_fcm_app: Option<String>,
+    /// `LIVE_ENDPOINT`: the WebSocket API's management endpoint
+    /// (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`), for live notifications.
+    pub live_endpoint: Option<String>,
 }
 
 /// Where the OpenSearch endpoint is and how requests to it are signed.
@@ -81,6 +84,7 @@ impl Settings {
             public_url: get("PUBLIC_API_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
             push_apns_app: get("PUSH_APNS_APP_ARN").filter(|a| !a.is_empty()),
             push_fcm_app: get("PUSH_FCM_APP_ARN").filter(|a| !a.is_empty()),
+            live_endpoint: get("LIVE_ENDPOINT").filter(|e| !e.is_empty()),
             search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 service: get("SEARCH_SERVICE").filter(|s| !s.is_empty()).unwrap_or_else(|| "aoss".into()),
@@ -100,6 +104,7 @@ pub struct App {
     sns: OnceLock<aws_sdk_sns::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
+    live: OnceLock<Option<aws_sdk_apigatewaymanagement::Client>>,
 }
 
 impl App {
@@ -115,6 +120,12 @@ impl App {
         Ok(App::lazy(Settings::from_env()?))
     }
 
+    /// With these settings; the SDK configuration from the environment on first use (unit
+    /// tests of code that renders or seals without calling AWS).
+    pub fn with_settings(settings: Settings) -> Self {
+        App::lazy(settings)
+    }
+
     fn lazy(settings: Settings) -> Self {
         App {
             settings,
@@ -123,6 +134,7 @@ impl App {
             sns: OnceLock::new(),
             ses: OnceLock::new(),
             s3: OnceLock::new(),
+            live: OnceLock::new(),
         }
     }
 
@@ -143,6 +155,17 @@ impl App {
             let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some());
             aws_sdk_s3::Client::from_conf(conf.build())
         })
+    }
+    /// The WebSocket API's management client (PostToConnection), at `LIVE_ENDPOINT`; `None`
+    /// where the function has no WebSocket API to talk to.
+    pub fn live(&self) -> Option<&aws_sdk_apigatewaymanagement::Client> {
+        self.live
+            .get_or_init(|| {
+                let endpoint = self.settings.live_endpoint.as_deref()?;
+                let conf = aws_sdk_apigatewaymanagement::config::Builder::from(self.sdk_config()).endpoint_url(endpoint);
+                Some(aws_sdk_apigatewaymanagement::Client::from_conf(conf.build()))
+            })
+            .as_ref()
     }
     /// The uploads bucket; a function handling files without it is misconfigured (500, logged).
     pub fn uploads_bucket(&self) -> crate::ApiResult<&str> {

@@ -1,39 +1,152 @@
-//! Email through SES (v2). Locally the stand-in records every message it accepts.
+//! Email through SES (v2): every message has a text and an HTML body rendered from the
+//! template files in `crates/common/templates/email` (minijinja; HTML auto-escaped), plus
+//! headers such as `List-Unsubscribe`. Locally the stand-in records every message it accepts.
+
+use std::sync::OnceLock;
 
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
+use minijinja::Environment;
+use serde::Serialize;
 
 use crate::app::App;
+
+/// The template files, compiled into the binary (no file reads at run time).
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/email/layout.html")),
+    ("notification.html", include_str!("../templates/email/notification.html")),
+    ("notification.txt", include_str!("../templates/email/notification.txt")),
+    ("job_alert.html", include_str!("../templates/email/job_alert.html")),
+    ("job_alert.txt", include_str!("../templates/email/job_alert.txt")),
+    ("welcome.html", include_str!("../templates/email/welcome.html")),
+    ("welcome.txt", include_str!("../templates/email/welcome.txt")),
+    ("reset_code.html", include_str!("../templates/email/reset_code.html")),
+    ("reset_code.txt", include_str!("../templates/email/reset_code.txt")),
+];
+
+fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // `.html` templates escape every value (minijinja's default by file name); `.txt` do not.
+        let syntax = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build();
+        env.set_syntax(syntax.expect("the default syntax with trailing newlines kept"));
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("email template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// One email, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Renders `<template>.txt` and `<template>.html` with `context` (which should carry
+/// `subject` and the footer's `reason`, and `unsubscribe_url` when the email has one).
+/// With an unsubscribe URL the email gets the RFC 8058 one-click headers.
+pub fn render<C: Serialize>(template: &str, to: &str, subject: &str, context: &C) -> Result<Email, String> {
+    let ctx = minijinja::Value::from(minijinja::value::Serde(context));
+    let ctx = minijinja::context! { subject => subject, ..ctx };
+    let body = |ext: &str| {
+        templates()
+            .get_template(&format!("{template}.{ext}"))
+            .and_then(|t| t.render(ctx.clone()))
+            .map_err(|e| format!("rendering email {template}.{ext}: {e}"))
+    };
+    let mut headers = Vec::new();
+    if let Some(url) = ctx.get_attr("unsubscribe_url").ok().filter(|v| !v.is_none() && !v.is_undefined()) {
+        headers.push(("List-Unsubscribe".to_string(), format!("<{url}>")));
+        headers.push(("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string()));
+    }
+    Ok(Email {
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text: body("txt")?,
+        html: body("html")?,
+        headers,
+    })
+}
 
 fn content(text: &str) -> Result<Content, String> {
     Content::builder().data(text).charset("UTF-8").build().map_err(|e| e.to_string())
 }
 
-pub async fn send_text(app: &App, to: &str, subject: &str, text: &str) -> Result<(), String> {
-    send(app, to, subject, text, &[]).await
-}
-
-/// A text email with extra headers (`List-Unsubscribe`, ...).
-pub async fn send(app: &App, to: &str, subject: &str, text: &str, headers: &[(&str, String)]) -> Result<(), String> {
+/// The SES message of an email: subject, both bodies, the extra headers.
+pub fn message(email: &Email) -> Result<Message, String> {
     let mut message = Message::builder()
-        .subject(content(subject)?)
-        .body(Body::builder().text(content(text)?).build());
-    for (name, value) in headers {
+        .subject(content(&email.subject)?)
+        .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build());
+    for (name, value) in &email.headers {
         message = message.headers(
             MessageHeader::builder()
-                .name(*name)
+                .name(name)
                 .value(value)
                 .build()
                 .map_err(|e| e.to_string())?,
         );
     }
-    let message = message.build();
+    Ok(message.build())
+}
+
+pub async fn send(app: &App, email: &Email) -> Result<(), String> {
     app.ses()
         .send_email()
         .from_email_address(&app.settings.mail_from)
-        .destination(Destination::builder().to_addresses(to).build())
-        .content(EmailContent::builder().simple(message).build())
+        .destination(Destination::builder().to_addresses(&email.to).build())
+        .content(EmailContent::builder().simple(message(email)?).build())
         .send()
         .await
         .map_err(|e| aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_text_and_escaped_html() {
+        let ctx = serde_json::json!({
+            "name": "Ada <script>", "body": "Body & more", "reason": "You get this because.",
+            "unsubscribe_url": "https://api.example/unsubscribe?token=abc",
+            "search_name": "Rust", "jobs": [{"title": "Dev", "company_name": "Acme", "city": "Berlin", "country": "DE", "job_id": "j1"}],
+            "next_step": "Go on.", "code": "12345678", "minutes": 15,
+        });
+        for t in ["notification", "job_alert", "welcome", "reset_code"] {
+            let e = render(t, "a@b.co", "Subject", &ctx).unwrap();
+            assert!(!e.text.is_empty() && e.html.starts_with("<!DOCTYPE html>"), "{t}");
+            assert!(!e.html.contains("<script>"), "{t}: escaped");
+        }
+        let e = render("notification", "a@b.co", "S", &ctx).unwrap();
+        assert!(e.text.contains("Ada <script>") && e.text.contains("https://api.example/unsubscribe?token=abc"));
+        assert!(e.html.contains("Ada &lt;script&gt;") && e.html.contains("Body &amp; more"));
+        assert_eq!(
+            e.headers,
+            vec![
+                (
+                    "List-Unsubscribe".to_string(),
+                    "<https://api.example/unsubscribe?token=abc>".to_string()
+                ),
+                ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string())
+            ]
+        );
+        let m = message(&e).unwrap();
+        assert_eq!(m.headers().len(), 2);
+        assert!(m.body().unwrap().text().is_some() && m.body().unwrap().html().is_some());
+        let plain = render(
+            "welcome",
+            "a@b.co",
+            "Hi",
+            &serde_json::json!({"name": "A", "next_step": "x", "reason": "r"}),
+        )
+        .unwrap();
+        assert!(plain.headers.is_empty(), "no unsubscribe, no headers");
+    }
 }

@@ -29,6 +29,9 @@ pub enum Kind {
     S3(S3Handler),
     /// The outbox relay on the table's stream.
     StreamRelay,
+    /// A route of the WebSocket API (`$connect`, `$disconnect`), wired in template.yaml by an
+    /// `AWS::ApiGatewayV2::Route` and its integration.
+    WebSocket(WsHandler),
 }
 
 /// One row of a crate's function table: the name template.yaml gives as `Handler`.
@@ -59,6 +62,7 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
         Kind::Scheduled(h) => run_scheduled(h),
         Kind::S3(h) => run_s3(h),
         Kind::StreamRelay => run_stream_relay(),
+        Kind::WebSocket(h) => run_websocket(h),
     }
 }
 
@@ -175,6 +179,26 @@ fn run_s3(handler: S3Handler) -> Result<(), Error> {
                     tracing::error!(error = %e, "S3 event failed");
                     Error::from(e)
                 })
+            },
+        ))
+        .await
+    })
+}
+
+/// A WebSocket API route's handler: the API Gateway WebSocket event in, the integration's
+/// response out (for `$connect`, a non-2xx status refuses the connection).
+pub type WsHandler = fn(
+    &'static App,
+    aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest,
+) -> std::pin::Pin<Box<dyn Future<Output = aws_lambda_events::event::apigw::ApiGatewayProxyResponse> + Send>>;
+
+/// Serves one route of the WebSocket API.
+fn run_websocket(handler: WsHandler) -> Result<(), Error> {
+    block_on(async move {
+        let app = init().await?;
+        lambda_runtime::run(service_fn(
+            move |ev: LambdaEvent<aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest>| async move {
+                Ok::<_, std::convert::Infallible>(handler(app, ev.payload).await)
             },
         ))
         .await

@@ -94,7 +94,7 @@ impl Route {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -117,10 +117,12 @@ pub struct Gateway {
     routes: Vec<Route>,
     default_route: Option<Route>,
     cors: Option<Cors>,
+    /// The WebSocket API at `/ws`, when the template has one.
+    live: Option<Arc<crate::live::LiveApi>>,
 }
 
 impl Gateway {
-    pub fn new(app: &'static App, mut routes: Vec<Route>, cors: Option<Cors>) -> Self {
+    pub fn new(app: &'static App, mut routes: Vec<Route>, cors: Option<Cors>, live: Option<Arc<crate::live::LiveApi>>) -> Self {
         let default_route = routes.iter().position(|r| r.path == "$default").map(|i| routes.remove(i));
         routes.sort_by_key(|r| std::cmp::Reverse(r.specificity()));
         Gateway {
@@ -128,6 +130,7 @@ impl Gateway {
             routes,
             default_route,
             cors,
+            live,
         }
     }
 
@@ -140,6 +143,9 @@ impl Gateway {
         req: hyper::Request<Incoming>,
         peer: std::net::SocketAddr,
     ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+        if let Some(live) = self.live.as_ref().filter(|_| crate::live::LiveApi::serves(req.uri().path())) {
+            return Ok(live.clone().handle(req, peer).await);
+        }
         Ok(self.handle(req, peer).await)
     }
 

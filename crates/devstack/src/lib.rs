@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod gateway;
 pub mod intrinsics;
+pub mod live;
 pub mod openapi;
 pub mod pollers;
 pub mod provision;
@@ -82,6 +83,7 @@ pub async fn tool_app() -> (App, String) {
         public_url: String::new(),
         push_apns_app: None,
         push_fcm_app: None,
+        live_endpoint: None,
     };
     (App::new(settings, load_sdk_config().await), table)
 }
@@ -160,6 +162,16 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
             problems.push(format!("{}: its events do not fit the kind of {}", f.logical_id, f.handler));
         }
     }
+    for (key, handler) in t.websocket_routes()? {
+        let kind = BINARIES
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .find(|f| f.name == handler)
+            .map(|f| f.kind);
+        if !matches!(kind, Some(Kind::WebSocket(_))) {
+            problems.push(format!("WebSocket route {key}: {handler} is not a WebSocket function"));
+        }
+    }
     for (binary, table) in BINARIES {
         for row in table.iter().filter(|r| !used.contains(r.name)) {
             problems.push(format!("{binary}: function {} is in no template function", row.name));
@@ -182,8 +194,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .map_err(|e| format!("binding {}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut env = stack.function_env(&t)?;
-    // Links in emails lead to this gateway.
+    // Links in emails lead to this gateway; it also serves the WebSocket API's management API.
     env.insert("PUBLIC_API_URL".into(), format!("http://{addr}"));
+    env.insert("LIVE_ENDPOINT".into(), format!("http://{addr}{}", live::PATH));
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let app: &'static App = Box::leak(Box::new(App::new(settings, sdk.clone())));
 
@@ -289,7 +302,15 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .iter()
         .map(|r| (r.method.clone(), r.path.clone(), r.binary.clone()))
         .collect();
-    let gw = Arc::new(Gateway::new(app, routes, t.cors.clone()));
+    let mut ws_routes = HashMap::new();
+    for (key, handler) in t.websocket_routes()? {
+        let Kind::WebSocket(h) = kinds[handler.as_str()] else {
+            return Err(format!("{handler} is not a WebSocket function"));
+        };
+        ws_routes.insert(key, h);
+    }
+    let live_api = (!ws_routes.is_empty()).then(|| live::LiveApi::new(app, ws_routes, stop_rx.clone()));
+    let gw = Arc::new(Gateway::new(app, routes, t.cors.clone(), live_api));
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         loop {
@@ -299,7 +320,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                     let gw = gw.clone();
                     tokio::spawn(async move {
                         let svc = hyper::service::service_fn(move |req| gw.clone().serve(req, peer));
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), svc).await;
+                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), svc).with_upgrades().await;
                     });
                 }
                 _ = stop.changed() => break,

@@ -238,6 +238,11 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::OpenSearchServerless::Collection",
         "AWS::OpenSearchServerless::SecurityPolicy",
         "AWS::OpenSearchServerless::AccessPolicy",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Stage",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::Lambda::Permission",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));
@@ -271,6 +276,16 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             }
             "AWS::Serverless::HttpApi" => {
                 st.resolved.refs.insert(id.clone(), "local".into());
+            }
+            // The local gateway serves the WebSocket API at /ws and answers its management
+            // API there (crate::live); LIVE_ENDPOINT is set to it. Integrations, routes and
+            // permissions are read from the template by `Template::websocket_routes`.
+            "AWS::ApiGatewayV2::Api" => {
+                st.resolved.refs.insert(id.clone(), "local-live".into());
+            }
+            "AWS::ApiGatewayV2::Stage" => {
+                let name = res.properties.get("StageName").and_then(Value::as_str).unwrap_or("live");
+                st.resolved.refs.insert(id.clone(), name.to_string());
             }
             // The search stand-in (osmem-server, started by the project's scripts) is the
             // collection; its policies are AWS's to enforce. Each stack's indexes carry its

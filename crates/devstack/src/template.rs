@@ -307,6 +307,52 @@ impl Template {
         Ok(out)
     }
 
+    /// The WebSocket API's routes: (route key, handler), read through each
+    /// `AWS::ApiGatewayV2::Route`'s `Target` (`integrations/${Integration}`) and the
+    /// integration's `IntegrationUri` (`...functions/${Function.Arn}/invocations`).
+    pub fn websocket_routes(&self) -> Result<Vec<(String, String)>, String> {
+        let sub_refs = |v: &Value| -> Vec<String> {
+            let text = match intrinsic(v) {
+                Some(Intrinsic::Sub(t)) => t,
+                _ => v.as_str().unwrap_or_default().to_string(),
+            };
+            text.split("${")
+                .skip(1)
+                .filter_map(|r| r.split_once('}').map(|(name, _)| name.to_string()))
+                .collect()
+        };
+        let functions = self.functions()?;
+        let mut routes = Vec::new();
+        for (id, r) in self.of_kind("AWS::ApiGatewayV2::Route") {
+            let key = r
+                .properties
+                .get("RouteKey")
+                .and_then(Value::as_str)
+                .ok_or(format!("route {id}: no RouteKey"))?;
+            let integration = r
+                .properties
+                .get("Target")
+                .map(sub_refs)
+                .and_then(|refs| refs.into_iter().next())
+                .ok_or(format!("route {id}: Target must be !Sub integrations/${{Integration}}"))?;
+            let uri = self
+                .resources
+                .get(&integration)
+                .and_then(|i| i.properties.get("IntegrationUri"))
+                .ok_or(format!("route {id}: integration {integration} has no IntegrationUri"))?;
+            let function = sub_refs(uri)
+                .into_iter()
+                .find_map(|r| r.strip_suffix(".Arn").map(str::to_string))
+                .ok_or(format!("integration {integration}: IntegrationUri names no ${{Function.Arn}}"))?;
+            let f = functions
+                .iter()
+                .find(|f| f.logical_id == function)
+                .ok_or(format!("integration {integration}: {function} is not a function of this template"))?;
+            routes.push((key.to_string(), f.handler.clone()));
+        }
+        Ok(routes)
+    }
+
     /// Every HTTP route: (method, path, handler).
     pub fn http_routes(&self) -> Result<Vec<(String, String, String)>, String> {
         let mut routes = Vec::new();

@@ -299,10 +299,16 @@ pub async fn forgot(app: &'static App, req: Request) -> ApiResult<Response> {
         Err(e) if db::is_condition_failed(&e) => return accepted(), // one was mailed a moment ago
         Err(e) => return Err(e.into()),
     }
-    let text = format!(
-        "Someone asked to reset the password of your account.\n\nYour code: {code}\n\nIt works once, within 15 minutes. If this was not you, ignore this email; your password is unchanged."
-    );
-    if let Err(e) = common::mail::send_text(app, email.as_str(), "Your password reset code", &text).await {
+    let context = serde_json::json!({
+        "code": code,
+        "minutes": RESET_CODE_TTL_SECS / 60,
+        "reason": "You get this email because a password reset was asked for your account.",
+    });
+    let sent = match common::mail::render("reset_code", email.as_str(), "Your password reset code", &context) {
+        Ok(mail) => common::mail::send(app, &mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
         tracing::error!(error = %e, "sending the reset code failed");
     }
     accepted()

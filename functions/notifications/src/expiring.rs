@@ -7,11 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use common::vocab::Job;
-use common::{ApiResult, App};
+use common::App;
 use serde_json::json;
 
-use crate::inbox::{self, Kind, Notification};
-use crate::preferences::{self, Channel};
+use crate::inbox::{Kind, Notification};
 
 /// How long before the deadline companies are warned.
 pub const AHEAD_SECS: i64 = 3 * 24 * 3600;
@@ -40,13 +39,19 @@ fn notice(job: &Job, deadline_secs: i64) -> Notification {
 
 /// Warns the members of every company whose open jobs close within three days of
 /// `now_secs`; returns how many notifications it stored.
-pub async fn warn_due(app: &App, now_secs: i64) -> ApiResult<usize> {
+pub async fn warn_due(app: &App, now_secs: i64) -> Result<usize, String> {
     let mut stored = 0;
-    for job in jobs::expiry::closing_between(app, now_secs, now_secs + AHEAD_SECS).await? {
+    for job in jobs::expiry::closing_between(app, now_secs, now_secs + AHEAD_SECS)
+        .await
+        .map_err(crate::dispatch::failed)?
+    {
         let Some(deadline) = job.deadline_secs() else { continue };
         let n = notice(&job, deadline);
-        for member in companies::members::member_ids(app, &job.company_id).await? {
-            if preferences::of(app, &member).await?.allows(Kind::JobExpiring, Channel::InApp) && inbox::deliver(app, &member, &n).await? {
+        for member in companies::members::member_ids(app, &job.company_id)
+            .await
+            .map_err(crate::dispatch::failed)?
+        {
+            if crate::dispatch::notify(app, &member, &n, None).await? {
                 stored += 1;
             }
         }
@@ -60,6 +65,5 @@ pub fn handler(app: &'static App) -> Pin<Box<dyn Future<Output = Result<(), Stri
         warn_due(app, common::time::now_secs())
             .await
             .map(|n| tracing::info!(notifications = n, "expiring jobs warned"))
-            .map_err(|e| format!("{}: {:?}", e.message, e.source))
     })
 }

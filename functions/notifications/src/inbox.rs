@@ -32,6 +32,39 @@ pub enum Kind {
     AccountSecurity,
 }
 
+impl Kind {
+    /// The kind as the API names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NewApplicant => "new_applicant",
+            Kind::ApplicationStatus => "application_status",
+            Kind::Interview => "interview",
+            Kind::JobAlert => "job_alert",
+            Kind::JobModeration => "job_moderation",
+            Kind::JobExpiring => "job_expiring",
+            Kind::AccountSecurity => "account_security",
+        }
+    }
+
+    /// The kind an API name stands for.
+    pub fn parse(name: &str) -> Option<Kind> {
+        crate::preferences::KINDS.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// In words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::NewApplicant => "new applicant",
+            Kind::ApplicationStatus => "application status",
+            Kind::Interview => "interview",
+            Kind::JobAlert => "job alert",
+            Kind::JobModeration => "job moderation",
+            Kind::JobExpiring => "expiring job",
+            Kind::AccountSecurity => "account security",
+        }
+    }
+}
+
 /// A notification as its recipient reads it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Notification {

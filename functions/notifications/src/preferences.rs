@@ -120,6 +120,19 @@ pub async fn of(app: &App, user_id: &str) -> ApiResult<Preferences> {
         .unwrap_or_default())
 }
 
+/// Turns `kind`'s email off for `user_id` (an unsubscribe link); `false` when the account
+/// is gone.
+pub async fn email_off(app: &App, user_id: &str, kind: Kind) -> ApiResult<bool> {
+    if auth::account::summary(app, user_id).await?.is_none() {
+        return Ok(false);
+    }
+    let mut prefs = of(app, user_id).await?;
+    prefs.kinds.entry(kind).or_insert_with(|| default_for(kind)).email = false;
+    let item = Keyed::new(auth::account::partition(user_id), SK, "notification_preferences", prefs);
+    common::tx::Tx::new(app).put("preferences", &item).commit().await?;
+    Ok(true)
+}
+
 /// GET /me/notification-preferences
 #[utoipa::path(get, path = "/me/notification-preferences", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, description = "every channel and kind, defaults filled in", body = Preferences), (status = 401, body = ErrorBody)))]

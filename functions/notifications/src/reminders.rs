@@ -6,11 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use applications::interviews::Upcoming;
-use common::{ApiResult, App};
+use common::App;
 use serde_json::json;
 
-use crate::inbox::{self, Kind, Notification};
-use crate::preferences::{self, Channel};
+use crate::inbox::{Kind, Notification};
 
 /// How long before an interview its reminder goes out.
 pub const AHEAD_SECS: i64 = 24 * 3600;
@@ -31,19 +30,23 @@ fn notice(u: &Upcoming, at_secs: i64, company: &str) -> Notification {
 
 /// Reminds applicant and interviewer of every interview starting within 24 hours of
 /// `now_secs`; returns how many notifications it stored.
-pub async fn remind_due(app: &App, now_secs: i64) -> ApiResult<usize> {
+pub async fn remind_due(app: &App, now_secs: i64) -> Result<usize, String> {
     let mut stored = 0;
-    for u in applications::interviews::scheduled_between(app, now_secs, now_secs + AHEAD_SECS).await? {
+    for u in applications::interviews::scheduled_between(app, now_secs, now_secs + AHEAD_SECS)
+        .await
+        .map_err(crate::dispatch::failed)?
+    {
         let Some(at) = common::time::parse_rfc3339(&u.interview.scheduled_at).map(|t| t.timestamp()) else {
             continue;
         };
         let company = companies::get(app, &u.application.company_id)
-            .await?
+            .await
+            .map_err(crate::dispatch::failed)?
             .map(|c| c.name)
             .unwrap_or_default();
         let n = notice(&u, at, &company);
         for user in [&u.application.applicant.user_id, &u.interview.created_by] {
-            if preferences::of(app, user).await?.allows(Kind::Interview, Channel::InApp) && inbox::deliver(app, user, &n).await? {
+            if crate::dispatch::notify(app, user, &n, None).await? {
                 stored += 1;
             }
         }
@@ -57,6 +60,5 @@ pub fn handler(app: &'static App) -> Pin<Box<dyn Future<Output = Result<(), Stri
         remind_due(app, common::time::now_secs())
             .await
             .map(|n| tracing::info!(notifications = n, "interview reminders stored"))
-            .map_err(|e| format!("{}: {:?}", e.message, e.source))
     })
 }

@@ -93,6 +93,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
     }
     doomed.extend(applications::erase_seeker(app, user_id).await?);
     doomed.extend(notifications::devices::erase(app, user_id).await?);
+    doomed.extend(notifications::live::erase(app, user_id).await?);
     for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
         doomed.extend(db::query_all(app, Some("GSI2"), index_key, None).await?.iter().map(db::key_of));
     }
@@ -220,6 +221,9 @@ pub struct Export {
     /// Push devices (tokens masked).
     #[schema(value_type = Vec<Object>)]
     pub devices: Vec<serde_json::Value>,
+    /// Open live-notification connections (WebSocket): id, connected_at, expires_at.
+    #[schema(value_type = Vec<Object>)]
+    pub live_connections: Vec<serde_json::Value>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -299,6 +303,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         notifications: notifications::inbox::export(app, &me.user_id).await?,
         notification_preferences: notifications::preferences::of(app, &me.user_id).await?,
         devices: notifications::devices::export(app, &me.user_id).await?,
+        live_connections: notifications::live::export(app, &me.user_id).await?,
     })
 }
 

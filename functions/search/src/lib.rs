@@ -19,7 +19,6 @@ pub mod reindex;
 pub mod saved;
 pub mod suggest;
 pub mod synonyms;
-pub mod unsubscribe;
 
 common::functions! {
     openapi(tags((name = "search", description = "Search on OpenSearch: jobs, suggestions, companies, candidates; saved searches with alerts")));
@@ -31,8 +30,6 @@ common::functions! {
         "saved-searches-create" => saved::create,
         "saved-searches-list" => saved::list,
         "saved-searches-delete" => saved::delete,
-        "unsubscribe-get" => unsubscribe::by_link,
-        "unsubscribe-post" => unsubscribe::one_click,
     }
     other {
         "search-indexer" => common::runtime::Kind::Consumer(indexer::CONSUMER, indexer::handler),

@@ -64,7 +64,7 @@ async fn a_seeker_applies_and_the_company_walks_the_whole_pipeline_to_hired() {
     step_history_keeps_notes_from_the_applicant(&seeker, &employer, &application).await;
     step_lists_and_stats_follow(&seeker, &employer, &job).await;
     // The applicant hears about it (events -> SNS -> queue -> notifications consumer).
-    let mail = wait_for_email(&seeker.email, "Your application", Duration::from_secs(20)).await;
+    let mail = wait_for_email(&seeker.email, "Backend engineer", Duration::from_secs(20)).await;
     assert!(mail.to_string().contains("Backend engineer"), "{mail}");
     s.shutdown().await;
 }

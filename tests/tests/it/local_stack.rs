@@ -86,6 +86,21 @@ async fn every_resource_of_the_template_is_created() {
                 let r = reqwest::get(url).await.expect("the search stand-in answers");
                 assert!(r.status().is_success(), "{id}: {url}");
             }
+            // The gateway serves the WebSocket API at /ws and answers its management API.
+            "AWS::ApiGatewayV2::Api" => {
+                let r = reqwest::get(format!("{}/ws/@connections/nobody", s.running.base_url()))
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 410, "{id}: a connection that is not open is gone");
+            }
+            // Each route reaches its function through its integration.
+            "AWS::ApiGatewayV2::Route" => {
+                let key = r.properties["RouteKey"].as_str().unwrap();
+                let routes = t.websocket_routes().unwrap();
+                assert!(routes.iter().any(|(k, _)| k == key), "{id}: {key} is not served");
+            }
+            // Stages and integrations are checked through the routes; permissions are AWS's.
+            "AWS::ApiGatewayV2::Stage" | "AWS::ApiGatewayV2::Integration" | "AWS::Lambda::Permission" => {}
             // Access, encryption and network policies are AWS's to enforce.
             "AWS::SQS::QueuePolicy"
             | "AWS::Serverless::HttpApi"
@@ -192,7 +207,9 @@ async fn the_lambda_sdk_configuration_from_the_environment_works() {
         .send()
         .await
         .unwrap();
-    common::mail::send_text(&app, "probe@example.com", "probe", "probe").await.unwrap();
+    let probe = serde_json::json!({"name": "Probe", "next_step": "-", "reason": "a probe"});
+    let mail = common::mail::render("welcome", "probe@example.com", "probe", &probe).unwrap();
+    common::mail::send(&app, &mail).await.unwrap();
     s.shutdown().await;
 }
 

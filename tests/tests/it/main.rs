@@ -15,6 +15,7 @@ mod live_accounts;
 mod local_stack;
 mod moderation;
 mod notifications_inapp;
+mod notifications_live;
 mod notifications_push;
 mod openapi;
 mod privacy;

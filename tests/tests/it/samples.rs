@@ -56,7 +56,19 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     let sqs: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&read("lambda/sqs-user-registered.json")).unwrap();
     let e = common::consumer::parse_body(sqs.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(e.kind, "user.registered");
-    assert!(notifications::render(&e.decode().unwrap()).is_some());
+    let common::events::DomainEvent::UserRegistered(u) = e.decode().unwrap() else {
+        panic!("a user.registered sample that decodes as another type")
+    };
+    assert!(notifications::email::welcome(&u).unwrap().text.contains(&u.full_name));
+    // The WebSocket API's events (as API Gateway sends them) and their connection ids.
+    for (file, route) in [
+        ("lambda/websocket-connect.json", "$connect"),
+        ("lambda/websocket-disconnect.json", "$disconnect"),
+    ] {
+        let ws: aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest = serde_json::from_str(&read(file)).unwrap();
+        assert_eq!(ws.request_context.route_key.as_deref(), Some(route));
+        assert_eq!(ws.request_context.connection_id.as_deref(), Some("Pjr8XdHHDoECF4Q="));
+    }
     // The expiry function takes any JSON (it does not read the event).
     let schedule: aws_lambda_events::event::eventbridge::EventBridgeEvent =
         serde_json::from_str(&read("lambda/schedule-jobs-expire.json")).unwrap();
