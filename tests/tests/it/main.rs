@@ -14,6 +14,7 @@ mod jobs;
 mod live_accounts;
 mod local_stack;
 mod moderation;
+mod notifications_channels;
 mod notifications_inapp;
 mod notifications_live;
 mod notifications_push;

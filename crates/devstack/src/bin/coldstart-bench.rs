@@ -40,6 +40,13 @@ async fn main() {
     let settings = common::app::Settings::from_lookup(|k| all_env.get(k).cloned()).expect("settings");
     let app = common::App::new(settings, sdk.clone());
     let kinds = devstack::functions();
+    // WebSocket route of each WebSocket function ($connect, $disconnect).
+    let ws_routes: HashMap<String, String> = t
+        .websocket_routes()
+        .expect("WebSocket routes")
+        .into_iter()
+        .map(|(key, handler)| (handler, key))
+        .collect();
 
     let mut functions = t.functions().expect("functions");
     functions.sort_by(|a, b| (&a.binary, &a.handler).cmp(&(&b.binary, &b.handler)));
@@ -59,7 +66,8 @@ async fn main() {
             .filter_map(|(k, v)| stack.resolved.resolve(v).ok().map(|v| (k.clone(), v)))
             .collect();
         env.extend(lambda_env(&f.handler, &endpoint));
-        if f.events.is_empty() {
+        let websocket = matches!(kinds[f.handler.as_str()], Kind::WebSocket(_));
+        if f.events.is_empty() && !websocket {
             // Invoked by hand (the search rebuild): how long it runs is the data's, not a start's.
             println!(
                 "| {} ({}) | {:.2} | invoked by hand, not timed | | | |",
@@ -79,6 +87,15 @@ async fn main() {
             (Kind::StreamRelay, _) => sample("stream-outbox-insert.json"),
             (Kind::Scheduled(_), _) => sample("schedule-jobs-expire.json"),
             (Kind::S3(_), _) => sample("s3-resume-uploaded.json"),
+            // $connect with a seeker's token (a stored connection); $disconnect forgets it.
+            (Kind::WebSocket(_), _) if ws_routes.get(&f.handler).map(String::as_str) == Some("$connect") => {
+                let token = accounts(&app).await.into_iter().flatten().next().expect("a token");
+                String::from_utf8(sample("websocket-connect.json"))
+                    .expect("UTF-8")
+                    .replace("<an access token>", &token)
+                    .into_bytes()
+            }
+            (Kind::WebSocket(_), _) => sample("websocket-disconnect.json"),
             _ => sample("http-health.json"),
         };
         let (mut init, mut cold, mut warm_all) = (Vec::new(), Vec::new(), Vec::new());
