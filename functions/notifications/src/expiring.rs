@@ -21,14 +21,14 @@ pub fn notice_id(job: &Job, deadline_secs: i64) -> String {
     ulid::Ulid::from_parts(deadline_secs.max(0) as u64 * 1000, random).to_string()
 }
 
-fn notice(job: &Job, deadline_secs: i64) -> Notification {
+fn notice(job: &Job, deadline_secs: i64, company: &str) -> Notification {
     let deadline = job.application_deadline.clone().unwrap_or_default();
     Notification {
         id: notice_id(job, deadline_secs),
         kind: Kind::JobExpiring,
         title: format!("{} closes in 3 days", job.title),
         body: format!(
-            "Applications for {} close on {deadline}. Extend the deadline or review the applicants now.",
+            "Applications for {} at {company} close on {deadline}. Extend the deadline or review the applicants now.",
             job.title
         ),
         data: json!({"job_id": job.id, "company_id": job.company_id, "deadline": deadline}),
@@ -46,7 +46,12 @@ pub async fn warn_due(app: &App, now_secs: i64) -> Result<usize, String> {
         .map_err(crate::dispatch::failed)?
     {
         let Some(deadline) = job.deadline_secs() else { continue };
-        let n = notice(&job, deadline);
+        let company = companies::get(app, &job.company_id)
+            .await
+            .map_err(crate::dispatch::failed)?
+            .map(|c| c.name)
+            .unwrap_or_else(|| "your company".into());
+        let n = notice(&job, deadline, &company);
         for member in companies::members::member_ids(app, &job.company_id)
             .await
             .map_err(crate::dispatch::failed)?

@@ -75,11 +75,15 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
         ApplicationSubmitted(a) => {
             let applicant = auth::account::summary(app, &a.seeker_id).await?.map(|s| s.full_name);
             let who = applicant.unwrap_or_else(|| "Someone".into());
+            let company = company_name(app, &a.company_id).await?;
             let n = note(
                 d,
                 Kind::NewApplicant,
                 format!("New applicant for {}", a.job_title),
-                format!("{who} applied to {}. Review the application.", a.job_title),
+                format!(
+                    "{who} applied to {} at {company}. Review the application in your pipeline.",
+                    a.job_title
+                ),
                 application_data(a),
             );
             to_each(companies::members::member_ids(app, &a.company_id).await?, &n)
@@ -97,7 +101,11 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
                 d,
                 Kind::ApplicationStatus,
                 format!("An applicant withdrew from {}", a.job_title),
-                format!("An application for {} was withdrawn; it leaves your pipeline.", a.job_title),
+                format!(
+                    "An application for {} at {} was withdrawn; it leaves your pipeline.",
+                    a.job_title,
+                    company_name(app, &a.company_id).await?
+                ),
                 application_data(a),
             );
             to_each(companies::members::member_ids(app, &a.company_id).await?, &n)
@@ -146,18 +154,19 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
             to_each(vec![m.user_id.clone()], &note(d, Kind::JobAlert, title, body, data))
         }
         JobSuspended(c) | JobRestored(c) => {
+            let company = company_name(app, &c.job.company_id).await?;
             let (title, body) = match &d.event {
                 JobSuspended(_) => (
                     format!("{} was suspended", c.job.title),
                     format!(
-                        "A moderator suspended {}{}. It is hidden until it is restored.",
+                        "A moderator suspended {} at {company}{}. It is hidden until it is restored; edit it and ask support to review it.",
                         c.job.title,
                         c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
                     ),
                 ),
                 _ => (
                     format!("{} is visible again", c.job.title),
-                    format!("A moderator restored {}.", c.job.title),
+                    format!("A moderator restored {} at {company}; applicants can find it again.", c.job.title),
                 ),
             };
             let data = json!({"job_id": c.job.id, "company_id": c.job.company_id});
