@@ -124,6 +124,10 @@ pub struct LoginBody {
     pub remember_me: bool,
 }
 
+fn account_locked(wait: u64) -> ApiError {
+    ApiError::too_many_requests(wait, "too many failed password attempts; try again later").with_code("account_locked")
+}
+
 /// POST /auth/login
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
     responses(
@@ -143,30 +147,32 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
     };
+    // Locked already: refused without a write. Otherwise the check is claimed first, so
+    // parallel attempts cannot verify more passwords than the window allows.
     let window = FailureWindow {
         failures: claim.failed_logins,
         started_at: claim.failure_window_start,
     };
     if let Some(wait) = window.locked_for(now) {
-        return Err(ApiError::too_many_requests(wait, "too many failed sign-in attempts; try again later").with_code("account_locked"));
+        return Err(account_locked(wait));
+    }
+    if let Some(wait) = store::claim_password_check(app, email.as_str(), now).await? {
+        return Err(account_locked(wait));
     }
     let Some(account) = store::get_account(app, &claim.user_id).await? else {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
     };
     if !passwords::verify(body.password, account.password_hash.clone()).await? {
-        store::record_failed_login(app, email.as_str(), now).await?;
         return Err(invalid_credentials());
     }
     if account.status != AccountStatus::Active {
         return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
     }
     let session = Session::new(&account.id, account.session_version, body.remember_me, now);
-    let mut tx = Tx::new(app).put("session", &session);
-    if claim.failed_logins > 0 {
-        tx = store::clear_failures(tx, email.as_str());
-    }
-    tx.commit().await?;
+    store::clear_failures(Tx::new(app).put("session", &session), email.as_str())
+        .commit()
+        .await?;
     ok(&session_body(app, &account, &session, now)?)
 }
 
@@ -430,7 +436,8 @@ pub struct ChangeBody {
         (status = 204, description = "password replaced; other sessions ended, this one kept"),
         (status = 401, body = ErrorBody),
         (status = 409, description = "`concurrent_change`", body = ErrorBody),
-        (status = 422, description = "wrong `current_password` or a weak `new_password`", body = ErrorBody)))]
+        (status = 422, description = "wrong `current_password` or a weak `new_password`", body = ErrorBody),
+        (status = 429, description = "`account_locked`: wrong current passwords count with failed sign-ins (5 in 15 minutes)", body = ErrorBody)))]
 /// POST /auth/password/change: ends every other session; the caller's stays.
 pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req)?;
@@ -454,6 +461,11 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     if session.revoked || session.session_version != account.session_version {
         return Err(session_revoked());
     }
+    // Wrong current passwords count against the same window as sign-ins.
+    let now = common::time::now_secs();
+    if let Some(wait) = store::claim_password_check(app, &account.email, now).await? {
+        return Err(account_locked(wait));
+    }
     if !passwords::verify(body.current_password, account.password_hash.clone()).await? {
         return Err(ApiError::invalid_field("current_password", "is not correct"));
     }
@@ -468,6 +480,7 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     let tx = password_update(Tx::new(app), &account, &hash, new_version, true)
         .update("session", db::key(&session.pk, &session.sk), keep_session, Some(live_session))
         .emit(Actor::user(&account.id), event);
+    let tx = store::clear_failures(tx, &account.email);
     match tx.commit().await {
         Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),
         other => other?,

@@ -230,9 +230,14 @@ pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> Api
     .await
 }
 
-/// Counts one failed login against the account's window (a new window when the old one passed).
-pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<()> {
+/// Claims one password check against the email's window before the password is verified:
+/// `Ok(None)` when the check may run (it counts as a failure until a success clears it),
+/// `Ok(Some(secs))` when the window's checks are used up (locked for `secs`). Atomic, so any
+/// number of parallel attempts verify at most [`MAX_FAILED_LOGINS`](crate::rules::MAX_FAILED_LOGINS)
+/// passwords per window. `Ok(None)` too when the email has no claim item (nothing to lock).
+pub async fn claim_password_check(app: &App, email: &str, now: i64) -> ApiResult<Option<u64>> {
     let cutoff = now - crate::rules::LOCKOUT_WINDOW_SECS;
+    let max = i64::from(crate::rules::MAX_FAILED_LOGINS);
     for _ in 0..3 {
         let within = app
             .dynamo()
@@ -240,15 +245,24 @@ pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<
             .table_name(app.table())
             .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
             .update_expression("ADD failed_logins :one")
-            .condition_expression("attribute_exists(PK) AND failure_window_start > :cutoff")
+            .condition_expression("attribute_exists(PK) AND failure_window_start > :cutoff AND failed_logins < :max")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":cutoff", n(cutoff))
+            .expression_attribute_values(":max", n(max))
             .send()
             .await;
         match within {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(None),
             Err(e) if db::is_condition_failed(&e) => {}
             Err(e) => return Err(e.into()),
+        }
+        let Some(claim) = get_email_claim(app, email).await? else {
+            return Ok(None);
+        };
+        let start = claim.failure_window_start;
+        if start > cutoff {
+            // The window is current and its checks are used up.
+            return Ok(Some((start + crate::rules::LOCKOUT_WINDOW_SECS - now).max(1) as u64));
         }
         let fresh = app
             .dynamo()
@@ -265,12 +279,12 @@ pub async fn record_failed_login(app: &App, email: &str, now: i64) -> ApiResult<
             .send()
             .await;
         match fresh {
-            Ok(_) => return Ok(()),
-            Err(e) if db::is_condition_failed(&e) => continue, // raced with another failure
+            Ok(_) => return Ok(None),
+            Err(e) if db::is_condition_failed(&e) => continue, // another attempt opened the window
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    Err(ApiError::internal("the login window kept changing"))
 }
 
 /// Resets the email's login-failure count (part `failures`).

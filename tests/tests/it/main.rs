@@ -1,6 +1,7 @@
 //! Every integration and end-to-end test, one binary (one link instead of one per file):
 //! a module per feature, sharing the harness in `tests/src` (`integration_tests`).
 
+mod abuse_accounts;
 mod admin;
 mod applications;
 mod auth_flow;
