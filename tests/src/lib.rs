@@ -127,6 +127,7 @@ impl TestStack {
             run_relay,
             run_consumers,
             schedule_every,
+            rate_limit_factor: devstack::LOCAL_RATE_LIMIT_FACTOR,
         })
         .await
         .expect("local stack starts");

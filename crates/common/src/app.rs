@@ -41,6 +41,8 @@ pub struct Settings {
     /// `LIVE_ENDPOINT`: the WebSocket API's management endpoint
     /// (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`), for live notifications.
     pub live_endpoint: Option<String>,
+    /// Budgets of the HTTP API (`RATE_LIMIT_*`); `None`: no limits.
+    pub rate_limits: Option<crate::ratelimit::RateLimits>,
 }
 
 /// Where the OpenSearch endpoint is and how requests to it are signed.
@@ -85,6 +87,7 @@ impl Settings {
             push_apns_app: get("PUSH_APNS_APP_ARN").filter(|a| !a.is_empty()),
             push_fcm_app: get("PUSH_FCM_APP_ARN").filter(|a| !a.is_empty()),
             live_endpoint: get("LIVE_ENDPOINT").filter(|e| !e.is_empty()),
+            rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
             search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 service: get("SEARCH_SERVICE").filter(|s| !s.is_empty()).unwrap_or_else(|| "aoss".into()),
@@ -105,6 +108,7 @@ pub struct App {
     ses: OnceLock<aws_sdk_sesv2::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
     live: OnceLock<Option<aws_sdk_apigatewaymanagement::Client>>,
+    rate_cache: crate::ratelimit::Exhausted,
 }
 
 impl App {
@@ -135,6 +139,7 @@ impl App {
             ses: OnceLock::new(),
             s3: OnceLock::new(),
             live: OnceLock::new(),
+            rate_cache: Default::default(),
         }
     }
 
@@ -166,6 +171,10 @@ impl App {
                 Some(aws_sdk_apigatewaymanagement::Client::from_conf(conf.build()))
             })
             .as_ref()
+    }
+    /// Callers this container knows to be over a rate limit in the current window.
+    pub fn rate_cache(&self) -> &crate::ratelimit::Exhausted {
+        &self.rate_cache
     }
     /// The uploads bucket; a function handling files without it is misconfigured (500, logged).
     pub fn uploads_bucket(&self) -> crate::ApiResult<&str> {

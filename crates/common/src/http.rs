@@ -52,16 +52,60 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
-    let mut resp = match handler(app, req).await {
-        Ok(r) => r,
-        Err(e) => error_response(&e, &request_id),
+    let limited = match &app.settings.rate_limits {
+        Some(limits) => rate_limit(app, limits, &req).await,
+        None => None,
     };
+    let over = limited
+        .as_ref()
+        .and_then(|d| d.exceeded().map(|u| (u.clone(), d.reset_secs, d.window_secs)));
+    let mut resp = match over {
+        Some((usage, reset, window)) => error_response(&rate_limited(&usage, reset, window), &request_id),
+        None => match handler(app, req).await {
+            Ok(r) => r,
+            Err(e) => error_response(&e, &request_id),
+        },
+    };
+    if let Some(d) = limited.filter(|d| !d.usage.is_empty()) {
+        for (name, value) in [("ratelimit-policy", d.policy_header()), ("ratelimit", d.limit_header())] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
+    }
     let status = resp.status().as_u16();
     tracing::info!(request_id = %request_id, %method, %path, status, micros = started.elapsed().as_micros() as u64, "request");
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     resp
+}
+
+/// Routes outside every budget (health checks).
+const UNLIMITED: &[&str] = &["GET /health"];
+
+/// Counts the request against its caller's budgets: the account of a valid bearer token,
+/// otherwise the source IP.
+async fn rate_limit(app: &App, limits: &crate::ratelimit::RateLimits, req: &Request) -> Option<crate::ratelimit::Decision> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return None;
+    };
+    let route = ctx.route_key.as_deref()?;
+    if UNLIMITED.contains(&route) {
+        return None;
+    }
+    let caller = match bearer_token(req).and_then(|t| app.settings.tokens.principal(t).ok()) {
+        Some(p) => crate::ratelimit::Caller::Account(p.user_id),
+        None => crate::ratelimit::Caller::Ip(ctx.http.source_ip.clone().unwrap_or_default()),
+    };
+    Some(crate::ratelimit::check(app, limits, &caller, route, crate::time::now_secs()).await)
+}
+
+fn rate_limited(usage: &crate::ratelimit::Usage, reset_secs: u64, window_secs: i64) -> ApiError {
+    let mut e =
+        ApiError::too_many_requests(reset_secs, "too many requests; slow down and retry after the given time").with_code("rate_limited");
+    e.details = Some(serde_json::json!({"policy": usage.policy, "limit": usage.limit, "window_seconds": window_secs}));
+    e
 }
 
 pub fn error_response(e: &ApiError, request_id: &str) -> Response {

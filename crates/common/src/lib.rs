@@ -10,6 +10,7 @@
 //! - [`tx`]: named transactions (every TransactWriteItems).
 //! - [`idempotency`]: the `Idempotency-Key` mechanism.
 //! - [`runtime`]: Lambda entry points used by the function binaries.
+//! - [`ratelimit`]: per-caller and per-route budgets of the HTTP API.
 
 pub mod api_doc;
 pub mod app;
@@ -24,6 +25,7 @@ pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod mail;
+pub mod ratelimit;
 pub mod relay;
 pub mod runtime;
 pub mod time;

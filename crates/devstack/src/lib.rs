@@ -84,6 +84,7 @@ pub async fn tool_app() -> (App, String) {
         push_apns_app: None,
         push_fcm_app: None,
         live_endpoint: None,
+        rate_limits: None,
     };
     (App::new(settings, load_sdk_config().await), table)
 }
@@ -106,6 +107,40 @@ pub struct Options {
     /// Fire every schedule at this period instead of its own rate (tests); `None` keeps the
     /// template's rates.
     pub schedule_every: Option<std::time::Duration>,
+    /// Rate-limit budgets not given in `params` are the template's defaults times this
+    /// ([`LOCAL_RATE_LIMIT_FACTOR`] for `make dev` and tests: one address plays many users).
+    pub rate_limit_factor: u64,
+}
+
+/// How much more the local stack allows than a deployment, unless told otherwise.
+pub const LOCAL_RATE_LIMIT_FACTOR: u64 = 1000;
+
+/// The rate-limit parameters of `t` (`RateLimit*` but the window) with their defaults
+/// multiplied by `factor`, for those `given` does not set.
+pub fn scaled_rate_limits(t: &Template, factor: u64, given: &HashMap<String, String>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (name, default) in &t.parameters {
+        if !name.starts_with("RateLimit") || name == "RateLimitWindowSeconds" || given.contains_key(name) {
+            continue;
+        }
+        let default = default.clone().unwrap_or_default();
+        let value = if name == "RateLimitRoutes" {
+            let routes = common::ratelimit::parse_routes(&default)?;
+            let mut routes: Vec<_> = routes
+                .into_iter()
+                .map(|(r, l)| format!("{r}={}", l.saturating_mul(factor)))
+                .collect();
+            routes.sort();
+            routes.join(";")
+        } else {
+            let n: u64 = default
+                .parse()
+                .map_err(|_| format!("{name}: default {default:?} is not a number"))?;
+            n.saturating_mul(factor).to_string()
+        };
+        out.push((name.clone(), value));
+    }
+    Ok(out)
 }
 
 pub struct Running {
@@ -188,7 +223,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let t = Template::load(&opts.template)?;
     check_functions(&t)?;
     let sdk = load_sdk_config().await;
-    let stack = provision::provision(&t, &sdk, &opts.prefix, &opts.params).await?;
+    let mut params = opts.params.clone();
+    params.extend(scaled_rate_limits(&t, opts.rate_limit_factor, &opts.params)?);
+    let stack = provision::provision(&t, &sdk, &opts.prefix, &params).await?;
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|e| format!("binding {}: {e}", opts.addr))?;

@@ -243,6 +243,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::ApiGatewayV2::Integration",
         "AWS::ApiGatewayV2::Route",
         "AWS::Lambda::Permission",
+        "AWS::IAM::ManagedPolicy",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));

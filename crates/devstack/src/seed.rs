@@ -168,6 +168,12 @@ impl Client {
             (s, b) => Err(format!("POST {path}: {s} {b}")),
         }
     }
+    async fn patch(&self, path: &str, body: Value, token: Option<&str>) -> Result<Value, String> {
+        match self.call(reqwest::Method::PATCH, path, Some(body), token).await? {
+            (200..=299, b) => Ok(b),
+            (s, b) => Err(format!("PATCH {path}: {s} {b}")),
+        }
+    }
     /// Registers, or logs in when the account exists (a second run); the access token and
     /// whether the account is new.
     async fn account(&self, email: &str, role: &str, name: &str) -> Result<(String, bool), String> {
@@ -274,7 +280,6 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
                 "experience_level": level,
                 "category": slugs[cat % slugs.len()],
                 "skills": skills,
-                "featured": rng.chance(8),
                 "status": if rng.chance(8) { "draft" } else { "published" },
             });
             if rng.chance(80) {
@@ -285,8 +290,13 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
                 let days = 14 + rng.below(60) as i64;
                 body["application_deadline"] = json!(common::time::rfc3339(common::time::now_secs() + days * 86_400));
             }
-            let job = c.post("/jobs", body, Some(&token)).await?;
+            let mut job = c.post("/jobs", body, Some(&token)).await?;
             out.jobs += 1;
+            // Admins feature jobs.
+            if rng.chance(8) {
+                let path = format!("/admin/jobs/{}", job["id"].as_str().unwrap_or_default());
+                job = c.patch(&path, json!({"featured": true}), Some(admin_token)).await?;
+            }
             if j == 0 && first_job.is_none() && job["status"] == "published" {
                 first_job = job["id"].as_str().map(str::to_string);
             }

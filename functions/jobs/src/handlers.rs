@@ -45,11 +45,14 @@ pub struct CreateJob {
     pub skills: Vec<String>,
     /// RFC 3339, in the future, within a year.
     pub application_deadline: Option<String>,
+    /// Set by admins only (PATCH /admin/jobs/{id}); `true` here is refused (422).
     #[serde(default)]
     pub featured: bool,
     /// `published` (the default) or `draft`.
     pub status: Option<OwnerStatus>,
 }
+
+const FEATURED_BY_ADMINS: &str = "is set by the platform's admins (PATCH /admin/jobs/{id})";
 
 /// The parsed text fields shared by create and update.
 pub(crate) fn check_text(
@@ -102,6 +105,9 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         Some(d) => p.check("application_deadline", rules::deadline(d, now_secs)).map(Some),
         None => Some(None),
     };
+    if body.featured {
+        p.add("featured", FEATURED_BY_ADMINS);
+    }
     let status = match body.status.unwrap_or(OwnerStatus::Published) {
         OwnerStatus::Draft => Some(JobStatus::Draft),
         OwnerStatus::Published => Some(JobStatus::Published),
@@ -147,7 +153,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             category,
             skills,
             application_deadline: deadline.map(|d| d.0),
-            featured: body.featured,
+            featured: false,
             status,
             posted_by: actor.user_id.clone(),
             created_at: now.clone(),
@@ -191,6 +197,7 @@ pub struct UpdateJob {
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub application_deadline: Option<Option<String>>,
+    /// Set by admins only (PATCH /admin/jobs/{id}); a different value here is refused (422).
     pub featured: Option<bool>,
     /// `published` publishes a draft or reopens a closed or expired job (with a deadline in
     /// the future); `closed` closes it; `draft` only keeps a draft a draft.
@@ -257,8 +264,8 @@ pub(crate) fn apply(before: &Job, body: UpdateJob, now_secs: i64) -> ApiResult<J
         Some(None) => after.application_deadline = None,
         None => {}
     }
-    if let Some(f) = body.featured {
-        after.featured = f;
+    if body.featured.is_some_and(|f| f != before.featured) {
+        p.add("featured", FEATURED_BY_ADMINS);
     }
     if let Some(to) = body.status {
         match rules::owner_transition(before.status_at(now_secs), to) {

@@ -240,9 +240,12 @@ pub enum ModerationStatus {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModerateJob {
-    pub status: ModerationStatus,
-    /// Why; kept in the audit log and shown to the company on a suspension.
-    pub reason: String,
+    pub status: Option<ModerationStatus>,
+    /// Why; required with `status`, kept in the audit log and shown to the company on a
+    /// suspension.
+    pub reason: Option<String>,
+    /// Feature the job (or stop featuring it): admins only.
+    pub featured: Option<bool>,
 }
 
 /// Takes the job out of the queue if it is in it (the reports are decided).
@@ -268,7 +271,17 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: ModerateJob = parse_json(&req)?;
     let id = id_param(&req)?;
     let mut p = Problems::default();
-    let reason = p.check("reason", common::values::required_text(&body.reason, MODERATION_REASON_MAX));
+    let reason = match (&body.reason, body.status) {
+        (Some(r), _) => p.check("reason", common::values::required_text(r, MODERATION_REASON_MAX)),
+        (None, Some(_)) => {
+            p.add("reason", "is required to suspend or restore a job");
+            None
+        }
+        (None, None) => None,
+    };
+    if body.status.is_none() && body.featured.is_none() {
+        p.add("status", "give a status, featured, or both");
+    }
     p.into_result()?;
     let reason = reason.unwrap_or_default();
     let (job, queue) = db::get_pair::<JobItem, QueueItem>(app, db::key(job_pk(&id), JOB_SK), db::key(job_pk(&id), QUEUE_SK)).await?;
@@ -278,8 +291,12 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
     let now = common::time::now_rfc3339();
 
     let mut after = before.clone();
+    let featuring = body.featured.filter(|f| *f != before.featured);
+    if let Some(f) = featuring {
+        after.featured = f;
+    }
     let event = match (body.status, before.status) {
-        (ModerationStatus::Suspended, s) if s != JobStatus::Suspended => {
+        (Some(ModerationStatus::Suspended), s) if s != JobStatus::Suspended => {
             after.status = JobStatus::Suspended;
             after.suspended_from = Some(s);
             after.moderation = Some(Moderation {
@@ -289,18 +306,21 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
             });
             Some(DomainEvent::JobSuspended as fn(JobChanged) -> DomainEvent)
         }
-        (ModerationStatus::Published, JobStatus::Suspended) => {
+        (Some(ModerationStatus::Published), JobStatus::Suspended) => {
             after.status = before.suspended_from.unwrap_or(JobStatus::Published);
             after.suspended_from = None;
             after.moderation = None;
             Some(DomainEvent::JobRestored as fn(JobChanged) -> DomainEvent)
         }
+        _ if featuring.is_some() => Some(DomainEvent::JobUpdated as fn(JobChanged) -> DomainEvent),
         _ => None,
     };
     let resolution = match body.status {
-        ModerationStatus::Suspended => "suspended",
-        ModerationStatus::Published => "dismissed",
+        Some(ModerationStatus::Suspended) => "suspended",
+        _ => "dismissed",
     };
+    // Reports are decided only by a status decision; featuring alone leaves them waiting.
+    let open_queue = open_queue.filter(|_| body.status.is_some());
     match event {
         Some(event) => {
             after.version = before.version + 1;
@@ -311,7 +331,7 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
                 &after,
                 event,
                 By::Admin(&actor),
-                Some(reason.clone()),
+                (!reason.is_empty()).then(|| reason.clone()),
                 |tx| match &open_queue {
                     Some(q) => resolve(tx, q, resolution, &actor),
                     None => tx,

@@ -98,7 +98,7 @@ async fn seekers_browse_open_jobs_with_every_filter_and_paginate_to_the_end() {
         admin.create_category().await,
         admin.create_category().await,
     ];
-    let posted = step_post_a_spread_of_jobs(&acme, &globex, &c, &cats).await;
+    let posted = step_post_a_spread_of_jobs(&admin, &acme, &globex, &c, &cats).await;
     let published: Vec<&Value> = posted.iter().filter(|j| j["status"] == "published").collect();
     assert_eq!(published.len(), 31);
 
@@ -120,8 +120,9 @@ struct Companies {
     globex: String,
 }
 
-/// Every seventh a draft, every fifth featured, every ninth Globex's; salaries of every shape.
-async fn step_post_a_spread_of_jobs(acme: &User<'_>, globex: &User<'_>, c: &Companies, cats: &[String; 3]) -> Vec<Value> {
+/// Every seventh a draft, every fifth featured (by an admin), every ninth Globex's; salaries
+/// of every shape.
+async fn step_post_a_spread_of_jobs(admin: &User<'_>, acme: &User<'_>, globex: &User<'_>, c: &Companies, cats: &[String; 3]) -> Vec<Value> {
     let types = ["full_time", "part_time", "contract", "temporary", "internship"];
     let levels = ["entry", "mid", "senior", "lead", "executive"];
     let places = ["on_site", "remote", "hybrid"];
@@ -141,7 +142,7 @@ async fn step_post_a_spread_of_jobs(acme: &User<'_>, globex: &User<'_>, c: &Comp
             json!({
                 "title": format!("Job {i}"), "employment_type": types[i % 5], "experience_level": levels[(i / 2) % 5],
                 "workplace": places[i % 3], "location": {"city": city, "country": country},
-                "featured": i % 5 == 0, "status": if i % 7 == 6 { "draft" } else { "published" }
+                "status": if i % 7 == 6 { "draft" } else { "published" }
             }),
         );
         if !salary.is_null() {
@@ -149,7 +150,15 @@ async fn step_post_a_spread_of_jobs(acme: &User<'_>, globex: &User<'_>, c: &Comp
         }
         let r = who.post("/jobs", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-        posted.push(r.body);
+        let mut job = r.body;
+        if i % 5 == 0 {
+            let r = admin
+                .patch(&format!("/admin/jobs/{}", job["id"].as_str().unwrap()), json!({"featured": true}))
+                .await;
+            assert_eq!((r.status, &r.body["featured"]), (StatusCode::OK, &json!(true)), "{r:?}");
+            job = r.body;
+        }
+        posted.push(job);
     }
     posted
 }

@@ -100,7 +100,7 @@ async fn every_resource_of_the_template_is_created() {
                 assert!(routes.iter().any(|(k, _)| k == key), "{id}: {key} is not served");
             }
             // Stages and integrations are checked through the routes; permissions are AWS's.
-            "AWS::ApiGatewayV2::Stage" | "AWS::ApiGatewayV2::Integration" | "AWS::Lambda::Permission" => {}
+            "AWS::ApiGatewayV2::Stage" | "AWS::ApiGatewayV2::Integration" | "AWS::Lambda::Permission" | "AWS::IAM::ManagedPolicy" => {}
             // Access, encryption and network policies are AWS's to enforce.
             "AWS::SQS::QueuePolicy"
             | "AWS::Serverless::HttpApi"

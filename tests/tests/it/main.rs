@@ -2,6 +2,8 @@
 //! a module per feature, sharing the harness in `tests/src` (`integration_tests`).
 
 mod abuse_accounts;
+mod abuse_business;
+mod abuse_rate;
 mod admin;
 mod applications;
 mod auth_flow;

@@ -143,6 +143,7 @@ async fn main() {
         run_relay: false,
         run_consumers: false,
         schedule_every: None,
+        rate_limit_factor: devstack::LOCAL_RATE_LIMIT_FACTOR,
     })
     .await
     .expect("local stack");

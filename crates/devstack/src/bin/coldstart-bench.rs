@@ -33,6 +33,9 @@ async fn main() {
         ("FieldEncryptionKeys".to_string(), field_keys()),
         ("MailFrom".to_string(), "bench@jobs.example.com".to_string()),
     ]);
+    // As locally: the per-IP budgets must not turn the timed invocations into 429s.
+    let mut params = params;
+    params.extend(devstack::scaled_rate_limits(&t, devstack::LOCAL_RATE_LIMIT_FACTOR, &params).expect("rate limits"));
     let stack = devstack::provision::provision(&t, &sdk, &format!("bench{}", ulid::Ulid::new().to_string().to_lowercase()), &params)
         .await
         .expect("resources provisioned");

@@ -28,6 +28,16 @@ async fn run() -> Result<(), String> {
     if let Ok(m) = std::env::var("MAIL_FROM") {
         params.insert("MailFrom".into(), m);
     }
+    // Budgets: the deployed ones times RATE_LIMIT_FACTOR (default 1000: demos and scripted
+    // client suites from one address); RATE_LIMIT_FACTOR=1 runs with the deployed figures.
+    let factor: u64 = match std::env::var("RATE_LIMIT_FACTOR") {
+        Ok(f) => f
+            .parse()
+            .ok()
+            .filter(|f| *f > 0)
+            .ok_or(format!("RATE_LIMIT_FACTOR={f} is not a positive number"))?,
+        Err(_) => devstack::LOCAL_RATE_LIMIT_FACTOR,
+    };
     let template = std::env::var("TEMPLATE")
         .map(Into::into)
         .unwrap_or_else(|_| devstack::default_template());
@@ -39,6 +49,7 @@ async fn run() -> Result<(), String> {
         run_relay: true,
         run_consumers: true,
         schedule_every: None,
+        rate_limit_factor: factor,
     })
     .await?;
     println!(
@@ -48,6 +59,17 @@ async fn run() -> Result<(), String> {
     );
     for (m, p, b) in &running.routes {
         println!("  {m:6} {p:32} -> {b}");
+    }
+    if let Some(l) = &running.app.settings.rate_limits {
+        let mut routes: Vec<_> = l.routes.iter().map(|(r, n)| format!("{r}={n}")).collect();
+        routes.sort();
+        println!(
+            "local gateway: rate limits per {} s (the deployed ones x{factor}; RATE_LIMIT_FACTOR changes it): anonymous {} per IP, signed-in {} per account; {}",
+            l.window_secs,
+            l.anonymous,
+            l.signed_in,
+            routes.join(", ")
+        );
     }
     println!(
         "local gateway: table {}, ready: GET {}/health",
