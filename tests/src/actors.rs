@@ -53,9 +53,16 @@ impl TestStack {
     pub async fn seeker(&self) -> User<'_> {
         self.registered("seeker").await
     }
-    /// A new employer.
+    /// A new employer, its address verified (the verification itself is tested through the
+    /// API in abuse_accounts).
     pub async fn employer(&self) -> User<'_> {
-        self.registered("employer").await
+        let u = self.registered("employer").await;
+        self.mark_verified(&u.id).await;
+        u
+    }
+    /// Marks an account's address verified, as POST /auth/email/verify would (test setup).
+    pub async fn mark_verified(&self, user_id: &str) {
+        auth::admin::vouch_for_email(self.running.app, user_id).await.expect("verified");
     }
     /// A new admin (made as the create-admin command makes them), signed in.
     pub async fn admin(&self) -> User<'_> {

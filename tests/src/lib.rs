@@ -223,6 +223,9 @@ impl TestStack {
         let mut out = Vec::new();
         for role in ["seeker", "employer"] {
             let (_, body) = self.register(role).await;
+            if role == "employer" {
+                self.mark_verified(body["user"]["id"].as_str().unwrap()).await;
+            }
             out.push((role, body["access_token"].as_str().unwrap().to_string()));
         }
         out.push(("admin", self.admin_token().await));
@@ -456,7 +459,7 @@ pub async fn wait_for_email(to: &str, subject: &str, within: Duration) -> Value 
 
 /// The password reset code mailed to `to` (waits for the mail).
 pub async fn reset_code(to: &str) -> String {
-    let mail = wait_for_email(to, "reset code", Duration::from_secs(5)).await;
+    let mail = wait_for_email(to, "reset code", Duration::from_secs(15)).await;
     mail["body"]
         .as_str()
         .unwrap_or_default()

@@ -21,6 +21,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("welcome.txt", include_str!("../templates/email/welcome.txt")),
     ("reset_code.html", include_str!("../templates/email/reset_code.html")),
     ("reset_code.txt", include_str!("../templates/email/reset_code.txt")),
+    ("verify_code.html", include_str!("../templates/email/verify_code.html")),
+    ("verify_code.txt", include_str!("../templates/email/verify_code.txt")),
 ];
 
 fn templates() -> &'static Environment<'static> {
@@ -117,9 +119,10 @@ mod tests {
             "name": "Ada <script>", "body": "Body & more", "reason": "You get this because.",
             "unsubscribe_url": "https://api.example/unsubscribe?token=abc",
             "search_name": "Rust", "jobs": [{"title": "Dev", "company_name": "Acme", "city": "Berlin", "country": "DE", "job_id": "j1"}],
-            "next_step": "Go on.", "code": "12345678", "minutes": 15,
+            "next_step": "Go on.", "code": "12345678", "minutes": 15, "hours": 24,
+            "verify_url": "https://api.example/auth/email/verify?email=a%40b.co&code=12345678",
         });
-        for t in ["notification", "job_alert", "welcome", "reset_code"] {
+        for t in ["notification", "job_alert", "welcome", "reset_code", "verify_code"] {
             let e = render(t, "a@b.co", "Subject", &ctx).unwrap();
             assert!(!e.text.is_empty() && e.html.starts_with("<!DOCTYPE html>"), "{t}");
             assert!(!e.html.contains("<script>"), "{t}: escaped");

@@ -174,17 +174,27 @@ impl Client {
             (s, b) => Err(format!("PATCH {path}: {s} {b}")),
         }
     }
-    /// Registers, or logs in when the account exists (a second run); the access token and
-    /// whether the account is new.
-    async fn account(&self, email: &str, role: &str, name: &str) -> Result<(String, bool), String> {
+    /// Registers, or logs in when the account exists (a second run); the access token, the
+    /// account id and whether the account is new.
+    async fn account(&self, email: &str, role: &str, name: &str) -> Result<(String, String, bool), String> {
         let body = json!({"email": email, "password": DEMO_PASSWORD, "role": role, "full_name": name});
+        let token_and_id = |b: &Value| {
+            (
+                b["access_token"].as_str().unwrap_or_default().to_string(),
+                b["user"]["id"].as_str().unwrap_or_default().to_string(),
+            )
+        };
         match self.call(reqwest::Method::POST, "/auth/register", Some(body), None).await? {
-            (201, b) => Ok((b["access_token"].as_str().unwrap_or_default().to_string(), true)),
+            (201, b) => {
+                let (t, id) = token_and_id(&b);
+                Ok((t, id, true))
+            }
             (409, _) => {
                 let b = self
                     .post("/auth/login", json!({"email": email, "password": DEMO_PASSWORD}), None)
                     .await?;
-                Ok((b["access_token"].as_str().unwrap_or_default().to_string(), false))
+                let (t, id) = token_and_id(&b);
+                Ok((t, id, false))
             }
             (s, b) => Err(format!("register {email}: {s} {b}")),
         }
@@ -192,8 +202,9 @@ impl Client {
 }
 
 /// Loads the demo data into the platform at `base` (e.g. `http://127.0.0.1:3000`), with
-/// `admin_token` for the categories.
-pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, String> {
+/// `admin_token` for the categories; `operator` (the table) vouches for the demo employers'
+/// addresses, which have no mailbox to read a verification code from.
+pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: Scale) -> Result<Seeded, String> {
     search::engine::install_tls_provider();
     let c = Client {
         http: reqwest::Client::builder()
@@ -231,12 +242,15 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
         if e == 0 {
             out.demo_employer = email.clone();
         }
-        let (token, new) = c
+        let (token, id, new) = c
             .account(&email, "employer", &format!("{} {}", FIRST[e % 16], LAST[e % 12]))
             .await?;
         if !new {
             continue; // seeded before
         }
+        auth::admin::vouch_for_email(operator, &id)
+            .await
+            .map_err(|e| format!("verifying {email}: {}", e.message))?;
         let (city, country, _, _) = PLACES[e % PLACES.len()];
         let co = c
             .post(
@@ -309,7 +323,7 @@ pub async fn run(base: &str, admin_token: &str, scale: Scale) -> Result<Seeded, 
         if i == 0 {
             out.demo_seeker = email.clone();
         }
-        let (token, new) = c.account(&email, "seeker", &format!("{first} {last}")).await?;
+        let (token, _, new) = c.account(&email, "seeker", &format!("{first} {last}")).await?;
         if !new {
             continue;
         }

@@ -125,6 +125,38 @@ pub fn writes_by_renaming<'a>(app: &'a App, me: &Principal, seen: &Summary, full
         .refuse_with(refuse(me))
 }
 
+/// Fails as [`require_live`], and with 403 `email_unverified` while the account has not
+/// proven its address (one consistent read): employers creating companies and posting jobs.
+pub async fn require_verified(app: &App, me: &Principal) -> ApiResult<()> {
+    let item = app
+        .dynamo()
+        .get_item()
+        .table_name(app.table())
+        .set_key(Some(key(&me.user_id)))
+        .consistent_read(true)
+        .projection_expression("#status, #role, email_verified")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#role", "role")
+        .send()
+        .await?
+        .item;
+    if let Some(refused) = refusal(me, item.as_ref()) {
+        return Err(refused);
+    }
+    let verified = item
+        .as_ref()
+        .and_then(|i| i.get("email_verified"))
+        .and_then(|v| v.as_bool().ok())
+        .copied();
+    if verified != Some(true) {
+        return Err(
+            ApiError::forbidden("verify your email address first (POST /auth/email/verify with the mailed code)")
+                .with_code("email_unverified"),
+        );
+    }
+    Ok(())
+}
+
 /// The caller, an admin whose account is an active admin's right now (one consistent read).
 pub async fn require_admin(app: &App, req: &Request) -> ApiResult<Principal> {
     let me = require_role(app, req, &[Role::Admin])?;

@@ -13,13 +13,7 @@ use utoipa::ToSchema;
 
 use crate::passwords;
 use crate::rules::{registrable_role, Email, FailureWindow, FullName, Password, Problems};
-use crate::store::{self, Account, AccountStatus, ResetCode, Session, UserView};
-
-const RESET_CODE_DIGITS: usize = 8;
-const RESET_CODE_TTL_SECS: i64 = 15 * 60;
-const RESET_MAX_ATTEMPTS: u32 = 5;
-/// A new reset code is mailed at most once a minute per account.
-const RESET_RESEND_SECS: i64 = 60;
+use crate::store::{self, Account, AccountStatus, Session, UserView};
 
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("the email or password is not correct").with_code("invalid_credentials")
@@ -258,156 +252,10 @@ pub async fn me(app: &'static App, req: Request) -> ApiResult<Response> {
     ok(&account.view())
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForgotBody {
-    pub email: String,
-}
-
-fn code_mac(app: &App, user_id: &str, code: &str) -> String {
-    let key = app.settings.tokens.derive_key("password-reset-code");
-    common::crypto::hex(&common::crypto::hmac_sha256(&key, format!("{user_id}:{code}").as_bytes()))
-}
-
-#[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", request_body = ForgotBody,
-    responses((status = 202, description = "always, known email or not; a code is mailed if the account exists"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-/// POST /auth/password/forgot: always 202; mails a single-use code if the account exists.
-pub async fn forgot(app: &'static App, req: Request) -> ApiResult<Response> {
-    let body: ForgotBody = parse_json(&req)?;
-    let accepted = || status_only(StatusCode::ACCEPTED);
-    let Ok(email) = Email::parse(&body.email) else { return accepted() };
-    let Some(claim) = store::get_email_claim(app, email.as_str()).await? else {
-        return accepted();
-    };
-    let now = common::time::now_secs();
-    let code = common::crypto::random_digits(RESET_CODE_DIGITS);
-    let item = ResetCode {
-        pk: store::user_pk(&claim.user_id),
-        sk: store::RESET_SK.into(),
-        entity: "password_reset".into(),
-        code_mac: code_mac(app, &claim.user_id, &code),
-        attempts: 0,
-        created_at: now,
-        expires_at: now + RESET_CODE_TTL_SECS,
-        ttl: now + RESET_CODE_TTL_SECS + 3600,
-    };
-    let put = app
-        .dynamo()
-        .put_item()
-        .table_name(app.table())
-        .set_item(Some(db::to_item(&item)?))
-        .condition_expression("attribute_not_exists(PK) OR created_at < :recent")
-        .expression_attribute_values(":recent", db::n(now - RESET_RESEND_SECS))
-        .send()
-        .await;
-    match put {
-        Ok(_) => {}
-        Err(e) if db::is_condition_failed(&e) => return accepted(), // one was mailed a moment ago
-        Err(e) => return Err(e.into()),
-    }
-    let context = serde_json::json!({
-        "code": code,
-        "minutes": RESET_CODE_TTL_SECS / 60,
-        "reason": "You get this email because a password reset was asked for your account.",
-    });
-    let sent = match common::mail::render("reset_code", email.as_str(), "Your password reset code", &context) {
-        Ok(mail) => common::mail::send(app, &mail).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "sending the reset code failed");
-    }
-    accepted()
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetBody {
-    pub email: String,
-    pub code: String,
-    pub new_password: String,
-}
-
-#[utoipa::path(post, path = "/auth/password/reset", tag = "auth", request_body = ResetBody,
-    responses(
-        (status = 204, description = "password replaced; every session ended"),
-        (status = 400, description = "`invalid_reset_code` (wrong, used, expired or burned after 5 tries)", body = ErrorBody),
-        (status = 422, description = "the new password breaks the policy", body = ErrorBody)))]
-/// POST /auth/password/reset: single-use code, 5 tries; ends every session.
-pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
-    let body: ResetBody = parse_json(&req)?;
-    let mut p = Problems::default();
-    let Some(password) = p.check("new_password", Password::parse(&body.new_password)) else {
-        return Err(p.into_error());
-    };
-    let invalid = || ApiError::bad_request("the reset code is not valid or has expired").with_code("invalid_reset_code");
-    let email = Email::parse(&body.email).map_err(|_| invalid())?;
-    let code = body.code.trim();
-    if code.len() != RESET_CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let claim = store::get_email_claim(app, email.as_str()).await?.ok_or_else(invalid)?;
-    let now = common::time::now_secs();
-    let key = db::key(store::user_pk(&claim.user_id), store::RESET_SK);
-    // The code and the account in one read.
-    let pk = store::user_pk(&claim.user_id);
-    let (stored, account) = db::get_pair::<ResetCode, Account>(app, db::key(&pk, store::RESET_SK), db::key(&pk, store::ACCOUNT_SK)).await?;
-    let (Some(stored), Some(account)) = (stored, account) else {
-        return Err(invalid());
-    };
-    if stored.expires_at <= now || stored.attempts >= RESET_MAX_ATTEMPTS {
-        return Err(invalid());
-    }
-    let mac = code_mac(app, &claim.user_id, code);
-    if !common::crypto::constant_time_eq(mac.as_bytes(), stored.code_mac.as_bytes()) {
-        // Count the wrong try; the fifth burns the code.
-        let upd = app
-            .dynamo()
-            .update_item()
-            .table_name(app.table())
-            .set_key(Some(key.clone()))
-            .update_expression("ADD attempts :one")
-            .condition_expression("code_mac = :mac")
-            .expression_attribute_values(":one", db::n(1))
-            .expression_attribute_values(":mac", db::s(&stored.code_mac))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        match upd {
-            Ok(o) => {
-                let attempts = o.attributes.as_ref().and_then(|a| db::get_n(a, "attempts")).unwrap_or(0);
-                if attempts >= RESET_MAX_ATTEMPTS as i64 {
-                    app.dynamo().delete_item().table_name(app.table()).set_key(Some(key)).send().await?;
-                }
-            }
-            Err(e) if db::is_condition_failed(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-        return Err(invalid());
-    }
-    let hash = passwords::hash(password.expose().to_string()).await?;
-    let event = DomainEvent::PasswordReset(UserNotice {
-        user_id: account.id.clone(),
-        email: account.email.clone(),
-    });
-    let unused = Cond::new("code_mac = :mac AND attempts < :max")
-        .value(":mac", db::s(&stored.code_mac))
-        .value(":max", db::n(RESET_MAX_ATTEMPTS));
-    let tx = Tx::new(app).delete("code", key, Some(unused));
-    let tx = password_update(tx, &account, &hash, account.session_version + 1, false);
-    let tx = store::clear_failures(tx, &account.email).emit(Actor::user(&account.id), event);
-    match tx.commit().await {
-        // The code was used or burned concurrently, or the account changed.
-        Err(TxError::Condition { .. }) => return Err(invalid()),
-        other => other?,
-    }
-    status_only(StatusCode::NO_CONTENT)
-}
-
 /// The new password (part `password`), if the account's sessions did not change meanwhile;
 /// with `live`, only while the account is active (a suspended account's token changes
 /// nothing).
-fn password_update<'a>(tx: Tx<'a>, account: &Account, hash: &str, new_version: u64, live: bool) -> Tx<'a> {
+pub(crate) fn password_update<'a>(tx: Tx<'a>, account: &Account, hash: &str, new_version: u64, live: bool) -> Tx<'a> {
     let set = Cond::new("SET password_hash = :h, session_version = :new, updated_at = :now")
         .value(":h", db::s(hash))
         .value(":new", db::n(new_version))

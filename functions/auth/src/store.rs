@@ -53,6 +53,10 @@ pub struct Account {
     pub status: AccountStatus,
     /// Bumped by password change and reset; sessions opened under an older value are dead.
     pub session_version: u64,
+    /// The owner proved the address (a mailed code); employers need it to create companies
+    /// and post jobs. Admin accounts are created verified.
+    #[serde(default)]
+    pub email_verified: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -75,6 +79,7 @@ impl Account {
             password_hash,
             status: AccountStatus::Active,
             session_version: 0,
+            email_verified: false,
             created_at: now.clone(),
             updated_at: now,
         }
@@ -90,6 +95,8 @@ pub struct UserView {
     pub email: String,
     pub role: Role,
     pub full_name: String,
+    /// Whether the address was proven with a mailed code (POST /auth/email/verify).
+    pub email_verified: bool,
     /// RFC 3339 UTC.
     pub created_at: String,
 }
@@ -101,6 +108,7 @@ impl Account {
             email: self.email.clone(),
             role: self.role,
             full_name: self.full_name.clone(),
+            email_verified: self.email_verified,
             created_at: self.created_at.clone(),
         }
     }
@@ -175,21 +183,6 @@ impl Session {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ResetCode {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    pub entity: String,
-    /// HMAC of the code under a key derived from configuration; the code is never stored.
-    pub code_mac: String,
-    pub attempts: u32,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub ttl: i64,
-}
-
 /// Creates an account in one transaction: the email claim (unique, 409 `email_taken` when
 /// it exists), the account, optionally its first session, and `user.registered`.
 pub async fn create_account(app: &App, account: &Account, session: Option<&Session>, actor: common::events::Actor) -> ApiResult<()> {
@@ -214,6 +207,14 @@ pub async fn create_account(app: &App, account: &Account, session: Option<&Sessi
 
 pub async fn get_email_claim(app: &App, email: &str) -> ApiResult<Option<EmailClaim>> {
     db::get(app, email_pk(email), EMAIL_SK).await
+}
+
+/// The account an address belongs to, if any (two reads: the claim, the account).
+pub async fn account_by_email(app: &App, email: &str) -> ApiResult<Option<Account>> {
+    match get_email_claim(app, email).await? {
+        Some(claim) => get_account(app, &claim.user_id).await,
+        None => Ok(None),
+    }
 }
 
 pub async fn get_account(app: &App, user_id: &str) -> ApiResult<Option<Account>> {

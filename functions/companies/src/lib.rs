@@ -148,12 +148,14 @@ pub struct CreateCompany {
 #[utoipa::path(post, path = "/companies", tag = "companies", request_body = CreateCompany, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, description = "created; the caller is its owner", body = Company), (status = 401, body = ErrorBody),
-        (status = 403, description = "only employers create companies", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, description = "only employers create companies; `email_unverified` until the address is verified", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
         return Ok(done);
     }
+    // Employers prove their address before they create companies or post jobs.
+    auth::account::require_verified(app, &actor).await?;
     let body: CreateCompany = parse_json(&req)?;
     let mut p = Problems::default();
     let name = p.check("name", rules::name(&body.name));

@@ -74,12 +74,14 @@ pub(crate) fn category_slug(raw: &str) -> Result<String, &'static str> {
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = CreateJob, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = JobView), (status = 401, body = ErrorBody),
-        (status = 403, description = "not an employer, or not a member of the company", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, description = "not an employer, or not a member of the company; `email_unverified` until the address is verified", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
         return Ok(done);
     }
+    // Employers prove their address before they create companies or post jobs.
+    auth::account::require_verified(app, &actor).await?;
     let body: CreateJob = parse_json(&req)?;
     let now_secs = common::time::now_secs();
     let mut p = Problems::default();

@@ -10,9 +10,8 @@
 //! | sent marker (kept as long as the notification) | `USER#<user>` | `EMAILED#<event id>` |
 
 use auth::account::Summary;
-use common::events::{SavedSearchMatched, UserRegistered};
+use common::events::SavedSearchMatched;
 use common::mail::Email;
-use common::token::Role;
 use common::unsubscribe::Stop;
 use common::{ApiResult, App};
 use serde_json::json;
@@ -54,18 +53,6 @@ pub fn compose(app: &App, alert: Option<&SavedSearchMatched>, who: &Summary, n: 
     let unsubscribe_url = (n.kind != Kind::AccountSecurity).then(|| stop(""));
     let context = json!({"name": who.full_name, "body": n.body, "reason": reason(n.kind), "unsubscribe_url": unsubscribe_url});
     common::mail::render("notification", &who.email, &n.title, &context)
-}
-
-/// The welcome email of a new account.
-pub fn welcome(u: &UserRegistered) -> Result<Email, String> {
-    let next_step = if u.role == Role::Employer {
-        "Create your company page and post your first job."
-    } else {
-        "Complete your profile and start applying to jobs."
-    };
-    let context = json!({"name": u.full_name, "next_step": next_step,
-        "reason": "You get this email because an account was created with this address."});
-    common::mail::render("welcome", &u.email, "Welcome to the job platform", &context)
 }
 
 fn marker_sk(event_id: &str) -> String {
@@ -116,7 +103,7 @@ mod tests {
             id: "u1".into(),
             email: "ada@example.com".into(),
             full_name: "Ada".into(),
-            role: Role::Seeker,
+            role: common::token::Role::Seeker,
             status: AccountStatus::Active,
             updated_at: String::new(),
         }
@@ -177,17 +164,5 @@ mod tests {
         let token = e.text.split("token=").nth(1).unwrap().split_whitespace().next().unwrap();
         let stop = common::unsubscribe::open(&app, token).unwrap();
         assert_eq!((stop.kind.as_str(), stop.item_id.as_str()), ("job_alert", "s1"));
-    }
-
-    #[test]
-    fn welcome_names_the_next_step() {
-        let u = UserRegistered {
-            user_id: "u".into(),
-            email: "a@b.co".into(),
-            role: Role::Employer,
-            full_name: "Ada".into(),
-        };
-        let e = welcome(&u).unwrap();
-        assert!(e.subject.contains("Welcome") && e.text.contains("Ada") && e.text.contains("company"));
     }
 }

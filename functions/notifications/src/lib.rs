@@ -5,6 +5,7 @@
 //! one-click [`unsubscribe`]). Two schedules add what no event says: jobs about to close
 //! ([`expiring`]) and interviews about to start ([`reminders`]).
 
+pub mod codes;
 pub mod devices;
 pub mod dispatch;
 pub mod email;
@@ -29,7 +30,7 @@ pub const CONSUMER: &str = "notifications";
 
 /// The consumer: each recipient gets the event's notification on their channels; a
 /// recipient whose email failed does not stop the others, and the event is retried (what
-/// succeeded is not repeated). A new account also gets the welcome email.
+/// succeeded is not repeated). Codes go out by email too ([`codes`]).
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     let alert = match &delivery.event {
         DomainEvent::SavedSearchMatched(m) => Some(m),
@@ -45,21 +46,20 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
             failure.get_or_insert(e);
         }
     }
-    if let DomainEvent::UserRegistered(u) = &delivery.event {
-        if let Err(e) = welcome(app, &delivery.id, u).await {
-            failure.get_or_insert(e);
+    // Emails with codes: the welcome email (verification code), reset and new verification
+    // codes someone asked for.
+    let coded = match &delivery.event {
+        DomainEvent::UserRegistered(u) => codes::welcome(app, &delivery.id, u).await,
+        DomainEvent::PasswordResetRequested(r) => codes::requested(app, &delivery.id, &r.email, auth::codes::Purpose::PasswordReset).await,
+        DomainEvent::VerificationRequested(r) => {
+            codes::requested(app, &delivery.id, &r.email, auth::codes::Purpose::EmailVerification).await
         }
+        _ => Ok(()),
+    };
+    if let Err(e) = coded {
+        failure.get_or_insert(e);
     }
     failure.map_or(Ok(()), Err)
-}
-
-async fn welcome(app: &App, event_id: &str, u: &common::events::UserRegistered) -> Result<(), String> {
-    let failed = |e: common::ApiError| format!("{}: {:?}", e.message, e.source);
-    if email::already_sent(app, &u.user_id, event_id).await.map_err(failed)? {
-        return Ok(());
-    }
-    common::mail::send(app, &email::welcome(u)?).await?;
-    email::record_sent(app, &u.user_id, event_id).await.map_err(failed)
 }
 
 /// The consumer as the runtime and the local gateway call it.

@@ -59,3 +59,154 @@ async fn wrong_current_passwords_are_limited_like_sign_ins() {
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     s.shutdown().await;
 }
+
+/// The 8-digit code in the newest email to `to` whose subject contains `subject`.
+async fn mailed_code(to: &str, subject: &str) -> (String, String) {
+    let mail = wait_for_email(to, subject, std::time::Duration::from_secs(15)).await;
+    let body = mail["body"].as_str().unwrap_or_default().to_string();
+    let code = body
+        .split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .expect("an 8-digit code")
+        .to_string();
+    (code, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn employers_verify_their_address_before_companies_and_jobs() {
+    let s = TestStack::start().await;
+    let (email, reg) = s.register("employer").await;
+    let token = reg["access_token"].as_str().unwrap().to_string();
+    assert_eq!(reg["user"]["email_verified"], false);
+    let r = s.post("/companies", json!({"name": "Unverified Ltd"}), Some(&token)).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("email_unverified")),
+        "{r:?}"
+    );
+    let r = s.post("/jobs", json!({}), Some(&token)).await;
+    assert_eq!(r.body["error"], "email_unverified", "{r:?}");
+
+    // The welcome email carries the code and a link with it.
+    let (code, body) = mailed_code(&email, "Welcome").await;
+    assert!(body.contains("/auth/email/verify?email="), "{body}");
+    let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+    let r = s.post("/auth/email/verify", json!({"email": email, "code": wrong}), None).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_verification_code"))
+    );
+    let r = s.post("/auth/email/verify", json!({"email": email, "code": code}), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    assert_eq!(s.get("/auth/me", Some(&token)).await.body["email_verified"], true);
+    let r = s.post("/companies", json!({"name": "Verified Ltd"}), Some(&token)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    // Used once.
+    let r = s.post("/auth/email/verify", json!({"email": email, "code": code}), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Another employer opens the link; asking for a new code within the minute mails none,
+    // and unknown addresses get the same answer and no mail.
+    let (other, _) = s.register("employer").await;
+    let (_, body) = mailed_code(&other, "Welcome").await;
+    let ghost = format!("{}@example.com", unique("ghost"));
+    for address in [&ghost, &other] {
+        let r = s.post("/auth/email/resend", json!({"email": address}), None).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(emails_to(&ghost).await.is_empty());
+    assert!(emails_to(&other).await.iter().all(|m| m["subject"] != "Your verification code"));
+    let link = body.split_whitespace().find(|w| w.contains("/auth/email/verify?")).unwrap();
+    let path = link.split_once(&s.base).unwrap().1;
+    let r = s.get(path, None).await;
+    assert_eq!((r.status, &r.body["email_verified"]), (StatusCode::OK, &json!(true)), "{r:?}");
+    s.shutdown().await;
+}
+
+/// Moves the stored code's issue time back, as if `secs` had passed.
+async fn age_code(s: &TestStack, email: &str, secs: i64) {
+    let user = auth::store::account_by_email(s.running.app, email).await.unwrap().unwrap().id;
+    let app = s.running.app;
+    app.dynamo()
+        .update_item()
+        .table_name(app.table())
+        .set_key(Some(common::db::key(format!("USER#{user}"), "PASSWORD_RESET")))
+        .update_expression("SET created_at = created_at - :d")
+        .expression_attribute_values(":d", common::db::n(secs))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn reset_mails(email: &str) -> usize {
+    emails_to(email)
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == "Your password reset code")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_codes_cannot_be_cycled_for_more_guesses() {
+    let s = TestStack::start().await;
+    let (email, _) = s.register("seeker").await;
+    // The old attack: burn a code with 5 wrong tries, ask for a new one at once, repeat.
+    s.post("/auth/password/forgot", json!({"email": email}), None).await;
+    let first = reset_code(&email).await;
+    let wrong = |code: &str| if code == "00000000" { "11111111" } else { "00000000" }.to_string();
+    for _ in 0..5 {
+        let r = s.reset_password(&email, &wrong(&first), "a brand new passphrase").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    let r = s.reset_password(&email, &first, "a brand new passphrase").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "burned");
+    s.post("/auth/password/forgot", json!({"email": email}), None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(reset_mails(&email).await, 1, "no new code within the minute");
+
+    // A minute later a second code comes; five more wrong tries use up the day's ten, after
+    // which even the right code is refused until tomorrow.
+    age_code(&s, &email, 61).await;
+    s.post("/auth/password/forgot", json!({"email": email}), None).await;
+    let start = std::time::Instant::now();
+    while reset_mails(&email).await < 2 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "a second code");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let second = reset_code_newest(&email).await;
+    for _ in 0..5 {
+        let r = s.reset_password(&email, &wrong(&second), "a brand new passphrase").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{r:?}");
+    }
+    age_code(&s, &email, 61).await;
+    s.post("/auth/password/forgot", json!({"email": email}), None).await;
+    while reset_mails(&email).await < 3 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "a third code");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let third = reset_code_newest(&email).await;
+    let r = s.reset_password(&email, &third, "a brand new passphrase").await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "{r:?}"
+    );
+    assert!(r.headers.get("retry-after").is_some());
+    assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::OK, "the password is unchanged");
+    s.shutdown().await;
+}
+
+/// The code of the newest reset email.
+async fn reset_code_newest(email: &str) -> String {
+    let mails: Vec<_> = emails_to(email)
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == "Your password reset code")
+        .collect();
+    let body = mails.last().unwrap()["body"].as_str().unwrap().to_string();
+    body.split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap()
+        .to_string()
+}

@@ -18,6 +18,7 @@ struct World {
 async fn world(s: &TestStack) -> World {
     let admin = s.admin_token().await;
     let (_, e) = s.register("employer").await;
+    s.mark_verified(e["user"]["id"].as_str().unwrap()).await;
     let employer = token_of(&e);
     let company = s.post("/companies", json!({"name": "Hiring Co"}), Some(&employer)).await.body["id"]
         .as_str()

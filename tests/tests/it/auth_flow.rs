@@ -207,7 +207,7 @@ async fn racing_requests_with_one_idempotency_key_get_one_result() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_and_reset_password_ends_old_sessions() {
-    let s = TestStack::start_with(false, false).await;
+    let s = TestStack::start().await;
     let (email, reg) = s.register("seeker").await;
     let (_, old_refresh) = tokens(&reg);
 
@@ -245,7 +245,7 @@ async fn forgot_and_reset_password_ends_old_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_codes_burn_the_reset_code() {
-    let s = TestStack::start_with(false, false).await;
+    let s = TestStack::start().await;
     let (email, _) = s.register("seeker").await;
     s.post("/auth/password/forgot", json!({"email": email}), None).await;
     let code = reset_code(&email).await;

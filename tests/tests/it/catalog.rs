@@ -71,6 +71,7 @@ async fn step_owners_change_only_what_they_send(owner: &User<'_>, id: &str) {
 async fn the_company_list_pages_to_the_end_newest_first() {
     let s = TestStack::start_with(false, false).await;
     let (_, employer) = s.register("employer").await;
+    s.mark_verified(employer["user"]["id"].as_str().unwrap()).await;
     let mut created = Vec::new();
     for i in 0..7 {
         let r = s

@@ -23,7 +23,7 @@ async fn set_number(s: &TestStack, pk: &str, sk: &str, attr: &str, value: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_reset_code_is_refused() {
-    let s = TestStack::start_with(false, false).await;
+    let s = TestStack::start().await;
     let (email, reg) = s.register("seeker").await;
     s.post("/auth/password/forgot", json!({"email": email}), None).await;
     let code = reset_code(&email).await;

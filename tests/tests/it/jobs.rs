@@ -24,6 +24,7 @@ async fn category(s: &TestStack, admin: &str, name: &str) -> String {
 async fn setup(s: &TestStack) -> Catalog {
     let admin = s.admin_token().await;
     let (_, employer) = s.register("employer").await;
+    s.mark_verified(employer["user"]["id"].as_str().unwrap()).await;
     let employer = token_of(&employer);
     let r = s.post("/companies", json!({"name": "Acme"}), Some(&employer)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
@@ -410,6 +411,7 @@ async fn nobody_but_the_company_writes_its_jobs() {
     let job = post_job(&s, &c.employer, job_body(&c.company, &eng)).await;
     let draft = post_job(&s, &c.employer, merge(job_body(&c.company, &eng), json!({"status": "draft"}))).await;
     let (_, other) = s.register("employer").await;
+    s.mark_verified(other["user"]["id"].as_str().unwrap()).await;
     let other = token_of(&other);
     s.post("/companies", json!({"name": "Rival"}), Some(&other)).await;
     let (_, seeker) = s.register("seeker").await;

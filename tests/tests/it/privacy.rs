@@ -166,6 +166,7 @@ async fn admins_erase_accounts_and_it_is_audited() {
     let s = TestStack::start_with(false, false).await;
     let admin = s.admin_token().await;
     let (_, employer) = s.register("employer").await;
+    s.mark_verified(employer["user"]["id"].as_str().unwrap()).await;
     let id = employer["user"]["id"].as_str().unwrap().to_string();
     let etok = token_of(&employer);
     let company = s.post("/companies", json!({"name": "Left Behind"}), Some(&etok)).await.body["id"]

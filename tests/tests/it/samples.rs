@@ -59,7 +59,11 @@ fn lambda_event_samples_parse_as_the_runtime_parses_them() {
     let common::events::DomainEvent::UserRegistered(u) = e.decode().unwrap() else {
         panic!("a user.registered sample that decodes as another type")
     };
-    assert!(notifications::email::welcome(&u).unwrap().text.contains(&u.full_name));
+    let context = serde_json::json!({"name": u.full_name, "next_step": "-", "reason": "-"});
+    assert!(common::mail::render("welcome", &u.email, "Welcome", &context)
+        .unwrap()
+        .text
+        .contains(&u.full_name));
     // The WebSocket API's events (as API Gateway sends them) and their connection ids.
     for (file, route) in [
         ("lambda/websocket-connect.json", "$connect"),

@@ -12,7 +12,7 @@ async fn the_demo_data_loads_through_the_api_and_a_second_run_adds_nothing() {
         jobs_per_employer: 6,
         seekers: 3,
     };
-    let first = devstack::seed::run(&s.base, &admin, scale).await.expect("seeded");
+    let first = devstack::seed::run(&s.base, &admin, s.running.app, scale).await.expect("seeded");
     assert_eq!((first.categories, first.companies, first.jobs, first.seekers), (10, 2, 12, 3));
     let jobs = s.get("/jobs?limit=100", None).await;
     assert_eq!(jobs.status, StatusCode::OK);
@@ -29,7 +29,9 @@ async fn the_demo_data_loads_through_the_api_and_a_second_run_adds_nothing() {
     let login = s.login(&first.demo_seeker, devstack::seed::DEMO_PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK);
 
-    let again = devstack::seed::run(&s.base, &admin, scale).await.expect("second run");
+    let again = devstack::seed::run(&s.base, &admin, s.running.app, scale)
+        .await
+        .expect("second run");
     assert_eq!((again.categories, again.companies, again.jobs, again.seekers), (0, 0, 0, 0));
     s.shutdown().await;
 }

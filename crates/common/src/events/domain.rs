@@ -47,6 +47,8 @@ domain_events! {
     "user.registered", v 1 => UserRegistered(UserRegistered),
     "user.password_changed", v 1 => PasswordChanged(UserNotice),
     "user.password_reset", v 1 => PasswordReset(UserNotice),
+    "user.password_reset_requested", v 1 => PasswordResetRequested(CodeRequested),
+    "user.verification_requested", v 1 => VerificationRequested(CodeRequested),
     "user.updated", v 1 => UserUpdated(UserUpdated),
     "user.suspended", v 1 => UserSuspended(AccountChanged),
     "user.reinstated", v 1 => UserReinstated(AccountChanged),
@@ -128,6 +130,14 @@ pub struct UserRegistered {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserNotice {
     pub user_id: String,
+    pub email: String,
+}
+
+/// `user.password_reset_requested`, `user.verification_requested`: an address someone typed
+/// (there may be no account). The consumer issues and mails the code; the request only
+/// records the ask, the same way for every address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CodeRequested {
     pub email: String,
 }
 

@@ -42,7 +42,7 @@ async fn main() {
         }
     };
     let Some(token) = token else { std::process::exit(1) };
-    match seed::run(&url, &token, Scale::DEMO).await {
+    match seed::run(&url, &token, &app, Scale::DEMO).await {
         Ok(s) => {
             println!(
                 "seeded {} categories, {} companies, {} jobs, {} seekers, {} reports",
