@@ -122,6 +122,25 @@ impl User<'_> {
     pub async fn apply(&self, job: &str) -> String {
         id_of(&self.apply_with(job, json!({})).await)
     }
+    /// (owner) Invites `member` to `company`, and `member` accepts.
+    pub async fn add_member(&self, company: &str, member: &User<'_>) {
+        let r = self
+            .post(&format!("/companies/{company}/members"), json!({"email": member.email}))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+        let invitations = member.get("/me/invitations").await;
+        let id = invitations.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["company_id"] == company)
+            .expect("the invitation")["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = member.post(&format!("/me/invitations/{id}/accept"), json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    }
     /// (employer) Moves an application to `to`.
     pub async fn move_application(&self, application: &str, to: &str) -> Reply {
         self.patch(&format!("/applications/{application}/status"), json!({ "status": to }))

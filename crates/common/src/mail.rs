@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reset_code.txt", include_str!("../templates/email/reset_code.txt")),
     ("verify_code.html", include_str!("../templates/email/verify_code.html")),
     ("verify_code.txt", include_str!("../templates/email/verify_code.txt")),
+    ("invitation.html", include_str!("../templates/email/invitation.html")),
+    ("invitation.txt", include_str!("../templates/email/invitation.txt")),
 ];
 
 fn templates() -> &'static Environment<'static> {
@@ -121,8 +123,9 @@ mod tests {
             "search_name": "Rust", "jobs": [{"title": "Dev", "company_name": "Acme", "city": "Berlin", "country": "DE", "job_id": "j1"}],
             "next_step": "Go on.", "code": "12345678", "minutes": 15, "hours": 24,
             "verify_url": "https://api.example/auth/email/verify?email=a%40b.co&code=12345678",
+            "company_name": "Acme <b>", "role": "member",
         });
-        for t in ["notification", "job_alert", "welcome", "reset_code", "verify_code"] {
+        for t in ["notification", "job_alert", "welcome", "reset_code", "verify_code", "invitation"] {
             let e = render(t, "a@b.co", "Subject", &ctx).unwrap();
             assert!(!e.text.is_empty() && e.html.starts_with("<!DOCTYPE html>"), "{t}");
             assert!(!e.html.contains("<script>"), "{t}: escaped");

@@ -7,10 +7,13 @@
 //! | membership (by user) | `USER#<user id>` | `COMPANY#<id>` |
 //!
 //! The creator is the owner. Both membership items are written together, so "is this user
-//! a member of that company" is one GetItem and "who works here" one Query. Owners add
-//! members by email (`members`).
+//! a member of that company" is one GetItem and "who works here" one Query. Owners invite
+//! employers by email; the invitee accepts or declines ([`invitations`]). The owner count
+//! ([`owners`]) keeps at least one owner under concurrent removals.
 
+pub mod invitations;
 pub mod members;
+pub mod owners;
 pub mod rules;
 
 use common::api_doc::ErrorBody;
@@ -196,16 +199,15 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             joined_at: now.clone(),
         };
         let event = DomainEvent::CompanyCreated(CompanyChanged { company: company.clone() });
-        auth::account::writes_by(app, &actor)
+        let tx = auth::account::writes_by(app, &actor)
             .put_new("company", &item(&company))
             .put_new("member", &member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))
             .put_new(
                 "membership",
                 &member(auth::account::partition(&actor.user_id), company_pk(&company.id)),
             )
-            .emit(Actor::user(&actor.user_id), event)
-            .commit()
-            .await?;
+            .emit(Actor::user(&actor.user_id), event);
+        owners::first(tx, &company.id).commit().await?;
         created(&company)
     });
     common::idempotency::run(app, &req, &scope, work).await
@@ -349,7 +351,10 @@ common::functions! {
         "companies-read" => read,
         "companies-update" => update,
         "companies-members-list" => members::list,
-        "companies-members-add" => members::add,
+        "companies-members-add" => invitations::invite,
+        "companies-invitations-list" => invitations::list,
+        "companies-invitations-accept" => invitations::accept,
+        "companies-invitations-decline" => invitations::decline,
         "companies-members-remove" => members::remove,
     }
 }

@@ -54,6 +54,32 @@ pub async fn welcome(app: &App, event_id: &str, u: &UserRegistered) -> Result<()
     email::record_sent(app, &u.user_id, event_id).await.map_err(failed)
 }
 
+/// An invitation to join a company, mailed when the address belongs to an active employer
+/// (an address without an account gets nothing: the platform does not mail strangers; an
+/// account made later finds the invitation in GET /me/invitations).
+pub async fn invitation(app: &App, event_id: &str, i: &common::events::MemberInvited) -> Result<(), String> {
+    let Some(account) = auth::store::account_by_email(app, &i.email).await.map_err(failed)? else {
+        return Ok(());
+    };
+    if account.role != Role::Employer || account.status != auth::store::AccountStatus::Active {
+        return Ok(());
+    }
+    if email::already_sent(app, &account.id, event_id).await.map_err(failed)? {
+        return Ok(());
+    }
+    let role = if i.role == common::vocab::MemberRole::Owner {
+        "an owner"
+    } else {
+        "a member"
+    };
+    let context = json!({"name": account.full_name, "company_name": i.company_name, "role": role,
+        "reason": "You get this email because an owner of this company invited your address."});
+    let subject = format!("Join {} on the job platform", i.company_name);
+    let mail = common::mail::render("invitation", &account.email, &subject, &context)?;
+    common::mail::send(app, &mail).await?;
+    email::record_sent(app, &account.id, event_id).await.map_err(failed)
+}
+
 /// A code for `purpose` mailed to the account of `address`, if there is one (and, for a
 /// verification, it is not verified yet).
 pub async fn requested(app: &App, event_id: &str, address: &str, purpose: Purpose) -> Result<(), String> {

@@ -54,6 +54,7 @@ pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String>
         DomainEvent::VerificationRequested(r) => {
             codes::requested(app, &delivery.id, &r.email, auth::codes::Purpose::EmailVerification).await
         }
+        DomainEvent::CompanyMemberInvited(i) => codes::invitation(app, &delivery.id, i).await,
         _ => Ok(()),
     };
     if let Err(e) = coded {

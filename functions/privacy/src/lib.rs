@@ -94,6 +94,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
     doomed.extend(applications::erase_seeker(app, user_id).await?);
     doomed.extend(notifications::devices::erase(app, user_id).await?);
     doomed.extend(notifications::live::erase(app, user_id).await?);
+    doomed.extend(companies::invitations::waiting_for(app, &account.email).await?.1);
     for index_key in [jobs::moderation::reports_by(user_id), common::idempotency::owner_index(user_id)] {
         doomed.extend(db::query_all(app, Some("GSI2"), index_key, None).await?.iter().map(db::key_of));
     }
@@ -224,6 +225,8 @@ pub struct Export {
     /// Open live-notification connections (WebSocket): id, connected_at, expires_at.
     #[schema(value_type = Vec<Object>)]
     pub live_connections: Vec<serde_json::Value>,
+    /// Invitations to join companies waiting for the account's address.
+    pub invitations: Vec<companies::invitations::Invitation>,
 }
 
 fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
@@ -282,7 +285,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         exported_at: common::time::now_rfc3339(),
         account: ExportedAccount {
             id: account.id,
-            email: account.email,
+            email: account.email.clone(),
             role: account.role,
             full_name: account.full_name,
             status: serde_json::to_value(account.status)
@@ -304,6 +307,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         notification_preferences: notifications::preferences::of(app, &me.user_id).await?,
         devices: notifications::devices::export(app, &me.user_id).await?,
         live_connections: notifications::live::export(app, &me.user_id).await?,
+        invitations: companies::invitations::waiting_for(app, &account.email).await?.0,
     })
 }
 

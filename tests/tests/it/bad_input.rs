@@ -24,11 +24,14 @@ async fn malformed_wrong_missing_and_oversized_bodies_are_4xx() {
 }
 
 /// POST routes that read no body: the one-click unsubscribe (RFC 8058 clients post
-/// `List-Unsubscribe=One-Click` as a form; the token is in the URL) and the read marks.
+/// `List-Unsubscribe=One-Click` as a form; the token is in the URL), the read marks and
+/// the answers to invitations.
 const NO_JSON_BODY: &[&str] = &[
     "POST /unsubscribe",
     "POST /me/notifications/{id}/read",
     "POST /me/notifications/read-all",
+    "POST /me/invitations/{id}/accept",
+    "POST /me/invitations/{id}/decline",
 ];
 
 /// The kinds of bad body, named.

@@ -202,11 +202,11 @@ async fn step_every_change_is_audited(s: &TestStack, slug: &str, name: &str) {
     assert!(entries.iter().all(|e| e.actor_role == common::token::Role::Admin));
 }
 
-/// An owner adds an employer colleague by email (not seekers, unknown or malformed
-/// addresses; not twice; members do not add); the colleague posts and edits the company's
-/// jobs until removed; the last owner stays.
+/// An owner invites an employer colleague by email (the same reply for seekers and unknown
+/// addresses; malformed ones refused; members do not invite); the colleague accepts, posts
+/// and edits the company's jobs until removed; the last owner stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
+async fn owners_invite_colleagues_who_accept_then_post_and_edit_jobs() {
     let s = TestStack::start_with(false, false).await;
     let admin = s.admin().await;
     let (owner, colleague, outsider) = (s.employer().await, s.employer().await, s.employer().await);
@@ -220,7 +220,7 @@ async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
         "not a member yet"
     );
 
-    step_only_employer_accounts_are_added(&s, &owner, &colleague, &outsider, &seeker, &members).await;
+    step_invitations_need_consent(&s, &owner, &colleague, &outsider, &seeker, &company).await;
     step_members_see_the_team(&colleague, &outsider, &members).await;
     let job_path = format!("/jobs/{}", id_of(&colleague.post("/jobs", job.clone()).await));
     assert_eq!(owner.patch(&job_path, json!({"title": "Senior SRE"})).await.status, StatusCode::OK);
@@ -228,32 +228,87 @@ async fn owners_add_colleagues_by_email_who_then_post_and_edit_jobs() {
     s.shutdown().await;
 }
 
-async fn step_only_employer_accounts_are_added(
+async fn invitation_ids(u: &User<'_>) -> Vec<String> {
+    let r = u.get("/me/invitations").await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    ids(r.body["items"].as_array().unwrap())
+}
+
+async fn step_invitations_need_consent(
     s: &TestStack,
     owner: &User<'_>,
     colleague: &User<'_>,
     outsider: &User<'_>,
     seeker: &User<'_>,
-    members: &str,
+    company: &str,
 ) {
-    for (email, why) in [
-        (seeker.email.as_str(), "a seeker"),
-        ("nobody@example.com", "no account"),
-        ("not-an-email", "malformed"),
-    ] {
-        let r = owner.post(members, json!({ "email": email })).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {r:?}");
-        assert!(r.body["details"]["email"].is_array());
+    let members = format!("/companies/{company}/members");
+    // The same reply whatever the address holds; nobody joins yet.
+    let mut replies = Vec::new();
+    for email in [seeker.email.as_str(), "nobody@example.com", &colleague.email.to_uppercase()] {
+        let r = owner.post(&members, json!({ "email": email })).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{email}: {r:?}");
+        replies.push(r.body.as_object().unwrap().keys().cloned().collect::<Vec<_>>());
     }
-    let add = json!({"email": colleague.email});
-    assert_eq!(outsider.post(members, add.clone()).await.status, StatusCode::NOT_FOUND);
-    let r = owner.post(members, json!({"email": colleague.email.to_uppercase()})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    assert_eq!(r.body["role"], "member");
-    assert_eq!(owner.post(members, add).await.status, StatusCode::CONFLICT);
+    assert!(replies.windows(2).all(|w| w[0] == w[1]), "{replies:?}");
+    let r = owner.post(&members, json!({"email": "not-an-email"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(owner.get(&members).await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        outsider.post(&members, json!({"email": outsider.email})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The seeker sees the invitation but cannot join; the colleague accepts once.
+    let seekers = invitation_ids(seeker).await;
+    assert_eq!(seekers.len(), 1);
+    let r = seeker.post(&format!("/me/invitations/{}/accept", seekers[0]), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mine = invitation_ids(colleague).await;
+    assert_eq!(mine.len(), 1);
+    assert!(
+        outsider
+            .post(&format!("/me/invitations/{}/accept", mine[0]), json!({}))
+            .await
+            .status
+            .is_client_error(),
+        "not the invitee's"
+    );
+    let r = colleague.post(&format!("/me/invitations/{}/accept", mine[0]), json!({})).await;
+    assert_eq!((r.status, &r.body["role"]), (StatusCode::OK, &json!("member")), "{r:?}");
+    let r = colleague.post(&format!("/me/invitations/{}/accept", mine[0]), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "used");
+    // Invited again while a member: accepting is a conflict. Members do not invite.
+    owner.post(&members, json!({"email": colleague.email})).await;
+    let again = invitation_ids(colleague).await;
+    let r = colleague.post(&format!("/me/invitations/{}/accept", again[0]), json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
     let third = s.employer().await;
-    let r = colleague.post(members, json!({"email": third.email})).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "members do not add");
+    let r = colleague.post(&members, json!({"email": third.email})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "members do not invite");
+    // Declined and expired invitations are gone.
+    owner.post(&members, json!({"email": third.email})).await;
+    let theirs = invitation_ids(&third).await;
+    let r = third.post(&format!("/me/invitations/{}/decline", theirs[0]), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(invitation_ids(&third).await.is_empty());
+    owner.post(&members, json!({"email": third.email})).await;
+    let late = invitation_ids(&third).await;
+    let app = s.running.app;
+    app.dynamo()
+        .update_item()
+        .table_name(app.table())
+        .set_key(Some(common::db::key(
+            format!("INVITES#{}", third.email),
+            format!("INVITE#{}", late[0]),
+        )))
+        .update_expression("SET expires_at_secs = :past")
+        .expression_attribute_values(":past", common::db::n(common::time::now_secs() - 1))
+        .send()
+        .await
+        .unwrap();
+    assert!(invitation_ids(&third).await.is_empty(), "expired");
+    let r = third.post(&format!("/me/invitations/{}/accept", late[0]), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 async fn step_members_see_the_team(colleague: &User<'_>, outsider: &User<'_>, members: &str) {

@@ -135,8 +135,32 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
             let r = s
                 .post(&format!("/companies/{mine}/members"), json!({"email": member_email}), Some(&me))
                 .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+            let member_token = token_of(&member);
+            let invited = s.get("/me/invitations", Some(&member_token)).await.body["items"][0]["id"].clone();
+            let r = s
+                .post(
+                    &format!("/me/invitations/{}/accept", invited.as_str().unwrap()),
+                    json!({}),
+                    Some(&member_token),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{r:?}");
+            // Two invitations waiting for this account: one to accept, one to decline.
+            for _ in 0..2 {
+                let r = owner.post(&format!("/companies/{company}/members"), json!({"email": email})).await;
+                assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+            }
+            let waiting = s.get("/me/invitations", Some(&me)).await.body["items"].clone();
+            let waiting: Vec<String> = waiting
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect();
             vec![
+                ("POST", format!("/me/invitations/{}/accept", waiting[0]), Some(json!({}))),
+                ("POST", format!("/me/invitations/{}/decline", waiting[1]), Some(json!({}))),
                 ("POST", "/companies".into(), Some(json!({"name": "Another Co"}))),
                 ("PATCH", format!("/companies/{mine}"), Some(json!({"description": "We hire."}))),
                 ("POST", format!("/companies/{mine}/members"), Some(json!({"email": new_email}))),
@@ -261,6 +285,8 @@ const WRITE_ROUTES: &[&str] = &[
     "PATCH /companies/{id}",
     "POST /companies/{id}/members",
     "DELETE /companies/{id}/members/{user_id}",
+    "POST /me/invitations/{id}/accept",
+    "POST /me/invitations/{id}/decline",
     "POST /jobs",
     "PATCH /jobs/{id}",
     "DELETE /jobs/{id}",

@@ -36,10 +36,7 @@ async fn the_hiring_pipeline_notifies_applicant_and_company_in_app() {
     let (admin, owner, colleague, seeker) = (s.admin().await, s.employer().await, s.employer().await, s.seeker().await);
     let category = admin.create_category().await;
     let company = owner.create_company("Notify Ltd").await;
-    let r = owner
-        .post(&format!("/companies/{company}/members"), json!({"email": colleague.email}))
-        .await;
-    assert!(r.status.is_success(), "{r:?}");
+    owner.add_member(&company, &colleague).await;
     let job = owner
         .post_job(&company, &category, json!({"title": "Harbour pilot", "status": "published"}))
         .await;

@@ -56,6 +56,7 @@ domain_events! {
     "user.deleted", v 1 => UserDeleted(UserDeleted),
     "company.created", v 1 => CompanyCreated(CompanyChanged),
     "company.updated", v 1 => CompanyUpdated(CompanyChanged),
+    "company.member_invited", v 1 => CompanyMemberInvited(MemberInvited),
     "company.member_added", v 1 => CompanyMemberAdded(MemberAdded),
     "company.member_removed", v 1 => CompanyMemberRemoved(MemberRemoved),
     "job.created", v 1 => JobCreated(JobChanged),
@@ -179,6 +180,16 @@ pub struct CompanyChanged {
 pub struct MemberAdded {
     pub company_id: String,
     pub user_id: String,
+    pub role: MemberRole,
+}
+
+/// `company.member_invited`: an owner invited an address (there may be no account).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberInvited {
+    pub invitation_id: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub email: String,
     pub role: MemberRole,
 }
 
