@@ -43,6 +43,8 @@ pub struct Settings {
     pub live_endpoint: Option<String>,
     /// Budgets of the HTTP API (`RATE_LIMIT_*`); `None`: no limits.
     pub rate_limits: Option<crate::ratelimit::RateLimits>,
+    /// How much of each thing an account or company may have (`QUOTA_*`).
+    pub quotas: crate::quota::Quotas,
 }
 
 /// Where the OpenSearch endpoint is and how requests to it are signed.
@@ -88,6 +90,7 @@ impl Settings {
             push_fcm_app: get("PUSH_FCM_APP_ARN").filter(|a| !a.is_empty()),
             live_endpoint: get("LIVE_ENDPOINT").filter(|e| !e.is_empty()),
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
+            quotas: crate::quota::Quotas::from_lookup(&get)?,
             search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 service: get("SEARCH_SERVICE").filter(|s| !s.is_empty()).unwrap_or_else(|| "aoss".into()),

@@ -25,6 +25,7 @@ pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod mail;
+pub mod quota;
 pub mod ratelimit;
 pub mod relay;
 pub mod runtime;

@@ -85,6 +85,7 @@ pub async fn tool_app() -> (App, String) {
         push_fcm_app: None,
         live_endpoint: None,
         rate_limits: None,
+        quotas: Default::default(),
     };
     (App::new(settings, load_sdk_config().await), table)
 }

@@ -203,8 +203,13 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         version: 1,
     };
     let scheduled = event(DomainEvent::InterviewScheduled, &a, &interview);
-    let writes = put(auth::account::writes_by(app, &me), &interview, None).emit(Actor::user(&me.user_id), scheduled);
-    if a.status == Status::Shortlisted {
+    // The interviews-per-application quota, counted with the interview.
+    let limit = app.settings.quotas.interviews_per_application;
+    let counter = db::key(app_pk(&a.id), "INTERVIEWS");
+    let writes = put(auth::account::writes_by(app, &me), &interview, None)
+        .update("interviews", counter, Cond::add("count", 1), Some(Cond::below("count", limit)))
+        .emit(Actor::user(&me.user_id), scheduled);
+    let done = if a.status == Status::Shortlisted {
         move_to(
             &a,
             Status::Interviewing,
@@ -213,11 +218,27 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
             Some("interview scheduled".into()),
             writes,
         )
-        .await?;
+        .await
+        .map(|_| ())
     } else {
         // Still interviewing, unchanged meanwhile.
         let unchanged = Cond::new("version = :v").value(":v", n(a.version));
-        commit(writes.check("application", db::key(app_pk(&a.id), "APP"), unchanged)).await?;
+        commit(writes.check("application", db::key(app_pk(&a.id), "APP"), unchanged)).await
+    };
+    if let Err(e) = done {
+        // A refused transaction: the quota, or a concurrent change.
+        let count = db::get::<serde_json::Value>(app, app_pk(&a.id), "INTERVIEWS")
+            .await?
+            .and_then(|c| c["count"].as_i64())
+            .unwrap_or(0);
+        if e.code == "concurrent_change" && count >= limit {
+            return Err(common::quota::exceeded(
+                "interviews_per_application",
+                limit,
+                format!("an application has at most {limit} interviews"),
+            ));
+        }
+        return Err(e);
     }
     created(&interview.for_viewer(Viewer::Company))
 }

@@ -59,15 +59,24 @@ fn item(c: &Company) -> CompanyItem {
 
 /// For a job write's transaction: `open_job_count += delta` and a new version (part
 /// `company`); the company must exist.
-pub fn count_open<'a>(tx: common::tx::Tx<'a>, company_id: &str, delta: i64) -> common::tx::Tx<'a> {
+/// Moves the company's open-job count by `delta` (part `company`); a job that opens needs the
+/// count below `limit` (the open-jobs quota) at commit time.
+pub fn count_open<'a>(tx: common::tx::Tx<'a>, company_id: &str, delta: i64, limit: i64) -> common::tx::Tx<'a> {
+    let guard = if delta > 0 {
+        Cond::new("attribute_exists(PK) AND (attribute_not_exists(open_job_count) OR open_job_count < :max)").value(":max", db::n(limit))
+    } else {
+        Cond::present()
+    };
     tx.update(
         "company",
         key(company_id),
         Cond::new("ADD open_job_count :d, version :one")
             .value(":d", db::n(delta))
             .value(":one", db::n(1)),
-        Some(Cond::present()),
+        Some(guard),
     )
+    // A refusal tells a missing company from a full one.
+    .returning_item()
 }
 
 /// The key of a company's item, for reads batched with other domains' items.
@@ -199,7 +208,15 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             joined_at: now.clone(),
         };
         let event = DomainEvent::CompanyCreated(CompanyChanged { company: company.clone() });
+        // The companies-per-employer quota, counted with the creation.
+        let quota = app.settings.quotas.companies_per_employer;
         let tx = auth::account::writes_by(app, &actor)
+            .update(
+                "quota",
+                db::key(auth::account::partition(&actor.user_id), "COMPANIES"),
+                Cond::add("count", 1),
+                Some(Cond::below("count", quota)),
+            )
             .put_new("company", &item(&company))
             .put_new("member", &member(company_pk(&company.id), format!("MEMBER#{}", actor.user_id)))
             .put_new(
@@ -207,7 +224,16 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
                 &member(auth::account::partition(&actor.user_id), company_pk(&company.id)),
             )
             .emit(Actor::user(&actor.user_id), event);
-        owners::first(tx, &company.id).commit().await?;
+        match owners::first(tx, &company.id).commit().await {
+            Err(TxError::Condition { part: "quota", .. }) => {
+                return Err(common::quota::exceeded(
+                    "companies_per_employer",
+                    quota,
+                    format!("an employer creates at most {quota} companies"),
+                ))
+            }
+            other => other?,
+        }
         created(&company)
     });
     common::idempotency::run(app, &req, &scope, work).await

@@ -185,7 +185,17 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             company_id: job.company_id.clone(),
             reason: body.reason,
         });
+        // Reports per user per UTC day (a quota that renews).
+        let day = common::time::now_rfc3339()[..10].to_string();
+        let daily = db::key(auth::account::partition(&actor.user_id), format!("REPORTS#{day}"));
+        let per_day = app.settings.quotas.reports_per_day;
+        let count_it = Cond::new("ADD #count :one SET #ttl = :ttl")
+            .name("#count", "count")
+            .name("#ttl", db::TTL)
+            .value(":one", n(1))
+            .value(":ttl", n(common::time::now_secs() + 2 * 86_400));
         let tx = auth::account::writes_by(app, &actor)
+            .update("daily", daily, count_it, Some(Cond::below("count", per_day)))
             .put_new("report", &report_item)
             .update("queue", db::key(job_pk(&job.id), QUEUE_SK), queue, None)
             .emit(Actor::user(&actor.user_id), event);
@@ -193,6 +203,12 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             Err(TxError::Condition { part: "report", .. }) => {
                 Err(ApiError::conflict("already_reported", "you have reported this job already"))
             }
+            Err(TxError::Condition { part: "daily", .. }) => Err(common::quota::exceeded_for_now(
+                "reports_per_day",
+                per_day,
+                (86_400 - common::time::now_secs().rem_euclid(86_400)).max(1) as u64,
+                format!("at most {per_day} reports a day"),
+            )),
             other => {
                 other?;
                 created(&report)

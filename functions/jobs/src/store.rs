@@ -121,7 +121,7 @@ pub(crate) async fn commit(
     }
     let company_delta = i64::from(after.counted()) - i64::from(before.is_some_and(|b| b.counted()));
     if company_delta != 0 {
-        tx = companies::count_open(tx, &after.company_id, company_delta);
+        tx = companies::count_open(tx, &after.company_id, company_delta, app.settings.quotas.open_jobs_per_company);
     }
     for (slug, (delta, must_be_active)) in &cats {
         tx = match (delta, must_be_active) {
@@ -150,6 +150,18 @@ pub(crate) async fn commit(
             "the job changed meanwhile; reload and retry",
         )),
         Err(TxError::Condition { part: "category", .. }) => Err(ApiError::invalid_field("category", "no such active category")),
+        // The company is there and the count at the quota, or the company is gone.
+        Err(TxError::Condition {
+            part: "company",
+            item: Some(_),
+        }) => {
+            let limit = app.settings.quotas.open_jobs_per_company;
+            Err(common::quota::exceeded(
+                "open_jobs_per_company",
+                limit,
+                format!("a company has at most {limit} open jobs; close one first"),
+            ))
+        }
         Err(TxError::Condition { part: "company", .. }) => Err(ApiError::not_found("no such company")),
         other => Ok(other?),
     }

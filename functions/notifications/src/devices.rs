@@ -24,8 +24,6 @@ use utoipa::ToSchema;
 
 use crate::inbox::Notification;
 
-pub const MAX_PER_USER: i64 = 10;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
@@ -164,7 +162,7 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
         device_id: device.id.clone(),
     })?;
     claim_item.extend(claim_key);
-    let below_limit = Cond::below("count", MAX_PER_USER);
+    let below_limit = Cond::below("count", app.settings.quotas.devices);
     let mut tx = auth::account::writes_by(app, &me)
         .update("limit", counter_key(&me.user_id), Cond::add("count", 1), Some(below_limit))
         .put_new(
@@ -187,10 +185,12 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
         );
     }
     match tx.commit().await {
-        Err(TxError::Condition { part: "limit", .. }) => Err(ApiError::conflict(
-            "too_many_devices",
-            format!("at most {MAX_PER_USER} devices; remove one first"),
-        )),
+        Err(TxError::Condition { part: "limit", .. }) => {
+            let limit = app.settings.quotas.devices;
+            let mut e = common::quota::exceeded("devices", limit, format!("at most {limit} devices; remove one first"));
+            e.code = "too_many_devices";
+            Err(e)
+        }
         other => {
             other?;
             created(&device)

@@ -21,8 +21,6 @@ use utoipa::ToSchema;
 
 use crate::params::{JobSearch, NAMES};
 
-pub const MAX_PER_USER: i64 = 25;
-
 type SavedItem = Keyed<SavedSearch>;
 
 fn sk(id: &str) -> String {
@@ -121,7 +119,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
                 "limit",
                 counter_key(&me.user_id),
                 Cond::add("count", 1),
-                Some(Cond::below("count", MAX_PER_USER)),
+                Some(Cond::below("count", app.settings.quotas.saved_searches)),
             )
             .put_new("saved_search", &item(&saved))
             .emit(
@@ -131,10 +129,12 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
                 }),
             );
         match tx.commit().await {
-            Err(TxError::Condition { part: "limit", .. }) => Err(ApiError::conflict(
-                "too_many_saved_searches",
-                format!("at most {MAX_PER_USER} saved searches; delete one first"),
-            )),
+            Err(TxError::Condition { part: "limit", .. }) => {
+                let limit = app.settings.quotas.saved_searches;
+                let mut e = common::quota::exceeded("saved_searches", limit, format!("at most {limit} saved searches; delete one first"));
+                e.code = "too_many_saved_searches";
+                Err(e)
+            }
             other => {
                 other?;
                 created(&public(saved))

@@ -90,3 +90,108 @@ async fn concurrent_removals_keep_one_owner_and_invitations_ask_first() {
     assert_eq!(roles, ["owner"]);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotas_hold_and_name_their_limit() {
+    let s = TestStack::start_with_params(&[
+        ("QuotaCompaniesPerEmployer", "1"),
+        ("QuotaOpenJobsPerCompany", "2"),
+        ("QuotaInterviewsPerApplication", "1"),
+        ("QuotaReportsPerDay", "1"),
+        ("QuotaSavedSearches", "1"),
+        ("QuotaDevices", "1"),
+    ])
+    .await;
+    let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
+    let quota = |r: &Reply, name: &str, limit: i64| {
+        assert_eq!(r.body["error"], "quota_exceeded", "{r:?}");
+        assert_eq!(
+            (r.body["details"]["quota"].as_str(), r.body["details"]["limit"].as_i64()),
+            (Some(name), Some(limit)),
+            "{r:?}"
+        );
+    };
+    // Companies per employer.
+    let company = owner.create_company("Only One").await;
+    let r = owner.post("/companies", json!({"name": "Second"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    quota(&r, "companies_per_employer", 1);
+    // Open jobs per company: drafts do not count, publishing one does.
+    let category = admin.create_category().await;
+    let jobs: Vec<String> =
+        futures::future::join_all((0..2).map(|i| owner.post_job(&company, &category, json!({"title": format!("Job {i}")})))).await;
+    let r = owner.post("/jobs", job_body(&company, &category, json!({"title": "Third"}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    quota(&r, "open_jobs_per_company", 2);
+    let draft = owner
+        .post("/jobs", job_body(&company, &category, json!({"title": "Draft", "status": "draft"})))
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{draft:?}");
+    let r = owner
+        .patch(
+            &format!("/jobs/{}", draft.body["id"].as_str().unwrap()),
+            json!({"status": "published"}),
+        )
+        .await;
+    quota(&r, "open_jobs_per_company", 2);
+    assert_eq!(
+        owner.delete(&format!("/jobs/{}", jobs[1])).await.status,
+        StatusCode::NO_CONTENT,
+        "closed"
+    );
+    let r = owner
+        .patch(
+            &format!("/jobs/{}", draft.body["id"].as_str().unwrap()),
+            json!({"status": "published"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "room again: {r:?}");
+    // Interviews per application.
+    let application = seeker.apply(&jobs[0]).await;
+    owner.move_application(&application, "reviewed").await;
+    owner.move_application(&application, "shortlisted").await;
+    let interview = |days: i64| json!({"scheduled_at": common::time::rfc3339(common::time::now_secs() + days * 86400), "duration_minutes": 30, "kind": "phone"});
+    let path = format!("/applications/{application}/interviews");
+    assert_eq!(owner.post(&path, interview(1)).await.status, StatusCode::CREATED);
+    let r = owner.post(&path, interview(2)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    quota(&r, "interviews_per_application", 1);
+    // Reports per day: 429, renewing tomorrow.
+    assert_eq!(
+        seeker
+            .post(&format!("/jobs/{}/reports", jobs[0]), json!({"reason": "spam"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let other = draft.body["id"].as_str().unwrap();
+    let r = seeker.post(&format!("/jobs/{other}/reports"), json!({"reason": "spam"})).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    quota(&r, "reports_per_day", 1);
+    assert!(r.headers.get("retry-after").is_some());
+    // Saved searches and devices keep their own codes, with the limit in details.
+    let saved = json!({"name": "One", "query": {"q": "rust"}});
+    assert_eq!(seeker.post("/me/saved-searches", saved.clone()).await.status, StatusCode::CREATED);
+    let r = seeker
+        .post("/me/saved-searches", json!({"name": "Two", "query": {"q": "go"}}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("too_many_saved_searches"))
+    );
+    assert_eq!(r.body["details"]["limit"], 1);
+    assert_eq!(
+        seeker
+            .post("/me/devices", json!({"platform": "web", "token": unique("t")}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let r = seeker.post("/me/devices", json!({"platform": "web", "token": unique("t")})).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("too_many_devices"))
+    );
+    assert_eq!(r.body["details"]["limit"], 1);
+    s.shutdown().await;
+}

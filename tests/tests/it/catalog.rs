@@ -70,12 +70,17 @@ async fn step_owners_change_only_what_they_send(owner: &User<'_>, id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_company_list_pages_to_the_end_newest_first() {
     let s = TestStack::start_with(false, false).await;
-    let (_, employer) = s.register("employer").await;
-    s.mark_verified(employer["user"]["id"].as_str().unwrap()).await;
+    // Two employers: each creates at most 5 (the quota).
+    let (_, first) = s.register("employer").await;
+    let (_, second) = s.register("employer").await;
+    for e in [&first, &second] {
+        s.mark_verified(e["user"]["id"].as_str().unwrap()).await;
+    }
     let mut created = Vec::new();
     for i in 0..7 {
+        let employer = if i % 2 == 0 { &first } else { &second };
         let r = s
-            .post("/companies", json!({"name": format!("Company {i}")}), Some(&token_of(&employer)))
+            .post("/companies", json!({"name": format!("Company {i}")}), Some(&token_of(employer)))
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         created.push(r.body["id"].as_str().unwrap().to_string());
