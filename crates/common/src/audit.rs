@@ -48,6 +48,37 @@ impl AuditEntry {
     }
 }
 
+/// Records `entry` on its own (reads of private data: nothing else is written).
+pub async fn record(app: &crate::App, entry: &AuditEntry) -> crate::ApiResult<()> {
+    app.dynamo()
+        .put_item()
+        .table_name(app.table())
+        .set_item(Some(db::to_item(&audit_item(entry))?))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Records that an admin read `entity_type`/`entity_id` (private data), with what was asked
+/// (`query`), as action `<entity_type>.read_by_admin`.
+pub async fn admin_read(
+    app: &crate::App,
+    admin: &Principal,
+    entity_type: &str,
+    entity_id: &str,
+    query: serde_json::Value,
+) -> crate::ApiResult<()> {
+    let entry = AuditEntry::new(
+        admin,
+        &format!("{entity_type}.read_by_admin"),
+        entity_type,
+        entity_id,
+        None::<&()>,
+        Some(&query),
+    );
+    record(app, &entry).await
+}
+
 /// The audit item of `entry`: under the entity it is about, and in GSI1 under its actor.
 pub(crate) fn audit_item(entry: &AuditEntry) -> db::Keyed<&AuditEntry> {
     let sort = format!("{}#{}", entry.occurred_at, entry.id);

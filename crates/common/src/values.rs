@@ -37,7 +37,24 @@ pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
     text(raw, max, true).map(Option::unwrap_or_default)
 }
 
-/// An absolute http(s) URL with a dotted host; empty means none.
+/// Host-name endings that only resolve inside a network (RFC 6761, 6762, 8375 and common
+/// private zones): a public link never points there.
+const INTERNAL_SUFFIXES: &[&str] = &[
+    ".localhost",
+    ".local",
+    ".internal",
+    ".intranet",
+    ".lan",
+    ".home.arpa",
+    ".corp",
+    ".private",
+    ".test",
+    ".invalid",
+];
+
+/// An absolute http(s) URL to a public host name; empty means none. Refused: user-info
+/// (`https://bank.example@evil.example` reads as one host and goes to another), IP literals
+/// and internal names (a link must not point into anyone's network).
 pub fn website(raw: &str) -> Result<Option<String>, &'static str> {
     let u = raw.trim();
     if u.is_empty() {
@@ -50,16 +67,43 @@ pub fn website(raw: &str) -> Result<Option<String>, &'static str> {
         .strip_prefix("https://")
         .or_else(|| u.strip_prefix("http://"))
         .ok_or("must start with https:// or http://")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host_name = host.split(':').next().unwrap_or_default();
-    let ok = host_name.contains('.')
-        && !host_name.starts_with('.')
-        && !host_name.ends_with('.')
-        && host_name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
-        && !u.chars().any(char::is_whitespace);
+    // Backslashes read as slashes to browsers and as text to other parsers: refused.
+    if u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        return Err("is not a valid web address");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("must not contain a user name or password");
+    }
+    if authority.starts_with('[') {
+        return Err("must name a host, not an IP address");
+    }
+    let (host_name, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if port.is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().map_or(true, |n| n == 0)) {
+        return Err("is not a valid web address");
+    }
+    let host = host_name.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let ok = labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-'))
+        && host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     if !ok {
         return Err("is not a valid web address");
+    }
+    if labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit())) || host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("must name a host, not an IP address");
+    }
+    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("is not a valid web address");
+    }
+    let dotted = format!(".{host}");
+    if INTERNAL_SUFFIXES.iter().any(|s| dotted.ends_with(s)) {
+        return Err("must be a public address, not an internal one");
     }
     Ok(Some(u.to_string()))
 }
@@ -173,9 +217,23 @@ mod tests {
             "https://a b.com",
             "javascript:alert(1)",
             "https://.com",
+            "https://bank.example@evil.example/login",
+            "https://user:pass@acme.example",
+            "http://169.254.169.254/latest/meta-data",
+            "http://127.0.0.1:8080",
+            "http://[::1]/",
+            "https://printer.local",
+            "https://db.internal/admin",
+            "https://router.home.arpa",
+            "https://acme.example:99999",
+            "https://acme.example\\@evil.example",
         ] {
             assert!(website(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            website("https://jobs.acme.example:8443/careers?x=1").unwrap().as_deref(),
+            Some("https://jobs.acme.example:8443/careers?x=1")
+        );
     }
 
     #[test]

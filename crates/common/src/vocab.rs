@@ -78,7 +78,7 @@ pub type JobLocation = crate::values::Location;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Moderation {
     pub reason: String,
-    pub by: String,
+    /// When; which admin decided is in the audit log, never in replies.
     pub at: String,
 }
 
@@ -112,7 +112,6 @@ pub struct Job {
     #[serde(default)]
     pub featured: bool,
     pub status: JobStatus,
-    pub posted_by: String,
     pub created_at: String,
     pub updated_at: String,
     #[serde(default)]
@@ -189,7 +188,6 @@ pub struct Company {
     pub size: Option<CompanySize>,
     #[serde(default)]
     pub industry: Option<String>,
-    pub owner_id: String,
     pub created_at: String,
     pub updated_at: String,
     /// Published jobs (kept in the same transaction as every job change).

@@ -59,7 +59,7 @@ fn parse_role(raw: &str) -> ApiResult<Role> {
     params(("role" = Option<String>, Query, description = "seeker, employer or admin"), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "newest first", body = AdminUserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_users(app: &'static App, req: Request) -> ApiResult<Response> {
-    auth::account::require_admin(app, &req).await?;
+    let me = auth::account::require_admin(app, &req).await?;
     let role = query_param(&req, "role")
         .filter(|r| !r.is_empty())
         .map(|r| parse_role(&r))
@@ -80,6 +80,9 @@ pub async fn list_users(app: &'static App, req: Request) -> ApiResult<Response> 
         },
     };
     let page: Page<Account> = query_page(app, &req, &context, q).await?;
+    // Reading the user list is audited (private data).
+    let asked = serde_json::json!({"role": role.map(|r| r.as_str()), "cursor": query_param(&req, "cursor"), "returned": page.items.len()});
+    common::audit::admin_read(app, &me, "users", "list", asked).await?;
     ok(&Page {
         items: page.items.iter().map(view).collect(),
         next_cursor: page.next_cursor,

@@ -216,7 +216,7 @@ pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
         .collect();
     if viewer == Viewer::Applicant {
         for h in &mut items {
-            h.note = None;
+            h.hide_company_side();
         }
     }
     ok(&History { items })

@@ -78,12 +78,24 @@ pub struct HistoryEntry {
     #[serde(default)]
     pub from: Option<Status>,
     pub to: Status,
+    /// Who moved it; left out of what the applicant reads when it was the company.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub actor_id: String,
     /// `applicant` or `company`.
     pub by: String,
     /// Internal to the company: never shown to the applicant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl HistoryEntry {
+    /// What the applicant reads: no company note, no employee id (the move says `company`).
+    pub fn hide_company_side(&mut self) {
+        self.note = None;
+        if self.by != "applicant" {
+            self.actor_id.clear();
+        }
+    }
 }
 
 /// An application as its reader sees it, with a short-lived link to the resume sent.

@@ -52,7 +52,11 @@ pub(crate) async fn load_for(app: &App, caller: &Principal, id: &str) -> ApiResu
     let viewer = match caller.role {
         Role::Seeker if a.applicant.user_id == caller.user_id => Viewer::Applicant,
         Role::Employer if companies::membership(app, &caller.user_id, &a.company_id).await?.is_some() => Viewer::Company,
-        Role::Admin => Viewer::Company,
+        Role::Admin => {
+            // Admins read applications (and their resume links) only on the record.
+            common::audit::admin_read(app, caller, "application", &a.id, serde_json::json!({})).await?;
+            Viewer::Company
+        }
         _ => return Err(not_found()),
     };
     Ok((a, viewer))
@@ -308,7 +312,7 @@ pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_js
             .await?
             .into_iter()
             .map(|mut h| {
-                h.value.note = None;
+                h.value.hide_company_side();
                 h.value
             })
             .collect();

@@ -29,6 +29,21 @@ pub async fn create_admin(app: &App, email: &str, password: &str, full_name: &st
     // The operator vouches for the address.
     account.email_verified = true;
     store::create_account(app, &account, None, Actor::System).await?;
+    // On the record: who has admin rights, since when (the operator's command, no session).
+    let operator = common::token::Principal {
+        user_id: "operator".into(),
+        role: Role::Admin,
+        session_id: String::new(),
+    };
+    let entry = common::audit::AuditEntry::new(
+        &operator,
+        "user.admin_created",
+        "user",
+        &account.id,
+        None::<&()>,
+        Some(&serde_json::json!({"email": account.email, "full_name": account.full_name})),
+    );
+    common::audit::record(app, &entry).await?;
     Ok(account.id)
 }
 

@@ -239,7 +239,7 @@ pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> Api
 pub async fn claim_password_check(app: &App, email: &str, now: i64) -> ApiResult<Option<u64>> {
     let cutoff = now - crate::rules::LOCKOUT_WINDOW_SECS;
     let max = i64::from(crate::rules::MAX_FAILED_LOGINS);
-    for _ in 0..3 {
+    for _ in 0..5 {
         let within = app
             .dynamo()
             .update_item()
@@ -262,8 +262,12 @@ pub async fn claim_password_check(app: &App, email: &str, now: i64) -> ApiResult
         };
         let start = claim.failure_window_start;
         if start > cutoff {
-            // The window is current and its checks are used up.
-            return Ok(Some((start + crate::rules::LOCKOUT_WINDOW_SECS - now).max(1) as u64));
+            if i64::from(claim.failed_logins) >= max {
+                // The window is current and its checks are used up.
+                return Ok(Some((start + crate::rules::LOCKOUT_WINDOW_SECS - now).max(1) as u64));
+            }
+            // Another attempt opened the window meanwhile: claim in it.
+            continue;
         }
         let fresh = app
             .dynamo()

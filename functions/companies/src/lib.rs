@@ -190,7 +190,6 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         location: location.flatten(),
         size: body.size,
         industry: industry.flatten(),
-        owner_id: actor.user_id.clone(),
         created_at: now.clone(),
         updated_at: now.clone(),
         open_job_count: 0,

@@ -157,7 +157,6 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
             application_deadline: deadline.map(|d| d.0),
             featured: false,
             status,
-            posted_by: actor.user_id.clone(),
             created_at: now.clone(),
             updated_at: now.clone(),
             published_at: (status == JobStatus::Published).then(|| now.clone()),

@@ -317,7 +317,6 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
             after.suspended_from = Some(s);
             after.moderation = Some(Moderation {
                 reason: reason.clone(),
-                by: actor.user_id.clone(),
                 at: now.clone(),
             });
             Some(DomainEvent::JobSuspended as fn(JobChanged) -> DomainEvent)

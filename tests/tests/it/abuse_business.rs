@@ -195,3 +195,67 @@ async fn quotas_hold_and_name_their_limit() {
     assert_eq!(r.body["details"]["limit"], 1);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_hide_internal_actors_and_admin_reads_are_on_the_record() {
+    let s = TestStack::start_with(false, false).await;
+    let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Quiet Actors").await;
+    let job = owner.post_job(&company, &category, json!({"title": "Lighthouse keeper"})).await;
+    let public_company = s.get(&format!("/companies/{company}"), None).await.body;
+    assert!(public_company.get("owner_id").is_none(), "{public_company}");
+    let public_job = s.get(&format!("/jobs/{job}"), None).await.body;
+    assert!(public_job.get("posted_by").is_none(), "{public_job}");
+    // The applicant's history says "company", not which employee.
+    let application = seeker.apply(&job).await;
+    owner.move_application(&application, "reviewed").await;
+    let history = seeker.get(&format!("/applications/{application}/history")).await.body;
+    let moves = history["items"].as_array().unwrap();
+    assert_eq!(moves[1]["by"], "company");
+    assert!(moves[1].get("actor_id").is_none(), "{history}");
+    assert!(!history.to_string().contains(&owner.id));
+    // A suspension tells the company why, not which admin.
+    let r = admin
+        .patch(
+            &format!("/admin/jobs/{job}"),
+            json!({"status": "suspended", "reason": "misleading title"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let seen = owner.get(&format!("/jobs/{job}")).await.body;
+    assert_eq!(seen["moderation"]["reason"], "misleading title");
+    assert!(!seen.to_string().contains(&admin.id), "{seen}");
+
+    // Admin reads of private data and admin creation are audited.
+    assert_eq!(admin.get("/admin/users?role=seeker").await.status, StatusCode::OK);
+    assert_eq!(admin.get(&format!("/applications/{application}")).await.status, StatusCode::OK);
+    let by_admin = admin.get(&format!("/admin/audit?actor_id={}&limit=50", admin.id)).await.body;
+    let actions: Vec<&str> = by_admin["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"users.read_by_admin") && actions.contains(&"application.read_by_admin"),
+        "{actions:?}"
+    );
+    let created = admin
+        .get(&format!("/admin/audit?entity_type=user&entity_id={}", admin.id))
+        .await
+        .body;
+    assert!(created.to_string().contains("user.admin_created"), "{created}");
+
+    // Links people write cannot hide their host or point inside a network.
+    for website in [
+        "https://bank.example@evil.example",
+        "http://169.254.169.254/",
+        "https://intranet.corp",
+        "http://[::1]/",
+    ] {
+        let r = owner.patch(&format!("/companies/{company}"), json!({"website": website})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{website}: {r:?}");
+    }
+    s.shutdown().await;
+}

@@ -7,7 +7,8 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const SOON: Duration = Duration::from_secs(10);
+// Two hops through the events (alerts, then notifications), under the whole suite's load.
+const SOON: Duration = Duration::from_secs(25);
 
 async fn save(seeker: &User<'_>, query: Value, frequency: &str) -> String {
     let r = seeker
