@@ -48,6 +48,10 @@ pub fn section(raw: &str) -> Result<Option<String>, &'static str> {
 
 /// Trimmed, non-empty, at most 30, duplicates (ignoring case) dropped, order kept.
 pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
+    // The length first: no per-item work on an oversized list.
+    if raw.len() > SKILLS_MAX {
+        return Err("at most 30 skills");
+    }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for s in raw {
         let s = required_text(s, SKILL_MAX).map_err(|_| "each skill must be 1 to 50 characters")?;

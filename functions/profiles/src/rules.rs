@@ -37,6 +37,10 @@ pub fn phone(raw: &str) -> Result<Option<String>, &'static str> {
 
 /// Trimmed, de-duplicated (case-insensitively, first spelling kept), 1-50 characters each.
 pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
+    // The length first: no per-item work on an oversized list.
+    if raw.len() > MAX_SKILLS {
+        return Err("at most 50 skills");
+    }
     let mut out: Vec<String> = Vec::new();
     for s in raw {
         let s = required_text(s, 50).map_err(|_| "each skill must be 1-50 characters")?;
