@@ -72,14 +72,18 @@ impl Settings {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| format!("environment variable {k} is not set"))
         };
-        let secret = var("JWT_SECRET")?;
         let issuer = get("JWT_ISSUER").unwrap_or_else(|| "jobs-platform".into());
         let audience = get("JWT_AUDIENCE").unwrap_or_else(|| "jobs-platform-clients".into());
+        // A ring of keys with ids (`JWT_KEYS`, `JWT_KEY_ID` signing) or one key (`JWT_SECRET`).
+        let tokens = match get("JWT_KEYS").filter(|k| !k.trim().is_empty()) {
+            Some(ring) => TokenKeys::parse_ring(&ring, get("JWT_KEY_ID").as_deref().filter(|k| !k.is_empty()), &issuer, &audience)?,
+            None => TokenKeys::new(var("JWT_SECRET")?.as_bytes(), &issuer, &audience)?,
+        };
         Ok(Settings {
             table: var("TABLE_NAME")?,
             events_topic_arn: get("EVENTS_TOPIC_ARN").unwrap_or_default(),
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "no-reply@jobs.example.com".into()),
-            tokens: TokenKeys::new(secret.as_bytes(), &issuer, &audience)?,
+            tokens,
             fields: get("FIELD_KEYS")
                 .filter(|k| !k.is_empty())
                 .map(|k| crate::fields::FieldKeys::parse(&k, get("FIELD_KEY_ID").as_deref()))

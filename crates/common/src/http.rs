@@ -52,19 +52,41 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
-    let limited = match &app.settings.rate_limits {
-        Some(limits) => rate_limit(app, limits, &req).await,
-        None => None,
-    };
-    let over = limited
+    // The rate-limit count: before a write runs; beside a read (GET/HEAD change nothing, so
+    // its answer is simply dropped when the caller turns out to be over), hiding the call.
+    let subject = app
+        .settings
+        .rate_limits
         .as_ref()
-        .and_then(|d| d.exceeded().map(|u| (u.clone(), d.reset_secs, d.window_secs)));
-    let mut resp = match over {
-        Some((usage, reset, window)) => error_response(&rate_limited(&usage, reset, window), &request_id),
-        None => match handler(app, req).await {
-            Ok(r) => r,
-            Err(e) => error_response(&e, &request_id),
-        },
+        .and_then(|l| rate_subject(app, &req).map(|s| (l, s)));
+    let read_only = method == http::Method::GET || method == http::Method::HEAD;
+    let exceeded = |d: &crate::ratelimit::Decision| d.exceeded().map(|u| (u.clone(), d.reset_secs, d.window_secs));
+    let (limited, answer) = match subject {
+        Some((limits, (caller, route))) => {
+            let now = crate::time::now_secs();
+            let counted = crate::ratelimit::check(app, limits, &caller, &route, now);
+            if let Some(known) = crate::ratelimit::known_over(app, limits, &caller, &route, now) {
+                // Over already: refused before any work.
+                (Some(known), None)
+            } else if read_only {
+                let (limited, answer) = futures::join!(counted, handler(app, req));
+                (Some(limited), Some(answer))
+            } else {
+                let limited = counted.await;
+                let answer = match exceeded(&limited) {
+                    Some(_) => None,
+                    None => Some(handler(app, req).await),
+                };
+                (Some(limited), answer)
+            }
+        }
+        None => (None, Some(handler(app, req).await)),
+    };
+    let mut resp = match (limited.as_ref().and_then(exceeded), answer) {
+        (Some((usage, reset, window)), _) => error_response(&rate_limited(&usage, reset, window), &request_id),
+        (None, Some(Ok(r))) => r,
+        (None, Some(Err(e))) => error_response(&e, &request_id),
+        (None, None) => error_response(&ApiError::internal("no answer and no limit"), &request_id),
     };
     if let Some(d) = limited.filter(|d| !d.usage.is_empty()) {
         for (name, value) in [("ratelimit-policy", d.policy_header()), ("ratelimit", d.limit_header())] {
@@ -84,9 +106,9 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
 /// Routes outside every budget (health checks).
 const UNLIMITED: &[&str] = &["GET /health"];
 
-/// Counts the request against its caller's budgets: the account of a valid bearer token,
-/// otherwise the source IP.
-async fn rate_limit(app: &App, limits: &crate::ratelimit::RateLimits, req: &Request) -> Option<crate::ratelimit::Decision> {
+/// Whose budgets a request counts against, and its route: the account of a valid bearer
+/// token, otherwise the source IP. `None` outside every budget.
+fn rate_subject(app: &App, req: &Request) -> Option<(crate::ratelimit::Caller, String)> {
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
         return None;
     };
@@ -98,7 +120,7 @@ async fn rate_limit(app: &App, limits: &crate::ratelimit::RateLimits, req: &Requ
         Some(p) => crate::ratelimit::Caller::Account(p.user_id),
         None => crate::ratelimit::Caller::Ip(ctx.http.source_ip.clone().unwrap_or_default()),
     };
-    Some(crate::ratelimit::check(app, limits, &caller, route, crate::time::now_secs()).await)
+    Some((caller, route.to_string()))
 }
 
 fn rate_limited(usage: &crate::ratelimit::Usage, reset_secs: u64, window_secs: i64) -> ApiError {

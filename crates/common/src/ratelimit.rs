@@ -177,6 +177,28 @@ impl Exhausted {
     }
 }
 
+/// The decision for a caller this container already knows to be over a budget in this
+/// window (no call, no count): the request is refused before any work.
+pub fn known_over(app: &App, limits: &RateLimits, caller: &Caller, route: &str, now: i64) -> Option<Decision> {
+    let window = now.div_euclid(limits.window_secs);
+    let key = caller.key(app);
+    let usage: Vec<Usage> = [
+        app.rate_cache().get(&key, None, window),
+        limits
+            .routes
+            .get(route)
+            .and_then(|_| app.rate_cache().get(&key, Some(route), window)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!usage.is_empty()).then(|| Decision {
+        window_secs: limits.window_secs,
+        reset_secs: ((window + 1) * limits.window_secs - now).max(1) as u64,
+        usage,
+    })
+}
+
 /// Counts this request against `caller`'s budgets and decides. `route` is the route key
 /// (`"POST /auth/login"`).
 pub async fn check(app: &App, limits: &RateLimits, caller: &Caller, route: &str, now: i64) -> Decision {

@@ -64,14 +64,26 @@ pub struct Principal {
     pub session_id: String,
 }
 
+/// One signing key of the ring.
 #[derive(Clone)]
-pub struct TokenKeys {
+struct SigningKey {
+    id: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+/// The token signing keys: a ring of keys with ids. Tokens are signed with the current key
+/// and carry its id (`kid`); any key still in the ring verifies its tokens, so a new key can
+/// become current without signing anyone out (rotation), and an old one is retired by
+/// leaving it out once its tokens have expired.
+#[derive(Clone)]
+pub struct TokenKeys {
+    keys: Vec<SigningKey>,
+    current: usize,
     issuer: String,
     audience: String,
-    /// Derived from the secret for other MACs (cursors, reset codes), so a token key is never
-    /// reused as-is for another purpose.
+    /// The ring's first (oldest) secret: other MACs (cursors, links, codes) derive from it,
+    /// so they survive rotations and a token key is never reused as-is for another purpose.
     secret: Vec<u8>,
 }
 
@@ -85,17 +97,62 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
+    /// One key (id `k1`).
     pub fn new(secret: &[u8], issuer: &str, audience: &str) -> Result<Self, String> {
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
+        Self::ring(&[("k1", secret)], None, issuer, audience)
+    }
+
+    /// A ring of `(id, secret)`, oldest first; `current` signs (default: the newest).
+    pub fn ring(keys: &[(&str, &[u8])], current: Option<&str>, issuer: &str, audience: &str) -> Result<Self, String> {
+        let mut ring = Vec::new();
+        for (id, secret) in keys {
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(format!("signing key {id} must be at least {MIN_SECRET_BYTES} bytes"));
+            }
+            if id.is_empty() || ring.iter().any(|k: &SigningKey| k.id == *id) {
+                return Err(format!("signing key ids must be unique and not empty ({id:?})"));
+            }
+            ring.push(SigningKey {
+                id: id.to_string(),
+                encoding: EncodingKey::from_secret(secret),
+                decoding: DecodingKey::from_secret(secret),
+            });
         }
+        let first = keys.first().ok_or("no signing key")?;
+        let current = match current {
+            Some(c) => ring
+                .iter()
+                .position(|k| k.id == c)
+                .ok_or(format!("the current signing key {c} is not in the ring"))?,
+            None => ring.len() - 1,
+        };
         Ok(TokenKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            keys: ring,
+            current,
             issuer: issuer.to_string(),
             audience: audience.to_string(),
-            secret: secret.to_vec(),
+            secret: first.1.to_vec(),
         })
+    }
+
+    /// `JWT_KEYS`: `<id>:<secret>,<id>:<secret>` oldest first, `current` signing.
+    pub fn parse_ring(spec: &str, current: Option<&str>, issuer: &str, audience: &str) -> Result<Self, String> {
+        let pairs: Vec<(&str, &[u8])> = spec
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.split_once(':')
+                    .map(|(id, s)| (id.trim(), s.trim().as_bytes()))
+                    .ok_or("JWT_KEYS entries are <id>:<secret>".to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        Self::ring(&pairs, current, issuer, audience)
+    }
+
+    /// The id of the key that signs new tokens.
+    pub fn current_id(&self) -> &str {
+        &self.keys[self.current].id
     }
 
     /// A key for another purpose, derived from the signing secret: HMAC(secret, label).
@@ -111,7 +168,10 @@ impl TokenKeys {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(ApiError::internal)
+        let key = &self.keys[self.current];
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(key.id.clone());
+        encode(&header, claims, &key.encoding).map_err(ApiError::internal)
     }
 
     /// Issues an access token for a session.
@@ -151,7 +211,14 @@ impl TokenKeys {
         v.set_audience(&[&self.audience]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         v.leeway = 5;
-        let data = decode::<Claims>(token, &self.decoding, &v).map_err(|e| {
+        let invalid = || ApiError::unauthorized("the token is not valid").with_code("invalid_token");
+        // The key the token names (tokens from before key ids: the oldest key).
+        let kid = jsonwebtoken::decode_header(token).map_err(|_| invalid())?.kid;
+        let key = match kid.as_deref() {
+            Some(id) => self.keys.iter().find(|k| k.id == id).ok_or_else(invalid)?,
+            None => &self.keys[0],
+        };
+        let data = decode::<Claims>(token, &key.decoding, &v).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => ApiError::unauthorized("the token has expired").with_code("token_expired"),
@@ -191,6 +258,27 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert!(TokenKeys::new(b"short", "i", "a").is_err());
+    }
+
+    #[test]
+    fn a_new_key_signs_while_the_old_one_still_verifies() {
+        let old = TokenKeys::parse_ring(&format!("k1:{S1}"), None, "iss", "aud").unwrap();
+        let before = old.access_token("u", Role::Seeker, "s", crate::time::now_secs()).unwrap();
+        let rotated = TokenKeys::parse_ring(&format!("k1:{S1},k2:{S2}"), None, "iss", "aud").unwrap();
+        assert_eq!(rotated.current_id(), "k2");
+        assert_eq!(rotated.principal(&before).unwrap().user_id, "u", "nobody is signed out");
+        let after = rotated.access_token("u", Role::Seeker, "s", crate::time::now_secs()).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&after).unwrap().kid.as_deref(), Some("k2"));
+        assert!(old.principal(&after).is_err(), "a ring without k2 does not know it");
+        // Derived keys (cursors, links, codes) stay with the oldest key.
+        assert_eq!(old.derive_key("x"), rotated.derive_key("x"));
+        // Retired: a ring without k1 refuses k1's tokens.
+        let retired = TokenKeys::parse_ring(&format!("k2:{S2}"), None, "iss", "aud").unwrap();
+        assert!(retired.principal(&before).is_err());
+        // Tokens from before key ids verify with the oldest key.
+        assert!(TokenKeys::parse_ring(&format!("k1:{S1},k2:{S2}"), Some("k1"), "iss", "aud").is_ok());
+        assert!(TokenKeys::parse_ring(&format!("k1:{S1}"), Some("k9"), "iss", "aud").is_err());
+        assert!(TokenKeys::parse_ring(&format!("k1:{S1},k1:{S2}"), None, "iss", "aud").is_err());
     }
 
     #[test]

@@ -184,6 +184,10 @@ async fn main() {
     }
     let reg = post(&http, format!("{base}/auth/register"), json!({"email": format!("emp-{}@example.com", ulid::Ulid::new()), "password": "a long bench passphrase", "role": "employer", "full_name": "Bench Employer"}), None).await;
     let employer = reg["access_token"].as_str().unwrap().to_string();
+    // Employers verify their address before creating companies; the bench vouches.
+    auth::admin::vouch_for_email(app, reg["user"]["id"].as_str().unwrap())
+        .await
+        .expect("verified");
     let company = post(&http, format!("{base}/companies"), json!({"name": "Bench Corp"}), Some(&employer)).await;
     let company = company["id"].as_str().unwrap().to_string();
 
