@@ -243,11 +243,37 @@ fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
 pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let gone = || ApiError::unauthorized("this account no longer exists").with_code("session_revoked");
-    let account = auth::store::get_account(app, &me.user_id).await?.ok_or_else(gone)?;
-    let (profile, resume) = profiles::export(app, &me.user_id).await?.ok_or_else(gone)?;
+    let uid = me.user_id.as_str();
+    let (account, profile) = futures::try_join!(auth::store::get_account(app, uid), profiles::export(app, uid))?;
+    let account = account.ok_or_else(gone)?;
+    let (profile, resume) = profile.ok_or_else(gone)?;
+    // Everything else is independent: read at once.
+    let (
+        partition,
+        reports,
+        audit,
+        applications,
+        saved_searches,
+        notifications,
+        notification_preferences,
+        devices,
+        live_connections,
+        invitations,
+    ) = futures::try_join!(
+        db::query_all(app, None, auth::store::user_pk(uid), None),
+        db::query_all(app, Some("GSI2"), jobs::moderation::reports_by(uid), None),
+        db::query_all(app, None, format!("AUDIT#user#{uid}"), None),
+        applications::export_seeker(app, uid),
+        search::saved::all_of(app, uid),
+        notifications::inbox::export(app, uid),
+        notifications::preferences::of(app, uid),
+        notifications::devices::export(app, uid),
+        notifications::live::export(app, uid),
+        companies::invitations::waiting_for(app, &account.email),
+    )?;
     let mut sessions = Vec::new();
     let mut companies = Vec::new();
-    for item in db::query_all(app, None, auth::store::user_pk(&me.user_id), None).await? {
+    for item in partition {
         let sk = str_of(&item, db::SK).to_string();
         if sk.starts_with("SESSION#") {
             let sess: auth::store::Session = db::from_item(item)?;
@@ -263,16 +289,11 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
             companies.push(json_of(item, &["company_id", "role", "joined_at"]));
         }
     }
-    let reports = db::query_all(app, Some("GSI2"), jobs::moderation::reports_by(&me.user_id), None)
-        .await?
+    let reports = reports
         .into_iter()
         .map(|i| json_of(i, &["job_id", "reason", "details", "created_at"]))
         .collect();
-    let audit = db::query_all(app, None, format!("AUDIT#user#{}", me.user_id), None)
-        .await?
-        .into_iter()
-        .map(db::from_item::<AuditEntry>)
-        .collect::<ApiResult<Vec<_>>>()?;
+    let audit = audit.into_iter().map(db::from_item::<AuditEntry>).collect::<ApiResult<Vec<_>>>()?;
     let resume_download_url = match &resume {
         Some(f) => Some(
             files::download_url(app, &f.key, &f.content_type, "resume", files::DOWNLOAD_URL_SECS)
@@ -301,13 +322,13 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         resume_download_url,
         reports,
         audit,
-        applications: applications::export_seeker(app, &me.user_id).await?,
-        saved_searches: search::saved::all_of(app, &me.user_id).await?,
-        notifications: notifications::inbox::export(app, &me.user_id).await?,
-        notification_preferences: notifications::preferences::of(app, &me.user_id).await?,
-        devices: notifications::devices::export(app, &me.user_id).await?,
-        live_connections: notifications::live::export(app, &me.user_id).await?,
-        invitations: companies::invitations::waiting_for(app, &account.email).await?.0,
+        applications,
+        saved_searches,
+        notifications,
+        notification_preferences,
+        devices,
+        live_connections,
+        invitations: invitations.0,
     })
 }
 
