@@ -87,6 +87,11 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
             continue;
         }
         if let Some(company) = sk.strip_prefix("COMPANY#") {
+            if str_of(item, "role") == "owner" {
+                // An owner leaves with the owner count, in one transaction (retry-safe).
+                companies::owners::erase_owner(app, company, user_id).await?;
+                continue;
+            }
             doomed.push(db::key(format!("COMPANY#{company}"), format!("MEMBER#{user_id}")));
         }
         doomed.push(db::key_of(item));

@@ -88,6 +88,26 @@ async fn concurrent_removals_keep_one_owner_and_invitations_ask_first() {
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["owner"]);
+
+    // An owner erased with the account lowers the count too: a second owner invited and
+    // erased leaves the first as the last owner again.
+    let carol = s.employer().await;
+    left.post(&members, json!({"email": carol.email, "role": "owner"})).await;
+    let id = carol.get("/me/invitations").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        carol.post(&format!("/me/invitations/{id}/accept"), json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(carol.delete("/me").await.status, StatusCode::NO_CONTENT);
+    let r = left.delete(&format!("{members}/{}", left.id)).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("last_owner")),
+        "{r:?}"
+    );
     s.shutdown().await;
 }
 
