@@ -60,33 +60,34 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
         .as_ref()
         .and_then(|l| rate_subject(app, &req).map(|s| (l, s)));
     let read_only = method == http::Method::GET || method == http::Method::HEAD;
-    let exceeded = |d: &crate::ratelimit::Decision| d.exceeded().map(|u| (u.clone(), d.reset_secs, d.window_secs));
-    let (limited, answer) = match subject {
+    let answer = |r: ApiResult<Response>| r.unwrap_or_else(|e| error_response(&e, &request_id));
+    let refusal = |d: &crate::ratelimit::Decision| error_response(&rate_limited(d), &request_id);
+    let (limited, mut resp) = match subject {
+        None => (None, answer(handler(app, req).await)),
         Some((limits, (caller, route))) => {
             let now = crate::time::now_secs();
-            let counted = crate::ratelimit::check(app, limits, &caller, &route, now);
-            if let Some(known) = crate::ratelimit::known_over(app, limits, &caller, &route, now) {
+            let key = caller.key(app);
+            if let Some(known) = crate::ratelimit::known_over(app, limits, &key, &route, now) {
                 // Over already: refused before any work.
-                (Some(known), None)
-            } else if read_only {
-                let (limited, answer) = futures::join!(counted, handler(app, req));
-                (Some(limited), Some(answer))
+                let r = refusal(&known);
+                (Some(known), r)
             } else {
-                let limited = counted.await;
-                let answer = match exceeded(&limited) {
-                    Some(_) => None,
-                    None => Some(handler(app, req).await),
-                };
-                (Some(limited), answer)
+                let counted = crate::ratelimit::count(app, limits, &caller, &key, &route, now);
+                if read_only {
+                    let (d, a) = futures::join!(counted, handler(app, req));
+                    let r = if d.exceeded().is_some() { refusal(&d) } else { answer(a) };
+                    (Some(d), r)
+                } else {
+                    let d = counted.await;
+                    let r = if d.exceeded().is_some() {
+                        refusal(&d)
+                    } else {
+                        answer(handler(app, req).await)
+                    };
+                    (Some(d), r)
+                }
             }
         }
-        None => (None, Some(handler(app, req).await)),
-    };
-    let mut resp = match (limited.as_ref().and_then(exceeded), answer) {
-        (Some((usage, reset, window)), _) => error_response(&rate_limited(&usage, reset, window), &request_id),
-        (None, Some(Ok(r))) => r,
-        (None, Some(Err(e))) => error_response(&e, &request_id),
-        (None, None) => error_response(&ApiError::internal("no answer and no limit"), &request_id),
     };
     if let Some(d) = limited.filter(|d| !d.usage.is_empty()) {
         for (name, value) in [("ratelimit-policy", d.policy_header()), ("ratelimit", d.limit_header())] {
@@ -123,10 +124,13 @@ fn rate_subject(app: &App, req: &Request) -> Option<(crate::ratelimit::Caller, S
     Some((caller, route.to_string()))
 }
 
-fn rate_limited(usage: &crate::ratelimit::Usage, reset_secs: u64, window_secs: i64) -> ApiError {
+/// 429 `rate_limited` naming the budget the caller went over.
+fn rate_limited(d: &crate::ratelimit::Decision) -> ApiError {
     let mut e =
-        ApiError::too_many_requests(reset_secs, "too many requests; slow down and retry after the given time").with_code("rate_limited");
-    e.details = Some(serde_json::json!({"policy": usage.policy, "limit": usage.limit, "window_seconds": window_secs}));
+        ApiError::too_many_requests(d.reset_secs, "too many requests; slow down and retry after the given time").with_code("rate_limited");
+    if let Some(u) = d.exceeded() {
+        e.details = Some(serde_json::json!({"policy": u.policy, "limit": u.limit, "window_seconds": d.window_secs}));
+    }
     e
 }
 

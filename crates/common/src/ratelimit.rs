@@ -177,17 +177,16 @@ impl Exhausted {
     }
 }
 
-/// The decision for a caller this container already knows to be over a budget in this
-/// window (no call, no count): the request is refused before any work.
-pub fn known_over(app: &App, limits: &RateLimits, caller: &Caller, route: &str, now: i64) -> Option<Decision> {
+/// The decision for a caller (`key`: [`Caller::key`]) this container already knows to be
+/// over a budget in this window: the request is refused before any work, with no call.
+pub fn known_over(app: &App, limits: &RateLimits, key: &str, route: &str, now: i64) -> Option<Decision> {
     let window = now.div_euclid(limits.window_secs);
-    let key = caller.key(app);
     let usage: Vec<Usage> = [
-        app.rate_cache().get(&key, None, window),
+        app.rate_cache().get(key, None, window),
         limits
             .routes
             .get(route)
-            .and_then(|_| app.rate_cache().get(&key, Some(route), window)),
+            .and_then(|_| app.rate_cache().get(key, Some(route), window)),
     ]
     .into_iter()
     .flatten()
@@ -199,9 +198,10 @@ pub fn known_over(app: &App, limits: &RateLimits, caller: &Caller, route: &str, 
     })
 }
 
-/// Counts this request against `caller`'s budgets and decides. `route` is the route key
-/// (`"POST /auth/login"`).
-pub async fn check(app: &App, limits: &RateLimits, caller: &Caller, route: &str, now: i64) -> Decision {
+/// Counts this request against the budgets of `caller` (`key`: [`Caller::key`]) and decides
+/// (one UpdateItem); `route` is the route key (`"POST /auth/login"`). Budgets it goes over are
+/// remembered for [`known_over`].
+pub async fn count(app: &App, limits: &RateLimits, caller: &Caller, key: &str, route: &str, now: i64) -> Decision {
     let window = now.div_euclid(limits.window_secs);
     let reset_secs = ((window + 1) * limits.window_secs - now).max(1) as u64;
     let (policy, limit) = match caller {
@@ -209,20 +209,11 @@ pub async fn check(app: &App, limits: &RateLimits, caller: &Caller, route: &str,
         Caller::Ip(_) => ("anonymous", limits.anonymous),
     };
     let route_limit = limits.routes.get(route).copied();
-    let key = caller.key(app);
     let decision = |usage: Vec<Usage>| Decision {
         window_secs: limits.window_secs,
         reset_secs,
         usage,
     };
-    // Known to be over: no write.
-    let known = [
-        app.rate_cache().get(&key, None, window),
-        route_limit.and_then(|_| app.rate_cache().get(&key, Some(route), window)),
-    ];
-    if known.iter().any(Option::is_some) {
-        return decision(known.into_iter().flatten().collect());
-    }
     let mut update = app
         .dynamo()
         .update_item()
@@ -264,7 +255,7 @@ pub async fn check(app: &App, limits: &RateLimits, caller: &Caller, route: &str,
     }
     for (u, r) in usage.iter().zip([None, Some(route)]) {
         if u.exceeded() {
-            app.rate_cache().remember(&key, r, window, u.clone());
+            app.rate_cache().remember(key, r, window, u.clone());
         }
     }
     decision(usage)

@@ -128,27 +128,8 @@ pub fn writes_by_renaming<'a>(app: &'a App, me: &Principal, seen: &Summary, full
 /// Fails as [`require_live`], and with 403 `email_unverified` while the account has not
 /// proven its address (one consistent read): employers creating companies and posting jobs.
 pub async fn require_verified(app: &App, me: &Principal) -> ApiResult<()> {
-    let item = app
-        .dynamo()
-        .get_item()
-        .table_name(app.table())
-        .set_key(Some(key(&me.user_id)))
-        .consistent_read(true)
-        .projection_expression("#status, #role, email_verified")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_names("#role", "role")
-        .send()
-        .await?
-        .item;
-    if let Some(refused) = refusal(me, item.as_ref()) {
-        return Err(refused);
-    }
-    let verified = item
-        .as_ref()
-        .and_then(|i| i.get("email_verified"))
-        .and_then(|v| v.as_bool().ok())
-        .copied();
-    if verified != Some(true) {
+    let item = live_account(app, me, true).await?;
+    if item.get("email_verified").and_then(|v| v.as_bool().ok()) != Some(&true) {
         return Err(
             ApiError::forbidden("verify your email address first (POST /auth/email/verify with the mailed code)")
                 .with_code("email_unverified"),
@@ -167,20 +148,29 @@ pub async fn require_admin(app: &App, req: &Request) -> ApiResult<Principal> {
 /// Fails as [`refusal`] when `me`'s account may not act now (one consistent read). For
 /// actions that write nothing of their own to the table (presigned uploads, admin reads).
 pub async fn require_live(app: &App, me: &Principal) -> ApiResult<()> {
+    live_account(app, me, false).await.map(|_| ())
+}
+
+/// The account item (status, role and, with `verified`, `email_verified`) when `me` may act.
+async fn live_account(app: &App, me: &Principal, verified: bool) -> ApiResult<Item> {
     let item = app
         .dynamo()
         .get_item()
         .table_name(app.table())
         .set_key(Some(key(&me.user_id)))
         .consistent_read(true)
-        .projection_expression("#status, #role")
+        .projection_expression(if verified {
+            "#status, #role, email_verified"
+        } else {
+            "#status, #role"
+        })
         .expression_attribute_names("#status", "status")
         .expression_attribute_names("#role", "role")
         .send()
         .await?
         .item;
-    match &item {
-        Some(i) if db::get_s(i, "status") == Some("active") && db::get_s(i, "role") == Some(me.role.as_str()) => Ok(()),
+    match item {
+        Some(i) if db::get_s(&i, "status") == Some("active") && db::get_s(&i, "role") == Some(me.role.as_str()) => Ok(i),
         other => Err(refusal(me, other.as_ref()).unwrap_or_else(|| ApiError::internal("account check failed without a reason"))),
     }
 }
