@@ -138,9 +138,14 @@ pub struct InvitationList {
     pub items: Vec<Invitation>,
 }
 
-/// The caller's address (invitations are kept under it).
+/// The caller's account (invitations are kept under its address).
+async fn me_summary(app: &App, user_id: &str) -> ApiResult<auth::account::Summary> {
+    auth::account::summary(app, user_id).await?.ok_or_else(auth::account::gone)
+}
+
+/// The caller's address.
 async fn my_email(app: &App, user_id: &str) -> ApiResult<String> {
-    Ok(auth::account::summary(app, user_id).await?.ok_or_else(auth::account::gone)?.email)
+    Ok(me_summary(app, user_id).await?.email)
 }
 
 async fn pending(app: &App, email: &str) -> ApiResult<Vec<Stored>> {
@@ -182,7 +187,8 @@ async fn find(app: &App, email: &str, id: &str) -> ApiResult<Stored> {
 pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
     let id = common::http::id_param(&req, "id", "invitation")?;
-    let email = my_email(app, &me.user_id).await?;
+    let account = me_summary(app, &me.user_id).await?;
+    let email = account.email;
     let inv = find(app, &email, &id).await?;
     let company_id = inv.invitation.company_id.clone();
     let role = inv.invitation.role;
@@ -218,13 +224,9 @@ pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
         }) => Err(ApiError::conflict("already_member", "you are a member of this company already")),
         other => {
             other?;
-            let full_name = auth::account::summary(app, &me.user_id)
-                .await?
-                .map(|a| a.full_name)
-                .unwrap_or_default();
             ok(&crate::members::Member {
                 user_id: me.user_id.clone(),
-                full_name,
+                full_name: account.full_name,
                 role,
                 joined_at,
             })

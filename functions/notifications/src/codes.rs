@@ -50,8 +50,7 @@ pub async fn welcome(app: &App, event_id: &str, u: &UserRegistered) -> Result<()
         "reason": "You get this email because an account was created with this address.",
     });
     let mail = common::mail::render("welcome", &u.email, "Welcome to the job platform", &context)?;
-    common::mail::send(app, &mail).await?;
-    email::record_sent(app, &u.user_id, event_id).await.map_err(failed)
+    email::send_and_record(app, &u.user_id, event_id, &mail).await
 }
 
 /// An invitation to join a company, mailed when the address belongs to an active employer
@@ -76,8 +75,7 @@ pub async fn invitation(app: &App, event_id: &str, i: &common::events::MemberInv
         "reason": "You get this email because an owner of this company invited your address."});
     let subject = format!("Join {} on the job platform", i.company_name);
     let mail = common::mail::render("invitation", &account.email, &subject, &context)?;
-    common::mail::send(app, &mail).await?;
-    email::record_sent(app, &account.id, event_id).await.map_err(failed)
+    email::send_and_record(app, &account.id, event_id, &mail).await
 }
 
 /// A code for `purpose` mailed to the account of `address`, if there is one (and, for a
@@ -109,8 +107,7 @@ pub async fn requested(app: &App, event_id: &str, address: &str, purpose: Purpos
             common::mail::render("verify_code", &account.email, "Your verification code", &context)?
         }
     };
-    common::mail::send(app, &mail).await?;
-    email::record_sent(app, &account.id, event_id).await.map_err(failed)
+    email::send_and_record(app, &account.id, event_id, &mail).await
 }
 
 #[cfg(test)]

@@ -52,6 +52,5 @@ async fn send_email(app: &App, user_id: &str, n: &Notification, alert: Option<&S
     if !who.is_active() && n.kind != Kind::AccountSecurity {
         return Ok(());
     }
-    common::mail::send(app, &email::compose(app, alert, &who, n)?).await?;
-    email::record_sent(app, user_id, &n.id).await.map_err(failed)
+    email::send_and_record(app, user_id, &n.id, &email::compose(app, alert, &who, n)?).await
 }

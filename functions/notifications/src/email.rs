@@ -68,8 +68,17 @@ pub async fn already_sent(app: &App, user_id: &str, event_id: &str) -> ApiResult
     )
 }
 
+/// Sends `mail` for event `event_id` to `user_id` and records that it went (the caller
+/// checked [`already_sent`] before building it).
+pub async fn send_and_record(app: &App, user_id: &str, event_id: &str, mail: &Email) -> Result<(), String> {
+    common::mail::send(app, mail).await?;
+    record_sent(app, user_id, event_id)
+        .await
+        .map_err(|e| format!("{}: {:?}", e.message, e.source))
+}
+
 /// Records that the email of event `event_id` went to `user_id`.
-pub async fn record_sent(app: &App, user_id: &str, event_id: &str) -> ApiResult<()> {
+async fn record_sent(app: &App, user_id: &str, event_id: &str) -> ApiResult<()> {
     let mut marker = common::db::key(auth::account::partition(user_id), marker_sk(event_id));
     marker.insert("entity".into(), common::db::s("email_sent"));
     marker.insert(common::db::TTL.into(), common::db::n(common::time::now_secs() + KEEP_SECS));
