@@ -4,8 +4,10 @@
 //! The stand-in is started by `make test`, which sets AWS_ENDPOINT_URL.
 
 pub mod actors;
+pub mod notices;
 
 pub use actors::{id_of, ids, job_body, open_count, token_of, User};
+pub use notices::{notification_kinds, platform_endpoints, pushes_to, security_notice};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

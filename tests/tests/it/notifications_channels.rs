@@ -6,31 +6,11 @@
 
 use std::time::Duration;
 
-use common::consumer::Delivery;
-use common::events::{Actor, DomainEvent, UserNotice};
 use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const SOON: Duration = Duration::from_secs(15);
-
-/// Pushes the stand-in recorded for `token`'s endpoint (their JSON messages).
-async fn pushes_to(token: &str) -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    data["sns"]["PlatformEndpoint"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["token"] == token)
-        .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())
-        .map(|m| serde_json::from_str(m.as_str().unwrap_or("null")).unwrap_or(m))
-        .collect()
-}
 
 async fn subjects(to: &str) -> Vec<String> {
     emails_to(to)
@@ -41,18 +21,7 @@ async fn subjects(to: &str) -> Vec<String> {
 }
 
 async fn kinds(u: &User<'_>, want: usize) -> Vec<String> {
-    let r = u
-        .stack
-        .get_until("/me/notifications?limit=50", Some(&u.token), SOON, |r| {
-            r.body["items"].as_array().is_some_and(|a| a.len() >= want)
-        })
-        .await;
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["kind"].as_str().unwrap().to_string())
-        .collect()
+    notification_kinds(u, want, SOON).await
 }
 
 async fn register_device(u: &User<'_>, platform: &str) -> (String, String) {
@@ -226,15 +195,7 @@ async fn a_failed_email_is_retried_without_repeating_the_other_channels() {
     let s = TestStack::start_with(false, false).await;
     let ada = s.seeker().await;
     let (_, phone) = register_device(&ada, "android").await;
-    let notice = Delivery {
-        id: ulid::Ulid::new().to_string(),
-        occurred_at: common::time::now_rfc3339(),
-        actor: Actor::user(&ada.id),
-        event: DomainEvent::PasswordChanged(UserNotice {
-            user_id: ada.id.clone(),
-            email: ada.email.clone(),
-        }),
-    };
+    let notice = security_notice(&ada.id);
     // SES refuses (the sender identity is gone): the event fails, in-app and push are done.
     let ses = aws_sdk_sesv2::Client::new(s.sdk());
     let from = s.running.app.settings.mail_from.clone();
@@ -259,15 +220,7 @@ async fn nobody_touches_another_users_notifications_or_devices() {
     let s = TestStack::start_with(false, false).await;
     let (ada, bob) = (s.seeker().await, s.employer().await);
     let (device, token) = register_device(&ada, "web").await;
-    let notice = Delivery {
-        id: ulid::Ulid::new().to_string(),
-        occurred_at: common::time::now_rfc3339(),
-        actor: Actor::user(&ada.id),
-        event: DomainEvent::PasswordReset(UserNotice {
-            user_id: ada.id.clone(),
-            email: ada.email.clone(),
-        }),
-    };
+    let notice = security_notice(&ada.id);
     notifications::handle(s.running.app, notice.clone()).await.unwrap();
     let id = notice.id;
     // Bob (and anyone without a token) can neither see, mark nor delete Ada's.
@@ -294,7 +247,9 @@ async fn nobody_touches_another_users_notifications_or_devices() {
     // Ada's notification is still unread and her device still there.
     assert_eq!(ada.get("/me/notifications/unread-count").await.body["count"], 1);
     assert_eq!(ada.get("/me/export").await.body["devices"][0]["id"], device.as_str());
-    assert!(!token.is_empty());
+    // ... and its push endpoint untouched.
+    let endpoint = platform_endpoints().await.into_iter().find(|e| e["token"] == token.as_str());
+    assert_eq!(endpoint.expect("Ada's endpoint")["enabled"], true);
     // Her own marks work.
     let r = ada.post(&format!("/me/notifications/{id}/read"), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");

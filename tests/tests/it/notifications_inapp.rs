@@ -16,18 +16,7 @@ async fn unread(u: &User<'_>) -> i64 {
 }
 
 async fn kinds_until(u: &User<'_>, want: usize) -> Vec<String> {
-    let r = u
-        .stack
-        .get_until("/me/notifications", Some(&u.token), SOON, |r| {
-            r.body["items"].as_array().is_some_and(|a| a.len() >= want)
-        })
-        .await;
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["kind"].as_str().unwrap().to_string())
-        .collect()
+    notification_kinds(u, want, SOON).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use common::consumer::Delivery;
-use common::events::{Actor, DomainEvent, UserNotice};
 use futures::StreamExt;
 use integration_tests::*;
 use reqwest::StatusCode;
@@ -78,18 +76,6 @@ async fn connections_until(s: &TestStack, user_id: &str, want: usize) -> Vec<Str
             return c;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn security_notice(user_id: &str) -> Delivery {
-    Delivery {
-        id: ulid::Ulid::new().to_string(),
-        occurred_at: common::time::now_rfc3339(),
-        actor: Actor::user(user_id),
-        event: DomainEvent::PasswordChanged(UserNotice {
-            user_id: user_id.into(),
-            email: "x@example.com".into(),
-        }),
     }
 }
 

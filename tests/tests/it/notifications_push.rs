@@ -1,25 +1,12 @@
 //! Push devices: registration as SNS platform endpoints in the stand-in (idempotent, moving
 //! between accounts, at most 10), pushes of new notifications, disabled endpoints, removal.
 
-use common::consumer::Delivery;
-use common::events::{Actor, DomainEvent, UserNotice};
 use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// The stand-in's platform endpoints (`/moto-api/data.json` records what was pushed).
-async fn endpoints() -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default()
-}
-
 async fn endpoint_of(token: &str) -> Option<Value> {
-    endpoints().await.into_iter().find(|e| e["token"] == token)
+    platform_endpoints().await.into_iter().find(|e| e["token"] == token)
 }
 
 /// Whether the platform application still has an endpoint for `token` (data.json keeps
@@ -47,18 +34,6 @@ async fn live_endpoint(s: &TestStack, token: &str) -> bool {
 
 async fn register(u: &User<'_>, platform: &str, token: &str) -> Reply {
     u.post("/me/devices", json!({"platform": platform, "token": token})).await
-}
-
-fn security_notice(user_id: &str) -> Delivery {
-    Delivery {
-        id: ulid::Ulid::new().to_string(),
-        occurred_at: common::time::now_rfc3339(),
-        actor: Actor::user(user_id),
-        event: DomainEvent::PasswordChanged(UserNotice {
-            user_id: user_id.into(),
-            email: "x@example.com".into(),
-        }),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
