@@ -342,6 +342,22 @@ pub async fn attach_resume(s: &TestStack, token: &str) {
     panic!("the resume was never attached");
 }
 
+/// Every service's state as the AWS stand-in dumps it (`/moto-api/data.json`: sent emails,
+/// pushes). A dump taken while another test writes can fail (seen under the full suite with
+/// S3 uploads and pushes running), so it is read again.
+pub async fn stand_in_state() -> Value {
+    for attempt in 0..20 {
+        if let Ok(resp) = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await {
+            if let Ok(v) = resp.json::<Value>().await {
+                return v;
+            }
+        }
+        assert!(attempt < 19, "the stand-in's data.json never answered with JSON");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Value::Null
+}
+
 /// The text a reader sees in an HTML body, links' targets included (` <url> ` after the
 /// opening tag), entities decoded.
 pub fn html_text(html: &str) -> String {
@@ -406,20 +422,7 @@ fn decode_entities(s: &str) -> String {
 /// the HTML body of a message with both; `body` here is its text (`html_text`), `html` the
 /// HTML itself.
 pub async fn emails_to(to: &str) -> Vec<Value> {
-    // The stand-in dumps every service's state here; a dump taken while another test writes
-    // can fail (measured once under the full suite with S3 uploads running), so read again.
-    let mut data = Value::Null;
-    for attempt in 0..20 {
-        if let Ok(resp) = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await {
-            if let Ok(v) = resp.json::<Value>().await {
-                data = v;
-                break;
-            }
-        }
-        assert!(attempt < 19, "the stand-in's data.json never answered with JSON");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    data["ses"]["Message"]
+    stand_in_state().await["ses"]["Message"]
         .as_array()
         .cloned()
         .unwrap_or_default()

@@ -7,7 +7,7 @@ use common::consumer::Delivery;
 use common::events::{Actor, DomainEvent, UserNotice};
 use serde_json::Value;
 
-use crate::{endpoint, User};
+use crate::User;
 
 /// A fresh account-security event for `user_id` (a password change), as the consumer gets it.
 pub fn security_notice(user_id: &str) -> Delivery {
@@ -41,13 +41,10 @@ pub async fn notification_kinds(u: &User<'_>, want: usize, within: Duration) -> 
 
 /// The push stand-in's platform endpoints (`/moto-api/data.json` records what was pushed).
 pub async fn platform_endpoints() -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default()
+    crate::stand_in_state().await["sns"]["PlatformEndpoint"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The pushes recorded for `token`'s endpoints (their JSON messages).
