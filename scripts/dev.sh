@@ -13,16 +13,8 @@ SEARCH_PORT="${SEARCH_PORT:-9200}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 mkdir -p "$ROOT/.local"
 
-# A per-checkout development signing key (never used outside this machine).
-if [ ! -s "$ROOT/.local/jwt-secret" ]; then
-  head -c 48 /dev/urandom | base64 | tr -d '\n' > "$ROOT/.local/jwt-secret"
-fi
-export JWT_SECRET="$(cat "$ROOT/.local/jwt-secret")"
-# And a field-encryption key for personal data (key id k1).
-if [ ! -s "$ROOT/.local/field-keys" ]; then
-  printf 'k1:%s' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > "$ROOT/.local/field-keys"
-fi
-export FIELD_KEYS="$(cat "$ROOT/.local/field-keys")"
+# Signing and field-encryption keys: generated into the stand-in's Secrets Manager when the
+# stack is provisioned (as CloudFormation does); `make rotate-keys` rotates them.
 
 log "building the local gateway"
 cargo build -q -p devstack --bin local-gateway --bin create-admin

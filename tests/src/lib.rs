@@ -25,7 +25,6 @@ pub struct TestStack {
     pub running: Running,
     pub http: reqwest::Client,
     pub base: String,
-    pub secret: String,
 }
 
 pub struct Reply {
@@ -110,7 +109,6 @@ impl TestStack {
         // Handler logs (internal errors included) show with a failing test's output.
         static LOGS: std::sync::Once = std::sync::Once::new();
         LOGS.call_once(lambda_runtime::tracing::init_default_subscriber);
-        let secret = base64_secret();
         let prefix = unique("t");
         // SES identities are account-wide in the stand-in: each stack gets its own sender.
         let mail_from = format!("no-reply-{prefix}@jobs.example.com");
@@ -118,14 +116,10 @@ impl TestStack {
             template: template.to_path_buf(),
             prefix,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            params: [
-                ("JwtSecret".to_string(), secret.clone()),
-                ("MailFrom".to_string(), mail_from),
-                ("FieldEncryptionKeys".to_string(), field_keys()),
-            ]
-            .into_iter()
-            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect::<HashMap<_, _>>(),
+            params: [("MailFrom".to_string(), mail_from)]
+                .into_iter()
+                .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                .collect::<HashMap<_, _>>(),
             run_relay,
             run_consumers,
             schedule_every,
@@ -138,12 +132,28 @@ impl TestStack {
             running,
             http: reqwest::Client::new(),
             base,
-            secret,
         }
     }
 
-    pub fn keys(&self) -> TokenKeys {
-        TokenKeys::new(self.secret.as_bytes(), "jobs-platform", "jobs-platform-clients").unwrap()
+    /// The signing keys the stack's functions hold (read from its Secrets Manager secret).
+    pub fn keys(&self) -> std::sync::Arc<TokenKeys> {
+        self.running.app.tokens().expect("the stack holds its signing keys")
+    }
+
+    /// A key ring as stored in the stack's Secrets Manager (`signing` or `field`).
+    pub async fn ring(&self, which: &str) -> common::secrets::Ring {
+        let s = &self.running.app.settings;
+        let id = if which == "signing" {
+            &s.signing_keys_secret
+        } else {
+            &s.field_keys_secret
+        };
+        common::secrets::fetch(
+            self.running.app.secrets_manager(),
+            id.as_deref().expect("the stack names its secret"),
+        )
+        .await
+        .expect("the ring reads")
     }
 
     pub fn sdk(&self) -> &aws_config::SdkConfig {
@@ -294,20 +304,6 @@ pub fn hit_ids(r: &Reply) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// A fresh field-encryption key set: `k1:<base64 of 32 random bytes>`.
-pub fn field_keys() -> String {
-    use base64::Engine;
-    format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<32>())
-    )
-}
-
-fn base64_secret() -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<36>())
 }
 
 /// A small well-formed PDF.

@@ -7,11 +7,12 @@
 //! AWS links no AWS client code at all. Tools and tests pass a configuration from
 //! aws-config instead (`App::new`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_types::SdkConfig;
 
+use crate::fields::FieldKeys;
 use crate::token::TokenKeys;
 
 /// Everything a function needs to know about its deployment.
@@ -23,11 +24,15 @@ pub struct Settings {
     pub events_topic_arn: String,
     /// Verified SES sender.
     pub mail_from: String,
-    /// Token signing and verification.
-    pub tokens: TokenKeys,
-    /// Field-level encryption keys (`FIELD_KEYS`); only functions that store personal data
-    /// get them.
-    pub fields: Option<crate::fields::FieldKeys>,
+    /// Issuer and audience of tokens (`JWT_ISSUER`, `JWT_AUDIENCE`).
+    pub issuer: String,
+    pub audience: String,
+    /// The secret holding the token signing keys (`SIGNING_KEYS_SECRET`, an ARN or name);
+    /// only functions that sign, verify or derive keys get it.
+    pub signing_keys_secret: Option<String>,
+    /// The secret holding the field-encryption keys (`FIELD_KEYS_SECRET`); only functions
+    /// that seal or open personal data get it.
+    pub field_keys_secret: Option<String>,
     /// The S3 bucket of uploaded files (`UPLOADS_BUCKET`), for the functions that handle them.
     pub uploads_bucket: Option<String>,
     /// The search engine, for the functions that search or index.
@@ -59,8 +64,8 @@ pub struct SearchSettings {
 }
 
 impl Settings {
-    /// Reads `TABLE_NAME`, `EVENTS_TOPIC_ARN`, `MAIL_FROM`, `JWT_SECRET` (at least 32 bytes),
-    /// `JWT_ISSUER`, `JWT_AUDIENCE`. A missing signing key is an error: there is no default.
+    /// Reads `TABLE_NAME` (required) and the optional settings; key material is not in the
+    /// environment (see [`crate::secrets`]).
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -72,22 +77,14 @@ impl Settings {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| format!("environment variable {k} is not set"))
         };
-        let issuer = get("JWT_ISSUER").unwrap_or_else(|| "jobs-platform".into());
-        let audience = get("JWT_AUDIENCE").unwrap_or_else(|| "jobs-platform-clients".into());
-        // A ring of keys with ids (`JWT_KEYS`, `JWT_KEY_ID` signing) or one key (`JWT_SECRET`).
-        let tokens = match get("JWT_KEYS").filter(|k| !k.trim().is_empty()) {
-            Some(ring) => TokenKeys::parse_ring(&ring, get("JWT_KEY_ID").as_deref().filter(|k| !k.is_empty()), &issuer, &audience)?,
-            None => TokenKeys::new(var("JWT_SECRET")?.as_bytes(), &issuer, &audience)?,
-        };
         Ok(Settings {
             table: var("TABLE_NAME")?,
             events_topic_arn: get("EVENTS_TOPIC_ARN").unwrap_or_default(),
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "no-reply@jobs.example.com".into()),
-            tokens,
-            fields: get("FIELD_KEYS")
-                .filter(|k| !k.is_empty())
-                .map(|k| crate::fields::FieldKeys::parse(&k, get("FIELD_KEY_ID").as_deref()))
-                .transpose()?,
+            issuer: get("JWT_ISSUER").unwrap_or_else(|| "jobs-platform".into()),
+            audience: get("JWT_AUDIENCE").unwrap_or_else(|| "jobs-platform-clients".into()),
+            signing_keys_secret: get("SIGNING_KEYS_SECRET").filter(|s| !s.is_empty()),
+            field_keys_secret: get("FIELD_KEYS_SECRET").filter(|s| !s.is_empty()),
             uploads_bucket: get("UPLOADS_BUCKET").filter(|b| !b.is_empty()),
             public_url: get("PUBLIC_API_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
             push_apns_app: get("PUSH_APNS_APP_ARN").filter(|a| !a.is_empty()),
@@ -115,7 +112,19 @@ pub struct App {
     ses: OnceLock<aws_sdk_sesv2::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
     live: OnceLock<Option<aws_sdk_apigatewaymanagement::Client>>,
+    secrets: OnceLock<aws_sdk_secretsmanager::Client>,
+    keys: RwLock<Keys>,
+    refreshing: tokio::sync::Mutex<()>,
     rate_cache: crate::ratelimit::Exhausted,
+}
+
+/// The key rings this container holds, and when they were fetched.
+#[derive(Default)]
+struct Keys {
+    tokens: Option<Arc<TokenKeys>>,
+    fields: Option<Arc<FieldKeys>>,
+    /// Unix seconds of the last fetch (or failed attempt); `None`: never.
+    fetched_at: Option<i64>,
 }
 
 impl App {
@@ -146,6 +155,9 @@ impl App {
             ses: OnceLock::new(),
             s3: OnceLock::new(),
             live: OnceLock::new(),
+            secrets: OnceLock::new(),
+            keys: Default::default(),
+            refreshing: Default::default(),
             rate_cache: Default::default(),
         }
     }
@@ -193,17 +205,109 @@ impl App {
     pub fn table(&self) -> &str {
         &self.settings.table
     }
+    pub fn secrets_manager(&self) -> &aws_sdk_secretsmanager::Client {
+        self.secrets.get_or_init(|| aws_sdk_secretsmanager::Client::new(self.sdk_config()))
+    }
+    /// The token signing keys; a function that signs or verifies without them is
+    /// misconfigured (500, logged).
+    pub fn tokens(&self) -> crate::ApiResult<Arc<TokenKeys>> {
+        self.held()
+            .tokens
+            .clone()
+            .ok_or_else(|| crate::ApiError::internal("the signing keys are not loaded (SIGNING_KEYS_SECRET)"))
+    }
     /// The field encryption keys; a function that stores personal data without them is
     /// misconfigured (500, logged).
-    pub fn field_keys(&self) -> crate::ApiResult<&crate::fields::FieldKeys> {
-        self.settings
+    pub fn field_keys(&self) -> crate::ApiResult<Arc<FieldKeys>> {
+        self.held()
             .fields
-            .as_ref()
-            .ok_or_else(|| crate::ApiError::internal("FIELD_KEYS is not configured"))
+            .clone()
+            .ok_or_else(|| crate::ApiError::internal("the field keys are not loaded (FIELD_KEYS_SECRET)"))
+    }
+    /// The keys held (a lock poisoned by a panic still holds whole `Arc`s).
+    fn held(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+    fn held_mut(&self) -> std::sync::RwLockWriteGuard<'_, Keys> {
+        self.keys.write().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Holds these keys instead of fetching any (tools and unit tests).
+    pub fn set_keys(&self, tokens: Option<TokenKeys>, fields: Option<FieldKeys>) {
+        *self.held_mut() = Keys {
+            tokens: tokens.map(Arc::new),
+            fields: fields.map(Arc::new),
+            fetched_at: Some(i64::MAX),
+        };
+    }
+    /// Fetches the key rings this function is given (`SIGNING_KEYS_SECRET`,
+    /// `FIELD_KEYS_SECRET`) when it has none or they are older than
+    /// [`crate::secrets::REFRESH_SECS`]. Called at init and before each invocation; costs
+    /// nothing between refreshes. A failed refresh keeps the keys it has (and retries within
+    /// a minute); with none it is an error.
+    pub async fn refresh_secrets(&self) -> Result<(), String> {
+        self.fetch_secrets(false).await
+    }
+    /// Fetches the key rings now, due or not (tools and tests that rotate).
+    pub async fn reload_secrets(&self) -> Result<(), String> {
+        self.fetch_secrets(true).await
+    }
+    async fn fetch_secrets(&self, force: bool) -> Result<(), String> {
+        let now = crate::time::now_secs();
+        let due = |k: &Keys| force || k.fetched_at.is_none_or(|at| now.saturating_sub(at) >= crate::secrets::REFRESH_SECS);
+        if self.settings.signing_keys_secret.is_none() && self.settings.field_keys_secret.is_none() {
+            return Ok(());
+        }
+        if !due(&self.held()) {
+            return Ok(());
+        }
+        let _one = self.refreshing.lock().await;
+        if !force && !due(&self.held()) {
+            return Ok(());
+        }
+        match self.fetch_keys().await {
+            Ok((tokens, fields)) => {
+                *self.held_mut() = Keys {
+                    tokens: tokens.map(Arc::new),
+                    fields: fields.map(Arc::new),
+                    fetched_at: Some(now),
+                };
+                Ok(())
+            }
+            Err(e) => {
+                let mut k = self.held_mut();
+                if k.tokens.is_none() && k.fields.is_none() {
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, "refreshing the key rings failed; keeping the ones held");
+                k.fetched_at = Some(now - crate::secrets::REFRESH_SECS + 60);
+                Ok(())
+            }
+        }
+    }
+    async fn fetch_keys(&self) -> Result<(Option<TokenKeys>, Option<FieldKeys>), String> {
+        let client = self.secrets_manager();
+        let (signing, fields) = futures::join!(
+            async {
+                match &self.settings.signing_keys_secret {
+                    Some(id) => crate::secrets::fetch(client, id).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match &self.settings.field_keys_secret {
+                    Some(id) => crate::secrets::fetch(client, id).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        );
+        let tokens = signing?
+            .map(|r| TokenKeys::from_ring(&r, &self.settings.issuer, &self.settings.audience))
+            .transpose()?;
+        Ok((tokens, fields?.map(|r| FieldKeys::from_ring(&r))))
     }
     /// Seals and opens pagination cursors (key derived from the signing secret).
-    pub fn cursors(&self) -> crate::cursor::CursorCodec {
-        crate::cursor::CursorCodec::new(self.settings.tokens.derive_key("pagination-cursor"))
+    pub fn cursors(&self) -> crate::ApiResult<crate::cursor::CursorCodec> {
+        Ok(crate::cursor::CursorCodec::new(self.tokens()?.derive_key("pagination-cursor")))
     }
     pub fn sdk_config(&self) -> &SdkConfig {
         self.sdk.get_or_init(|| sdk_config_from_env(|k| std::env::var(k).ok()))
@@ -260,17 +364,27 @@ mod tests {
     }
 
     #[test]
-    fn settings_need_a_signing_key_and_a_table() {
+    fn settings_need_a_table_and_name_secrets_not_keys() {
         let base = |k: &str| match k {
             "TABLE_NAME" => Some("t".to_string()),
-            "JWT_SECRET" => Some("x".repeat(32)),
+            "SIGNING_KEYS_SECRET" => Some("arn:aws:secretsmanager:eu-west-1:1:secret:s".to_string()),
             _ => None,
         };
-        assert!(Settings::from_lookup(base).is_ok());
-        assert!(Settings::from_lookup(|k| if k == "JWT_SECRET" { None } else { base(k) })
-            .unwrap_err()
-            .contains("JWT_SECRET"));
+        let s = Settings::from_lookup(base).unwrap();
+        assert_eq!(
+            s.signing_keys_secret.as_deref(),
+            Some("arn:aws:secretsmanager:eu-west-1:1:secret:s")
+        );
+        assert_eq!(s.field_keys_secret, None);
         assert!(Settings::from_lookup(|k| if k == "TABLE_NAME" { None } else { base(k) }).is_err());
-        assert!(Settings::from_lookup(|k| if k == "JWT_SECRET" { Some("short".into()) } else { base(k) }).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_function_given_no_secret_fetches_none_and_holds_no_keys() {
+        let app = App::with_settings(Settings::from_lookup(|k| (k == "TABLE_NAME").then(|| "t".to_string())).unwrap());
+        app.refresh_secrets().await.unwrap();
+        assert!(app.tokens().is_err());
+        assert!(app.field_keys().is_err());
+        assert!(app.secrets.get().is_none(), "no Secrets Manager client was built");
     }
 }

@@ -75,17 +75,18 @@ impl CursorCodec {
 pub fn page_request(app: &crate::App, req: &crate::http::Request, context: &str) -> ApiResult<(i32, Option<Item>)> {
     let limit = parse_limit(crate::http::query_param(req, "limit").as_deref())?;
     let start = match crate::http::query_param(req, "cursor").filter(|c| !c.is_empty()) {
-        Some(c) => Some(app.cursors().decode(context, &c)?),
+        Some(c) => Some(app.cursors()?.decode(context, &c)?),
         None => None,
     };
     Ok((limit, start))
 }
 
 /// The `next_cursor` of a page: the sealed `LastEvaluatedKey`, if there is more.
-pub fn next_cursor(app: &crate::App, context: &str, last_evaluated_key: Option<&Item>) -> Option<String> {
-    last_evaluated_key
-        .filter(|k| !k.is_empty())
-        .map(|k| app.cursors().encode(context, k))
+pub fn next_cursor(app: &crate::App, context: &str, last_evaluated_key: Option<&Item>) -> ApiResult<Option<String>> {
+    match last_evaluated_key.filter(|k| !k.is_empty()) {
+        Some(k) => Ok(Some(app.cursors()?.encode(context, k))),
+        None => Ok(None),
+    }
 }
 
 /// One key-condition list: a partition of the table or of an index, in sort-key order.
@@ -128,7 +129,7 @@ pub async fn query_page<T: serde::de::DeserializeOwned>(
         .collect::<ApiResult<Vec<T>>>()?;
     Ok(Page {
         items,
-        next_cursor: next_cursor(app, context, out.last_evaluated_key.as_ref()),
+        next_cursor: next_cursor(app, context, out.last_evaluated_key.as_ref())?,
     })
 }
 
@@ -285,7 +286,7 @@ pub async fn filtered_page(app: &crate::App, req: &crate::http::Request, context
     }
     Ok(Page {
         items: kept,
-        next_cursor: next_cursor(app, context, next.as_ref()),
+        next_cursor: next_cursor(app, context, next.as_ref())?,
     })
 }
 

@@ -2,8 +2,8 @@
 //! only ever see ciphertext. Each value is stored with the id of the key that sealed it, so
 //! keys can rotate: new writes use the current key, older values still open with theirs.
 //!
-//! Configuration: `FIELD_KEYS = "k1:<base64 of 32 bytes>,k2:<...>"` and optionally
-//! `FIELD_KEY_ID` (the current key; default the last one listed).
+//! The keys are a ring in Secrets Manager (`FIELD_KEYS_SECRET`, see [`crate::secrets`]);
+//! each AES key is derived from its ring entry with HMAC-SHA256.
 
 use std::collections::HashMap;
 
@@ -23,6 +23,8 @@ pub struct Sealed {
 #[derive(Clone)]
 pub struct FieldKeys {
     current: String,
+    /// A key taking over at a time (Unix seconds).
+    next: Option<(String, i64)>,
     keys: HashMap<String, [u8; 32]>,
 }
 
@@ -36,31 +38,32 @@ impl std::fmt::Debug for FieldKeys {
 }
 
 impl FieldKeys {
-    pub fn parse(spec: &str, current: Option<&str>) -> Result<Self, String> {
-        let mut keys = HashMap::new();
-        let mut last = None;
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (id, b64) = part.split_once(':').ok_or("FIELD_KEYS entries are <id>:<base64 key>")?;
-            let bytes = STANDARD
-                .decode(b64.trim())
-                .map_err(|_| format!("FIELD_KEYS key {id} is not base64"))?;
-            let key: [u8; 32] = bytes.try_into().map_err(|_| format!("FIELD_KEYS key {id} must be 32 bytes"))?;
-            keys.insert(id.trim().to_string(), key);
-            last = Some(id.trim().to_string());
+    pub fn from_ring(ring: &crate::secrets::Ring) -> Self {
+        FieldKeys {
+            current: ring.current().to_string(),
+            next: ring.next().map(|(id, from)| (id.to_string(), from)),
+            keys: ring
+                .keys()
+                .iter()
+                .map(|(id, secret)| (id.clone(), crate::crypto::hmac_sha256(secret.as_bytes(), b"field-encryption-key")))
+                .collect(),
         }
-        let current = current.map(str::to_string).or(last).ok_or("FIELD_KEYS has no key")?;
-        if !keys.contains_key(&current) {
-            return Err(format!("FIELD_KEY_ID {current} is not in FIELD_KEYS"));
+    }
+
+    fn sealing_id(&self, now: i64) -> &str {
+        match &self.next {
+            Some((id, from)) if now >= *from => id,
+            _ => &self.current,
         }
-        Ok(FieldKeys { current, keys })
     }
 
     /// Seals `plain`, bound to `context` (e.g. `user:<id>:phone`): a value copied to another
     /// record or field does not open there.
     pub fn seal(&self, context: &str, plain: &str) -> Sealed {
-        let key = &self.keys[&self.current];
+        let kid = self.sealing_id(crate::time::now_secs());
+        let key = &self.keys[kid];
         Sealed {
-            kid: self.current.clone(),
+            kid: kid.to_string(),
             ct: STANDARD.encode(crate::crypto::seal(key, context.as_bytes(), plain.as_bytes())),
         }
     }
@@ -80,35 +83,33 @@ impl FieldKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::Ring;
 
-    fn spec(ids: &[(&str, u8)]) -> String {
-        ids.iter()
-            .map(|(id, b)| format!("{id}:{}", STANDARD.encode([*b; 32])))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
+    const A: &str = "0123456789abcdef0123456789abcdef";
+    const B: &str = "fedcba9876543210fedcba9876543210";
 
     #[test]
     fn seal_open_and_rotate() {
-        let old = FieldKeys::parse(&spec(&[("k1", 1)]), None).unwrap();
+        let ring = Ring::first(A.into()).unwrap();
+        let old = FieldKeys::from_ring(&ring);
         let sealed = old.seal("user:1:phone", "+49 30 1234567");
         assert_eq!(sealed.kid, "k1");
         assert!(!sealed.ct.contains("1234567"));
         assert_eq!(old.open("user:1:phone", &sealed).unwrap(), "+49 30 1234567");
         assert!(old.open("user:2:phone", &sealed).is_err(), "bound to its record and field");
-        // After rotation: new values use k2, old ones still open.
-        let new = FieldKeys::parse(&spec(&[("k1", 1), ("k2", 2)]), None).unwrap();
-        assert_eq!(new.seal("c", "x").kid, "k2");
+        // A rotation taking over later: k1 still seals, k2 already opens.
+        let mut later = ring.clone();
+        later.rotate(B.into(), crate::time::now_secs(), 900).unwrap();
+        let waiting = FieldKeys::from_ring(&later);
+        assert_eq!(waiting.seal("c", "x").kid, "k1");
+        // Once it has taken over: new values use k2, old ones still open.
+        let mut now = ring.clone();
+        now.rotate(B.into(), crate::time::now_secs(), 0).unwrap();
+        let new = FieldKeys::from_ring(&now);
+        let fresh = new.seal("c", "x");
+        assert_eq!(fresh.kid, "k2");
         assert_eq!(new.open("user:1:phone", &sealed).unwrap(), "+49 30 1234567");
-        let pinned = FieldKeys::parse(&spec(&[("k1", 1), ("k2", 2)]), Some("k1")).unwrap();
-        assert_eq!(pinned.seal("c", "x").kid, "k1");
-    }
-
-    #[test]
-    fn bad_configuration_is_refused() {
-        assert!(FieldKeys::parse("", None).is_err());
-        assert!(FieldKeys::parse("k1:not-base64!", None).is_err());
-        assert!(FieldKeys::parse(&format!("k1:{}", STANDARD.encode([0u8; 16])), None).is_err());
-        assert!(FieldKeys::parse(&spec(&[("k1", 1)]), Some("k9")).is_err());
+        assert_eq!(waiting.open("c", &fresh).unwrap(), "x", "containers that know k2 open its values");
+        assert!(old.open("c", &fresh).is_err());
     }
 }

@@ -54,19 +54,18 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     let started = std::time::Instant::now();
     // The rate-limit count: before a write runs; beside a read (GET/HEAD change nothing, so
     // its answer is simply dropped when the caller turns out to be over), hiding the call.
-    let subject = app
-        .settings
-        .rate_limits
-        .as_ref()
-        .and_then(|l| rate_subject(app, &req).map(|s| (l, s)));
+    let subject = match app.settings.rate_limits.as_ref() {
+        Some(l) => rate_subject(app, &req).map(|s| s.map(|s| (l, s))),
+        None => Ok(None),
+    };
     let read_only = method == http::Method::GET || method == http::Method::HEAD;
     let answer = |r: ApiResult<Response>| r.unwrap_or_else(|e| error_response(&e, &request_id));
     let refusal = |d: &crate::ratelimit::Decision| error_response(&rate_limited(d), &request_id);
     let (limited, mut resp) = match subject {
-        None => (None, answer(handler(app, req).await)),
-        Some((limits, (caller, route))) => {
+        Err(e) => (None, answer(Err(e))),
+        Ok(None) => (None, answer(handler(app, req).await)),
+        Ok(Some((limits, (caller, key, route)))) => {
             let now = crate::time::now_secs();
-            let key = caller.key(app);
             if let Some(known) = crate::ratelimit::known_over(app, limits, &key, &route, now) {
                 // Over already: refused before any work.
                 let r = refusal(&known);
@@ -104,24 +103,26 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     resp
 }
 
-/// Routes outside every budget (health checks).
-const UNLIMITED: &[&str] = &["GET /health"];
+/// Routes outside every budget: they read no data and hold no keys (health, the API's
+/// documents, unknown routes). API Gateway's stage throttling still bounds them.
+pub const UNLIMITED: &[&str] = &["GET /health", "GET /openapi.json", "GET /docs", "$default"];
 
-/// Whose budgets a request counts against, and its route: the account of a valid bearer
-/// token, otherwise the source IP. `None` outside every budget.
-fn rate_subject(app: &App, req: &Request) -> Option<(crate::ratelimit::Caller, String)> {
+/// Whose budgets a request counts against (the account of a valid bearer token, otherwise
+/// the source IP), its counter's key and the route. `None` outside every budget.
+fn rate_subject(app: &App, req: &Request) -> ApiResult<Option<(crate::ratelimit::Caller, String, String)>> {
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
-        return None;
+        return Ok(None);
     };
-    let route = ctx.route_key.as_deref()?;
-    if UNLIMITED.contains(&route) {
-        return None;
-    }
-    let caller = match bearer_token(req).and_then(|t| app.settings.tokens.principal(t).ok()) {
+    let Some(route) = ctx.route_key.as_deref().filter(|r| !UNLIMITED.contains(r)) else {
+        return Ok(None);
+    };
+    let keys = app.tokens()?;
+    let caller = match bearer_token(req).and_then(|t| keys.principal(t).ok()) {
         Some(p) => crate::ratelimit::Caller::Account(p.user_id),
         None => crate::ratelimit::Caller::Ip(ctx.http.source_ip.clone().unwrap_or_default()),
     };
-    Some((caller, route.to_string()))
+    let key = caller.key(&keys);
+    Ok(Some((caller, key, route.to_string())))
 }
 
 /// 429 `rate_limited` naming the budget the caller went over.
@@ -255,7 +256,7 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
 /// The caller proven by the access token, or 401.
 pub fn authenticate(app: &App, req: &Request) -> ApiResult<Principal> {
     let token = bearer_token(req).ok_or_else(|| ApiError::unauthorized("an access token is required").with_code("missing_token"))?;
-    app.settings.tokens.principal(token)
+    app.tokens()?.principal(token)
 }
 
 /// The caller, who must have one of `roles`, or 401/403.

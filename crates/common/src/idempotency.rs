@@ -84,7 +84,10 @@ pub async fn replay_if_done(app: &App, req: &Request, scope: &str) -> ApiResult<
     if get_s(&item, "fingerprint") != Some(fingerprint(req).as_str()) {
         return Err(reused());
     }
-    Ok((get_s(&item, "status") == Some("done")).then(|| replay(app, &pk, &item)))
+    if get_s(&item, "status") == Some("done") {
+        return replay(app, &pk, &item).map(Some);
+    }
+    Ok(None)
 }
 
 /// Runs `work` at most once per (`scope`, route, key). `scope` is the caller's user id, or
@@ -132,7 +135,7 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
             return Err(reused());
         }
         if get_s(&existing, "status") == Some("done") {
-            return Ok(replay(app, &pk, &existing));
+            return replay(app, &pk, &existing);
         }
         steps += 1;
         if steps > MAX_WAIT_STEPS {
@@ -154,7 +157,7 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
             let now = crate::time::now_secs();
             // Responses can hold personal data and tokens: stored sealed, and indexed by
             // the user they belong to so erasing an account finds them.
-            let sealed = URL_SAFE_NO_PAD.encode(crate::crypto::seal(&response_key(app), pk.as_bytes(), body.as_bytes()));
+            let sealed = URL_SAFE_NO_PAD.encode(crate::crypto::seal(&response_key(app)?, pk.as_bytes(), body.as_bytes()));
             let owner = owner_of(scope, &body);
             let mut u = ddb
                 .update_item()
@@ -189,8 +192,8 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> 
     result
 }
 
-fn response_key(app: &App) -> [u8; 32] {
-    app.settings.tokens.derive_key("idempotency-response")
+fn response_key(app: &App) -> crate::ApiResult<[u8; 32]> {
+    Ok(app.tokens()?.derive_key("idempotency-response"))
 }
 
 /// The index partition of the idempotency records of one user (account erasure).
@@ -208,13 +211,14 @@ fn owner_of(scope: &str, body: &str) -> Option<String> {
     v.get("user")?.get("id")?.as_str().map(str::to_string)
 }
 
-fn replay(app: &App, pk: &str, item: &Item) -> Response {
+fn replay(app: &App, pk: &str, item: &Item) -> ApiResult<Response> {
+    let key = response_key(app)?;
     let status = get_n(item, "response_status")
         .and_then(|c| StatusCode::from_u16(c as u16).ok())
         .unwrap_or(StatusCode::OK);
     let body = get_s(item, "response_sealed")
         .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
-        .and_then(|sealed| crate::crypto::open(&response_key(app), pk.as_bytes(), &sealed))
+        .and_then(|sealed| crate::crypto::open(&key, pk.as_bytes(), &sealed))
         .and_then(|plain| String::from_utf8(plain).ok())
         .unwrap_or_default();
     let mut resp = http::Response::new(if body.is_empty() { Body::Empty } else { Body::Text(body) });
@@ -222,7 +226,7 @@ fn replay(app: &App, pk: &str, item: &Item) -> Response {
     resp.headers_mut()
         .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    resp
+    Ok(resp)
 }
 
 #[cfg(test)]

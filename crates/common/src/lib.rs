@@ -29,6 +29,7 @@ pub mod quota;
 pub mod ratelimit;
 pub mod relay;
 pub mod runtime;
+pub mod secrets;
 pub mod time;
 pub mod token;
 pub mod tx;

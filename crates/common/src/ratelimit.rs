@@ -84,15 +84,12 @@ pub enum Caller {
 impl Caller {
     /// The counter's key: a keyed hash of the account id or address, so counters hold no
     /// personal data (nothing to erase, nothing to export; they expire within the hour).
-    pub fn key(&self, app: &App) -> String {
+    pub fn key(&self, keys: &crate::token::TokenKeys) -> String {
         let (kind, raw) = match self {
             Caller::Account(id) => ("u", id.as_str()),
             Caller::Ip(ip) => ("ip", ip.as_str()),
         };
-        let mac = crate::crypto::hmac_sha256(
-            &app.settings.tokens.derive_key("rate-limit-callers"),
-            format!("{kind}:{raw}").as_bytes(),
-        );
+        let mac = crate::crypto::hmac_sha256(&keys.derive_key("rate-limit-callers"), format!("{kind}:{raw}").as_bytes());
         format!("{kind}:{}", crate::crypto::hex(&mac[..12]))
     }
 }

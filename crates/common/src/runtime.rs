@@ -109,7 +109,21 @@ async fn init() -> Result<&'static App, Error> {
         tracing::error!(error = %e, "configuration is incomplete");
         e
     })?;
+    // The key rings this function is given, fetched once at init (the init phase's CPU);
+    // a function given none fetches nothing.
+    app.refresh_secrets().await.map_err(|e| {
+        tracing::error!(error = %e, "the key rings cannot be read");
+        e
+    })?;
     Ok(Box::leak(Box::new(app)))
+}
+
+/// Before each invocation: fetches the key rings again once they are older than
+/// [`crate::secrets::REFRESH_SECS`] (a rotation reaches warm containers); otherwise nothing.
+async fn fresh(app: &App) {
+    if let Err(e) = app.refresh_secrets().await {
+        tracing::error!(error = %e, "the key rings cannot be read");
+    }
 }
 
 /// Serves one HTTP route.
@@ -117,6 +131,7 @@ fn run_http(handler: HttpHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
+            fresh(app).await;
             Ok::<_, std::convert::Infallible>(crate::http::respond(app, req, handler).await)
         }))
         .await
@@ -142,6 +157,7 @@ fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Err
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
+            fresh(app).await;
             Ok::<SqsBatchResponse, std::convert::Infallible>(crate::consumer::consume(app, consumer, ev.payload, |e| handler(app, e)).await)
         }))
         .await
@@ -156,6 +172,7 @@ fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
+            fresh(app).await;
             handler(app).await.map_err(|e| {
                 tracing::error!(error = %e, "scheduled run failed");
                 Error::from(e)
@@ -175,6 +192,7 @@ fn run_s3(handler: S3Handler) -> Result<(), Error> {
         let app = init().await?;
         lambda_runtime::run(service_fn(
             move |ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
+                fresh(app).await;
                 handler(app, ev.payload).await.map_err(|e| {
                     tracing::error!(error = %e, "S3 event failed");
                     Error::from(e)
@@ -198,6 +216,7 @@ fn run_websocket(handler: WsHandler) -> Result<(), Error> {
         let app = init().await?;
         lambda_runtime::run(service_fn(
             move |ev: LambdaEvent<aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest>| async move {
+                fresh(app).await;
                 Ok::<_, std::convert::Infallible>(handler(app, ev.payload).await)
             },
         ))

@@ -80,6 +80,8 @@ struct SigningKey {
 pub struct TokenKeys {
     keys: Vec<SigningKey>,
     current: usize,
+    /// A key taking over at a time (Unix seconds): see [`crate::secrets`].
+    next: Option<(usize, i64)>,
     issuer: String,
     audience: String,
     /// The ring's first (oldest) secret: other MACs (cursors, links, codes) derive from it,
@@ -129,30 +131,35 @@ impl TokenKeys {
         Ok(TokenKeys {
             keys: ring,
             current,
+            next: None,
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             secret: first.1.to_vec(),
         })
     }
 
-    /// `JWT_KEYS`: `<id>:<secret>,<id>:<secret>` oldest first, `current` signing.
-    pub fn parse_ring(spec: &str, current: Option<&str>, issuer: &str, audience: &str) -> Result<Self, String> {
-        let pairs: Vec<(&str, &[u8])> = spec
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.split_once(':')
-                    .map(|(id, s)| (id.trim(), s.trim().as_bytes()))
-                    .ok_or("JWT_KEYS entries are <id>:<secret>".to_string())
-            })
-            .collect::<Result<_, _>>()?;
-        Self::ring(&pairs, current, issuer, audience)
+    /// The ring kept in Secrets Manager: its current key signs until its next one takes over.
+    pub fn from_ring(ring: &crate::secrets::Ring, issuer: &str, audience: &str) -> Result<Self, String> {
+        let pairs: Vec<(&str, &[u8])> = ring.keys().iter().map(|(id, s)| (id.as_str(), s.as_bytes())).collect();
+        // The current key signs; a takeover by `next` is resolved per signature.
+        let mut keys = Self::ring(&pairs, Some(ring.current()), issuer, audience)?;
+        keys.next = ring
+            .next()
+            .map(|(id, from)| (keys.keys.iter().position(|k| k.id == id).expect("a ring's next key is in it"), from));
+        Ok(keys)
     }
 
-    /// The id of the key that signs new tokens.
+    /// The key that signs at `now`.
+    fn signing(&self, now: i64) -> &SigningKey {
+        match self.next {
+            Some((i, from)) if now >= from => &self.keys[i],
+            _ => &self.keys[self.current],
+        }
+    }
+
+    /// The id of the key that signs new tokens now.
     pub fn current_id(&self) -> &str {
-        &self.keys[self.current].id
+        &self.signing(crate::time::now_secs()).id
     }
 
     /// A key for another purpose, derived from the signing secret: HMAC(secret, label).
@@ -168,7 +175,7 @@ impl TokenKeys {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        let key = &self.keys[self.current];
+        let key = self.signing(claims.iat);
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key.id.clone());
         encode(&header, claims, &key.encoding).map_err(ApiError::internal)
@@ -261,24 +268,28 @@ mod tests {
     }
 
     #[test]
-    fn a_new_key_signs_while_the_old_one_still_verifies() {
-        let old = TokenKeys::parse_ring(&format!("k1:{S1}"), None, "iss", "aud").unwrap();
-        let before = old.access_token("u", Role::Seeker, "s", crate::time::now_secs()).unwrap();
-        let rotated = TokenKeys::parse_ring(&format!("k1:{S1},k2:{S2}"), None, "iss", "aud").unwrap();
-        assert_eq!(rotated.current_id(), "k2");
+    fn a_new_key_takes_over_while_the_old_one_still_verifies() {
+        use crate::secrets::Ring;
+        let now = crate::time::now_secs();
+        let ring = Ring::first(S1.into()).unwrap();
+        let old = TokenKeys::from_ring(&ring, "iss", "aud").unwrap();
+        let before = old.access_token("u", Role::Seeker, "s", now).unwrap();
+        let mut rotated_ring = ring.clone();
+        assert_eq!(rotated_ring.rotate(S2.into(), now, 900).unwrap(), "k2");
+        let rotated = TokenKeys::from_ring(&rotated_ring, "iss", "aud").unwrap();
+        // Until the takeover the old key still signs; the new one already verifies.
+        assert_eq!(rotated.current_id(), "k1");
+        let later = rotated.access_token("u", Role::Seeker, "s", now + 900).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&later).unwrap().kid.as_deref(), Some("k2"));
         assert_eq!(rotated.principal(&before).unwrap().user_id, "u", "nobody is signed out");
-        let after = rotated.access_token("u", Role::Seeker, "s", crate::time::now_secs()).unwrap();
-        assert_eq!(jsonwebtoken::decode_header(&after).unwrap().kid.as_deref(), Some("k2"));
-        assert!(old.principal(&after).is_err(), "a ring without k2 does not know it");
+        assert!(old.principal(&later).is_err(), "a ring without k2 does not know it");
         // Derived keys (cursors, links, codes) stay with the oldest key.
         assert_eq!(old.derive_key("x"), rotated.derive_key("x"));
         // Retired: a ring without k1 refuses k1's tokens.
-        let retired = TokenKeys::parse_ring(&format!("k2:{S2}"), None, "iss", "aud").unwrap();
+        let retired = TokenKeys::ring(&[("k2", S2.as_bytes())], None, "iss", "aud").unwrap();
         assert!(retired.principal(&before).is_err());
-        // Tokens from before key ids verify with the oldest key.
-        assert!(TokenKeys::parse_ring(&format!("k1:{S1},k2:{S2}"), Some("k1"), "iss", "aud").is_ok());
-        assert!(TokenKeys::parse_ring(&format!("k1:{S1}"), Some("k9"), "iss", "aud").is_err());
-        assert!(TokenKeys::parse_ring(&format!("k1:{S1},k1:{S2}"), None, "iss", "aud").is_err());
+        assert!(TokenKeys::ring(&[("k1", S1.as_bytes())], Some("k9"), "iss", "aud").is_err());
+        assert!(TokenKeys::ring(&[("k1", S1.as_bytes()), ("k1", S2.as_bytes())], None, "iss", "aud").is_err());
     }
 
     #[test]

@@ -20,22 +20,27 @@ pub struct Stop {
     pub item_id: String,
 }
 
-fn key(app: &App) -> [u8; 32] {
-    app.settings.tokens.derive_key("unsubscribe-links")
+fn key(app: &App) -> crate::ApiResult<[u8; 32]> {
+    Ok(app.tokens()?.derive_key("unsubscribe-links"))
 }
 
-pub fn token(app: &App, stop: &Stop) -> String {
+pub fn token(app: &App, stop: &Stop) -> crate::ApiResult<String> {
     let plain = format!("{}\n{}\n{}", stop.kind, stop.user_id, stop.item_id);
-    URL_SAFE_NO_PAD.encode(crypto::seal(&key(app), AAD, plain.as_bytes()))
+    Ok(URL_SAFE_NO_PAD.encode(crypto::seal(&key(app)?, AAD, plain.as_bytes())))
 }
 
 /// The stop a token names; `None` for anything altered, truncated or foreign.
-pub fn open(app: &App, token: &str) -> Option<Stop> {
+pub fn open(app: &App, token: &str) -> crate::ApiResult<Option<Stop>> {
+    let key = key(app)?;
+    Ok(open_with(&key, token))
+}
+
+fn open_with(key: &[u8; 32], token: &str) -> Option<Stop> {
     if token.len() > 512 {
         return None;
     }
     let sealed = URL_SAFE_NO_PAD.decode(token).ok()?;
-    let plain = String::from_utf8(crypto::open(&key(app), AAD, &sealed)?).ok()?;
+    let plain = String::from_utf8(crypto::open(key, AAD, &sealed)?).ok()?;
     let mut parts = plain.splitn(3, '\n');
     Some(Stop {
         kind: parts.next()?.to_string(),
@@ -45,10 +50,10 @@ pub fn open(app: &App, token: &str) -> Option<Stop> {
 }
 
 /// The link an email carries: `<PUBLIC_API_URL>/unsubscribe?token=...`.
-pub fn link(app: &App, stop: &Stop) -> String {
-    format!(
+pub fn link(app: &App, stop: &Stop) -> crate::ApiResult<String> {
+    Ok(format!(
         "{}/unsubscribe?token={}",
         app.settings.public_url.trim_end_matches('/'),
-        token(app, stop)
-    )
+        token(app, stop)?
+    ))
 }

@@ -10,6 +10,7 @@ pub mod live;
 pub mod openapi;
 pub mod pollers;
 pub mod provision;
+pub mod secrets;
 pub mod seed;
 pub mod template;
 
@@ -59,18 +60,19 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The `App` of a command-line tool (create-admin, seed) and its table: TABLE_NAME, or
-/// `<LOCAL_PREFIX>-Table` of the local stack (prefix `dev`). Tools issue no tokens; the
-/// random key only satisfies the settings type.
+/// `<LOCAL_PREFIX>-Table` of the local stack (prefix `dev`). Tools issue no tokens and
+/// seal nothing: they hold no keys.
 pub async fn tool_app() -> (App, String) {
     let table =
         std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("{}-Table", std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into())));
-    let keys = common::token::TokenKeys::new(&common::crypto::random_bytes::<32>(), "tool", "tool").expect("32 random bytes");
     let settings = Settings {
         table: table.clone(),
         events_topic_arn: String::new(),
         mail_from: String::new(),
-        tokens: keys,
-        fields: None,
+        issuer: "tool".into(),
+        audience: "tool".into(),
+        signing_keys_secret: None,
+        field_keys_secret: None,
         uploads_bucket: None,
         search: std::env::var("SEARCH_ENDPOINT")
             .ok()
@@ -237,6 +239,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     env.insert("LIVE_ENDPOINT".into(), format!("http://{addr}{}", live::PATH));
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let app: &'static App = Box::leak(Box::new(App::new(settings, sdk.clone())));
+    // The key rings from the stand-in's Secrets Manager, by the functions' own code; then
+    // refreshed as often as a warm Lambda container refreshes them.
+    app.refresh_secrets().await?;
 
     let kinds = functions();
     let mut routes = Vec::new();
@@ -349,6 +354,19 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     }
     let live_api = (!ws_routes.is_empty()).then(|| live::LiveApi::new(app, ws_routes, stop_rx.clone()));
     let gw = Arc::new(Gateway::new(app, routes, t.cors.clone(), live_api));
+    let mut stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(common::secrets::REFRESH_SECS as u64)) => {
+                    if let Err(e) = app.refresh_secrets().await {
+                        tracing::error!(error = %e, "the key rings cannot be read");
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    }));
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         loop {

@@ -244,6 +244,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::ApiGatewayV2::Route",
         "AWS::Lambda::Permission",
         "AWS::IAM::ManagedPolicy",
+        "AWS::SecretsManager::Secret",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));
@@ -277,6 +278,10 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             }
             "AWS::Serverless::HttpApi" => {
                 st.resolved.refs.insert(id.clone(), "local".into());
+            }
+            "AWS::SecretsManager::Secret" => {
+                let arn = crate::secrets::create(sdk, id, &res.properties, &st.resolved, &local(id)).await?;
+                st.resolved.refs.insert(id.clone(), arn);
             }
             // The local gateway serves the WebSocket API at /ws and answers its management
             // API there (crate::live); LIVE_ENDPOINT is set to it. Integrations, routes and

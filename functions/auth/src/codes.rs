@@ -82,9 +82,12 @@ struct DayCounts {
     wrong: i64,
 }
 
-fn mac(app: &App, purpose: Purpose, user_id: &str, code: &str) -> String {
-    let key = app.settings.tokens.derive_key(&format!("{}-code", purpose.name()));
-    common::crypto::hex(&common::crypto::hmac_sha256(&key, format!("{user_id}:{code}").as_bytes()))
+fn mac(app: &App, purpose: Purpose, user_id: &str, code: &str) -> ApiResult<String> {
+    let key = app.tokens()?.derive_key(&format!("{}-code", purpose.name()));
+    Ok(common::crypto::hex(&common::crypto::hmac_sha256(
+        &key,
+        format!("{user_id}:{code}").as_bytes(),
+    )))
 }
 
 fn today(now: i64) -> String {
@@ -149,7 +152,7 @@ pub async fn issue(app: &App, user_id: &str, purpose: Purpose, request_id: &str)
         pk: store::user_pk(user_id),
         sk: purpose.sk().into(),
         entity: format!("{}_code", purpose.name()),
-        code_mac: mac(app, purpose, user_id, &code),
+        code_mac: mac(app, purpose, user_id, &code)?,
         attempts: 0,
         created_at: now,
         expires_at: now + purpose.lifetime_secs(),
@@ -226,7 +229,7 @@ pub async fn check(app: &App, user_id: &str, purpose: Purpose, code: &str) -> Ap
         Err(TxError::Condition { .. }) => return Ok(Err(Refused::Invalid)),
         other => other?,
     }
-    let given = mac(app, purpose, user_id, code);
+    let given = mac(app, purpose, user_id, code)?;
     if common::crypto::constant_time_eq(given.as_bytes(), stored.code_mac.as_bytes()) {
         return Ok(Ok(Checked {
             key,

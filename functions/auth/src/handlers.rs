@@ -38,7 +38,7 @@ pub struct SessionResponse {
 }
 
 fn session_body(app: &App, account: &Account, session: &Session, now: i64) -> ApiResult<SessionResponse> {
-    let keys = &app.settings.tokens;
+    let keys = app.tokens()?;
     Ok(SessionResponse {
         user: account.view(),
         access_token: keys.access_token(&account.id, account.role, &session.session_id, now)?,
@@ -185,7 +185,7 @@ pub struct RefreshBody {
 /// rotated away revokes the whole session (family), so a stolen token dies with its copy.
 pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: RefreshBody = parse_json(&req)?;
-    let claims = app.settings.tokens.verify(&body.refresh_token, TokenUse::Refresh)?;
+    let claims = app.tokens()?.verify(&body.refresh_token, TokenUse::Refresh)?;
     let now = common::time::now_secs();
     let (account, session) = store::get_account_and_session(app, &claims.sub, &claims.sid).await?;
     let (Some(account), Some(session)) = (account, session) else {
@@ -227,7 +227,7 @@ pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
 pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req)?;
     let body: RefreshBody = parse_json(&req)?;
-    let claims = match app.settings.tokens.verify(&body.refresh_token, TokenUse::Refresh) {
+    let claims = match app.tokens()?.verify(&body.refresh_token, TokenUse::Refresh) {
         Ok(c) => c,
         // An expired refresh token's session is over already.
         Err(e) if e.code == "token_expired" => return status_only(StatusCode::NO_CONTENT),

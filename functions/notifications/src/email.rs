@@ -38,6 +38,7 @@ pub fn compose(app: &App, alert: Option<&SavedSearchMatched>, who: &Summary, n: 
                 item_id: item_id.into(),
             },
         )
+        .map_err(|e| e.to_string())
     };
     if let Some(SavedSearchMatched {
         saved_search_id,
@@ -47,10 +48,10 @@ pub fn compose(app: &App, alert: Option<&SavedSearchMatched>, who: &Summary, n: 
     }) = alert
     {
         let context = json!({"name": who.full_name, "search_name": name, "jobs": jobs,
-            "reason": reason(n.kind), "unsubscribe_url": stop(saved_search_id)});
+            "reason": reason(n.kind), "unsubscribe_url": stop(saved_search_id)?});
         return common::mail::render("job_alert", &who.email, &n.title, &context);
     }
-    let unsubscribe_url = (n.kind != Kind::AccountSecurity).then(|| stop(""));
+    let unsubscribe_url = (n.kind != Kind::AccountSecurity).then(|| stop("")).transpose()?;
     let context = json!({"name": who.full_name, "body": n.body, "reason": reason(n.kind), "unsubscribe_url": unsubscribe_url});
     common::mail::render("notification", &who.email, &n.title, &context)
 }
@@ -98,13 +99,14 @@ mod tests {
 
     fn app() -> App {
         let settings = common::app::Settings::from_lookup(|k| match k {
-            "JWT_SECRET" => Some("x".repeat(32)),
             "TABLE_NAME" => Some("t".into()),
             "PUBLIC_API_URL" => Some("https://api.example".into()),
             _ => None,
         })
         .unwrap();
-        App::with_settings(settings)
+        let app = App::with_settings(settings);
+        app.set_keys(Some(common::token::TokenKeys::new(&[7; 32], "i", "a").unwrap()), None);
+        app
     }
 
     fn who() -> Summary {
@@ -144,7 +146,7 @@ mod tests {
         let link = e.text.split_whitespace().find(|w| w.contains("/unsubscribe?token=")).unwrap();
         assert!(link.starts_with("https://api.example/unsubscribe?token="));
         let token = link.split("token=").nth(1).unwrap();
-        let stop = common::unsubscribe::open(&app, token).unwrap();
+        let stop = common::unsubscribe::open(&app, token).unwrap().unwrap();
         assert_eq!((stop.kind.as_str(), stop.user_id.as_str()), ("application_status", "u1"));
         assert_eq!(e.headers[0], ("List-Unsubscribe".into(), format!("<{link}>")));
 
@@ -171,7 +173,7 @@ mod tests {
         let e = compose(&app, Some(&m), &who(), &note(Kind::JobAlert)).unwrap();
         assert!(e.text.contains("Rust developer at Acme (Berlin, DE): job j1"), "{}", e.text);
         let token = e.text.split("token=").nth(1).unwrap().split_whitespace().next().unwrap();
-        let stop = common::unsubscribe::open(&app, token).unwrap();
+        let stop = common::unsubscribe::open(&app, token).unwrap().unwrap();
         assert_eq!((stop.kind.as_str(), stop.item_id.as_str()), ("job_alert", "s1"));
     }
 }

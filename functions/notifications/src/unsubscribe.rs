@@ -30,7 +30,7 @@ pub struct Unsubscribed {
 async fn stop(app: &App, req: &Request) -> ApiResult<Response> {
     let bad = || ApiError::bad_request("the unsubscribe link is not valid").with_code("invalid_token");
     let token = query_param(req, "token").ok_or_else(bad)?;
-    let Some(Stop { kind, user_id, item_id }) = open(app, &token) else {
+    let Some(Stop { kind, user_id, item_id }) = open(app, &token)? else {
         return Err(bad());
     };
     match Kind::parse(&kind) {

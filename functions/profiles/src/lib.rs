@@ -228,7 +228,7 @@ pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let keys = app.field_keys()?;
     let (account, profile, files) = load(app, &me.user_id).await?.ok_or_else(auth::account::gone)?;
-    ok(&files.complete(app, profile.mine(keys, &account.full_name)?).await?)
+    ok(&files.complete(app, profile.mine(&keys, &account.full_name)?).await?)
 }
 
 /// The caller's profile as GET /me/profile shows it and the attached resume (for the data
@@ -239,7 +239,7 @@ pub async fn export(app: &App, user_id: &str) -> ApiResult<Option<(MyProfile, Op
         return Ok(None);
     };
     let resume = files.resume.current.clone();
-    Ok(Some((files.complete(app, profile.mine(keys, &account.full_name)?).await?, resume)))
+    Ok(Some((files.complete(app, profile.mine(&keys, &account.full_name)?).await?, resume)))
 }
 
 /// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
@@ -374,7 +374,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
         changed.push("full_name");
     }
     if changed.is_empty() {
-        return ok(&files.complete(app, before.mine(keys, &account.full_name)?).await?);
+        return ok(&files.complete(app, before.mine(&keys, &account.full_name)?).await?);
     }
     let now = common::time::now_rfc3339();
     after.updated_at = Some(now.clone());
@@ -407,7 +407,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
         )),
         other => {
             other?;
-            ok(&files.complete(app, after.mine(keys, &name)?).await?)
+            ok(&files.complete(app, after.mine(&keys, &name)?).await?)
         }
     }
 }
@@ -473,7 +473,7 @@ pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> 
     if profile.visibility != Visibility::Public && !opened_to_caller(app, &req, &id).await? {
         return Err(not_found());
     }
-    let mut public = profile.public(keys, &account.full_name)?;
+    let mut public = profile.public(&keys, &account.full_name)?;
     public.avatar_url = avatar_url(app, &files.avatar).await?;
     ok(&public)
 }

@@ -97,7 +97,7 @@ pub async fn jobs(app: &'static App, req: Request) -> ApiResult<Response> {
         &paging,
         res.hits.hits.len(),
         res.hits.hits.last().and_then(|h| h.sort.as_ref()),
-    );
+    )?;
     let page = JobSearchPage {
         total: res.hits.total.map(|t| t.value).unwrap_or_default(),
         facets: facets_of(res.aggregations.as_ref()),
@@ -141,7 +141,7 @@ async fn summaries<T: serde::de::DeserializeOwned>(
         paging,
         res.hits.hits.len(),
         res.hits.hits.last().and_then(|h| h.sort.as_ref()),
-    );
+    )?;
     Ok((res.hits.hits.into_iter().map(|h| h.source.summary).collect(), next))
 }
 

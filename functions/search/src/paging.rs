@@ -38,7 +38,7 @@ pub fn paging(app: &App, req: &Request, context: &str) -> ApiResult<Paging> {
             depth: 0,
         });
     };
-    let item = app.cursors().decode(context, &cursor)?;
+    let item = app.cursors()?.decode(context, &cursor)?;
     let after = common::db::get_s(&item, "a").and_then(|a| serde_json::from_str::<Vec<Value>>(a).ok());
     let depth = common::db::get_n(&item, "d").filter(|d| *d >= 0);
     match (after, depth) {
@@ -52,13 +52,15 @@ pub fn paging(app: &App, req: &Request, context: &str) -> ApiResult<Paging> {
 }
 
 /// The cursor after a full page, unless the search is at its deepest.
-pub fn next_cursor(app: &App, context: &str, paging: &Paging, got: usize, last_sort: Option<&Vec<Value>>) -> Option<String> {
-    let depth = next_depth(paging, got)?;
-    let last = last_sort?;
-    let item: Item = [("a".to_string(), s(serde_json::to_string(last).ok()?)), ("d".to_string(), n(depth))]
-        .into_iter()
-        .collect();
-    Some(app.cursors().encode(context, &item))
+pub fn next_cursor(app: &App, context: &str, paging: &Paging, got: usize, last_sort: Option<&Vec<Value>>) -> ApiResult<Option<String>> {
+    let (Some(depth), Some(last)) = (next_depth(paging, got), last_sort) else {
+        return Ok(None);
+    };
+    let Ok(last) = serde_json::to_string(last) else {
+        return Ok(None);
+    };
+    let item: Item = [("a".to_string(), s(last)), ("d".to_string(), n(depth))].into_iter().collect();
+    Ok(Some(app.cursors()?.encode(context, &item)))
 }
 
 /// The depth after a page of `got` hits, if there may be more to read.

@@ -99,6 +99,14 @@ async fn every_resource_of_the_template_is_created() {
                 let routes = t.websocket_routes().unwrap();
                 assert!(routes.iter().any(|(k, _)| k == key), "{id}: {key} is not served");
             }
+            // The secret exists under its name, holding a ring the functions read.
+            "AWS::SecretsManager::Secret" => {
+                let sm = aws_sdk_secretsmanager::Client::new(s.sdk());
+                let name = st.resolved.resolve(&r.properties["Name"]).unwrap();
+                let d = sm.describe_secret().secret_id(&name).send().await.unwrap();
+                assert_eq!(d.arn.as_deref(), Some(st.resolved.refs[id].as_str()), "{id}: Ref is the ARN");
+                common::secrets::fetch(&sm, &name).await.unwrap();
+            }
             // Stages and integrations are checked through the routes; permissions are AWS's.
             "AWS::ApiGatewayV2::Stage" | "AWS::ApiGatewayV2::Integration" | "AWS::Lambda::Permission" | "AWS::IAM::ManagedPolicy" => {}
             // Access, encryption and network policies are AWS's to enforce.
@@ -177,18 +185,9 @@ fn unknown_resource_types_stop_the_local_stack() {
     std::env::var("AWS_ENDPOINT_URL").expect("run with make test");
     let err = rt.block_on(async {
         let sdk = devstack::load_sdk_config().await;
-        devstack::provision::provision(
-            &t,
-            &sdk,
-            &unique("t"),
-            &[
-                ("JwtSecret".to_string(), "x".repeat(40)),
-                ("FieldEncryptionKeys".to_string(), field_keys()),
-            ]
-            .into(),
-        )
-        .await
-        .unwrap_err()
+        devstack::provision::provision(&t, &sdk, &unique("t"), &std::collections::HashMap::new())
+            .await
+            .unwrap_err()
     });
     assert!(err.contains("AWS::Kinesis::Stream"), "{err}");
 }
@@ -210,6 +209,17 @@ async fn the_lambda_sdk_configuration_from_the_environment_works() {
     let probe = serde_json::json!({"name": "Probe", "next_step": "-", "reason": "a probe"});
     let mail = common::mail::render("welcome", "probe@example.com", "probe", &probe).unwrap();
     common::mail::send(&app, &mail).await.unwrap();
+    // The key rings, as a function reads them at init.
+    assert!(app.tokens().is_err() && app.field_keys().is_err(), "nothing held before the fetch");
+    app.refresh_secrets().await.unwrap();
+    let token = app
+        .tokens()
+        .unwrap()
+        .access_token("u", common::token::Role::Seeker, "s", common::time::now_secs())
+        .unwrap();
+    assert_eq!(s.keys().principal(&token).unwrap().user_id, "u", "the same keys as the stack's");
+    let sealed = app.field_keys().unwrap().seal("c", "x");
+    assert_eq!(s.running.app.field_keys().unwrap().open("c", &sealed).unwrap(), "x");
     s.shutdown().await;
 }
 

@@ -4,6 +4,7 @@
 mod abuse_accounts;
 mod abuse_business;
 mod abuse_rate;
+mod abuse_secrets;
 mod admin;
 mod applications;
 mod auth_flow;

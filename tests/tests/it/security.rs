@@ -42,7 +42,7 @@ const PUBLIC: &[&str] = &[
 async fn every_protected_route_answers_401_to_bad_tokens() {
     let s = TestStack::start_with(false, false).await;
     let (_, reg) = s.register("seeker").await;
-    let variants = bad_tokens(&s, &reg);
+    let variants = bad_tokens(&s, &reg).await;
     let mut protected = 0;
     for (method, path, _) in &s.running.routes {
         if path == "$default" || PUBLIC.contains(&format!("{method} {path}").as_str()) {
@@ -64,7 +64,7 @@ async fn every_protected_route_answers_401_to_bad_tokens() {
 
 /// The kinds of bad token for the account of `reg`, named: none, expired, signed with
 /// another key, a refresh token, another audience, garbage.
-fn bad_tokens(s: &TestStack, reg: &serde_json::Value) -> Vec<(&'static str, Option<String>)> {
+async fn bad_tokens(s: &TestStack, reg: &serde_json::Value) -> Vec<(&'static str, Option<String>)> {
     let keys = s.keys();
     let user_id = reg["user"]["id"].as_str().unwrap().to_string();
     let now = common::time::now_secs();
@@ -85,7 +85,7 @@ fn bad_tokens(s: &TestStack, reg: &serde_json::Value) -> Vec<(&'static str, Opti
         .unwrap()
         .access_token(&user_id, Role::Seeker, "s", now)
         .unwrap();
-    let wrong_audience = TokenKeys::new(s.secret.as_bytes(), keys.issuer(), "someone-else")
+    let wrong_audience = TokenKeys::from_ring(&s.ring("signing").await, keys.issuer(), "someone-else")
         .unwrap()
         .access_token(&user_id, Role::Seeker, "s", now)
         .unwrap();

@@ -135,11 +135,7 @@ async fn main() {
         template: devstack::default_template(),
         prefix: format!("ab{}", &ulid::Ulid::new().to_string().to_lowercase()[16..]),
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        params: HashMap::from([
-            ("JwtSecret".to_string(), format!("alert-bench-{}", ulid::Ulid::new())),
-            ("FieldEncryptionKeys".to_string(), format!("k1:{}", "A".repeat(43) + "=")),
-            ("MailFrom".to_string(), "bench@jobs.example.com".to_string()),
-        ]),
+        params: HashMap::from([("MailFrom".to_string(), "bench@jobs.example.com".to_string())]),
         run_relay: false,
         run_consumers: false,
         schedule_every: None,

@@ -28,11 +28,7 @@ async fn main() {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run through `make bench`, which starts the AWS stand-in");
     let t = Template::load(&devstack::default_template()).expect("template.yaml");
     let sdk = devstack::load_sdk_config().await;
-    let params = HashMap::from([
-        ("JwtSecret".to_string(), format!("bench-{}", ulid::Ulid::new())),
-        ("FieldEncryptionKeys".to_string(), field_keys()),
-        ("MailFrom".to_string(), "bench@jobs.example.com".to_string()),
-    ]);
+    let params = HashMap::from([("MailFrom".to_string(), "bench@jobs.example.com".to_string())]);
     // As locally: the per-IP budgets must not turn the timed invocations into 429s.
     let mut params = params;
     params.extend(devstack::scaled_rate_limits(&t, devstack::LOCAL_RATE_LIMIT_FACTOR, &params).expect("rate limits"));
@@ -42,6 +38,9 @@ async fn main() {
     let all_env = stack.function_env(&t).expect("environment");
     let settings = common::app::Settings::from_lookup(|k| all_env.get(k).cloned()).expect("settings");
     let app = common::App::new(settings, sdk.clone());
+    app.refresh_secrets()
+        .await
+        .expect("the key rings in the stand-in's Secrets Manager");
     let kinds = devstack::functions();
     // WebSocket route of each WebSocket function ($connect, $disconnect).
     let ws_routes: HashMap<String, String> = t
@@ -185,7 +184,10 @@ async fn accounts(app: &common::App) -> Vec<Option<String>> {
             .await
             .expect("account");
         out.push(Some(
-            app.settings.tokens.access_token(&account.id, role, "bench", now).expect("token"),
+            app.tokens()
+                .expect("signing keys")
+                .access_token(&account.id, role, "bench", now)
+                .expect("token"),
         ));
     }
     out
@@ -209,12 +211,4 @@ async fn choose_http_event(
         }
     }
     events[0].clone()
-}
-
-fn field_keys() -> String {
-    use base64::Engine;
-    format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode(common::crypto::random_bytes::<32>())
-    )
 }

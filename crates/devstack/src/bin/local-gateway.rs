@@ -20,11 +20,8 @@ async fn run() -> Result<(), String> {
         .transpose()?
         .unwrap_or(3000);
     let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into());
-    let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set (make dev generates one)".to_string())?;
-    let mut params = HashMap::from([("JwtSecret".to_string(), secret)]);
-    if let Ok(k) = std::env::var("FIELD_KEYS") {
-        params.insert("FieldEncryptionKeys".into(), k);
-    }
+    // Key rings are generated into the stand-in's Secrets Manager, as CloudFormation does.
+    let mut params = HashMap::new();
     if let Ok(m) = std::env::var("MAIL_FROM") {
         params.insert("MailFrom".into(), m);
     }
