@@ -34,12 +34,34 @@ fn templates() -> &'static Environment<'static> {
         // `.html` templates escape every value (minijinja's default by file name); `.txt` do not.
         let syntax = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build();
         env.set_syntax(syntax.expect("the default syntax with trailing newlines kept"));
+        env.add_filter("nolink", nolink);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("email template {name}: {e}"));
         }
         env
     })
+}
+
+/// `nolink`, for what users wrote (names, titles, places): a zero-width space after each
+/// `.`, `@` and `/` that a letter or digit follows and each `:` before one or a `/`, so no mail client turns
+/// `evil.example` or `a@b.example` into a link, in the text part or the HTML. It reads the
+/// same.
+pub fn nolink(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        let breaks = match c {
+            '.' | '@' | '/' => chars.peek().is_some_and(|n| n.is_alphanumeric()),
+            ':' => chars.peek().is_some_and(|n| *n == '/' || n.is_alphanumeric()),
+            _ => false,
+        };
+        if breaks {
+            out.push('\u{200B}');
+        }
+    }
+    out
 }
 
 /// One email, ready to send.
@@ -114,6 +136,36 @@ pub async fn send(app: &App, email: &Email) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_users_wrote_never_becomes_a_link() {
+        assert_eq!(nolink("evil.example"), "evil.\u{200B}example");
+        assert_eq!(nolink("Dr. J. Smith, a@b.co"), "Dr. J. Smith, a@\u{200B}b.\u{200B}co");
+        assert_eq!(nolink("https://x"), "https:\u{200B}//\u{200B}x");
+        assert_eq!(nolink("Time: 10:30. Done"), "Time: 10:\u{200B}30. Done");
+        let ctx = serde_json::json!({
+            "name": "visit evil.example", "body": "from https://evil.example/x", "reason": "r",
+            "search_name": "win at prize.example", "company_name": "shop.example",
+            "jobs": [{"title": "see jobs.example", "company_name": "co.example", "city": "a.example", "country": "DE", "job_id": "j1"}],
+            "next_step": "", "code": "1", "minutes": 1, "hours": 1, "verify_url": "https://api.example/v", "role": "member",
+        });
+        for t in ["notification", "job_alert", "welcome", "verify_code", "invitation"] {
+            let e = render(t, "a@b.co", "Hello from subject.example", &ctx).unwrap();
+            for part in [&e.text, &e.html] {
+                for host in [
+                    "evil.example",
+                    "prize.example",
+                    "shop.example",
+                    "jobs.example",
+                    "co.example",
+                    "a.example",
+                    "subject.example",
+                ] {
+                    assert!(!part.contains(host), "{t}: {host} could become a link: {part}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_template_renders_text_and_escaped_html() {
