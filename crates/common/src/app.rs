@@ -241,8 +241,8 @@ impl App {
     }
     /// Fetches the key rings this function is given (`SIGNING_KEYS_SECRET`,
     /// `FIELD_KEYS_SECRET`) when it has none or they are older than
-    /// [`crate::secrets::REFRESH_SECS`]. Called at init and before each invocation; costs
-    /// nothing between refreshes. A failed refresh keeps the keys it has (and retries within
+    /// [`crate::secrets::REFRESH_SECS`]. Called before each invocation; costs nothing
+    /// between refreshes. A failed refresh keeps the keys it has (and retries within
     /// a minute); with none it is an error.
     pub async fn refresh_secrets(&self) -> Result<(), String> {
         self.fetch_secrets(false).await

@@ -109,17 +109,15 @@ async fn init() -> Result<&'static App, Error> {
         tracing::error!(error = %e, "configuration is incomplete");
         e
     })?;
-    // The key rings this function is given, fetched once at init (the init phase's CPU);
-    // a function given none fetches nothing.
-    app.refresh_secrets().await.map_err(|e| {
-        tracing::error!(error = %e, "the key rings cannot be read");
-        e
-    })?;
+    // Nothing is fetched here: the key rings this function is given come with its first
+    // invocation ([`fresh`]), so init stays a few milliseconds.
     Ok(Box::leak(Box::new(app)))
 }
 
-/// Before each invocation: fetches the key rings again once they are older than
-/// [`crate::secrets::REFRESH_SECS`] (a rotation reaches warm containers); otherwise nothing.
+/// Before each invocation: fetches the key rings the function is given on the first one and
+/// again once they are older than [`crate::secrets::REFRESH_SECS`] (a rotation reaches warm
+/// containers); otherwise nothing. Without them a handler answers 500 (logged) and a
+/// consumer's batch fails, to be retried.
 async fn fresh(app: &App) {
     if let Err(e) = app.refresh_secrets().await {
         tracing::error!(error = %e, "the key rings cannot be read");

@@ -1,7 +1,7 @@
 //! Key rings kept in AWS Secrets Manager: the token signing keys and the field-encryption
 //! keys never sit in a function's environment. A function gets the secret's ARN
 //! (`SIGNING_KEYS_SECRET`, `FIELD_KEYS_SECRET`) only if it signs or seals, and IAM lets it
-//! read only that secret; it fetches the ring at init and again after
+//! read only that secret; it fetches the ring with its first invocation and again after
 //! [`REFRESH_SECS`] (so a rotation reaches warm containers).
 //!
 //! A ring is one JSON object, the shape CloudFormation's `GenerateSecretString` makes:
