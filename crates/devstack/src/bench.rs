@@ -199,16 +199,22 @@ pub fn http_event(method: &str, route_path: &str, token: Option<&str>, body: Opt
     if let Some(t) = token {
         headers["authorization"] = serde_json::Value::String(format!("Bearer {t}"));
     }
+    // API Gateway names the catch-all route `$default`, without a method.
+    let route_key = if route_path == "$default" {
+        route_path.to_string()
+    } else {
+        format!("{method} {route_path}")
+    };
     let mut e = serde_json::json!({
         "version": "2.0",
-        "routeKey": format!("{method} {route_path}"),
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": "",
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012", "apiId": "bench", "domainName": "api.example.com", "domainPrefix": "api",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
-            "requestId": ulid::Ulid::new().to_string(), "routeKey": format!("{method} {route_path}"), "stage": "$default",
+            "requestId": ulid::Ulid::new().to_string(), "routeKey": route_key, "stage": "$default",
             "time": "23/Nov/2026:09:15:02 +0000", "timeEpoch": 1795338902417u64
         },
         "isBase64Encoded": false
