@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev seed reindex test bench build deploy admin rotate-keys lint fmt validate openapi
+.PHONY: help setup dev seed reindex test bench build deploy admin rotate-keys rollup lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -34,6 +34,11 @@ deploy: ## sam build + sam deploy --guided (needs AWS credentials)
 admin: ## create an admin in the running local stack: make admin EMAIL=... PASSWORD=... [NAME=...]
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD='a long passphrase' [NAME='Your Name']"; exit 2; }
 	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin create-admin -- --email "$(EMAIL)" --password "$(PASSWORD)" --name "$(or $(NAME),Administrator)"
+
+rollup: ## analytics rollup of each day FROM..TO (YYYY-MM-DD), its weeks and months: the running `make dev`, or TABLE_NAME=<table> deployed
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make rollup FROM=2026-11-01 TO=2026-11-23 [TABLE_NAME=<deployed table>]"; exit 2; }
+	@set -e; if [ -n "$$TABLE_NAME" ]; then cargo run -q -p devstack --bin rollup -- --from "$(FROM)" --to "$(TO)"; \
+	else . scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin rollup -- --from "$(FROM)" --to "$(TO)"; fi
 
 rotate-keys: ## new signing and field keys, taking over in 15 min: the running `make dev`, or STACK=<name> deployed [AFTER=seconds ONLY=signing|field]
 	@set -e; args="$(if $(AFTER),--after $(AFTER)) $(if $(ONLY),--only $(ONLY))"; \

@@ -46,6 +46,9 @@ pub struct Settings {
     /// `LIVE_ENDPOINT`: the WebSocket API's management endpoint
     /// (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`), for live notifications.
     pub live_endpoint: Option<String>,
+    /// `ANALYTICS_QUEUE_URL`: the analytics ingest queue, for the functions that record
+    /// client events and searches.
+    pub analytics_queue_url: Option<String>,
     /// Budgets of the HTTP API (`RATE_LIMIT_*`); `None`: no limits.
     pub rate_limits: Option<crate::ratelimit::RateLimits>,
     /// How much of each thing an account or company may have (`QUOTA_*`).
@@ -90,6 +93,7 @@ impl Settings {
             push_apns_app: get("PUSH_APNS_APP_ARN").filter(|a| !a.is_empty()),
             push_fcm_app: get("PUSH_FCM_APP_ARN").filter(|a| !a.is_empty()),
             live_endpoint: get("LIVE_ENDPOINT").filter(|e| !e.is_empty()),
+            analytics_queue_url: get("ANALYTICS_QUEUE_URL").filter(|e| !e.is_empty()),
             rate_limits: crate::ratelimit::RateLimits::from_lookup(&get)?,
             quotas: crate::quota::Quotas::from_lookup(&get)?,
             search: get("SEARCH_ENDPOINT").filter(|e| !e.is_empty()).map(|endpoint| SearchSettings {
@@ -109,6 +113,7 @@ pub struct App {
     sdk: OnceLock<SdkConfig>,
     dynamo: OnceLock<aws_sdk_dynamodb::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
     live: OnceLock<Option<aws_sdk_apigatewaymanagement::Client>>,
@@ -152,6 +157,7 @@ impl App {
             sdk: OnceLock::new(),
             dynamo: OnceLock::new(),
             sns: OnceLock::new(),
+            sqs: OnceLock::new(),
             ses: OnceLock::new(),
             s3: OnceLock::new(),
             live: OnceLock::new(),
@@ -167,6 +173,9 @@ impl App {
     }
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns.get_or_init(|| aws_sdk_sns::Client::new(self.sdk_config()))
+    }
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(self.sdk_config()))
     }
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
         self.ses.get_or_init(|| aws_sdk_sesv2::Client::new(self.sdk_config()))

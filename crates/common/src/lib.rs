@@ -12,6 +12,7 @@
 //! - [`runtime`]: Lambda entry points used by the function binaries.
 //! - [`ratelimit`]: per-caller and per-route budgets of the HTTP API.
 
+pub mod analytics;
 pub mod api_doc;
 pub mod app;
 pub mod audit;

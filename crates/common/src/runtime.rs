@@ -23,6 +23,9 @@ pub enum Kind {
     Http(HttpHandler),
     /// An SQS consumer of domain events; the name scopes its dedupe records.
     Consumer(&'static str, EventHandler),
+    /// An SQS consumer that takes whole batches (it aggregates before it writes) and
+    /// reports its partial failures itself.
+    Batch(BatchHandler),
     /// Fired by an EventBridge schedule.
     Scheduled(ScheduledHandler),
     /// Triggered by S3 notifications.
@@ -59,6 +62,7 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
     match f.kind {
         Kind::Http(h) => run_http(h),
         Kind::Consumer(name, h) => run_consumer(name, h),
+        Kind::Batch(h) => run_batch(h),
         Kind::Scheduled(h) => run_scheduled(h),
         Kind::S3(h) => run_s3(h),
         Kind::StreamRelay => run_stream_relay(),
@@ -157,6 +161,21 @@ fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Err
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
             fresh(app).await;
             Ok::<SqsBatchResponse, std::convert::Infallible>(crate::consumer::consume(app, consumer, ev.payload, |e| handler(app, e)).await)
+        }))
+        .await
+    })
+}
+
+/// A whole-batch SQS handler: `(app, batch) -> the messages that failed`.
+pub type BatchHandler = fn(&'static App, SqsEvent) -> std::pin::Pin<Box<dyn Future<Output = SqsBatchResponse> + Send>>;
+
+/// Serves a whole-batch SQS consumer.
+fn run_batch(handler: BatchHandler) -> Result<(), Error> {
+    block_on(async move {
+        let app = init().await?;
+        lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
+            fresh(app).await;
+            Ok::<SqsBatchResponse, std::convert::Infallible>(handler(app, ev.payload).await)
         }))
         .await
     })

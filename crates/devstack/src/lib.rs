@@ -41,6 +41,7 @@ pub const BINARIES: &[(&str, &[Function])] = &[
     ("files", files::FUNCTIONS),
     ("privacy", privacy::FUNCTIONS),
     ("applications", applications::FUNCTIONS),
+    ("analytics", analytics::FUNCTIONS),
     ("notifications", notifications::FUNCTIONS),
     ("search", search::FUNCTIONS),
 ];
@@ -86,6 +87,7 @@ pub async fn tool_app() -> (App, String) {
         push_apns_app: None,
         push_fcm_app: None,
         live_endpoint: None,
+        analytics_queue_url: None,
         rate_limits: None,
         quotas: Default::default(),
     };
@@ -190,7 +192,7 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
             matches!(
                 (e, row.kind),
                 (FunctionEvent::Http { .. }, Kind::Http(_))
-                    | (FunctionEvent::Sqs { .. }, Kind::Consumer(..))
+                    | (FunctionEvent::Sqs { .. }, Kind::Consumer(..) | Kind::Batch(_))
                     | (FunctionEvent::Stream { .. }, Kind::StreamRelay)
                     | (FunctionEvent::Schedule { .. }, Kind::Scheduled(_))
                     | (FunctionEvent::S3 { .. }, Kind::S3(_))
@@ -285,8 +287,10 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                         .get(&(queue.clone(), "Arn".into()))
                         .cloned()
                         .unwrap_or_default();
-                    let Kind::Consumer(name, handler) = kinds[f.handler.as_str()] else {
-                        return Err(format!("{} is not a consumer", f.handler));
+                    let target = match kinds[f.handler.as_str()] {
+                        Kind::Consumer(name, handler) => pollers::SqsTarget::Events(name, handler),
+                        Kind::Batch(handler) => pollers::SqsTarget::Batch(handler),
+                        _ => return Err(format!("{} is not a consumer", f.handler)),
                     };
                     // Lambda runs several batches of a queue at once (five pollers to start
                     // with); so do we, which also keeps event order unpromised locally.
@@ -296,14 +300,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                             arn: arn.clone(),
                             batch_size: *batch_size,
                         };
-                        tasks.push(tokio::spawn(pollers::sqs_poller(
-                            sdk.clone(),
-                            source,
-                            name,
-                            handler,
-                            app,
-                            stop_rx.clone(),
-                        )));
+                        tasks.push(tokio::spawn(pollers::sqs_poller(sdk.clone(), source, target, app, stop_rx.clone())));
                     }
                 }
                 FunctionEvent::Schedule { every, enabled: true } => {

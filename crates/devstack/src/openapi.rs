@@ -19,6 +19,7 @@ pub fn document() -> OpenApi {
     doc.merge(files::Api::openapi());
     doc.merge(privacy::Api::openapi());
     doc.merge(applications::Api::openapi());
+    doc.merge(analytics::Api::openapi());
     doc.merge(search::Api::openapi());
     doc.merge(notifications::Api::openapi());
     doc.merge(platform::Api::openapi());

@@ -143,14 +143,16 @@ pub struct QueueSource {
 }
 
 /// Delivers the queue's messages to `handler` until `stop` turns true.
-pub async fn sqs_poller(
-    sdk: SdkConfig,
-    queue: QueueSource,
-    consumer: &'static str,
-    handler: EventHandler,
-    app: &'static App,
-    mut stop: watch::Receiver<bool>,
-) {
+/// What a queue's messages are handed to.
+#[derive(Clone, Copy)]
+pub enum SqsTarget {
+    /// One domain event at a time, through the consumer harness (named for its dedupe).
+    Events(&'static str, EventHandler),
+    /// The whole batch.
+    Batch(common::runtime::BatchHandler),
+}
+
+pub async fn sqs_poller(sdk: SdkConfig, queue: QueueSource, target: SqsTarget, app: &'static App, mut stop: watch::Receiver<bool>) {
     let QueueSource {
         url: queue_url,
         arn: queue_arn,
@@ -219,7 +221,10 @@ pub async fn sqs_poller(
                 continue;
             }
         };
-        let resp = common::consumer::consume(app, consumer, event, |e| handler(app, e)).await;
+        let resp = match target {
+            SqsTarget::Events(consumer, handler) => common::consumer::consume(app, consumer, event, |e| handler(app, e)).await,
+            SqsTarget::Batch(handler) => handler(app, event).await,
+        };
         let failed: std::collections::HashSet<String> = resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         let entries: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()

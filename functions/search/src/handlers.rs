@@ -41,7 +41,8 @@ pub struct JobSearchPage {
     /// Counts per value of category, employment_type, experience_level, workplace, company
     /// (top 20) and salary_band, each honouring every other active filter.
     pub facets: BTreeMap<String, Vec<FacetCount>>,
-    /// Identifies this search (for click tracking).
+    /// Identifies this search: report clicks on its results with POST /search/clicks (or a
+    /// `search_click` event).
     pub search_id: String,
 }
 
@@ -98,8 +99,10 @@ pub async fn jobs(app: &'static App, req: Request) -> ApiResult<Response> {
         res.hits.hits.len(),
         res.hits.hits.last().and_then(|h| h.sort.as_ref()),
     )?;
+    let total = res.hits.total.map(|t| t.value).unwrap_or_default();
+    let search_id = record_search(app, &req, search.q.as_deref(), total).await?;
     let page = JobSearchPage {
-        total: res.hits.total.map(|t| t.value).unwrap_or_default(),
+        total,
         facets: facets_of(res.aggregations.as_ref()),
         items: res
             .hits
@@ -111,9 +114,42 @@ pub async fn jobs(app: &'static App, req: Request) -> ApiResult<Response> {
             })
             .collect(),
         next_cursor: next,
-        search_id: ulid::Ulid::new().to_string(),
+        search_id,
     };
     ok(&page)
+}
+
+/// Hands the search to analytics (normalised query, the filters used, the result count;
+/// not for known bots nor for later pages of the same search) and returns its id, which
+/// names the query for click tracking. Analytics failing never fails a search.
+async fn record_search(app: &App, req: &Request, q: Option<&str>, results: u64) -> ApiResult<String> {
+    use common::analytics::{self, Ingest, Visitor};
+    let query = analytics::normalise_query(q.unwrap_or_default());
+    let query_hash = analytics::query_hash(app, &query)?;
+    let search_id = analytics::search_id(&query_hash);
+    let visitor = Visitor::of(app, req, None)?;
+    if visitor.bot || query_param(req, "cursor").is_some() {
+        return Ok(search_id);
+    }
+    let filters = crate::params::NAMES
+        .iter()
+        .filter(|n| !matches!(**n, "q" | "sort") && query_param(req, n).is_some())
+        .map(|n| n.to_string())
+        .collect();
+    let message = Ingest::Search {
+        id: ulid::Ulid::new().to_string(),
+        at: common::time::now_secs(),
+        query_hash,
+        query,
+        filters,
+        results,
+        visitor: visitor.visitor,
+        user: visitor.user,
+    };
+    if let Err(e) = analytics::send(app, &message).await {
+        tracing::error!(error = %e, "recording a search for analytics failed");
+    }
+    Ok(search_id)
 }
 /// One page of an index's stored summaries: `text` must match (if any), `filter` narrows.
 async fn summaries<T: serde::de::DeserializeOwned>(

@@ -20,6 +20,9 @@ const NOT_GATED: &[&str] = &[
     // The emailed one-click link: a sealed token, no account session.
     "GET /unsubscribe",
     "POST /unsubscribe",
+    // Analytics from anyone (a token only names the viewer): they change no account data.
+    "POST /analytics/events",
+    "POST /search/clicks",
 ];
 
 /// One request an account of some role may make: (method, path, body).

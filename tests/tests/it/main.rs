@@ -6,6 +6,7 @@ mod abuse_business;
 mod abuse_rate;
 mod abuse_secrets;
 mod admin;
+mod analytics_flow;
 mod applications;
 mod auth_flow;
 mod bad_input;

@@ -34,6 +34,9 @@ const PUBLIC: &[&str] = &[
     // The emailed one-click unsubscribe link: its sealed token is the credential.
     "GET /unsubscribe",
     "POST /unsubscribe",
+    // Analytics from anyone: a token, when valid, only names the viewer.
+    "POST /analytics/events",
+    "POST /search/clicks",
 ];
 
 /// Every route not public answers 401 in the error format to each kind of bad token; the

@@ -85,7 +85,7 @@ async fn main() {
                 let tokens = accounts(&app).await;
                 choose_http_event(&binary, &env, method, path, &tokens).await
             }
-            (Kind::Consumer(..), _) => sample("sqs-user-registered.json"),
+            (Kind::Consumer(..) | Kind::Batch(_), _) => sample("sqs-user-registered.json"),
             (Kind::StreamRelay, _) => sample("stream-outbox-insert.json"),
             (Kind::Scheduled(_), _) => sample("schedule-jobs-expire.json"),
             (Kind::S3(_), _) => sample("s3-resume-uploaded.json"),

@@ -1,0 +1,40 @@
+//! Analytics (API.md, "Analytics", and POST /search/clicks): clients report views,
+//! impressions and clicks; searches are recorded by /search/jobs; domain events arrive
+//! through SNS. One consumer adds up each batch and writes each touched item once;
+//! a daily rollup makes the top lists; employers read their jobs' and company's figures,
+//! admins the platform's.
+//!
+//! | item | PK | SK |
+//! |---|---|---|
+//! | job day (shard 0-3) | `AN#JOB#<job>` | `D#<date>#<shard>` |
+//! | company day (shard) | `AN#CO#<company>` | `D#<date>#<shard>` |
+//! | platform day (shard) | `AN#PLATFORM` | `D#<date>#<shard>` |
+//! | query of a day | `AN#Q#<date>` | `<query hash>` |
+//! | category of a day | `AN#CAT#<date>` | `<category slug>` |
+//! | company of a day (top companies) | `AN#COD#<date>` | `<company>` |
+//! | unit counted (dedupe, 15 days) | `AN#DONE#<unit>` | `DONE` |
+//! | rollups | `AN#ROLLUP` | `DAY#<date>`, `WEEK#<YYYY-Www>`, `MONTH#<YYYY-MM>` |
+
+pub mod aggregate;
+pub mod consumer;
+pub mod ingest;
+pub mod model;
+pub mod reads;
+pub mod rollup;
+pub mod sketch;
+pub mod store;
+
+common::functions! {
+    openapi(tags((name = "analytics", description = "Client events, search clicks, job, company and platform figures")));
+    http {
+        "analytics-events" => ingest::events,
+        "analytics-search-click" => ingest::search_click,
+        "analytics-job" => reads::job,
+        "analytics-company" => reads::company,
+        "analytics-admin" => reads::admin,
+    }
+    other {
+        "analytics-consumer" => common::runtime::Kind::Batch(consumer::handler),
+        "analytics-rollup" => common::runtime::Kind::Scheduled(rollup::handler),
+    }
+}

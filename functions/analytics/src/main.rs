@@ -1,0 +1,3 @@
+fn main() -> Result<(), common::runtime::Error> {
+    common::runtime::serve(analytics::FUNCTIONS)
+}
