@@ -52,6 +52,7 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     // The rate-limit count: before a write runs; beside a read (GET/HEAD change nothing, so
     // its answer is simply dropped when the caller turns out to be over), hiding the call.
     let subject = match app.settings.rate_limits.as_ref() {
@@ -100,7 +101,24 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
+    security_headers(&mut resp, authenticated);
     resp
+}
+
+/// On every reply: HTTPS only (HSTS, a year, subdomains), no content sniffing, no framing,
+/// no referrer; a reply to a request with credentials is never stored by a cache.
+pub fn security_headers(resp: &mut Response, authenticated: bool) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if authenticated {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 /// Routes outside every budget: they read no data and hold no keys (health, the API's

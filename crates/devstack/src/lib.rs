@@ -9,6 +9,7 @@ pub mod intrinsics;
 pub mod live;
 pub mod openapi;
 pub mod pollers;
+pub mod protect;
 pub mod provision;
 pub mod secrets;
 pub mod seed;
@@ -350,7 +351,19 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         ws_routes.insert(key, h);
     }
     let live_api = (!ws_routes.is_empty()).then(|| live::LiveApi::new(app, ws_routes, stop_rx.clone()));
-    let gw = Arc::new(Gateway::new(app, routes, t.cors.clone(), live_api));
+    let mut cors = t.cors.clone();
+    if let Some(c) = cors.as_mut() {
+        if let Some(v) = &c.allow_origins_ref {
+            let list = stack.resolved.resolve(v)?;
+            c.allow_origins = list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    let gw = Arc::new(Gateway::new(app, routes, cors, live_api));
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         loop {

@@ -256,6 +256,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
             "AWS::DynamoDB::Table" => {
                 let name = local(id);
                 let (arn, stream) = create_table(sdk, &name, &res.properties).await?;
+                crate::protect::table(sdk, &name, &res.properties).await?;
                 st.resolved.refs.insert(id.clone(), name.clone());
                 st.resolved.attrs.insert((id.clone(), "Arn".into()), arn);
                 if let Some(s) = stream {
@@ -328,6 +329,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
                     .map_err(|e| format!("create_bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
                 st.resolved.refs.insert(id.clone(), name.clone());
                 st.resolved.attrs.insert((id.clone(), "Arn".into()), format!("arn:aws:s3:::{name}"));
+                crate::protect::bucket(sdk, &name, &res.properties).await?;
                 st.bucket_names.insert(id.clone(), name);
             }
             _ => {}

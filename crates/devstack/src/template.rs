@@ -30,6 +30,10 @@ pub struct Template {
 #[derive(Debug, Clone, Default)]
 pub struct Cors {
     pub allow_origins: Vec<String>,
+    /// `AllowOrigins` when it is not a literal list (a `!Ref` to a list parameter): the
+    /// local stack resolves it with the parameters.
+    pub allow_origins_ref: Option<Value>,
+    pub allow_credentials: bool,
     pub allow_methods: Vec<String>,
     pub allow_headers: Vec<String>,
     pub expose_headers: Vec<String>,
@@ -170,6 +174,8 @@ impl Template {
             .and_then(|r| r.properties.get("CorsConfiguration"))
             .map(|c| Cors {
                 allow_origins: strings(c.get("AllowOrigins").unwrap_or(&Value::Null)),
+                allow_origins_ref: c.get("AllowOrigins").filter(|v| !v.is_sequence()).cloned(),
+                allow_credentials: c.get("AllowCredentials").and_then(Value::as_bool).unwrap_or(false),
                 allow_methods: strings(c.get("AllowMethods").unwrap_or(&Value::Null)),
                 allow_headers: strings(c.get("AllowHeaders").unwrap_or(&Value::Null)),
                 expose_headers: strings(c.get("ExposeHeaders").unwrap_or(&Value::Null)),

@@ -9,7 +9,10 @@
 //!
 //! Item: `PK = USER#<id>`, `SK = FILE#<kind>`: the current file and the last upload's status.
 
+pub mod objects;
 pub mod rules;
+
+pub use objects::{copy, delete, delete_all};
 
 use std::time::Duration;
 
@@ -393,65 +396,9 @@ async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, up
         _ => {}
     }
     for k in remove {
-        s3.delete_object().bucket(bucket).key(&k).send().await?;
+        objects::purge(s3, bucket, &k, true).await?;
     }
     Ok(())
-}
-
-/// Copies a stored file to `to` (e.g. the snapshot sent with an application).
-pub async fn copy(app: &App, from: &str, to: &str, content_type: &str) -> ApiResult<()> {
-    let bucket = app.uploads_bucket()?;
-    app.s3()
-        .copy_object()
-        .bucket(bucket)
-        .copy_source(format!("{bucket}/{from}"))
-        .key(to)
-        .content_type(content_type)
-        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
-        .send()
-        .await?;
-    Ok(())
-}
-
-/// Deletes one object (no error when it is gone already).
-pub async fn delete(app: &App, key: &str) -> ApiResult<()> {
-    app.s3().delete_object().bucket(app.uploads_bucket()?).key(key).send().await?;
-    Ok(())
-}
-
-/// Deletes every stored and incoming object of a user (account erasure).
-pub async fn delete_all(app: &App, user_id: &str) -> ApiResult<usize> {
-    let s3 = app.s3();
-    let bucket = app.uploads_bucket()?;
-    let mut deleted = 0;
-    for kind in [Kind::Resume, Kind::Avatar] {
-        for prefix in [
-            format!("files/{}/{user_id}/", kind.as_str()),
-            format!("incoming/{}/{user_id}/", kind.as_str()),
-        ] {
-            let mut token = None;
-            loop {
-                let page = s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&prefix)
-                    .set_continuation_token(token)
-                    .send()
-                    .await?;
-                for o in page.contents() {
-                    if let Some(k) = o.key() {
-                        s3.delete_object().bucket(bucket).key(k).send().await?;
-                        deleted += 1;
-                    }
-                }
-                token = page.next_continuation_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(deleted)
 }
 
 /// The S3-triggered function's handler.

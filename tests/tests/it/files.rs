@@ -54,11 +54,18 @@ async fn decided(s: &TestStack, tok: &str, kind: &str, upload_id: &str) -> Value
     panic!("{kind} upload {upload_id} was never checked");
 }
 
+/// Every key under `prefix` with any version or delete marker left (the bucket is
+/// versioned: a file the platform deletes must be gone with all its versions).
 async fn keys_under(s: &TestStack, prefix: &str) -> Vec<String> {
     let s3 = devstack::provision::s3_client(s.sdk());
     let bucket = &s.running.stack.bucket_names["UploadsBucket"];
-    let out = s3.list_objects_v2().bucket(bucket).prefix(prefix).send().await.unwrap();
-    out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+    let out = s3.list_object_versions().bucket(bucket).prefix(prefix).send().await.unwrap();
+    let versions = out.versions().iter().filter_map(|o| o.key());
+    let markers = out.delete_markers().iter().filter_map(|o| o.key());
+    let mut keys: Vec<String> = versions.chain(markers).map(str::to_string).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

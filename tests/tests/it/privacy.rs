@@ -154,10 +154,16 @@ async fn step_the_walk_finds_nothing_personal(s: &TestStack, email: &str, user_i
     assert_eq!(leftovers.len(), 2, "the two admin actions stay, redacted");
     let s3 = devstack::provision::s3_client(s.sdk());
     let bucket = &s.running.stack.bucket_names["UploadsBucket"];
-    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let listed = s3.list_object_versions().bucket(bucket).send().await.unwrap();
+    let keys: Vec<&str> = listed
+        .versions()
+        .iter()
+        .filter_map(|v| v.key())
+        .chain(listed.delete_markers().iter().filter_map(|m| m.key()))
+        .collect();
     assert!(
-        listed.contents().iter().all(|o| !o.key().unwrap_or_default().contains(user_id)),
-        "files are deleted"
+        keys.iter().all(|k| !k.contains(user_id)),
+        "files are deleted with every version: {keys:?}"
     );
 }
 

@@ -116,22 +116,77 @@ async fn unknown_routes_get_the_error_body() {
     s.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cors_preflight_follows_the_template() {
-    let s = TestStack::start_with(false, false).await;
-    let r = s
-        .http
+async fn preflight(s: &TestStack, origin: &str) -> reqwest::Response {
+    s.http
         .request(reqwest::Method::OPTIONS, format!("{}/auth/login", s.base))
-        .header("origin", "https://app.example.com")
+        .header("origin", origin)
         .header("access-control-request-method", "POST")
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_the_listed_origins_only_and_never_credentials() {
+    let t = devstack::template::Template::load(&devstack::default_template()).unwrap();
+    let cors = t.cors.clone().expect("the HTTP API has a CORS configuration");
+    assert!(
+        !cors.allow_credentials,
+        "tokens are headers: no credentials, so `*` is never paired with them"
+    );
+    assert_eq!(t.parameters["CorsAllowedOrigins"].as_deref(), Some("https://app.jobs.example.com"));
+
+    let s = TestStack::start_with(false, false).await;
+    let r = preflight(&s, "https://app.jobs.example.com").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.jobs.example.com");
     assert!(r.headers()["access-control-allow-headers"]
         .to_str()
         .unwrap()
         .contains("authorization"));
+    assert!(r.headers().get("access-control-allow-credentials").is_none());
+    let r = preflight(&s, "https://evil.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none(), "{:?}", r.headers());
+    s.shutdown().await;
+
+    // `make dev` allows any origin (a parameter, as deployed).
+    let s = TestStack::start_with_params(&[("CorsAllowedOrigins", "*")]).await;
+    assert_eq!(
+        preflight(&s, "http://localhost:5173").await.headers()["access-control-allow-origin"],
+        "*"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reply_carries_the_security_headers_and_authenticated_ones_are_never_cached() {
+    let s = TestStack::start_with(false, false).await;
+    let ada = s.seeker().await;
+    let cases = [
+        ("GET", "/health", None),
+        ("GET", "/openapi.json", None),
+        ("GET", "/openapi.json", Some(ada.token.as_str())),
+        ("GET", "/auth/me", Some(ada.token.as_str())),
+        ("GET", "/auth/me", None),
+        ("GET", "/no/such/route", None),
+        ("POST", "/auth/login", None),
+    ];
+    for (method, path, token) in cases {
+        let r = s.send(method, path, (method == "POST").then(|| json!({})), token).await;
+        let h = |n: &str| r.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(
+            h("strict-transport-security"),
+            "max-age=31536000; includeSubDomains",
+            "{method} {path}"
+        );
+        assert_eq!(h("x-content-type-options"), "nosniff", "{method} {path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{method} {path}");
+        if token.is_some() {
+            assert_eq!(h("cache-control"), "no-store", "{method} {path} with a token");
+        }
+    }
+    // The public document stays cacheable for anonymous callers.
+    let r = s.get("/openapi.json", None).await;
+    assert_eq!(r.headers["cache-control"], "public, max-age=300");
     s.shutdown().await;
 }

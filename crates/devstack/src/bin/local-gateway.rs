@@ -22,6 +22,10 @@ async fn run() -> Result<(), String> {
     let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "dev".into());
     // Key rings are generated into the stand-in's Secrets Manager, as CloudFormation does.
     let mut params = HashMap::new();
+    // Browsers' origins: any by default for local web development.
+    let origins = std::env::var("CORS_ALLOWED_ORIGINS").unwrap_or_else(|_| "*".into());
+    params.insert("CorsAllowedOrigins".into(), origins.clone());
+    println!("local gateway: CORS origins {origins}");
     if let Ok(m) = std::env::var("MAIL_FROM") {
         params.insert("MailFrom".into(), m);
     }
