@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev seed reindex test bench build deploy admin rotate-keys rollup lint fmt validate openapi
+.PHONY: help setup dev seed reindex test bench build deploy admin rotate-keys rollup redrive lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ rollup: ## analytics rollup of each day FROM..TO (YYYY-MM-DD), its weeks and mon
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make rollup FROM=2026-11-01 TO=2026-11-23 [TABLE_NAME=<deployed table>]"; exit 2; }
 	@set -e; if [ -n "$$TABLE_NAME" ]; then cargo run -q -p devstack --bin rollup -- --from "$(FROM)" --to "$(TO)"; \
 	else . scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin rollup -- --from "$(FROM)" --to "$(TO)"; fi
+
+redrive: ## after a fix, move a dead-letter queue's messages back: QUEUE=<logical id> (make dev), or FROM_URL=<dlq> TO_URL=<queue> deployed
+	@set -e; if [ -n "$(FROM_URL)" -a -n "$(TO_URL)" ]; then cargo run -q -p devstack --bin redrive -- --from "$(FROM_URL)" --to "$(TO_URL)"; \
+	elif [ -n "$(QUEUE)" ]; then . scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && cargo run -q -p devstack --bin redrive -- --queue "$(QUEUE)"; \
+	else echo "usage: make redrive QUEUE=NotificationsQueue | make redrive FROM_URL=<dlq url> TO_URL=<queue url>"; exit 2; fi
 
 rotate-keys: ## new signing and field keys, taking over in 15 min: the running `make dev`, or STACK=<name> deployed [AFTER=seconds ONLY=signing|field]
 	@set -e; args="$(if $(AFTER),--after $(AFTER)) $(if $(ONLY),--only $(ONLY))"; \

@@ -12,7 +12,7 @@ cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 log "release build of the crate binaries ($(uname -m))"
 started=$(date +%s)
-cargo build --release -q -p auth -p platform -p notifications -p companies -p categories -p profiles -p admin -p jobs -p files -p privacy -p applications -p search
+cargo build --release -q -p auth -p platform -p notifications -p companies -p categories -p profiles -p admin -p jobs -p files -p privacy -p applications -p search -p analytics
 log "release build took $(( $(date +%s) - started )) s"
 cargo build -q -p devstack --bin coldstart-bench --bin alert-bench
 

@@ -11,5 +11,5 @@ if ! rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-
   rustup target add aarch64-unknown-linux-gnu
 fi
 log "cargo lambda build --release --arm64"
-cargo lambda build --release --arm64 -p auth -p platform -p notifications -p companies -p categories -p profiles -p admin -p jobs -p files -p privacy -p applications -p search
+cargo lambda build --release --arm64 -p auth -p platform -p notifications -p companies -p categories -p profiles -p admin -p jobs -p files -p privacy -p applications -p search -p analytics
 ls -la "${CARGO_TARGET_DIR:-$ROOT/target}/lambda"/*/bootstrap

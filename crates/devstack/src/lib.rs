@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pollers;
 pub mod protect;
 pub mod provision;
+pub mod redrive;
 pub mod secrets;
 pub mod seed;
 pub mod template;

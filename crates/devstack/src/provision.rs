@@ -245,6 +245,7 @@ pub async fn provision(t: &Template, sdk: &SdkConfig, prefix: &str, params: &Has
         "AWS::Lambda::Permission",
         "AWS::IAM::ManagedPolicy",
         "AWS::SecretsManager::Secret",
+        "AWS::CloudWatch::Alarm",
     ];
     if let Some((id, r)) = t.resources.iter().find(|(_, r)| !KNOWN.contains(&r.kind.as_str())) {
         return Err(format!("resource {id}: type {} is not supported by the local stack", r.kind));

@@ -124,6 +124,8 @@ async fn every_resource_of_the_template_is_created() {
             }
             // Stages and integrations are checked through the routes; permissions are AWS's.
             "AWS::ApiGatewayV2::Stage" | "AWS::ApiGatewayV2::Integration" | "AWS::Lambda::Permission" | "AWS::IAM::ManagedPolicy" => {}
+            // CloudWatch is AWS's (a template test checks what each alarm watches).
+            "AWS::CloudWatch::Alarm" => {}
             // Access, encryption and network policies are AWS's to enforce.
             "AWS::SQS::QueuePolicy"
             | "AWS::Serverless::HttpApi"

@@ -24,6 +24,7 @@ mod notifications_inapp;
 mod notifications_live;
 mod notifications_push;
 mod openapi;
+mod operations;
 mod privacy;
 mod profiles;
 mod samples;
