@@ -107,11 +107,13 @@ where
     Fut: Future<Output = Result<(), String>>,
 {
     let mut response = SqsBatchResponse::default();
+    crate::metrics::batch(consumer, event.records.len());
     for message in event.records {
         let id = message.message_id.clone();
         let outcome = handle_one(app, consumer, message.body.as_deref().unwrap_or_default(), &handler).await;
         if let Err(e) = outcome {
             tracing::error!(consumer, message_id = ?id, error = %e, "message failed");
+            crate::metrics::failed(consumer, message.attributes.get("ApproximateReceiveCount").map(String::as_str));
             let mut f = SqsBatchItemFailure::default();
             f.item_identifier = id.unwrap_or_default();
             response.batch_item_failures.push(f);
@@ -146,6 +148,7 @@ where
         }
         Claim::Acquired => {}
     }
+    let occurred_at = envelope.occurred_at.clone();
     let result = handler(Delivery {
         id: envelope.id,
         occurred_at: envelope.occurred_at,
@@ -155,6 +158,7 @@ where
     .await;
     settle(app, consumer, &event_id, result.is_ok()).await?;
     if result.is_ok() {
+        crate::metrics::lag(consumer, &occurred_at);
         tracing::info!(consumer, event_id = %event_id, event_type = %kind, "event handled");
     }
     result

@@ -53,6 +53,10 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let route = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    };
     // The rate-limit count: before a write runs; beside a read (GET/HEAD change nothing, so
     // its answer is simply dropped when the caller turns out to be over), hiding the call.
     let subject = match app.settings.rate_limits.as_ref() {
@@ -97,6 +101,9 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
         }
     }
     let status = resp.status().as_u16();
+    if let Some(route) = route.as_deref() {
+        crate::metrics::reply(route, status);
+    }
     tracing::info!(request_id = %request_id, %method, %path, status, micros = started.elapsed().as_micros() as u64, "request");
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
@@ -154,6 +161,7 @@ fn rate_limited(d: &crate::ratelimit::Decision) -> ApiError {
 }
 
 pub fn error_response(e: &ApiError, request_id: &str) -> Response {
+    crate::metrics::error_code(e.code);
     if e.status.is_server_error() {
         tracing::error!(request_id = %request_id, error = %e, "request failed");
     } else {

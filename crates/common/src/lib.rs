@@ -26,6 +26,7 @@ pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod mail;
+pub mod metrics;
 pub mod quota;
 pub mod ratelimit;
 pub mod relay;

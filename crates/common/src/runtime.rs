@@ -59,6 +59,7 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
         eprintln!("{msg}");
         return Err(msg.into());
     };
+    crate::metrics::init(f.name);
     match f.kind {
         Kind::Http(h) => run_http(h),
         Kind::Consumer(name, h) => run_consumer(name, h),
@@ -122,9 +123,20 @@ async fn init() -> Result<&'static App, Error> {
 /// again once they are older than [`crate::secrets::REFRESH_SECS`] (a rotation reaches warm
 /// containers); otherwise nothing. Without them a handler answers 500 (logged) and a
 /// consumer's batch fails, to be retried.
-async fn fresh(app: &App) {
+async fn fresh(app: &App, request_id: String) -> Flush {
     if let Err(e) = app.refresh_secrets().await {
         tracing::error!(error = %e, "the key rings cannot be read");
+    }
+    Flush(request_id)
+}
+
+/// Flushes the invocation's metrics when dropped, at the end of the invocation
+/// ([`crate::metrics`]).
+struct Flush(String);
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        crate::metrics::flush(&self.0);
     }
 }
 
@@ -132,8 +144,9 @@ async fn fresh(app: &App) {
 fn run_http(handler: HttpHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
-        lambda_http::run(lambda_http::service_fn(move |req| async move {
-            fresh(app).await;
+        lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| async move {
+            use lambda_http::RequestExt;
+            let _flush = fresh(app, req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default()).await;
             Ok::<_, std::convert::Infallible>(crate::http::respond(app, req, handler).await)
         }))
         .await
@@ -145,6 +158,7 @@ fn run_stream_relay() -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<StreamEvent>| async move {
+            let _flush = Flush(ev.context.request_id.clone());
             Ok::<_, std::convert::Infallible>(crate::relay::relay(app, ev.payload).await)
         }))
         .await
@@ -159,7 +173,7 @@ fn run_consumer(consumer: &'static str, handler: EventHandler) -> Result<(), Err
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
-            fresh(app).await;
+            let _flush = fresh(app, ev.context.request_id.clone()).await;
             Ok::<SqsBatchResponse, std::convert::Infallible>(crate::consumer::consume(app, consumer, ev.payload, |e| handler(app, e)).await)
         }))
         .await
@@ -174,7 +188,7 @@ fn run_batch(handler: BatchHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
         lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
-            fresh(app).await;
+            let _flush = fresh(app, ev.context.request_id.clone()).await;
             Ok::<SqsBatchResponse, std::convert::Infallible>(handler(app, ev.payload).await)
         }))
         .await
@@ -188,8 +202,8 @@ pub type ScheduledHandler = fn(&'static App) -> std::pin::Pin<Box<dyn Future<Out
 fn run_scheduled(handler: ScheduledHandler) -> Result<(), Error> {
     block_on(async move {
         let app = init().await?;
-        lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
-            fresh(app).await;
+        lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
+            let _flush = fresh(app, ev.context.request_id.clone()).await;
             handler(app).await.map_err(|e| {
                 tracing::error!(error = %e, "scheduled run failed");
                 Error::from(e)
@@ -209,7 +223,7 @@ fn run_s3(handler: S3Handler) -> Result<(), Error> {
         let app = init().await?;
         lambda_runtime::run(service_fn(
             move |ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
-                fresh(app).await;
+                let _flush = fresh(app, ev.context.request_id.clone()).await;
                 handler(app, ev.payload).await.map_err(|e| {
                     tracing::error!(error = %e, "S3 event failed");
                     Error::from(e)
@@ -233,7 +247,7 @@ fn run_websocket(handler: WsHandler) -> Result<(), Error> {
         let app = init().await?;
         lambda_runtime::run(service_fn(
             move |ev: LambdaEvent<aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest>| async move {
-                fresh(app).await;
+                let _flush = fresh(app, ev.context.request_id.clone()).await;
                 Ok::<_, std::convert::Infallible>(handler(app, ev.payload).await)
             },
         ))

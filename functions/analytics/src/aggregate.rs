@@ -70,6 +70,14 @@ pub struct JobMeta {
 }
 
 impl Unit {
+    /// When the (earliest) thing it counts happened, Unix seconds.
+    pub fn occurred_at(&self) -> Option<i64> {
+        match &self.work {
+            Work::Client { events, .. } => events.iter().map(|e| e.at).min(),
+            Work::Search { at, .. } | Work::Domain { at, .. } => Some(*at),
+        }
+    }
+
     /// The jobs and companies its events name (to look up before aggregating).
     pub fn references(&self) -> (Vec<String>, Vec<String>) {
         match &self.work {

@@ -22,6 +22,8 @@ use crate::store::{self, Refused};
 
 /// Client events per unit.
 pub const PART: usize = 20;
+/// The consumer's name in metrics.
+const CONSUMER: &str = "analytics";
 const ATTEMPTS: u32 = 6;
 
 pub fn handler(app: &'static App, batch: SqsEvent) -> Pin<Box<dyn Future<Output = SqsBatchResponse> + Send>> {
@@ -31,6 +33,12 @@ pub fn handler(app: &'static App, batch: SqsEvent) -> Pin<Box<dyn Future<Output 
 async fn consume(app: &'static App, batch: SqsEvent) -> SqsBatchResponse {
     let mut failed = BTreeSet::new();
     let mut units = Vec::new();
+    common::metrics::batch(CONSUMER, batch.records.len());
+    let receives: std::collections::HashMap<String, String> = batch
+        .records
+        .iter()
+        .filter_map(|m| Some((m.message_id.clone()?, m.attributes.get("ApproximateReceiveCount")?.clone())))
+        .collect();
     for m in batch.records {
         let id = m.message_id.unwrap_or_default();
         match units_of(app, &id, m.body.as_deref().unwrap_or_default()) {
@@ -46,6 +54,7 @@ async fn consume(app: &'static App, batch: SqsEvent) -> SqsBatchResponse {
     tracing::info!(units = handled, failed = failed.len(), "analytics batch counted");
     let mut response = SqsBatchResponse::default();
     for id in failed {
+        common::metrics::failed(CONSUMER, receives.get(&id).map(String::as_str));
         let mut f = BatchItemFailure::default();
         f.item_identifier = id;
         response.batch_item_failures.push(f);
@@ -156,7 +165,13 @@ async fn count(app: &App, units: Vec<Unit>, failed: &mut BTreeSet<String>) {
         for (members, deltas) in groups(&pending, &lookup, shard) {
             let unit_ids: Vec<String> = members.iter().map(|&i| pending[i].id.clone()).collect();
             match store::apply(app, &unit_ids, &deltas).await {
-                Ok(()) => {}
+                Ok(()) => {
+                    for &i in &members {
+                        if let Some(at) = pending[i].occurred_at() {
+                            common::metrics::lag_since(CONSUMER, at);
+                        }
+                    }
+                }
                 Err(Refused::AlreadyDone | Refused::Conflict) => retry.extend(members),
                 Err(Refused::Failed(e)) => {
                     tracing::warn!(error = %e, "analytics group failed");
