@@ -56,7 +56,79 @@ common::functions! {
     }
 }
 
-/// `$default` route: any path and method not in the API answers 404 in the error format.
+/// The API's routes from the document: path segments and the methods each path takes.
+fn routes() -> &'static [(Vec<String>, Vec<String>)] {
+    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap_or_default();
+        doc["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, ops)| {
+                        let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
+                        let methods = ops
+                            .as_object()
+                            .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
+                            .unwrap_or_default();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// The methods the API takes on `path` (empty when no route has that shape).
+pub fn allowed_methods(path: &str) -> Vec<String> {
+    let given: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut out: Vec<String> = routes()
+        .iter()
+        .filter(|(segments, _)| {
+            segments.len() == given.len()
+                && segments
+                    .iter()
+                    .zip(&given)
+                    .all(|(s, g)| (s.starts_with('{') && !g.is_empty()) || s == g)
+        })
+        .flat_map(|(_, methods)| methods.iter().cloned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `$default` route: a path the API has, with a method it does not take, is 405 with
+/// `Allow`; anything else 404, both in the error format.
 pub async fn not_found(_app: &'static App, req: Request) -> ApiResult<Response> {
-    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path())))
+    let methods = allowed_methods(req.uri().path());
+    if methods.is_empty() || methods.iter().any(|m| m == req.method().as_str()) {
+        return Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path())));
+    }
+    let e = ApiError::new(
+        http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not take {}", req.uri().path(), req.method()),
+    )
+    .with_details(serde_json::json!({ "allow": methods }));
+    let mut resp = common::http::error_response(&e, &common::http::request_id(&req));
+    if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_of_the_api_know_their_methods() {
+        assert_eq!(allowed_methods("/health"), ["GET"]);
+        assert_eq!(allowed_methods("/jobs"), ["GET", "POST"]);
+        assert!(allowed_methods("/jobs/01HZZZZZZZZZZZZZZZZZZZZZZZ").contains(&"PATCH".to_string()));
+        assert!(allowed_methods("/no/such/path").is_empty());
+        assert!(allowed_methods("/jobs//applications").is_empty());
+    }
 }

@@ -108,9 +108,23 @@ async fn bad_tokens(s: &TestStack, reg: &serde_json::Value) -> Vec<(&'static str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_get_the_error_body() {
     let s = TestStack::start_with(false, false).await;
-    for (m, p) in [("GET", "/no/such/route"), ("DELETE", "/auth/login"), ("PUT", "/health")] {
+    for (m, p) in [("GET", "/no/such/route"), ("POST", "/jobs/x/y/z"), ("GET", "/auth")] {
         let r = s.send(m, p, None, None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} {p}");
+        assert_error_body(&r);
+    }
+    // A route the API has, with a method it does not take: 405 naming the ones it does.
+    let job = format!("/jobs/{}", ulid::Ulid::new());
+    for (m, p, allow) in [
+        ("DELETE", "/auth/login", "POST"),
+        ("PUT", "/health", "GET"),
+        ("DELETE", "/jobs", "GET, POST"),
+        ("PUT", job.as_str(), "DELETE, GET, PATCH"),
+    ] {
+        let r = s.send(m, p, None, None).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}: {r:?}");
+        assert_eq!(r.headers["allow"], allow, "{m} {p}");
+        assert_eq!(r.body["error"], "method_not_allowed");
         assert_error_body(&r);
     }
     s.shutdown().await;
