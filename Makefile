@@ -19,7 +19,7 @@ seed: ## demo data into the running `make dev`: categories, companies, ~300 jobs
 reindex: ## rebuild the search indexes of the running `make dev` from its table (search keeps answering)
 	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && SEARCH_ENDPOINT="http://127.0.0.1:$${SEARCH_PORT:-9200}" cargo run -q -p devstack --bin reindex
 
-test: ## template lint + unit, integration and end-to-end tests against the AWS stand-in
+test: ## template lint, OpenAPI document validation, unit, integration and end-to-end tests against the AWS stand-in
 	@scripts/test.sh
 
 bench: ## release binary sizes and cold starts per function -> docs/performance.md figures

@@ -9,6 +9,9 @@ cd "$ROOT"
 log "sam validate --lint"
 sam validate --lint -t template.yaml
 
+log "openapi-spec-validator docs/openapi.json"
+openapi-spec-validator docs/openapi.json
+
 log "building the tests"
 if command -v cargo-nextest >/dev/null 2>&1; then RUNNER=(cargo nextest run --workspace); else RUNNER=(cargo test --workspace); fi
 "${RUNNER[@]}" --no-run
