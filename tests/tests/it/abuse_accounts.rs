@@ -14,9 +14,8 @@ async fn parallel_wrong_logins_verify_at_most_five_passwords_per_window() {
         let r = s.login(&email, "not the password at all").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    // 20 wrong and the right one at once: one check is left in the window.
-    let mut attempts: Vec<String> = (0..20).map(|i| format!("wrong guess number {i}")).collect();
-    attempts.insert(10, PASSWORD.to_string());
+    // 20 wrong at once: one check is left in the window.
+    let attempts: Vec<String> = (0..20).map(|i| format!("wrong guess number {i}")).collect();
     let replies = join_all(attempts.iter().map(|p| s.login(&email, p))).await;
     let checked = replies.iter().filter(|r| r.status != StatusCode::TOO_MANY_REQUESTS).count();
     assert!(
@@ -28,10 +27,10 @@ async fn parallel_wrong_logins_verify_at_most_five_passwords_per_window() {
         assert_eq!(r.body["error"], "account_locked");
         assert!(r.headers.get("retry-after").is_some());
     }
-    // Unless the right one got the last check, the account is locked for it too.
-    if !replies.iter().any(|r| r.status == StatusCode::OK) {
-        assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
-    }
+    // The account is locked for the right password too. (A right password that wins the
+    // last check signs in and resets the count, as a sign-in does: later guesses then
+    // start a new window. That is why it is not raced with the wrong ones here.)
+    assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     s.shutdown().await;
 }
 
