@@ -4,7 +4,7 @@
 # response to a real first event, SDK clients created on it) and warm invocations, against a
 # fresh AWS stand-in (and the search stand-in) on free loopback ports. Then the cost of
 # matching a new job against saved searches (alert-bench). Figures go to docs/performance.md
-# by hand.
+# by hand. Last, the DynamoDB calls per route of a seeker session, counted by the tests.
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
 use_tools
@@ -31,3 +31,5 @@ log "starts and invocations ($(nproc) cores, $(uname -m)); date $(date -u +%F)"
 "$TARGET_DIR/debug/coldstart-bench" "$TARGET_DIR/release" "${STARTS:-10}" "${WARM:-20}"
 log "matching a new job against ${SAVED_SEARCHES:-10000} saved searches (${ALERT_JOBS:-20} jobs)"
 "$TARGET_DIR/debug/alert-bench" "${SAVED_SEARCHES:-10000}" "${ALERT_JOBS:-20}" 2>/dev/null
+log "DynamoDB calls per route of a seeker's session (counted by the SDK interceptor)"
+cargo test -q -p integration-tests --test it costs:: -- --nocapture 2>/dev/null | grep '^|'

@@ -121,6 +121,40 @@ pub struct App {
     keys: RwLock<Keys>,
     refreshing: tokio::sync::Mutex<()>,
     rate_cache: crate::ratelimit::Exhausted,
+    dynamo_calls: DynamoCalls,
+}
+
+/// Counts this container's DynamoDB calls by operation (an SDK interceptor): what a route
+/// costs, counted rather than estimated (the tests and the bench read it).
+#[derive(Clone, Debug, Default)]
+pub struct DynamoCalls(Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>);
+
+impl DynamoCalls {
+    /// The calls so far, by operation (`GetItem`, `Query`, ...).
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for DynamoCalls {
+    fn name(&self) -> &'static str {
+        "DynamoCalls"
+    }
+    fn read_after_serialization(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let op = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.name().to_string())
+            .unwrap_or_else(|| "unnamed".into());
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(op).or_default() += 1;
+        }
+        Ok(())
+    }
 }
 
 /// The key rings this container holds, and when they were fetched.
@@ -165,11 +199,19 @@ impl App {
             keys: Default::default(),
             refreshing: Default::default(),
             rate_cache: Default::default(),
+            dynamo_calls: Default::default(),
         }
     }
 
     pub fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
-        self.dynamo.get_or_init(|| aws_sdk_dynamodb::Client::new(self.sdk_config()))
+        self.dynamo.get_or_init(|| {
+            let conf = aws_sdk_dynamodb::config::Builder::from(self.sdk_config()).interceptor(self.dynamo_calls.clone());
+            aws_sdk_dynamodb::Client::from_conf(conf.build())
+        })
+    }
+    /// This container's DynamoDB calls so far.
+    pub fn dynamo_calls(&self) -> std::collections::BTreeMap<String, u64> {
+        self.dynamo_calls.snapshot()
     }
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns.get_or_init(|| aws_sdk_sns::Client::new(self.sdk_config()))

@@ -11,6 +11,7 @@ mod applications;
 mod auth_flow;
 mod bad_input;
 mod catalog;
+mod costs;
 mod events;
 mod expiry;
 mod files;
