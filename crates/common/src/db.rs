@@ -149,9 +149,14 @@ pub async fn query_all(app: &crate::App, index: Option<&str>, key: impl Into<Str
     }
 }
 
-/// Every item of an index partition whose sort key is within `low..=high`, page after page
-/// (time windows over keys that start with a time: deadlines, interviews).
-pub async fn query_between(app: &crate::App, index: &str, key: &str, low: &str, high: &str) -> ApiResult<Vec<Item>> {
+/// Every item of a partition of the table (`index` `None`) or of an index whose sort key is
+/// within `low..=high`, page after page (time windows over keys that start with a time:
+/// deadlines, interviews, analytics days).
+pub async fn query_between(app: &crate::App, index: Option<&str>, key: &str, low: &str, high: &str) -> ApiResult<Vec<Item>> {
+    let (pk, sk) = match index {
+        Some(i) => (format!("{i}PK"), format!("{i}SK")),
+        None => (PK.to_string(), SK.to_string()),
+    };
     let mut out = Vec::new();
     let mut start = None;
     loop {
@@ -159,10 +164,10 @@ pub async fn query_between(app: &crate::App, index: &str, key: &str, low: &str, 
             .dynamo()
             .query()
             .table_name(app.table())
-            .index_name(index)
+            .set_index_name(index.map(str::to_string))
             .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-            .expression_attribute_names("#pk", format!("{index}PK"))
-            .expression_attribute_names("#sk", format!("{index}SK"))
+            .expression_attribute_names("#pk", pk.clone())
+            .expression_attribute_names("#sk", sk.clone())
             .expression_attribute_values(":pk", s(key))
             .expression_attribute_values(":low", s(low))
             .expression_attribute_values(":high", s(high))

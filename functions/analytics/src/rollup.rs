@@ -149,7 +149,7 @@ async fn store_rollup(app: &App, sk: &str, rollup: &Rollup, sketch: &mut Sketch)
 /// The day rollups from `from` to `to` (inclusive), merged: one Query. Also the last day
 /// that had a rollup.
 pub async fn merged_days(app: &App, from: &str, to: &str) -> ApiResult<(Tops, PlatformFigures, Option<String>)> {
-    let items = store::query_range(app, model::ROLLUP_PK, &format!("DAY#{from}"), &format!("DAY#{to}")).await?;
+    let items = db::query_between(app, None, model::ROLLUP_PK, &format!("DAY#{from}"), &format!("DAY#{to}")).await?;
     let last = items
         .iter()
         .filter_map(|i| db::get_s(i, db::SK)?.strip_prefix("DAY#"))
@@ -285,7 +285,7 @@ fn month_of(d: NaiveDate) -> (String, NaiveDate, NaiveDate) {
 
 /// Merges the day rollups of a week or month into its own rollup.
 async fn period(app: &App, prefix: &str, (key, from, to): (String, NaiveDate, NaiveDate)) -> ApiResult<()> {
-    let items = store::query_range(app, model::ROLLUP_PK, &format!("DAY#{from}"), &format!("DAY#{to}")).await?;
+    let items = db::query_between(app, None, model::ROLLUP_PK, &format!("DAY#{from}"), &format!("DAY#{to}")).await?;
     let (tops, mut figures, mut sketch) = merge(&items);
     figures.active_users = sketch.estimate();
     let rollup = Rollup {

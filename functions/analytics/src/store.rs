@@ -170,7 +170,7 @@ impl Day {
 
 /// The days of `pk` from `from` to `to` (inclusive), shards merged: one Query.
 pub async fn days(app: &App, pk: &str, from: &str, to: &str) -> ApiResult<BTreeMap<String, Day>> {
-    let items = query_range(app, pk, &format!("D#{from}"), &format!("D#{to}#~")).await?;
+    let items = db::query_between(app, None, pk, &format!("D#{from}"), &format!("D#{to}#~")).await?;
     let mut out: BTreeMap<String, Day> = BTreeMap::new();
     for item in items {
         let Some(date) = db::get_s(&item, db::SK).and_then(|sk| sk.get(2..12)) else {
@@ -187,28 +187,4 @@ pub async fn days(app: &App, pk: &str, from: &str, to: &str) -> ApiResult<BTreeM
         }
     }
     Ok(out)
-}
-
-/// Every item of `pk` with a sort key from `low` to `high` (one Query, paged).
-pub async fn query_range(app: &App, pk: &str, low: &str, high: &str) -> ApiResult<Vec<Item>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .dynamo()
-            .query()
-            .table_name(app.table())
-            .key_condition_expression("PK = :pk AND SK BETWEEN :lo AND :hi")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":lo", s(low))
-            .expression_attribute_values(":hi", s(high))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        out.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key.filter(|k| !k.is_empty());
-        if start.is_none() {
-            return Ok(out);
-        }
-    }
 }

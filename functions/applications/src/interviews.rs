@@ -92,7 +92,7 @@ pub async fn scheduled_between(app: &App, from_secs: i64, to_secs: i64) -> ApiRe
         format!("{}#~", common::time::rfc3339(to_secs)),
     );
     let mut out = Vec::new();
-    for item in common::db::query_between(app, "GSI4", SCHEDULED, &low, &high).await? {
+    for item in common::db::query_between(app, Some("GSI4"), SCHEDULED, &low, &high).await? {
         let interview = common::db::from_item::<InterviewItem>(item)?.value;
         if let Some(application) = crate::get(app, &interview.application_id).await? {
             out.push(Upcoming { interview, application });

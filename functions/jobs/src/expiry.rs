@@ -72,7 +72,7 @@ pub async fn closing_between(app: &App, from_secs: i64, to_secs: i64) -> ApiResu
         format!("{}#~", common::time::rfc3339(to_secs)),
     );
     let mut out = Vec::new();
-    for item in db::query_between(app, "GSI5", DEADLINES, &low, &high).await? {
+    for item in db::query_between(app, Some("GSI5"), DEADLINES, &low, &high).await? {
         let job = db::from_item::<JobItem>(item)?.value.job;
         if job.status == JobStatus::Published {
             out.push(job);
