@@ -6,6 +6,8 @@ CACHE="${JOBPLAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jobplat}"
 # The venv is keyed by the pinned requirements, so a change of pins builds a new one.
 REQ_HASH="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" | sha256sum | cut -c1-12)"
 VENV="$CACHE/venv-$REQ_HASH"
+# The contract tools (schemathesis, the client generator) live in a venv of their own.
+CONTRACT_VENV="$CACHE/contract-venv-$(sha256sum <"$ROOT/requirements-contract.txt" | cut -c1-12)"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -63,4 +65,16 @@ aws_stand_in_env() {
 use_tools() {
   export PATH="$VENV/bin:$PATH"
   export SAM_CLI_TELEMETRY=0
+}
+
+# setup_contract_tools: the contract venv (schemathesis, openapi-python-client), once.
+setup_contract_tools() {
+  if [ ! -f "$CONTRACT_VENV/.complete" ]; then
+    log "creating the contract tools venv at $CONTRACT_VENV (schemathesis, openapi-python-client; ~30 s once)"
+    rm -rf "$CONTRACT_VENV"
+    mkdir -p "$CACHE"
+    python3 -m venv "$CONTRACT_VENV"
+    "$CONTRACT_VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$ROOT/requirements-contract.txt"
+    touch "$CONTRACT_VENV/.complete"
+  fi
 }

@@ -23,6 +23,12 @@ impl Scale {
         jobs_per_employer: 25,
         seekers: 40,
     };
+    /// A handful of each, for the contract run (`make test`): every kind of resource exists.
+    pub const SMALL: Scale = Scale {
+        employers: 2,
+        jobs_per_employer: 3,
+        seekers: 3,
+    };
 }
 
 #[derive(Debug, Default)]

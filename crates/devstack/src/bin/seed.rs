@@ -3,6 +3,9 @@
 //!
 //! The admin that creates the categories is made directly in the table, like `make admin`
 //! (TABLE_NAME, or `<LOCAL_PREFIX>-Table`; AWS_ENDPOINT_URL for the stand-in).
+//!
+//! `--small` seeds a handful of each; `--json` prints the accounts as one JSON line
+//! (`{"admin", "employer", "seeker", "password"}`) for scripts (the contract run).
 
 use devstack::seed::{self, Scale, DEMO_PASSWORD};
 
@@ -42,7 +45,13 @@ async fn main() {
         }
     };
     let Some(token) = token else { std::process::exit(1) };
-    match seed::run(&url, &token, &app, Scale::DEMO).await {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let scale = if has("--small") { Scale::SMALL } else { Scale::DEMO };
+    match seed::run(&url, &token, &app, scale).await {
+        Ok(s) if has("--json") => println!(
+            "{}",
+            serde_json::json!({"admin": ADMIN, "employer": s.demo_employer, "seeker": s.demo_seeker, "password": DEMO_PASSWORD})
+        ),
         Ok(s) => {
             println!(
                 "seeded {} categories, {} companies, {} jobs, {} seekers, {} reports",
