@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev seed reindex test bench build deploy admin rotate-keys rollup redrive lint fmt validate openapi
+.PHONY: help setup dev seed reindex test contract bench build deploy admin rotate-keys rollup redrive lint fmt validate openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -19,8 +19,11 @@ seed: ## demo data into the running `make dev`: categories, companies, ~300 jobs
 reindex: ## rebuild the search indexes of the running `make dev` from its table (search keeps answering)
 	@. scripts/lib.sh && aws_stand_in_env "$${MOTO_PORT:-4566}" && SEARCH_ENDPOINT="http://127.0.0.1:$${SEARCH_PORT:-9200}" cargo run -q -p devstack --bin reindex
 
-test: ## template lint, OpenAPI document validation, unit, integration and end-to-end tests against the AWS stand-in
+test: ## template lint, OpenAPI document validation, unit, integration and end-to-end tests against the AWS stand-in, then the contract run
 	@scripts/test.sh
+
+contract: ## the contract run alone (part of make test): schemathesis as anonymous, seeker, employer and admin + a generated client's journeys
+	@scripts/contract.sh
 
 bench: ## release binary sizes and cold starts per function -> docs/performance.md figures
 	@scripts/bench.sh

@@ -31,3 +31,7 @@ aws_stand_in_env "$PORT"
 
 log "running the tests"
 "${RUNNER[@]}" --no-fail-fast
+
+# The contract: schemathesis as four callers, and a generated client's journeys, against the
+# whole platform as `make dev` serves it (its own stand-ins, free ports).
+"$ROOT/scripts/contract.sh"

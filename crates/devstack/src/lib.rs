@@ -4,6 +4,7 @@
 //! with their own resource prefix.
 
 pub mod bench;
+pub mod contract;
 pub mod gateway;
 pub mod intrinsics;
 pub mod live;

@@ -95,6 +95,9 @@ pub fn name_operations(doc: &mut OpenApi, t: &Template) -> Result<(), String> {
     }
 }
 
+/// The document as served: [`document`] completed by [`crate::contract::complete`].
 pub fn to_json() -> String {
-    document().to_pretty_json().expect("the document serialises") + "\n"
+    let mut doc = serde_json::to_value(document()).expect("the document serialises");
+    crate::contract::complete(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the document serialises") + "\n"
 }

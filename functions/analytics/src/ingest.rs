@@ -24,6 +24,7 @@ pub struct EventsBody {
     /// counted by it when nobody is signed in. Only a keyed hash of it is kept.
     pub session_id: Option<String>,
     /// 1 to 50 events.
+    #[serde(deserialize_with = "common::values::objects")]
     pub events: Vec<EventIn>,
 }
 
@@ -39,6 +40,7 @@ pub struct EventIn {
     /// The `search_id` of the /search/jobs reply; required for search_click.
     pub search_id: Option<String>,
     /// 1-based rank in the results; required for search_click.
+    #[serde(default, deserialize_with = "common::values::whole_opt")]
     pub position: Option<u32>,
     /// RFC 3339; default now. Older than 24 h or ahead of now: rejected (not counted).
     pub occurred_at: Option<String>,
@@ -56,6 +58,7 @@ pub struct Accepted {
 pub struct ClickBody {
     pub search_id: String,
     pub job_id: String,
+    #[serde(deserialize_with = "common::values::whole")]
     pub position: u32,
 }
 
@@ -101,8 +104,8 @@ fn check(p: &mut Problems, i: usize, e: &EventIn, now: i64) -> Option<ClientEven
         }
         _ => None,
     };
-    if e.kind == SearchClick && !matches!(e.position, Some(1..=1000)) {
-        p.add(&f("position"), "required for search_click, 1 to 1000");
+    if (e.kind == SearchClick || e.position.is_some()) && !matches!(e.position, Some(1..=1000)) {
+        p.add(&f("position"), "1 to 1000; required for search_click");
     }
     let at = match e.occurred_at.as_deref().map(common::time::parse_rfc3339) {
         None => now,

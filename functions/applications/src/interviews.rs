@@ -136,6 +136,7 @@ pub struct ScheduleInterview {
     /// RFC 3339, in the future.
     pub scheduled_at: String,
     /// 5 to 480.
+    #[serde(deserialize_with = "common::values::whole")]
     pub duration_minutes: u32,
     pub kind: InterviewKind,
     /// Required for `onsite`.
@@ -279,6 +280,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 pub struct UpdateInterview {
     /// Reschedule (a scheduled interview).
     pub scheduled_at: Option<String>,
+    #[serde(default, deserialize_with = "common::values::whole_opt")]
     pub duration_minutes: Option<u32>,
     pub location: Option<String>,
     pub meeting_url: Option<String>,

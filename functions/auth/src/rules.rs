@@ -35,9 +35,14 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        let local_ok =
-            !local.is_empty() && local.len() <= 64 && !local.contains('@') && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+            && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        // RFC 5322 atext and dots: what mail systems deliver to without SMTPUTF8 (an
+        // internationalised domain is given in its punycode form).
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
         if !domain_ok || !local_ok {
             return Err("is not an email address");
         }
@@ -152,10 +157,14 @@ mod tests {
             "ada@exa mple.com",
             "ada@.com",
             "ada@example..com",
+            "ad\"a@example.com",
+            "ada@exämple.com",
+            "adä@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+        assert!(Email::parse("o'brien+jobs@xn--exmple-cua.com").is_ok());
     }
 
     #[test]

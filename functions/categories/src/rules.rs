@@ -50,6 +50,9 @@ pub fn description(raw: &str) -> Result<Option<String>, &'static str> {
     if d.chars().count() > DESCRIPTION_MAX {
         return Err("must be at most 500 characters");
     }
+    if d.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("must not contain control characters");
+    }
     Ok((!d.is_empty()).then(|| d.to_string()))
 }
 

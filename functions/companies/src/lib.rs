@@ -151,6 +151,7 @@ pub struct CreateCompany {
     pub website: Option<String>,
     /// http(s) URL of the logo image.
     pub logo: Option<String>,
+    #[serde(default, deserialize_with = "common::values::object_opt")]
     pub location: Option<Location>,
     pub size: Option<CompanySize>,
     pub industry: Option<String>,
@@ -252,7 +253,7 @@ pub struct UpdateCompany {
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub logo: Option<Option<String>>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
+    #[serde(default, deserialize_with = "common::values::nullable_object")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     #[serde(default, deserialize_with = "common::values::nullable")]

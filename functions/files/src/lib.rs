@@ -148,6 +148,7 @@ pub struct UploadRequest {
     /// `application/vnd.openxmlformats-officedocument.wordprocessingml.document`;
     /// avatar: `image/jpeg`, `image/png`, `image/webp`.
     pub content_type: String,
+    #[serde(deserialize_with = "common::values::whole")]
     pub size_bytes: u64,
 }
 

@@ -34,10 +34,12 @@ pub struct CreateJob {
     pub requirements: Option<String>,
     pub responsibilities: Option<String>,
     pub benefits: Option<String>,
+    #[serde(deserialize_with = "common::values::object")]
     pub location: JobLocation,
     pub workplace: Workplace,
     pub employment_type: EmploymentType,
     pub experience_level: ExperienceLevel,
+    #[serde(default, deserialize_with = "common::values::object_opt")]
     pub salary: Option<Salary>,
     /// Slug of an active category.
     pub category: String,
@@ -186,11 +188,12 @@ pub struct UpdateJob {
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub benefits: Option<Option<String>>,
+    #[serde(default, deserialize_with = "common::values::object_opt")]
     pub location: Option<JobLocation>,
     pub workplace: Option<Workplace>,
     pub employment_type: Option<EmploymentType>,
     pub experience_level: Option<ExperienceLevel>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
+    #[serde(default, deserialize_with = "common::values::nullable_object")]
     #[schema(value_type = Option<Salary>)]
     pub salary: Option<Option<Salary>>,
     pub category: Option<String>,

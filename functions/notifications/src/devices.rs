@@ -129,7 +129,7 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
     let body: RegisterDevice = parse_json(&req)?;
     let token = body.token.trim().to_string();
-    if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_whitespace) {
+    if token.is_empty() || token.chars().count() > 4096 || token.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid_field("token", "a push token: 1 to 4096 characters, no spaces"));
     }
     // Before SNS is touched: a refused account leaves no endpoint behind.

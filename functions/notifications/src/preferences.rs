@@ -36,9 +36,11 @@ impl Channels {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
+    #[serde(deserialize_with = "common::values::object")]
     pub channels: Channels,
     /// By kind: new_applicant, application_status, interview, job_alert, job_moderation,
     /// job_expiring, account_security. Kinds left out keep their defaults.
+    #[serde(deserialize_with = "common::values::object_values")]
     pub kinds: BTreeMap<Kind, Channels>,
 }
 

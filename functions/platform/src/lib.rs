@@ -83,7 +83,7 @@ fn routes() -> &'static [(Vec<String>, Vec<String>)] {
 /// The methods the API takes on `path` (empty when no route has that shape).
 pub fn allowed_methods(path: &str) -> Vec<String> {
     let given: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let mut out: Vec<String> = routes()
+    let matching: Vec<_> = routes()
         .iter()
         .filter(|(segments, _)| {
             segments.len() == given.len()
@@ -92,6 +92,13 @@ pub fn allowed_methods(path: &str) -> Vec<String> {
                     .zip(&given)
                     .all(|(s, g)| (s.starts_with('{') && !g.is_empty()) || s == g)
         })
+        .collect();
+    // The most specific path documents this one (`/jobs/featured`, not `/jobs/{id}`).
+    let params = |segments: &Vec<String>| segments.iter().filter(|s| s.starts_with('{')).count();
+    let fewest = matching.iter().map(|(s, _)| params(s)).min().unwrap_or(0);
+    let mut out: Vec<String> = matching
+        .into_iter()
+        .filter(|(s, _)| params(s) == fewest)
         .flat_map(|(_, methods)| methods.iter().cloned())
         .collect();
     out.sort();
@@ -130,5 +137,6 @@ mod tests {
         assert!(allowed_methods("/jobs/01HZZZZZZZZZZZZZZZZZZZZZZZ").contains(&"PATCH".to_string()));
         assert!(allowed_methods("/no/such/path").is_empty());
         assert!(allowed_methods("/jobs//applications").is_empty());
+        assert_eq!(allowed_methods("/jobs/featured"), ["GET"], "the literal path, not /jobs/{{id}}");
     }
 }

@@ -261,16 +261,19 @@ pub struct ProfilePatch {
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
+    #[serde(default, deserialize_with = "common::values::nullable_object")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     pub skills: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "common::values::objects_opt")]
     pub education: Option<Vec<Education>>,
+    #[serde(default, deserialize_with = "common::values::objects_opt")]
     pub experience: Option<Vec<Experience>>,
+    #[serde(default, deserialize_with = "common::values::object_opt")]
     pub links: Option<Links>,
     pub visibility: Option<Visibility>,
     pub available_for_hire: Option<bool>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
+    #[serde(default, deserialize_with = "common::values::nullable_object")]
     #[schema(value_type = Option<Salary>)]
     pub salary_expectation: Option<Option<Salary>>,
 }

@@ -58,6 +58,7 @@ pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
 fn month(raw: &str) -> Result<String, &'static str> {
     let ok = raw.len() == 7
         && raw.as_bytes()[4] == b'-'
+        && raw.bytes().enumerate().all(|(i, b)| i == 4 || b.is_ascii_digit())
         && raw[..4].parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y))
         && raw[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
     if ok {

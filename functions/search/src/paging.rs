@@ -22,7 +22,7 @@ fn bad_cursor() -> ApiError {
 
 /// `limit` (1-50, default 20) and the sealed `cursor` of a search bound to `context`.
 pub fn paging(app: &App, req: &Request, context: &str) -> ApiResult<Paging> {
-    let size = match query_param(req, "limit").filter(|l| !l.trim().is_empty()) {
+    let size = match query_param(req, "limit") {
         None => 20,
         Some(l) => match l.trim().parse::<usize>() {
             Ok(v) if (1..=MAX_LIMIT).contains(&v) => v,

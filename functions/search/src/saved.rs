@@ -44,10 +44,17 @@ fn item(s: &SavedSearch) -> SavedItem {
 /// lists joined with commas.
 fn as_param(v: &Value) -> Option<String> {
     match v {
+        Value::Array(a) => a.iter().map(scalar).collect::<Option<Vec<_>>>().map(|v| v.join(",")),
+        v => scalar(v),
+    }
+}
+
+/// Text, a number or true/false (a list holds these, not more lists).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Array(a) => a.iter().map(as_param).collect::<Option<Vec<_>>>().map(|v| v.join(",")),
         _ => None,
     }
 }
@@ -60,7 +67,7 @@ pub fn parse_query(query: &Map<String, Value>) -> ApiResult<JobSearch> {
     if let Some((k, _)) = query.iter().find(|(_, v)| as_param(v).is_none()) {
         return Err(ApiError::invalid_field(
             "query",
-            format!("\"{k}\" must be text, a number, true/false or a list"),
+            format!("\"{k}\" must be text, a number, true/false or a list of these"),
         ));
     }
     JobSearch::parse(|k| query.get(k).and_then(as_param)).map_err(|e| {

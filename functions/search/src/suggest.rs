@@ -42,7 +42,7 @@ fn prefix_query(q: &str, fields: &[&str]) -> Query {
 
 /// GET /search/suggest
 #[utoipa::path(get, path = "/search/suggest", tag = "search",
-    params(("q" = String, Query, description = "what has been typed (from 2 characters; fewer give no suggestions)")),
+    params(("q" = Option<String>, Query, description = "what has been typed (from 2 characters; fewer or none give no suggestions)")),
     responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)))]
 pub async fn suggest(app: &'static App, req: Request) -> ApiResult<Response> {
     let q = query_param(&req, "q").map(|q| q.trim().to_string()).unwrap_or_default();

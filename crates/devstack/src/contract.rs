@@ -1,0 +1,486 @@
+//! What every operation shares, stated in the OpenAPI document once instead of on each
+//! handler: the statuses the common layers answer with (common::http: malformed or missing
+//! bodies, sizes, tokens, rate limits), the security of each route, the constraints of the
+//! shared query parameters, and links from each create to its read, update and delete.
+//! schemathesis (scripts/contract.sh, part of `make test`) checks the result against the
+//! running platform.
+
+use serde_json::{json, Map, Value};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn error(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+}
+
+/// Adds `status` unless the handler documented it (its description is more precise).
+fn add_status(op: &mut Map<String, Value>, status: &str, description: &str) {
+    let responses = op.entry("responses").or_insert_with(|| json!({}));
+    if let Some(r) = responses.as_object_mut() {
+        r.entry(status.to_string()).or_insert_with(|| error(description));
+        if r.get(status).and_then(|v| v.get("description")).and_then(Value::as_str) == Some("") {
+            r[status]["description"] = json!(description);
+        }
+    }
+}
+
+fn params(op: &Map<String, Value>, place: &str) -> Vec<String> {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| p["in"] == place)
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn bearer_only(op: &Map<String, Value>) -> bool {
+    op.get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.get("bearer").is_some()))
+}
+
+/// The statuses common::http answers with for every route of a kind, and each route's
+/// security stated (anonymous routes take a token if there is one: it is what their rate
+/// budget counts).
+fn complete_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
+    let route = format!("{} {path}", method.to_uppercase());
+    let counted = !common::http::UNLIMITED.contains(&route.as_str());
+    if bearer_only(op) {
+        add_status(op, "401", "`missing_token`, `invalid_token`, `token_expired`: sign in again");
+        add_status(op, "403", "`forbidden` (role), `account_suspended`");
+    } else if counted {
+        op.insert("security".into(), json!([{}, {"bearer": []}]));
+    } else {
+        op.insert("security".into(), json!([{}]));
+    }
+    if op.contains_key("requestBody") {
+        add_status(op, "400", "`bad_request`: the body is missing, not JSON or not an object");
+        add_status(op, "413", "`payload_too_large`: the body is over 64 KiB");
+        add_status(op, "422", "`validation_failed`: `details` names each invalid field");
+    }
+    if !params(op, "query").is_empty() || !params(op, "header").is_empty() {
+        add_status(
+            op,
+            "400",
+            "a query parameter or header is invalid (`invalid_limit`, `invalid_cursor`, `invalid_filter`, ...)",
+        );
+    }
+    let filters_as_fields = ["/search/", "/candidates", "/analytics/", "/admin/analytics"];
+    if !params(op, "query").is_empty() && filters_as_fields.iter().any(|p| path.starts_with(p)) {
+        add_status(
+            op,
+            "422",
+            "`invalid_filter` / `validation_failed`: `details` names each invalid parameter",
+        );
+    }
+    if !params(op, "path").is_empty() {
+        add_status(op, "404", "`not_found`: no such resource (or not yours to see)");
+    }
+    if counted {
+        add_status(
+            op,
+            "429",
+            "`rate_limited`: over this caller's budget; retry after `Retry-After` seconds",
+        );
+        op["responses"]["429"]["headers"] = json!({
+            "Retry-After": {"description": "seconds until the budget allows this caller again", "schema": {"type": "integer", "minimum": 0}}
+        });
+    }
+}
+
+/// `a|b|c` as a comma-separated list of those words, or empty (no filter).
+fn words(alternatives: &str) -> Value {
+    json!({"type": "string", "pattern": format!("^(({alternatives})(,({alternatives}))*)?$")})
+}
+
+/// Filters parsed the same way wherever they appear (common::vocab, the listing and
+/// search parsers): the schema each accepts.
+fn query_rule(name: &str) -> Option<(Value, ())> {
+    let v = match name {
+        "employment_type" => words("full_time|part_time|contract|temporary|internship"),
+        "experience_level" => words("entry|mid|senior|lead|executive"),
+        "workplace" => words("on_site|remote|hybrid"),
+        "country" => json!({"type": "string", "pattern": "^([A-Za-z]{2}(,[A-Za-z]{2})*)?$"}),
+        "currency" => json!({"type": "string", "pattern": "^([A-Za-z]{3})?$"}),
+        "salary_period" => json!({"type": "string", "pattern": "^(year|month|hour)?$"}),
+        "sort" => json!({"type": "string", "pattern": "^(relevance|date|salary)?$"}),
+        "granularity" => json!({"type": "string", "pattern": "^(day|week)?$"}),
+        "posted_within" => json!({"type": "integer", "minimum": 1, "maximum": 365}),
+        "radius_km" => json!({"type": "number", "minimum": 0.1, "maximum": 1000}),
+        "lat" => json!({"type": "number", "minimum": -90, "maximum": 90}),
+        "lon" => json!({"type": "number", "minimum": -180, "maximum": 180}),
+        "from" | "to" => json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+        "salary_min" | "salary_max" => json!({"type": "integer", "minimum": 0, "maximum": 1_000_000_000}),
+        _ => return None,
+    };
+    Some((v, ()))
+}
+
+/// The shared query parameters, parsed by the same functions on every route.
+fn constrain_parameters(path: &str, op: &mut Map<String, Value>) {
+    let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for p in ps {
+        if p["in"] == "header" && p["name"] == "Idempotency-Key" {
+            // 1 to 255 visible ASCII characters (HTTP drops surrounding spaces).
+            p["schema"] = json!({"type": "string", "pattern": r"^[ \t]*[!-~]{1,255}[ \t]*$"});
+            continue;
+        }
+        if p["in"] != "query" {
+            continue;
+        }
+        if p["name"] == "status" {
+            p["schema"] = match path {
+                "/me/jobs" => words("draft|published|closed|expired|suspended"),
+                _ => words("submitted|reviewed|shortlisted|interviewing|offered|hired|rejected|withdrawn"),
+            };
+            continue;
+        }
+        if p["name"] == "role" {
+            p["schema"] = json!({"type": "string", "pattern": "^(seeker|employer|admin)?$"});
+            continue;
+        }
+        match p["name"].as_str() {
+            Some("limit") => {
+                // Searches page through at most 50 hits at a time (search::paging).
+                let max = if path.starts_with("/search/") || path == "/candidates" {
+                    search::params::MAX_LIMIT
+                } else {
+                    common::cursor::MAX_LIMIT as usize
+                };
+                p["schema"] = json!({"type": "integer", "minimum": 1, "maximum": max, "default": common::cursor::DEFAULT_LIMIT});
+                p["description"] = json!("items per page");
+            }
+            Some(name) if query_rule(name).is_some() => {
+                let (schema, _) = query_rule(name).unwrap_or_default();
+                let ty = p["schema"]["type"].clone();
+                p["schema"] = schema;
+                if p["schema"].get("type").is_none() {
+                    p["schema"]["type"] = ty;
+                }
+            }
+            Some("cursor") => {
+                p["schema"] = json!({"type": "string", "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]*$"});
+                p["description"] = json!("`next_cursor` of the previous page, as it came: opaque and bound to this list, caller and filters (otherwise 400 `invalid_cursor`); empty or absent: the first page");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Links from each creating POST to the read, update and delete of what it created, so
+/// stateful clients and tests can chain them.
+fn links(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object().cloned() else { return };
+    for (path, item) in &paths {
+        let Some(post) = item.get("post") else { continue };
+        let created = post["responses"].get("201").or_else(|| post["responses"].get("200"));
+        let Some(created) = created else { continue };
+        let mut out = Map::new();
+        for (other, other_item) in &paths {
+            let Some(rest) = other.strip_prefix(path.as_str()).and_then(|r| r.strip_prefix("/{")) else {
+                continue;
+            };
+            let Some(param) = rest.strip_suffix('}') else { continue };
+            if param.contains('/') {
+                continue;
+            }
+            for method in ["get", "patch", "delete"] {
+                if let Some(id) = other_item.get(method).and_then(|o| o["operationId"].as_str()) {
+                    out.insert(
+                        id.to_string(),
+                        json!({"operationId": id, "parameters": {param: if param == "slug" { "$response.body#/slug" } else { "$response.body#/id" }}}),
+                    );
+                }
+            }
+        }
+        if out.is_empty() || created.get("content").is_none() {
+            continue;
+        }
+        let status = if post["responses"].get("201").is_some() { "201" } else { "200" };
+        doc["paths"][path]["post"]["responses"][status]["links"] = Value::Object(out);
+    }
+}
+
+/// Applies the above to the serialised document.
+pub fn complete(doc: &mut Value) {
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            for method in METHODS {
+                if let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) {
+                    complete_responses(path, method, op);
+                    constrain_parameters(path, op);
+                }
+            }
+        }
+    }
+    links(doc);
+    constrain_schemas(doc);
+    object_rules(doc);
+}
+
+/// Text as common::values reads it: no control characters but newline and tab.
+const TEXT: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// Required text: also something besides whitespace.
+const REQUIRED_TEXT: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// auth::rules::Email (surrounding whitespace is ignored; stored lower-case).
+const EMAIL: &str = r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+\s*$";
+/// common::values::website: an absolute http(s) URL to a public host name.
+const URL: &str =
+    r"^\s*https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(/[!#-\[\]-~]*)?\s*$";
+/// profiles::rules months: `YYYY-MM`, years 1900 to 2100.
+const MONTH: &str = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$";
+const ULID: &str = r"^\s*[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\s*$";
+
+fn text(max: usize) -> Value {
+    json!({"maxLength": max, "pattern": TEXT})
+}
+fn required_text(max: usize) -> Value {
+    json!({"minLength": 1, "maxLength": max, "pattern": REQUIRED_TEXT})
+}
+fn skills(items: usize, max: usize) -> Value {
+    json!({"maxItems": items, "items": {"type": "string", "minLength": 1, "maxLength": max, "pattern": REQUIRED_TEXT}})
+}
+fn email() -> Value {
+    json!({"maxLength": auth::rules::EMAIL_MAX, "pattern": EMAIL})
+}
+fn password() -> Value {
+    json!({"$ref": "#/components/schemas/NewPassword"})
+}
+
+/// auth::rules::Password: 8 to 128 characters, not only spaces, not one of the commonly used
+/// passwords it refuses (compared in lower case).
+fn new_password_schema() -> Value {
+    let common: Vec<&str> = include_str!("../../../functions/auth/data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    json!({"type": "string", "minLength": auth::rules::PASSWORD_MIN, "maxLength": auth::rules::PASSWORD_MAX, "pattern": r"\S",
+           "not": {"enum": common},
+           "description": "8 to 128 characters, not only spaces, not a commonly used password (compared in any case)"})
+}
+fn url() -> Value {
+    json!({"maxLength": common::values::URL_MAX, "pattern": URL})
+}
+/// A link that may be cleared with an empty string (or only spaces).
+fn url_or_empty() -> Value {
+    json!({"maxLength": common::values::URL_MAX, "pattern": format!("({})|(^\\s*$)", URL)})
+}
+
+/// The constraints each request field's parser enforces, by schema and property (merged
+/// into the generated schema; a `null` where the type allows it stays allowed).
+fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
+    use jobs::rules as job;
+    vec![
+        ("RegisterBody", "email", email()),
+        ("RegisterBody", "password", password()),
+        ("RegisterBody", "full_name", required_text(auth::rules::NAME_MAX)),
+        ("RegisterBody", "role", json!({"enum": ["seeker", "employer"]})),
+        ("LoginBody", "email", json!({"maxLength": 1024})),
+        ("LoginBody", "password", json!({"maxLength": 1024})),
+        ("ChangeBody", "new_password", password()),
+        ("ResetBody", "email", email()),
+        ("ResetBody", "new_password", password()),
+        (
+            "ResetBody",
+            "code",
+            json!({"pattern": r"^\s*[0-9]{8}\s*$", "description": "the 8 digits from the email"}),
+        ),
+        ("VerifyBody", "email", email()),
+        (
+            "VerifyBody",
+            "code",
+            json!({"pattern": r"^\s*[0-9]{8}\s*$", "description": "the 8 digits from the email"}),
+        ),
+        // forgot and resend answer 202 to any string: no address is told apart from another.
+        ("Invite", "email", email()),
+        ("CreateCategory", "name", required_text(categories::rules::NAME_MAX)),
+        ("CreateCategory", "description", text(categories::rules::DESCRIPTION_MAX)),
+        ("UpdateCategory", "name", required_text(categories::rules::NAME_MAX)),
+        ("UpdateCategory", "description", text(categories::rules::DESCRIPTION_MAX)),
+        ("CreateCompany", "name", required_text(companies::rules::NAME_MAX)),
+        ("CreateCompany", "description", text(companies::rules::DESCRIPTION_MAX)),
+        ("CreateCompany", "industry", text(companies::rules::INDUSTRY_MAX)),
+        ("CreateCompany", "website", url_or_empty()),
+        ("CreateCompany", "logo", url_or_empty()),
+        ("UpdateCompany", "name", required_text(companies::rules::NAME_MAX)),
+        ("UpdateCompany", "description", text(companies::rules::DESCRIPTION_MAX)),
+        ("UpdateCompany", "industry", text(companies::rules::INDUSTRY_MAX)),
+        ("UpdateCompany", "website", url_or_empty()),
+        ("UpdateCompany", "logo", url_or_empty()),
+        ("Location", "city", required_text(100)),
+        ("Location", "region", text(100)),
+        ("Location", "country", json!({"pattern": r"^\s*[A-Za-z]{2}\s*$"})),
+        ("Location", "lat", json!({"minimum": -90, "maximum": 90})),
+        ("Location", "lon", json!({"minimum": -180, "maximum": 180})),
+        ("Salary", "currency", json!({"pattern": r"^\s*[A-Za-z]{3}\s*$"})),
+        ("Salary", "min", json!({"minimum": 0, "maximum": 1_000_000_000})),
+        ("Salary", "max", json!({"minimum": 0, "maximum": 1_000_000_000})),
+        ("CreateJob", "title", required_text(job::TITLE_MAX)),
+        ("CreateJob", "description", required_text(job::DESCRIPTION_MAX)),
+        ("CreateJob", "requirements", text(job::SECTION_MAX)),
+        ("CreateJob", "responsibilities", text(job::SECTION_MAX)),
+        ("CreateJob", "benefits", text(job::SECTION_MAX)),
+        ("CreateJob", "skills", skills(job::SKILLS_MAX, job::SKILL_MAX)),
+        ("CreateJob", "company_id", json!({"pattern": ULID})),
+        ("UpdateJob", "title", required_text(job::TITLE_MAX)),
+        ("UpdateJob", "description", required_text(job::DESCRIPTION_MAX)),
+        ("UpdateJob", "requirements", text(job::SECTION_MAX)),
+        ("UpdateJob", "responsibilities", text(job::SECTION_MAX)),
+        ("UpdateJob", "benefits", text(job::SECTION_MAX)),
+        ("UpdateJob", "skills", skills(job::SKILLS_MAX, job::SKILL_MAX)),
+        ("CreateReport", "details", text(jobs::moderation::DETAILS_MAX)),
+        ("ModerateJob", "reason", required_text(jobs::moderation::MODERATION_REASON_MAX)),
+        ("Apply", "cover_letter", text(applications::rules::COVER_LETTER_MAX)),
+        ("MoveApplication", "note", text(applications::rules::NOTE_MAX)),
+        ("ScheduleInterview", "duration_minutes", json!({"minimum": 5, "maximum": 480})),
+        ("ScheduleInterview", "scheduled_at", json!({"format": "date-time"})),
+        ("ScheduleInterview", "location", text(300)),
+        ("ScheduleInterview", "meeting_url", url()),
+        ("UpdateInterview", "duration_minutes", json!({"minimum": 5, "maximum": 480})),
+        ("UpdateInterview", "scheduled_at", json!({"format": "date-time"})),
+        ("UpdateInterview", "location", text(300)),
+        ("UpdateInterview", "meeting_url", url()),
+        (
+            "RegisterDevice",
+            "token",
+            json!({"minLength": 1, "maxLength": 4096, "pattern": r"^\s*\S+\s*$"}),
+        ),
+        ("CreateSavedSearch", "name", required_text(100)),
+        ("ClickBody", "job_id", json!({"pattern": ULID})),
+        ("ClickBody", "position", json!({"minimum": 1, "maximum": 1000})),
+        (
+            "ClickBody",
+            "search_id",
+            json!({"pattern": r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\.[0-9A-Fa-f]{16}$"}),
+        ),
+        ("EventsBody", "events", json!({"minItems": 1, "maxItems": 50})),
+        ("EventsBody", "session_id", json!({"pattern": r"^\s*[A-Za-z0-9_-]{1,128}\s*$"})),
+        ("EventIn", "job_id", json!({"pattern": ULID})),
+        ("EventIn", "company_id", json!({"pattern": ULID})),
+        ("EventIn", "position", json!({"minimum": 1, "maximum": 1000})),
+        ("EventIn", "occurred_at", json!({"format": "date-time"})),
+        ("ProfilePatch", "full_name", required_text(auth::rules::NAME_MAX)),
+        ("ProfilePatch", "headline", text(120)),
+        ("ProfilePatch", "bio", text(2000)),
+        ("ProfilePatch", "address", text(300)),
+        (
+            "ProfilePatch",
+            "phone",
+            json!({"pattern": r"^\s*(\+[ ().-]*([0-9][ ().-]*){7,15})?\s*$", "description": "International form, e.g. `+49 30 1234567`: + and 7 to 15 digits (spaces, dots, dashes and brackets between are ignored)"}),
+        ),
+        ("ProfilePatch", "skills", skills(50, 50)),
+        ("ProfilePatch", "education", json!({"maxItems": 20})),
+        ("ProfilePatch", "experience", json!({"maxItems": 30})),
+        ("Education", "school", required_text(120)),
+        ("Education", "degree", text(120)),
+        ("Education", "field", text(120)),
+        ("Education", "start", json!({"pattern": MONTH})),
+        ("Education", "end", json!({"pattern": MONTH})),
+        ("Experience", "title", required_text(120)),
+        ("Experience", "company", required_text(120)),
+        ("Experience", "description", text(2000)),
+        ("Experience", "start", json!({"pattern": MONTH})),
+        ("Experience", "end", json!({"pattern": MONTH})),
+        ("Links", "linkedin", url_or_empty()),
+        ("Links", "github", url_or_empty()),
+        ("Links", "website", url_or_empty()),
+    ]
+}
+
+/// Rules between fields of one object, as JSON Schema states them.
+fn object_rules(doc: &mut Value) {
+    let s = &mut doc["components"]["schemas"];
+    s["CreateReport"]["if"] = json!({"properties": {"reason": {"const": "other"}}, "required": ["reason"]});
+    s["CreateReport"]["then"] = json!({"required": ["details"], "properties": {"details": {"type": "string", "pattern": r"\S"}}});
+    // Both coordinates or neither (`null` is neither).
+    s["Location"]["allOf"] = json!([
+        {"if": {"properties": {"lat": {"type": "number"}}, "required": ["lat"]}, "then": {"properties": {"lon": {"type": "number"}}, "required": ["lon"]}},
+        {"if": {"properties": {"lon": {"type": "number"}}, "required": ["lon"]}, "then": {"properties": {"lat": {"type": "number"}}, "required": ["lat"]}}
+    ]);
+    // Security notices are always emailed (stated with `not`, which generators skip: an
+    // `allOf` of Channels and `const: true` breaks some of them).
+    s["Preferences"]["properties"]["kinds"]["not"] = json!({
+        "required": ["account_security"],
+        "properties": {"account_security": {"required": ["email"], "properties": {"email": {"const": false}}}}
+    });
+    s["ScheduleInterview"]["allOf"] = json!([
+        {"if": {"properties": {"kind": {"const": "video"}}, "required": ["kind"]},
+         "then": {"required": ["meeting_url"], "properties": {"meeting_url": {"type": "string"}}}},
+        {"if": {"properties": {"kind": {"const": "onsite"}}, "required": ["kind"]},
+         "then": {"required": ["location"], "properties": {"location": {"type": "string", "pattern": r"\S"}}}}
+    ]);
+    s["EventIn"]["allOf"] = json!([
+        {"if": {"properties": {"type": {"enum": ["job_view", "job_impression", "apply_click", "search_click"]}}, "required": ["type"]},
+         "then": {"required": ["job_id"], "properties": {"job_id": {"type": "string"}}}},
+        {"if": {"properties": {"type": {"const": "company_view"}}, "required": ["type"]},
+         "then": {"required": ["company_id"], "properties": {"company_id": {"type": "string"}}}},
+        {"if": {"properties": {"type": {"const": "search_click"}}, "required": ["type"]},
+         "then": {"required": ["search_id", "position"],
+                  "properties": {"search_id": {"type": "string", "pattern": r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\.[0-9A-Fa-f]{16}$"},
+                                 "position": {"type": "integer"}}}}
+    ]);
+    // A saved search's query holds GET /search/jobs parameters, by name.
+    s["CreateSavedSearch"]["properties"]["query"]["propertyNames"] = json!({"enum": search::params::NAMES});
+    s["CreateSavedSearch"]["properties"]["query"]["additionalProperties"] = json!({
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}}],
+        "description": "as in GET /search/jobs; a list for the comma-separated ones"
+    });
+    // The two uploads share a body shape, not their rules: each route gets its own schema.
+    for (name, path, types, max) in [
+        (
+            "AvatarUpload",
+            "/me/avatar",
+            ["image/jpeg", "image/png", "image/webp"],
+            files::rules::Kind::Avatar.max_bytes(),
+        ),
+        (
+            "ResumeUpload",
+            "/me/resume",
+            [
+                "application/pdf",
+                "application/msword",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ],
+            files::rules::Kind::Resume.max_bytes(),
+        ),
+    ] {
+        let s = &mut doc["components"]["schemas"];
+        let mut schema = s["UploadRequest"].clone();
+        schema["properties"]["content_type"]["enum"] = json!(types);
+        schema["properties"]["size_bytes"]["minimum"] = json!(1);
+        schema["properties"]["size_bytes"]["maximum"] = json!(max);
+        s[name] = schema;
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+            json!({"$ref": format!("#/components/schemas/{name}")});
+    }
+}
+
+/// Merges [`field_rules`] into the component schemas. A property typed `[T, "null"]` keeps
+/// `null` (the rules apply to the value).
+fn constrain_schemas(doc: &mut Value) {
+    doc["components"]["schemas"]["NewPassword"] = new_password_schema();
+    for (schema, property, rules) in field_rules() {
+        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
+        assert!(target.is_object(), "{schema}.{property} is not in the document");
+        if rules.get("$ref").is_some() {
+            // A shared schema in place of the generated one (keeping the description).
+            let description = target.get("description").cloned();
+            *target = rules;
+            if let Some(d) = description {
+                target["description"] = d;
+            }
+            continue;
+        }
+        if let (Some(t), Some(r)) = (target.as_object_mut(), rules.as_object()) {
+            for (k, v) in r {
+                t.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
