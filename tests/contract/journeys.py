@@ -71,7 +71,8 @@ def main() -> int:
     # Seeker: registers, fills in the profile, reads the job, applies.
     email = f"journey-{uuid.uuid4().hex[:12]}@example.com"
     reg = ok(api("auth.auth_register").sync_detailed(client=anon, body=m.RegisterBody(
-        email=email, password="a journey through the contract", role="seeker", full_name="Jo Client")), 201, "register")
+        email=email, password="a journey through the contract", role=m.RegisterBodyRole.SEEKER, full_name="Jo Client")),
+        201, "register")
     seeker = AuthenticatedClient(base_url=args.url, token=reg.access_token, raise_on_unexpected_status=True)
     me = ok(api("auth.auth_me").sync_detailed(client=seeker), 200, "me")
     assert me.email == email and me.role == m.Role.SEEKER
@@ -97,7 +98,7 @@ def main() -> int:
     moved = ok(api("applications.applications_move").sync_detailed(application.id, client=employer, body=m.MoveApplication(
         status=m.ApplicationStatus.SHORTLISTED, note="strong contract sense")), 200, "shortlist")
     assert moved.status == m.ApplicationStatus.SHORTLISTED
-    at = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    at = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)  # a date-time: the client formats it
     interview = ok(api("applications.applications_interviews_create").sync_detailed(
         application.id, client=employer, body=m.ScheduleInterview(
             kind=m.InterviewKind.VIDEO, scheduled_at=at, duration_minutes=45, meeting_url="https://meet.example/contract")),
