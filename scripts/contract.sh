@@ -56,7 +56,7 @@ if [ "${CONTRACT_ONLY:-client}" = client ] || [ -z "${CONTRACT_ONLY:-}" ]; then
     --accounts "$WORK/accounts.json" --package client || status=1
 fi
 if [ "${CONTRACT_ONLY:-schemathesis}" = schemathesis ] || [ -z "${CONTRACT_ONLY:-}" ]; then
-  log "contract: schemathesis against $BASE/openapi.json (anonymous, seeker, employer, admin)"
+  log "contract: schemathesis against $BASE/openapi.json as ${CALLERS:-anonymous, seeker, employer, admin}"
   "$CONTRACT_VENV/bin/python" tests/contract/run.py --url "$BASE" --accounts "$WORK/accounts.json" \
     --reports "$WORK/reports" ${CALLERS:+--callers "$CALLERS"} ${ST_ARGS:+--extra "$ST_ARGS"} \
     ${UPDATE_BASELINE:+--update-baseline} || st=$?

@@ -11,6 +11,7 @@ tests/contract/baseline.json does not list (the known gaps, each to be mended an
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,8 +65,9 @@ def main() -> int:
             env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": HERE}
             rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         text = open(log).read()
-        summary = [l for l in text.splitlines() if l.strip().startswith(("Test cases:", "API Operations:", "Test Phases:"))]
-        print(f"  {caller}: exit {rc} in {time.monotonic() - started:.0f} s; " + "; ".join(s.strip() for s in summary), flush=True)
+        # schemathesis ends with a line such as "==== 1 failure, 3 warnings in 145.23s ====".
+        summary = [l.strip("= ") for l in text.splitlines() if re.fullmatch(r"=+ .* in [0-9.]+s =+", l.strip())]
+        print(f"  {caller}: exit {rc} in {time.monotonic() - started:.0f} s ({summary[-1] if summary else 'no summary'})", flush=True)
         if rc != 0:
             failed.append(caller)
             print(text[-20000:], flush=True)
