@@ -292,6 +292,21 @@ impl TestStack {
             .expect("JSON");
         r["hits"]["hits"].as_array().cloned().unwrap_or_default()
     }
+
+    /// Waits until document `id` is in (`present`) or gone from one of this stack's indexes;
+    /// false if it is not so within `within`.
+    pub async fn wait_indexed(&self, suffix: &str, id: &str, present: bool, within: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            if self.index_docs(suffix).await.iter().any(|d| d["_id"] == id) == present {
+                return true;
+            }
+            if start.elapsed() > within {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// The ids of a search reply's items.

@@ -124,11 +124,15 @@ pub struct Location {
     pub lon: Option<f64>,
 }
 
-/// Latitude and longitude, both or neither, within range.
+/// Latitude and longitude, both or neither, within range, kept to six decimal places
+/// (about 11 cm): finer digits locate nothing, and a number as small as `1e-300` is below
+/// what DynamoDB stores (its smallest magnitude is 1e-130).
 pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, Option<f64>), &'static str> {
+    // `+ 0.0` turns a rounded -0.0 into 0.0.
+    let six = |v: f64| (v * 1e6).round() / 1e6 + 0.0;
     match (lat, lon) {
         (None, None) => Ok((None, None)),
-        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((Some(lat), Some(lon))),
+        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((Some(six(lat)), Some(six(lon)))),
         (Some(_), Some(_)) => Err("lat must be within -90..90 and lon within -180..180"),
         _ => Err("lat and lon go together"),
     }
@@ -440,6 +444,21 @@ mod tests {
             lon: None,
         })
         .is_err());
+    }
+
+    #[test]
+    fn coordinates_keep_six_decimals() {
+        assert_eq!(
+            coordinates(Some(52.520_008_4), Some(13.404_954_4)),
+            Ok((Some(52.520008), Some(13.404954)))
+        );
+        // Below DynamoDB's smallest magnitude: stored as plain 0, not -0.
+        let (lat, lon) = coordinates(Some(2.4e-303), Some(-1.6e-111)).unwrap();
+        assert_eq!((lat, lon), (Some(0.0), Some(0.0)));
+        assert!(lon.unwrap().is_sign_positive());
+        assert_eq!(coordinates(Some(-90.0), Some(180.0)), Ok((Some(-90.0), Some(180.0))));
+        assert!(coordinates(Some(90.000_000_1), Some(0.0)).is_err());
+        assert!(coordinates(Some(1.0), None).is_err());
     }
 
     #[test]

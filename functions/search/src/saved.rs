@@ -59,6 +59,23 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// The query as it is stored: as given, but fractional numbers kept to six decimal places,
+/// the finest any search parameter uses (coordinates, about 11 cm). A number as small as
+/// `1e-300` passes the parser (a latitude of 0) but is below what DynamoDB stores.
+fn storable(query: Map<String, Value>) -> Map<String, Value> {
+    fn number(v: Value) -> Value {
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                let six = n.as_f64().map(|f| (f * 1e6).round() / 1e6 + 0.0);
+                six.and_then(serde_json::Number::from_f64).map_or(Value::Number(n), Value::Number)
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(number).collect()),
+            v => v,
+        }
+    }
+    query.into_iter().map(|(k, v)| (k, number(v))).collect()
+}
+
 /// Parses a stored or submitted query with the /search/jobs parser.
 pub fn parse_query(query: &Map<String, Value>) -> ApiResult<JobSearch> {
     if let Some(k) = query.keys().find(|k| !NAMES.contains(&k.as_str())) {
@@ -115,7 +132,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         id: ulid::Ulid::new().to_string(),
         user_id: me.user_id.clone(),
         name,
-        query: body.query,
+        query: storable(body.query),
         frequency: body.frequency,
         created_at: common::time::now_rfc3339(),
     };

@@ -38,7 +38,8 @@ async fn step_fill_it_in(me: &User<'_>) {
         "bio": "I like analytical engines.",
         "phone": "+44 20 7946 0958",
         "address": "12 St James's Square, London",
-        "location": {"city": "London", "country": "gb"},
+        // Kept to six decimals; 1e-300 is below what DynamoDB stores (it was a 500).
+        "location": {"city": "London", "country": "gb", "lat": 51.50735091, "lon": -1e-300},
         "skills": ["Rust", " rust ", "DynamoDB"],
         "education": [{"school": "University of London", "degree": "BSc", "start": "2010-09", "end": "2013-06"}],
         "experience": [{"title": "Engineer", "company": "Analytical Engines Ltd", "start": "2014-01"}],
@@ -51,6 +52,8 @@ async fn step_fill_it_in(me: &User<'_>) {
     assert_eq!(r.body["phone"], "+442079460958");
     assert_eq!(r.body["skills"], json!(["Rust", "DynamoDB"]));
     assert_eq!(r.body["location"]["country"], "GB");
+    let coordinates = (r.body["location"]["lat"].as_f64(), r.body["location"]["lon"].as_f64());
+    assert_eq!(coordinates, (Some(51.507351), Some(0.0)), "{r:?}");
     assert_eq!(r.body["salary_expectation"]["currency"], "GBP");
     assert_eq!(r.body["full_name"], "Ada Lovelace");
     assert_eq!(

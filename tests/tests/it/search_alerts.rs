@@ -96,7 +96,17 @@ async fn saved_searches_are_validated_limited_listed_and_deleted() {
         seeker.delete(&format!("/me/saved-searches/{first}")).await.status,
         StatusCode::NOT_FOUND
     );
-    save(&seeker, json!({"q": "back under the limit"}), "weekly").await;
+    // Stored with fractional numbers kept to six decimals: 1e-300 is a latitude of 0 to the
+    // search, and below what DynamoDB stores (it was a 500).
+    let query = json!({"q": "back under the limit", "lat": 1e-300, "lon": 13.40495441, "radius_km": 25});
+    save(&seeker, query, "weekly").await;
+    let stored = &seeker.get("/me/saved-searches").await.body["items"][0]["query"];
+    assert_eq!(
+        (stored["lat"].as_f64(), stored["lon"].as_f64()),
+        (Some(0.0), Some(13.404954)),
+        "{stored}"
+    );
+    assert_eq!(stored["q"], "back under the limit");
     let other = s.seeker().await;
     assert_eq!(other.get("/me/saved-searches").await.body["items"], json!([]));
     s.shutdown().await;
@@ -114,9 +124,10 @@ async fn an_instant_alert_goes_out_once_and_its_link_unsubscribes() {
         .post_job(&company, &category, json!({"title": "Quantum physicist", "status": "published"}))
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    save(&seeker, json!({"q": "quantum", "workplace": "remote"}), "instant").await;
-    s.get_until("/me/saved-searches", Some(&seeker.token), SOON, |r| r.status == StatusCode::OK)
-        .await;
+    let saved = save(&seeker, json!({"q": "quantum", "workplace": "remote"}), "instant").await;
+    // Jobs are matched against the saved searches in the index (percolation): one saved a
+    // moment before a job is published may be missed, so the test waits for it there.
+    assert!(s.wait_indexed("saved-searches", &saved, true, SOON).await, "saved search indexed");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     employer
         .patch(&format!("/jobs/{before}"), json!({"title": "Quantum physicist (senior)"}))
@@ -235,22 +246,12 @@ async fn export_includes_saved_searches_and_erasure_removes_them() {
     let id = save(&seeker, json!({"q": "gardener"}), "weekly").await;
     let r = seeker.get("/me/export").await;
     assert_eq!(r.body["saved_searches"][0]["id"], id.as_str(), "{r:?}");
-    let indexed = || async { s.index_docs("saved-searches").await.iter().any(|d| d["_id"] == id.as_str()) };
-    for _ in 0..80 {
-        if indexed().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(indexed().await, "alerts on: in the saved-searches index");
+    assert!(
+        s.wait_indexed("saved-searches", &id, true, SOON).await,
+        "alerts on: in the saved-searches index"
+    );
     assert_eq!(seeker.delete("/me").await.status, StatusCode::NO_CONTENT);
-    for _ in 0..80 {
-        if !indexed().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(!indexed().await, "erased with the account");
+    assert!(s.wait_indexed("saved-searches", &id, false, SOON).await, "erased with the account");
     let left = search::saved::all_of(s.running.app, &seeker.id).await.unwrap();
     assert!(left.is_empty());
     s.shutdown().await;
