@@ -15,6 +15,9 @@ openapi-spec-validator docs/openapi.json
 log "building the tests"
 if command -v cargo-nextest >/dev/null 2>&1; then RUNNER=(cargo nextest run --workspace); else RUNNER=(cargo test --workspace); fi
 "${RUNNER[@]}" --no-run
+# Two function binaries, run as Lambda runs them by a test (operations.rs: their metrics and
+# logs on stdout); the libraries are the tests' own, so this is mostly linking.
+cargo build -q -p platform -p notifications --bins
 
 PORT="$(free_port)"
 mkdir -p "$CACHE"

@@ -4,7 +4,7 @@
 //! Namespace `METRICS_NAMESPACE` (default `JobPlatform`), dimension `function`.
 //!
 //! Outside Lambda (the local stack, tests) no recorder is installed and recording is a
-//! no-op.
+//! no-op; a test runs function binaries as Lambda does and reads what they write.
 //!
 //! | metric | unit | dimensions | from |
 //! |---|---|---|---|

@@ -39,6 +39,8 @@ pub struct Run {
     pub responses: Vec<String>,
     /// Whether a response was an invocation error (`/error`).
     pub errors: usize,
+    /// What the process wrote to stdout and stderr (CloudWatch Logs in Lambda), line by line.
+    pub output: Vec<String>,
 }
 
 enum Report {
@@ -138,11 +140,15 @@ pub async fn run(binary: &Path, env: &HashMap<String, String>, events: Vec<Vec<u
         .env_clear()
         .envs(env)
         .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("exec {}: {e}", binary.display()))?;
+    let readers = [
+        child.stdout.take().map(|o| tokio::spawn(lines(o))),
+        child.stderr.take().map(|e| tokio::spawn(lines(e))),
+    ];
     let mut out = Run::default();
     let mut responded = 0;
     let outcome = tokio::time::timeout(limit, async {
@@ -171,8 +177,66 @@ pub async fn run(binary: &Path, env: &HashMap<String, String>, events: Vec<Vec<u
     .await;
     let _ = child.kill().await;
     server.abort();
+    for reader in readers.into_iter().flatten() {
+        out.output.extend(reader.await.unwrap_or_default());
+    }
     outcome.map_err(|_| format!("{} of {expected} responses within {limit:?}", out.responses.len()))?;
     Ok(out)
+}
+
+/// Every line `from` gives until it ends (the process exits).
+async fn lines(from: impl tokio::io::AsyncRead + Unpin) -> Vec<String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut out = Vec::new();
+    let mut reader = tokio::io::BufReader::new(from).lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        out.push(line);
+    }
+    out
+}
+
+/// A function's whole environment as Lambda gives it: its template.yaml variables resolved
+/// against `stack`, and what Lambda sets ([`lambda_env`]).
+pub fn process_env(
+    t: &crate::template::Template,
+    stack: &crate::provision::Stack,
+    f: &crate::template::Function,
+    endpoint: &str,
+) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = t
+        .globals_env
+        .iter()
+        .chain(f.env.iter())
+        .filter_map(|(k, v)| stack.resolved.resolve(v).ok().map(|v| (k.clone(), v)))
+        .collect();
+    env.extend(lambda_env(&f.handler, endpoint));
+    env
+}
+
+/// What Lambda sets for a function, with `endpoint` as AWS.
+pub fn lambda_env(handler: &str, endpoint: &str) -> HashMap<String, String> {
+    [
+        (common::runtime::HANDLER_VAR, handler),
+        ("PATH", "/usr/bin:/bin"),
+        ("AWS_LAMBDA_FUNCTION_NAME", handler),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_SESSION_TOKEN", "test"),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// A sample event of events/lambda/.
+pub fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(crate::default_template().with_file_name("events").join("lambda").join(name)).expect("sample event")
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for `method path` (parameters filled in).

@@ -148,3 +148,90 @@ async fn a_poison_event_fixed_and_redriven_is_applied_once() {
     assert_eq!(security.len(), 1, "one in-app notification: {listed:?}");
     s.shutdown().await;
 }
+
+/// A function binary started as Lambda starts it (devstack's Runtime API harness, the
+/// stand-ins as AWS): each invocation's metrics reach stdout in CloudWatch embedded metric
+/// format with the invocation's request id and trace id, and its log lines are JSON.
+/// `make test` builds the two binaries (platform, notifications) before the tests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_process_writes_embedded_metrics_and_json_logs() {
+    use devstack::bench::{http_event, process_env, run, sample};
+    let s = TestStack::start().await;
+    let t = Template::load(&devstack::default_template()).unwrap();
+    let functions = t.functions().unwrap();
+    // The test binary is target/<profile>/deps/it-<hash>; the function binaries are beside deps.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    for (handler, event) in [
+        ("platform-health", http_event("GET", "/health", None, None)),
+        ("notifications-consumer", sample("sqs-user-registered.json")),
+    ] {
+        let f = functions.iter().find(|f| f.handler == handler).unwrap();
+        let binary = dir.join(&f.binary);
+        assert!(
+            binary.exists(),
+            "{} is missing: make test builds it (cargo build -p {})",
+            binary.display(),
+            f.binary
+        );
+        let mut env = process_env(&t, &s.running.stack, f, &endpoint());
+        env.insert("AWS_LAMBDA_LOG_LEVEL".into(), "INFO".into());
+        let r = run(&binary, &env, vec![event.clone(), event], Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!((r.responses.len(), r.errors), (2, 0), "{handler}: {:?}", r.output);
+        let lines: Vec<Value> = r
+            .output
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{handler} wrote a line that is not JSON ({e}): {l}")))
+            .collect();
+        let (emf, logs): (Vec<&Value>, Vec<&Value>) = lines.iter().partition(|l| l.get("_aws").is_some());
+        // Log lines: the invocation's request id and trace id (lambda_runtime's span).
+        let invocations: std::collections::BTreeSet<(String, String)> = logs
+            .iter()
+            .map(|l| {
+                let span = &l["span"];
+                (
+                    span["requestId"].as_str().unwrap_or_default().to_string(),
+                    span["xrayTraceId"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            invocations.len() == 2 && invocations.iter().all(|(id, trace)| !id.is_empty() && trace.starts_with("Root=")),
+            "{handler}: every log line names its invocation: {logs:?}"
+        );
+        // Metrics: every invocation's, in the namespace, with the function and both ids.
+        for d in &emf {
+            assert_eq!(d["_aws"]["CloudWatchMetrics"][0]["Namespace"], "JobPlatform", "{d}");
+            assert_eq!(d["function"], handler, "{d}");
+            let ids = (
+                d["request_id"].as_str().unwrap_or_default().to_string(),
+                d["trace_id"].as_str().unwrap_or_default().to_string(),
+            );
+            assert!(invocations.contains(&ids), "{handler}: metrics of an invocation the logs name: {d}");
+        }
+        let total = |name: &str, dim: (&str, &str)| -> f64 {
+            emf.iter()
+                .filter(|d| d[dim.0] == dim.1)
+                .filter_map(|d| d.get(name))
+                .map(|v| match v {
+                    Value::Array(a) => a.len() as f64,
+                    v => v.as_f64().unwrap_or_default(),
+                })
+                .sum()
+        };
+        assert_eq!(total("cold_starts", ("function", handler)), 1.0, "{handler}: one start: {emf:?}");
+        if handler == "platform-health" {
+            assert_eq!(total("requests", ("route", "GET /health")), 2.0, "{emf:?}");
+        } else {
+            assert_eq!(total("batch_size", ("consumer", "notifications")), 2.0, "{emf:?}");
+            // The sample event occurred in the past: its lag is recorded, in milliseconds.
+            assert!(total("processing_lag", ("consumer", "notifications")) >= 1.0, "{emf:?}");
+            assert!(emf.iter().any(|d| d["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .is_some_and(|m| m.contains(&json!({"Name": "processing_lag", "Unit": "Milliseconds"})))));
+        }
+    }
+    s.shutdown().await;
+}

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::runtime::Kind;
 use common::token::Role;
-use devstack::bench::{http_event, quantile_ms, run, status_of};
+use devstack::bench::{http_event, process_env, quantile_ms, run, sample, status_of};
 use devstack::template::{FunctionEvent, Template};
 
 #[tokio::main]
@@ -61,13 +61,7 @@ async fn main() {
             println!("| {} ({}) | missing | | | | |", f.handler, f.binary);
             continue;
         };
-        let mut env: HashMap<String, String> = t
-            .globals_env
-            .iter()
-            .chain(f.env.iter())
-            .filter_map(|(k, v)| stack.resolved.resolve(v).ok().map(|v| (k.clone(), v)))
-            .collect();
-        env.extend(lambda_env(&f.handler, &endpoint));
+        let env = process_env(&t, &stack, f, &endpoint);
         let websocket = matches!(kinds[f.handler.as_str()], Kind::WebSocket(_));
         if f.events.is_empty() && !websocket {
             // Invoked by hand (the search rebuild): how long it runs is the data's, not a start's.
@@ -144,31 +138,6 @@ async fn main() {
         "\n{starts} starts per function, {warm} warm invocations after each; worst cold invocation p50 {:.1} ms, worst warm p50 {:.2} ms",
         worst.0, worst.1
     );
-}
-
-/// What Lambda sets for a function, with the stand-in as AWS.
-fn lambda_env(handler: &str, endpoint: &str) -> HashMap<String, String> {
-    [
-        (common::runtime::HANDLER_VAR, handler),
-        ("PATH", "/usr/bin:/bin"),
-        ("AWS_LAMBDA_FUNCTION_NAME", handler),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_SESSION_TOKEN", "test"),
-        ("AWS_ENDPOINT_URL", endpoint),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(devstack::default_template().with_file_name("events").join("lambda").join(name)).expect("sample event")
 }
 
 /// A seeker, an employer and an admin in the bench table, with access tokens.
