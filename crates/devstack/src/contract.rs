@@ -264,9 +264,6 @@ fn new_password_schema() -> Value {
            "not": {"enum": common},
            "description": "8 to 128 characters, not only spaces, not a commonly used password (compared in any case)"})
 }
-fn url() -> Value {
-    json!({"maxLength": common::values::URL_MAX, "pattern": URL})
-}
 /// A link that may be cleared with an empty string (or only spaces).
 fn url_or_empty() -> Value {
     json!({"maxLength": common::values::URL_MAX, "pattern": format!("({})|(^\\s*$)", URL)})
@@ -348,7 +345,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
             json!({"format": "date-time"}),
         ),
         (&["ScheduleInterview", "UpdateInterview"], "location", text(300)),
-        (&["ScheduleInterview", "UpdateInterview"], "meeting_url", url()),
+        (&["ScheduleInterview", "UpdateInterview"], "meeting_url", url_or_empty()),
         (
             &["RegisterDevice"],
             "token",
@@ -407,7 +404,7 @@ fn object_rules(doc: &mut Value) {
     });
     s["ScheduleInterview"]["allOf"] = json!([
         {"if": {"properties": {"kind": {"const": "video"}}, "required": ["kind"]},
-         "then": {"required": ["meeting_url"], "properties": {"meeting_url": {"type": "string"}}}},
+         "then": {"required": ["meeting_url"], "properties": {"meeting_url": {"type": "string", "pattern": URL}}}},
         {"if": {"properties": {"kind": {"const": "onsite"}}, "required": ["kind"]},
          "then": {"required": ["location"], "properties": {"location": {"type": "string", "pattern": r"\S"}}}}
     ]);

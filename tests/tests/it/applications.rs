@@ -121,6 +121,15 @@ async fn step_move(employer: &User<'_>, application: &str, to: &str, note: Optio
 async fn step_interview(seeker: &User<'_>, employer: &User<'_>, application: &str) {
     let path = format!("/applications/{application}");
     let soon = common::time::rfc3339(common::time::now_secs() + 86_400);
+    // An empty link is no link (as on profiles and companies): a video interview needs one.
+    let r = employer
+        .post(
+            &format!("{path}/interviews"),
+            json!({"scheduled_at": soon, "duration_minutes": 45, "kind": "video", "meeting_url": " "}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert!(r.body["details"]["meeting_url"].is_array(), "{r:?}");
     let r = employer
         .post(
             &format!("{path}/interviews"),
