@@ -92,7 +92,6 @@ pub fn location_text(city: &str, region: Option<&str>, country: &str) -> String 
 impl JobDoc {
     pub fn new(job: &Job, company_name: &str, category_name: &str) -> JobDoc {
         let yearly = job.salary.as_ref().map(jobs::rules::yearly_range);
-        let clamp = |v: u64| v.min(i32::MAX as u64) as i64;
         let l = &job.location;
         JobDoc {
             id: job.id.clone(),
@@ -121,10 +120,10 @@ impl JobDoc {
             geo: l.lat.zip(l.lon).map(|(lat, lon)| Geo { lat, lon }),
             salary_currency: job.salary.as_ref().map(|s| s.currency.clone()),
             salary_year: yearly.map(|(a, b)| YearRange {
-                gte: clamp(a),
-                lte: clamp(b),
+                gte: clamp_yearly(a),
+                lte: clamp_yearly(b),
             }),
-            salary_mid: yearly.map(|(a, b)| clamp(a / 2 + b / 2)),
+            salary_mid: yearly.map(|(a, b)| clamp_yearly(a / 2 + b / 2)),
             has_salary: job.salary.is_some(),
             featured: job.featured,
             published_at: job.published_at.clone(),
@@ -305,4 +304,10 @@ mod tests {
         let t = location_text("London", None, "GB");
         assert!(t.contains("London") && t.contains("GB") && t.contains("United Kingdom"), "{t}");
     }
+}
+
+/// A yearly amount as the index holds it: `salary_year` is an `integer_range`, so amounts
+/// above 2^31 - 1 (a billion an hour, as a year) are held, and searched for, as that.
+pub fn clamp_yearly(v: u64) -> i64 {
+    v.min(i32::MAX as u64) as i64
 }

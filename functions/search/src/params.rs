@@ -314,8 +314,8 @@ impl JobSearch {
             with.push(Query::range(
                 "salary_year",
                 Range {
-                    gte: Some(f.salary_min.unwrap_or(0).into()),
-                    lte: Some(f.salary_max.unwrap_or(i32::MAX as u64).into()),
+                    gte: Some(crate::docs::clamp_yearly(f.salary_min.unwrap_or(0)).into()),
+                    lte: Some(crate::docs::clamp_yearly(f.salary_max.unwrap_or(u64::MAX)).into()),
                     relation: Some("intersects"),
                     ..Range::default()
                 },

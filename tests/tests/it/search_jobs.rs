@@ -220,6 +220,22 @@ async fn filters_facets_geo_salary_and_location() {
         .get(&format!("/search/jobs?{all}&salary_min=55000&currency=GBP&has_salary=true"), None)
         .await;
     assert_eq!(hit_ids(&r).len(), 2, "{r:?}");
+    // Amounts past what the index holds as a year (2^31 - 1) search as that ceiling; they
+    // were refused by the engine (a 500).
+    let r = s
+        .get(
+            &format!("/search/jobs?{all}&salary_min=1000000000&salary_period=hour&currency=GBP&has_salary=true"),
+            None,
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), hit_ids(&r).len()), (200, 0), "{r:?}");
+    let r = s
+        .get(
+            &format!("/search/jobs?{all}&salary_max=1000000000&salary_period=hour&currency=GBP"),
+            None,
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), hit_ids(&r).len()), (200, 4), "{r:?}");
 
     // Location text.
     for place in ["London", "London,%20United%20Kingdom", "GB"] {
