@@ -7,6 +7,9 @@
 
 use serde_json::{json, Map, Value};
 
+mod query;
+use query::{constrain_parameters, SLUG};
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 fn error(description: &str) -> Value {
@@ -91,118 +94,47 @@ fn complete_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
     }
 }
 
-/// `a|b|c` as a comma-separated list of those words, or empty (no filter).
-fn words(alternatives: &str) -> Value {
-    json!({"type": "string", "pattern": format!("^(({alternatives})(,({alternatives}))*)?$")})
-}
-
-/// Filters parsed the same way wherever they appear (common::vocab, the listing and
-/// search parsers): the schema each accepts.
-fn query_rule(name: &str) -> Option<(Value, ())> {
-    let v = match name {
-        "employment_type" => words("full_time|part_time|contract|temporary|internship"),
-        "experience_level" => words("entry|mid|senior|lead|executive"),
-        "workplace" => words("on_site|remote|hybrid"),
-        "country" => json!({"type": "string", "pattern": "^([A-Za-z]{2}(,[A-Za-z]{2})*)?$"}),
-        "currency" => json!({"type": "string", "pattern": "^([A-Za-z]{3})?$"}),
-        "salary_period" => json!({"type": "string", "pattern": "^(year|month|hour)?$"}),
-        "sort" => json!({"type": "string", "pattern": "^(relevance|date|salary)?$"}),
-        "granularity" => json!({"type": "string", "pattern": "^(day|week)?$"}),
-        "posted_within" => json!({"type": "integer", "minimum": 1, "maximum": 365}),
-        "radius_km" => json!({"type": "number", "minimum": 0.1, "maximum": 1000}),
-        "lat" => json!({"type": "number", "minimum": -90, "maximum": 90}),
-        "lon" => json!({"type": "number", "minimum": -180, "maximum": 180}),
-        "from" | "to" => json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
-        "salary_min" | "salary_max" => json!({"type": "integer", "minimum": 0, "maximum": 1_000_000_000}),
-        _ => return None,
-    };
-    Some((v, ()))
-}
-
-/// The shared query parameters, parsed by the same functions on every route.
-fn constrain_parameters(path: &str, op: &mut Map<String, Value>) {
-    let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for p in ps {
-        if p["in"] == "header" && p["name"] == "Idempotency-Key" {
-            // 1 to 255 visible ASCII characters (HTTP drops surrounding spaces).
-            p["schema"] = json!({"type": "string", "pattern": r"^[ \t]*[!-~]{1,255}[ \t]*$"});
-            continue;
-        }
-        if p["in"] != "query" {
-            continue;
-        }
-        if p["name"] == "status" {
-            p["schema"] = match path {
-                "/me/jobs" => words("draft|published|closed|expired|suspended"),
-                _ => words("submitted|reviewed|shortlisted|interviewing|offered|hired|rejected|withdrawn"),
-            };
-            continue;
-        }
-        if p["name"] == "role" {
-            p["schema"] = json!({"type": "string", "pattern": "^(seeker|employer|admin)?$"});
-            continue;
-        }
-        match p["name"].as_str() {
-            Some("limit") => {
-                // Searches page through at most 50 hits at a time (search::paging).
-                let max = if path.starts_with("/search/") || path == "/candidates" {
-                    search::params::MAX_LIMIT
-                } else {
-                    common::cursor::MAX_LIMIT as usize
-                };
-                p["schema"] = json!({"type": "integer", "minimum": 1, "maximum": max, "default": common::cursor::DEFAULT_LIMIT});
-                p["description"] = json!("items per page");
-            }
-            Some(name) if query_rule(name).is_some() => {
-                let (schema, _) = query_rule(name).unwrap_or_default();
-                let ty = p["schema"]["type"].clone();
-                p["schema"] = schema;
-                if p["schema"].get("type").is_none() {
-                    p["schema"]["type"] = ty;
-                }
-            }
-            Some("cursor") => {
-                p["schema"] = json!({"type": "string", "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]*$"});
-                p["description"] = json!("`next_cursor` of the previous page, as it came: opaque and bound to this list, caller and filters (otherwise 400 `invalid_cursor`); empty or absent: the first page");
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Links from each creating POST to the read, update and delete of what it created, so
-/// stateful clients and tests can chain them.
+/// Links from each creating POST to the operations on what it created, so stateful clients
+/// and tests can chain them: `P/{id}` and its sub-resources (`P/{id}/...`), where `P` is the
+/// POST's path, the resource's own root for nested creations (`/applications/{id}/interviews`
+/// creates under `/interviews/{id}`), and its analytics (`/analytics/jobs/{id}`).
 fn links(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object().cloned() else { return };
     for (path, item) in &paths {
         let Some(post) = item.get("post") else { continue };
-        let created = post["responses"].get("201").or_else(|| post["responses"].get("200"));
-        let Some(created) = created else { continue };
+        let status = if post["responses"].get("201").is_some() { "201" } else { "200" };
+        if post["responses"][status].get("content").is_none() {
+            continue;
+        }
+        let own_root = path.rsplit('/').next().map(|last| format!("/{last}")).filter(|r| r != path);
+        let roots: Vec<String> = std::iter::once(path.clone()).chain(own_root).collect();
+        let roots: Vec<String> = roots.iter().flat_map(|r| [r.clone(), format!("/analytics{r}")]).collect();
         let mut out = Map::new();
         for (other, other_item) in &paths {
-            let Some(rest) = other.strip_prefix(path.as_str()).and_then(|r| r.strip_prefix("/{")) else {
+            let Some((param, rest)) = roots.iter().find_map(|r| {
+                let inner = other.strip_prefix(r.as_str())?.strip_prefix("/{")?;
+                let (param, rest) = inner.split_once('}')?;
+                (!rest.contains('{') && (rest.is_empty() || rest.starts_with('/'))).then_some((param, rest))
+            }) else {
                 continue;
             };
-            let Some(param) = rest.strip_suffix('}') else { continue };
-            if param.contains('/') {
-                continue;
-            }
-            for method in ["get", "patch", "delete"] {
+            let source = if param == "slug" {
+                "$response.body#/slug"
+            } else {
+                "$response.body#/id"
+            };
+            for method in ["get", "patch", "delete", "post"] {
+                if method == "post" && rest.is_empty() {
+                    continue;
+                }
                 if let Some(id) = other_item.get(method).and_then(|o| o["operationId"].as_str()) {
-                    out.insert(
-                        id.to_string(),
-                        json!({"operationId": id, "parameters": {param: if param == "slug" { "$response.body#/slug" } else { "$response.body#/id" }}}),
-                    );
+                    out.insert(id.to_string(), json!({"operationId": id, "parameters": {param: source}}));
                 }
             }
         }
-        if out.is_empty() || created.get("content").is_none() {
-            continue;
+        if !out.is_empty() {
+            doc["paths"][path]["post"]["responses"][status]["links"] = Value::Object(out);
         }
-        let status = if post["responses"].get("201").is_some() { "201" } else { "200" };
-        doc["paths"][path]["post"]["responses"][status]["links"] = Value::Object(out);
     }
 }
 
@@ -330,6 +262,12 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["CreateJob", "UpdateJob"], "benefits", text(job::SECTION_MAX)),
         (&["CreateJob", "UpdateJob"], "skills", skills(job::SKILLS_MAX, job::SKILL_MAX)),
         (&["CreateJob", "EventIn"], "company_id", json!({"pattern": ULID})),
+        // The form of a slug; one that names no active category is a 422 on `category`.
+        (
+            &["CreateJob", "UpdateJob"],
+            "category",
+            json!({"pattern": format!(r"^\s*{SLUG}\s*$")}),
+        ),
         (&["CreateReport"], "details", text(jobs::moderation::DETAILS_MAX)),
         (&["ModerateJob"], "reason", required_text(jobs::moderation::MODERATION_REASON_MAX)),
         (&["Apply"], "cover_letter", text(applications::rules::COVER_LETTER_MAX)),
@@ -392,6 +330,9 @@ fn object_rules(doc: &mut Value) {
     s["CreateReport"]["if"] = json!({"properties": {"reason": {"const": "other"}}, "required": ["reason"]});
     s["CreateReport"]["then"] = json!({"required": ["details"], "properties": {"details": {"type": "string", "pattern": r"\S"}}});
     // Both coordinates or neither (`null` is neither).
+    // A new job starts as a draft or published (closing is for jobs that exist).
+    s["CreateJob"]["properties"]["status"] = json!({"oneOf": [{"type": "null"},
+        {"type": "string", "enum": ["draft", "published"], "description": "`published` (the default) or `draft`."}]});
     s["Location"]["allOf"] = json!([
         {"if": {"properties": {"lat": {"type": "number"}}, "required": ["lat"]}, "then": {"properties": {"lon": {"type": "number"}}, "required": ["lon"]}},
         {"if": {"properties": {"lon": {"type": "number"}}, "required": ["lon"]}, "then": {"properties": {"lat": {"type": "number"}}, "required": ["lat"]}}

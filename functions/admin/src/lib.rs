@@ -198,8 +198,22 @@ pub struct AuditPage {
     responses((status = 200, description = "newest first", body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     auth::account::require_admin(app, &req).await?;
-    let nonempty = |k: &str| query_param(&req, k).filter(|v| !v.is_empty() && v.len() <= 128 && !v.contains('#'));
-    let q = match (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id")) {
+    // Empty is absent; a value is up to 128 visible ASCII characters, no `#` (it is part of
+    // a key).
+    let mut bad = None;
+    let mut nonempty = |k: &'static str| {
+        let v = query_param(&req, k).filter(|v| !v.is_empty())?;
+        let fits = v.len() <= 128 && v.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'#');
+        if !fits {
+            bad = Some(k);
+        }
+        fits.then_some(v)
+    };
+    let given = (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id"));
+    if let Some(k) = bad {
+        return Err(ApiError::bad_request(format!("{k} is at most 128 visible ASCII characters, without #")).with_code("invalid_filter"));
+    }
+    let q = match given {
         (Some(t), Some(i), None) => ListQuery {
             index: None,
             key_name: db::PK,

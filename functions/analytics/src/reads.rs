@@ -179,7 +179,7 @@ pub async fn admin(app: &'static App, req: Request) -> ApiResult<Response> {
     require_role(app, &req, &[Role::Admin])?;
     let (from, to) = range_of(&req)?;
     let weekly = match query_param(&req, "granularity").as_deref() {
-        None | Some("day") => false,
+        None | Some("") | Some("day") => false,
         Some("week") => true,
         Some(_) => return Err(ApiError::invalid_field("granularity", "day or week")),
     };

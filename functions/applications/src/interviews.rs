@@ -150,7 +150,7 @@ pub struct ScheduleInterview {
     params(("id" = String, Path)),
     responses((status = 201, description = "scheduled; a shortlisted application moves to interviewing", body = InterviewView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "`invalid_transition`: only shortlisted or interviewing applications; `concurrent_change`", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: only shortlisted or interviewing applications; `concurrent_change`; `quota_exceeded` (interviews per application)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;

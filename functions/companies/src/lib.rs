@@ -161,7 +161,8 @@ pub struct CreateCompany {
 #[utoipa::path(post, path = "/companies", tag = "companies", request_body = CreateCompany, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, description = "created; the caller is its owner", body = Company), (status = 401, body = ErrorBody),
-        (status = 403, description = "only employers create companies; `email_unverified` until the address is verified", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, description = "only employers create companies; `email_unverified` until the address is verified", body = ErrorBody),
+        (status = 409, description = "`quota_exceeded`: the companies-per-employer quota (5 unless configured)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {

@@ -76,7 +76,9 @@ pub(crate) fn category_slug(raw: &str) -> Result<String, &'static str> {
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = CreateJob, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = JobView), (status = 401, body = ErrorBody),
-        (status = 403, description = "not an employer, or not a member of the company; `email_unverified` until the address is verified", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, description = "not an employer, or not a member of the company; `email_unverified` until the address is verified", body = ErrorBody),
+        (status = 404, description = "no such company", body = ErrorBody),
+        (status = 409, description = "`quota_exceeded`: the company has as many open jobs as it may", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
@@ -312,7 +314,7 @@ pub(crate) fn change_event(before: &Job, after: &Job) -> fn(JobChanged) -> Domai
     params(("id" = String, Path)),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, description = "not an employer", body = ErrorBody),
         (status = 404, description = "no such job, or not one of the caller's companies'", body = ErrorBody),
-        (status = 409, description = "`concurrent_change`, `invalid_status_change` (e.g. suspended)", body = ErrorBody),
+        (status = 409, description = "`concurrent_change`, `invalid_status_change` (e.g. suspended), `quota_exceeded` (publishing or reopening past the company's open jobs)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = require_role(app, &req, &[Role::Employer])?;

@@ -277,6 +277,12 @@ impl CandidateDoc {
     }
 }
 
+/// A yearly amount as the index holds it: `salary_year` is an `integer_range`, so amounts
+/// above 2^31 - 1 (a billion an hour, as a year) are held, and searched for, as that.
+pub fn clamp_yearly(v: u64) -> i64 {
+    v.min(i32::MAX as u64) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,10 +310,4 @@ mod tests {
         let t = location_text("London", None, "GB");
         assert!(t.contains("London") && t.contains("GB") && t.contains("United Kingdom"), "{t}");
     }
-}
-
-/// A yearly amount as the index holds it: `salary_year` is an `integer_range`, so amounts
-/// above 2^31 - 1 (a billion an hour, as a year) are held, and searched for, as that.
-pub fn clamp_yearly(v: u64) -> i64 {
-    v.min(i32::MAX as u64) as i64
 }

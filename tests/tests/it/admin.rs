@@ -90,4 +90,12 @@ async fn step_the_audit_log_by_entity_and_actor(admin: &User<'_>, id: &str) {
     assert_eq!(by_actor.body["items"].as_array().unwrap().len(), 1);
     assert!(by_actor.body["next_cursor"].is_string());
     assert_eq!(admin.get("/admin/audit").await.status, StatusCode::BAD_REQUEST);
+    // A value that cannot be part of a key is refused, not taken as missing.
+    let r = admin.get(&format!("/admin/audit?entity_type=user&entity_id={id}%23x")).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_filter")),
+        "{r:?}"
+    );
+    assert!(r.body["message"].as_str().unwrap().contains("entity_id"), "{r:?}");
 }
