@@ -54,11 +54,15 @@ def _months_in_order(entries):
 
 # A salary range has `min <= max` (a job's `salary`, a profile's `salary_expectation`): two
 # whole amounts the wrong way round are swapped (both fields share one range, so a swapped
-# pair breaks or keeps the other bounds exactly as before).
+# pair breaks or keeps the other bounds exactly as before; whole amounts may come as `3.0`).
+def _amount(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _salary_in_order(salary):
     if isinstance(salary, dict):
         low, high = salary.get("min"), salary.get("max")
-        if type(low) is int and type(high) is int and low > high:
+        if _amount(low) and _amount(high) and low > high:
             return {**salary, "min": high, "max": low}
     return salary
 
@@ -150,8 +154,7 @@ def _audit_filter(query):
     if given["actor_id"]:
         query["entity_type"] = query["entity_id"] = ""
     elif given["entity_type"] or given["entity_id"]:
-        query.setdefault("entity_type", "job")
-        query["entity_type"] = query["entity_type"] or "job"
+        query["entity_type"] = query.get("entity_type") or "job"
         query["entity_id"] = query.get("entity_id") or "01M95GMRGCPYBWGYVBM276131P"
     else:
         query["actor_id"] = "01M95GMRGCPYBWGYVBM276131P"

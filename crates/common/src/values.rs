@@ -124,12 +124,16 @@ pub struct Location {
     pub lon: Option<f64>,
 }
 
+/// `v` to six decimal places (a rounded -0.0 is 0.0).
+pub fn six_decimals(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6 + 0.0
+}
+
 /// Latitude and longitude, both or neither, within range, kept to six decimal places
 /// (about 11 cm): finer digits locate nothing, and a number as small as `1e-300` is below
 /// what DynamoDB stores (its smallest magnitude is 1e-130).
 pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, Option<f64>), &'static str> {
-    // `+ 0.0` turns a rounded -0.0 into 0.0.
-    let six = |v: f64| (v * 1e6).round() / 1e6 + 0.0;
+    let six = six_decimals;
     match (lat, lon) {
         (None, None) => Ok((None, None)),
         (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((Some(six(lat)), Some(six(lon)))),

@@ -357,6 +357,9 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
         })?),
     };
     let Some(company) = companies::of_caller(app, &actor.user_id, query_param(&req, "company_id")).await? else {
+        // No company, no jobs: the paging parameters are still checked (no cursor opens
+        // this empty list).
+        common::cursor::page_request(app, &req, &format!("GET /me/jobs?{}", actor.user_id))?;
         return ok(&JobPage {
             items: vec![],
             next_cursor: None,

@@ -66,7 +66,7 @@ fn storable(query: Map<String, Value>) -> Map<String, Value> {
     fn number(v: Value) -> Value {
         match v {
             Value::Number(n) if n.is_f64() => {
-                let six = n.as_f64().map(|f| (f * 1e6).round() / 1e6 + 0.0);
+                let six = n.as_f64().map(common::values::six_decimals);
                 six.and_then(serde_json::Number::from_f64).map_or(Value::Number(n), Value::Number)
             }
             Value::Array(a) => Value::Array(a.into_iter().map(number).collect()),

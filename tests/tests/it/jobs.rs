@@ -454,6 +454,23 @@ async fn nobody_but_the_company_writes_its_jobs() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "posting for a company one is not a member of");
     let r = s.get(&format!("/me/jobs?company_id={}", c.company), Some(&other)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "another company's job list");
+    // An employer of no company has no jobs; the paging parameters are still checked.
+    let (_, lone) = s.register("employer").await;
+    let lone = token_of(&lone);
+    let r = s.get("/me/jobs", Some(&lone)).await;
+    assert_eq!((r.status, &r.body["items"]), (StatusCode::OK, &json!([])), "{r:?}");
+    for (query, code) in [
+        ("limit=-1", "invalid_limit"),
+        ("limit=0.5", "invalid_limit"),
+        ("cursor=abc", "invalid_cursor"),
+    ] {
+        let r = s.get(&format!("/me/jobs?{query}"), Some(&lone)).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{query}: {r:?}"
+        );
+    }
     // Nothing changed.
     let after = s.get(&format!("/jobs/{}", job["id"].as_str().unwrap()), None).await.body;
     assert_eq!(after["title"], job["title"]);
