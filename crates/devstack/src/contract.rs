@@ -1,7 +1,7 @@
 //! What every operation shares, stated in the OpenAPI document once instead of on each
 //! handler: the statuses the common layers answer with (common::http: malformed or missing
 //! bodies, sizes, tokens, rate limits), the security of each route, the constraints of the
-//! shared query parameters, and links from each create to its read, update and delete.
+//! shared query parameters, and links from each create to what operates on what it created.
 //! schemathesis (scripts/contract.sh, part of `make test`) checks the result against the
 //! running platform.
 
