@@ -198,7 +198,7 @@ pub struct AuditPage {
     responses((status = 200, description = "newest first", body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     auth::account::require_admin(app, &req).await?;
-    // Empty is absent; a value is up to 128 visible ASCII characters, no `#` (it is part of
+    // Empty is absent; a value is up to 128 printable ASCII characters, no `#` (it is part of
     // a key).
     let mut bad = None;
     let mut nonempty = |k: &'static str| {
@@ -211,7 +211,7 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let given = (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id"));
     if let Some(k) = bad {
-        return Err(ApiError::bad_request(format!("{k} is at most 128 visible ASCII characters, without #")).with_code("invalid_filter"));
+        return Err(ApiError::bad_request(format!("{k} is at most 128 printable ASCII characters, without #")).with_code("invalid_filter"));
     }
     let q = match given {
         (Some(t), Some(i), None) => ListQuery {
