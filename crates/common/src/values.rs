@@ -133,10 +133,11 @@ pub fn six_decimals(v: f64) -> f64 {
 /// (about 11 cm): finer digits locate nothing, and a number as small as `1e-300` is below
 /// what DynamoDB stores (its smallest magnitude is 1e-130).
 pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, Option<f64>), &'static str> {
-    let six = six_decimals;
     match (lat, lon) {
         (None, None) => Ok((None, None)),
-        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((Some(six(lat)), Some(six(lon)))),
+        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+            Ok((Some(six_decimals(lat)), Some(six_decimals(lon))))
+        }
         (Some(_), Some(_)) => Err("lat must be within -90..90 and lon within -180..180"),
         _ => Err("lat and lon go together"),
     }

@@ -45,15 +45,10 @@ pub fn name(raw: &str) -> Result<String, &'static str> {
     Ok(n.to_string())
 }
 
+/// Trimmed, at most [`DESCRIPTION_MAX`] characters, no control characters but newline and
+/// tab; empty means none (the shared text rule).
 pub fn description(raw: &str) -> Result<Option<String>, &'static str> {
-    let d = raw.trim();
-    if d.chars().count() > DESCRIPTION_MAX {
-        return Err("must be at most 500 characters");
-    }
-    if d.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err("must not contain control characters");
-    }
-    Ok((!d.is_empty()).then(|| d.to_string()))
+    common::values::optional_text(raw, DESCRIPTION_MAX)
 }
 
 #[cfg(test)]
