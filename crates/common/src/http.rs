@@ -65,10 +65,17 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
     };
     let read_only = method == http::Method::GET || method == http::Method::HEAD;
     let answer = |r: ApiResult<Response>| r.unwrap_or_else(|e| error_response(&e, &request_id));
+    let form_allowed = route.as_deref().is_some_and(|r| FORM_ROUTES.contains(&r));
+    let handler = move |req: Request| -> HandlerFuture {
+        match check_media_type(&req, form_allowed) {
+            Ok(()) => handler(app, req),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    };
     let refusal = |d: &crate::ratelimit::Decision| error_response(&rate_limited(d), &request_id);
     let (limited, mut resp) = match subject {
         Err(e) => (None, answer(Err(e))),
-        Ok(None) => (None, answer(handler(app, req).await)),
+        Ok(None) => (None, answer(handler(req).await)),
         Ok(Some((limits, (caller, key, route)))) => {
             let now = crate::time::now_secs();
             if let Some(known) = crate::ratelimit::known_over(app, limits, &key, &route, now) {
@@ -78,7 +85,7 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
             } else {
                 let counted = crate::ratelimit::count(app, limits, &caller, &key, &route, now);
                 if read_only {
-                    let (d, a) = futures::join!(counted, handler(app, req));
+                    let (d, a) = futures::join!(counted, handler(req));
                     let r = if d.exceeded().is_some() { refusal(&d) } else { answer(a) };
                     (Some(d), r)
                 } else {
@@ -86,7 +93,7 @@ pub async fn respond(app: &'static App, req: Request, handler: HttpHandler) -> R
                     let r = if d.exceeded().is_some() {
                         refusal(&d)
                     } else {
-                        answer(handler(app, req).await)
+                        answer(handler(req).await)
                     };
                     (Some(d), r)
                 }
@@ -127,6 +134,10 @@ pub fn security_headers(resp: &mut Response, authenticated: bool) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
+
+/// Routes that take a form body (RFC 8058: mail clients post `List-Unsubscribe=One-Click`
+/// as a form); every other body must be JSON ([`check_media_type`]).
+pub const FORM_ROUTES: &[&str] = &["POST /unsubscribe"];
 
 /// Routes outside every budget: they read no data and hold no keys (health, the API's
 /// documents, unknown routes). API Gateway's stage throttling still bounds them.
@@ -210,6 +221,27 @@ pub fn body_bytes(req: &Request) -> &[u8] {
         Body::Binary(b) => b,
         _ => &[],
     }
+}
+
+/// A request body is JSON or nothing: a body sent as anything but `application/json`
+/// (parameters such as `charset=utf-8` allowed) is 415 `unsupported_media_type`, before any
+/// handler reads it. A form or `text/plain` body is what a page of another site can send
+/// without a CORS preflight; it never reaches a handler.
+pub fn check_media_type(req: &Request, form_allowed: bool) -> ApiResult<()> {
+    if body_bytes(req).is_empty() {
+        return Ok(());
+    }
+    let declared = header_str(req, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    let essence = declared.split(';').next().unwrap_or_default().trim();
+    let form = ["application/x-www-form-urlencoded", "multipart/form-data"];
+    if essence.eq_ignore_ascii_case("application/json") || (form_allowed && form.iter().any(|f| essence.eq_ignore_ascii_case(f))) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the request body must be sent as application/json",
+    ))
 }
 
 /// Parses a JSON body of at most [`MAX_JSON_BODY`] bytes.

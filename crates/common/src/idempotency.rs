@@ -6,6 +6,7 @@
 //! for that response; one that finds a stale lease (the first died) takes over. Failed
 //! requests release the key so they can be retried. Records expire after 24 hours.
 
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -17,7 +18,7 @@ use lambda_http::Body;
 use crate::app::App;
 use crate::db::{self, get_n, get_s, n, s, Item};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{body_bytes, header_str, HandlerFuture, Request, Response};
+use crate::http::{body_bytes, header_str, Request, Response};
 
 pub const HEADER: &str = "idempotency-key";
 const RETENTION_SECS: i64 = 24 * 3600;
@@ -90,9 +91,20 @@ pub async fn replay_if_done(app: &App, req: &Request, scope: &str) -> ApiResult<
     Ok(None)
 }
 
+/// A creating route's work, at most once per (`scope`, route, key): a retry of a completed
+/// request gets the first reply before anything that depends on the current state is looked
+/// at (an interview scheduled with a key replays its 201 after the application moved on),
+/// and racing requests are settled by [`run`]'s claim. `work` is not polled before that.
+pub async fn once(app: &App, req: &Request, scope: &str, work: impl Future<Output = ApiResult<Response>>) -> ApiResult<Response> {
+    if let Some(done) = replay_if_done(app, req, scope).await? {
+        return Ok(done);
+    }
+    run(app, req, scope, work).await
+}
+
 /// Runs `work` at most once per (`scope`, route, key). `scope` is the caller's user id, or
 /// `anonymous` for public creating routes.
-pub async fn run(app: &App, req: &Request, scope: &str, work: HandlerFuture) -> ApiResult<Response> {
+pub async fn run(app: &App, req: &Request, scope: &str, work: impl Future<Output = ApiResult<Response>>) -> ApiResult<Response> {
     let Some(key) = parse_key(header_str(req, HEADER))? else {
         return work.await;
     };

@@ -104,16 +104,22 @@ fn content(text: &str) -> Result<Content, String> {
     Content::builder().data(text).charset("UTF-8").build().map_err(|e| e.to_string())
 }
 
+/// `text` as one header line: whatever validation missed, no field can start a header of
+/// its own (line breaks and other controls become spaces).
+pub fn one_line(text: &str) -> String {
+    text.chars().map(|c| if crate::values::breaks_line(c) { ' ' } else { c }).collect()
+}
+
 /// The SES message of an email: subject, both bodies, the extra headers.
 pub fn message(email: &Email) -> Result<Message, String> {
     let mut message = Message::builder()
-        .subject(content(&email.subject)?)
+        .subject(content(&one_line(&email.subject))?)
         .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build());
     for (name, value) in &email.headers {
         message = message.headers(
             MessageHeader::builder()
                 .name(name)
-                .value(value)
+                .value(one_line(value))
                 .build()
                 .map_err(|e| e.to_string())?,
         );

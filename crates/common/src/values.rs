@@ -27,6 +27,38 @@ pub fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> 
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Characters that never belong in a single-line field (a title, a name, a headline): line
+/// and paragraph breaks (LF, CR, U+2028, U+2029), C0 and C1 controls (tab included), bidi
+/// embeddings, overrides and isolates (which reorder what a reader sees), and zero-width
+/// characters (which hide text or make two names look the same).
+pub fn breaks_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}')
+}
+
+/// The reason a single-line field is refused for a character of [`breaks_line`].
+pub const LINE_BREAK_REFUSED: &str = "must be one line without control, bidi-override or zero-width characters";
+
+fn line(raw: &str, max: usize, required: bool) -> Result<Option<String>, &'static str> {
+    if raw.chars().any(breaks_line) {
+        return Err(LINE_BREAK_REFUSED);
+    }
+    text(raw, max, required)
+}
+
+/// A single-line text (titles, names, headlines) of at most `max` characters, trimmed;
+/// empty means none. See [`breaks_line`] for what is refused.
+pub fn optional_line(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
+    line(raw, max, false)
+}
+
+/// A trimmed, non-empty single-line text of at most `max` characters.
+pub fn required_line(raw: &str, max: usize) -> Result<String, &'static str> {
+    line(raw, max, true).map(Option::unwrap_or_default)
+}
+
 /// Trimmed text of at most `max` characters; empty means none.
 pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
     text(raw, max, false)
@@ -146,15 +178,21 @@ pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, O
 impl Location {
     /// Trims, upper-cases the country code, checks lengths.
     pub fn parse(raw: &Location) -> Result<Location, &'static str> {
-        let city = text(&raw.city, 100, true)
-            .map_err(|_| "city is required (at most 100 characters)")?
+        let city = line(&raw.city, 100, true)
+            .map_err(|e| {
+                if e == LINE_BREAK_REFUSED {
+                    e
+                } else {
+                    "city is required (at most 100 characters)"
+                }
+            })?
             .unwrap_or_default();
         let region = raw
             .region
             .as_deref()
-            .map(|r| text(r, 100, false))
+            .map(|r| line(r, 100, false))
             .transpose()
-            .map_err(|_| "region is too long")?
+            .map_err(|e| if e == LINE_BREAK_REFUSED { e } else { "region is too long" })?
             .flatten();
         let country = raw.country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -318,6 +356,36 @@ impl serde::de::Visitor<'_> for Whole {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_lines_refuse_breaks_controls_bidi_and_zero_width() {
+        assert_eq!(required_line("  Senior Engineer ", 50), Ok("Senior Engineer".to_string()));
+        assert_eq!(
+            optional_line("Zoë Müller-Łukasz 李", 50),
+            Ok(Some("Zoë Müller-Łukasz 李".to_string()))
+        );
+        assert_eq!(optional_line("", 50), Ok(None));
+        for bad in [
+            "Engineer\nBcc: x@example.com",
+            "a\rb",
+            "a\tb",
+            "a\u{0}b",
+            "a\u{85}b",
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "a\u{202E}b",
+            "a\u{2066}b",
+            "a\u{200B}b",
+            "a\u{FEFF}b",
+            "a\u{2060}b",
+            "trailing\n",
+        ] {
+            assert_eq!(required_line(bad, 50), Err(LINE_BREAK_REFUSED), "{bad:?}");
+            assert_eq!(optional_line(bad, 50), Err(LINE_BREAK_REFUSED), "{bad:?}");
+        }
+        // Multi-line texts keep their line breaks.
+        assert!(optional_text("one\ntwo", 50).is_ok());
+    }
 
     #[test]
     fn nested_objects_must_be_objects() {

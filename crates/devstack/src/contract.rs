@@ -62,6 +62,7 @@ fn complete_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
     if op.contains_key("requestBody") {
         add_status(op, "400", "`bad_request`: the body is missing, not JSON or not an object");
         add_status(op, "413", "`payload_too_large`: the body is over 64 KiB");
+        add_status(op, "415", "`unsupported_media_type`: a body that is not `application/json`");
         add_status(op, "422", "`validation_failed`: `details` names each invalid field");
     }
     if !params(op, "query").is_empty() || !params(op, "header").is_empty() {
@@ -159,6 +160,10 @@ pub fn complete(doc: &mut Value) {
 const TEXT: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
 /// Required text: also something besides whitespace.
 const REQUIRED_TEXT: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// A single-line text as common::values::breaks_line reads it: no line or paragraph break, no
+/// control, bidi-override or zero-width character.
+const LINE_CHARS: &str = r"\x00-\x1F\x7F-\x9F\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u2069\uFEFF";
+
 /// auth::rules::Email (surrounding whitespace is ignored; stored lower-case).
 const EMAIL: &str = r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+\s*$";
 /// common::values::website: an absolute http(s) URL to a public host name.
@@ -174,8 +179,16 @@ fn text(max: usize) -> Value {
 fn required_text(max: usize) -> Value {
     json!({"minLength": 1, "maxLength": max, "pattern": REQUIRED_TEXT})
 }
+fn line(max: usize) -> Value {
+    json!({"maxLength": max, "pattern": format!("^[^{LINE_CHARS}]*$")})
+}
+fn required_line(max: usize) -> Value {
+    json!({"minLength": 1, "maxLength": max, "pattern": format!(r"^[^{LINE_CHARS}]*[^\s{LINE_CHARS}][^{LINE_CHARS}]*$")})
+}
 fn skills(items: usize, max: usize) -> Value {
-    json!({"maxItems": items, "items": {"type": "string", "minLength": 1, "maxLength": max, "pattern": REQUIRED_TEXT}})
+    let mut item = required_line(max);
+    item["type"] = json!("string");
+    json!({"maxItems": items, "items": item})
 }
 fn email() -> Value {
     json!({"maxLength": auth::rules::EMAIL_MAX, "pattern": EMAIL})
@@ -210,7 +223,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         // (forgot and resend answer 202 to any string: no address is told apart from another.)
         (&["RegisterBody", "ResetBody", "VerifyBody", "Invite"], "email", email()),
         (&["RegisterBody"], "password", password()),
-        (&["RegisterBody", "ProfilePatch"], "full_name", required_text(auth::rules::NAME_MAX)),
+        (&["RegisterBody", "ProfilePatch"], "full_name", required_line(auth::rules::NAME_MAX)),
         (&["RegisterBody"], "role", json!({"enum": ["seeker", "employer"]})),
         (&["LoginBody"], "email", json!({"maxLength": 1024})),
         (&["LoginBody"], "password", json!({"maxLength": 1024})),
@@ -223,7 +236,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (
             &["CreateCategory", "UpdateCategory"],
             "name",
-            required_text(categories::rules::NAME_MAX),
+            required_line(categories::rules::NAME_MAX),
         ),
         (
             &["CreateCategory", "UpdateCategory"],
@@ -233,7 +246,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (
             &["CreateCompany", "UpdateCompany"],
             "name",
-            required_text(companies::rules::NAME_MAX),
+            required_line(companies::rules::NAME_MAX),
         ),
         (
             &["CreateCompany", "UpdateCompany"],
@@ -243,19 +256,19 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (
             &["CreateCompany", "UpdateCompany"],
             "industry",
-            text(companies::rules::INDUSTRY_MAX),
+            line(companies::rules::INDUSTRY_MAX),
         ),
         (&["CreateCompany", "UpdateCompany", "Links"], "website", url_or_empty()),
         (&["CreateCompany", "UpdateCompany"], "logo", url_or_empty()),
-        (&["Location"], "city", required_text(100)),
-        (&["Location"], "region", text(100)),
+        (&["Location"], "city", required_line(100)),
+        (&["Location"], "region", line(100)),
         (&["Location"], "country", json!({"pattern": r"^\s*[A-Za-z]{2}\s*$"})),
         (&["Location"], "lat", json!({"minimum": -90, "maximum": 90})),
         (&["Location"], "lon", json!({"minimum": -180, "maximum": 180})),
         (&["Salary"], "currency", json!({"pattern": r"^\s*[A-Za-z]{3}\s*$"})),
         (&["Salary"], "min", json!({"minimum": 0, "maximum": 1_000_000_000})),
         (&["Salary"], "max", json!({"minimum": 0, "maximum": 1_000_000_000})),
-        (&["CreateJob", "UpdateJob"], "title", required_text(job::TITLE_MAX)),
+        (&["CreateJob", "UpdateJob"], "title", required_line(job::TITLE_MAX)),
         (&["CreateJob", "UpdateJob"], "description", required_text(job::DESCRIPTION_MAX)),
         (&["CreateJob", "UpdateJob"], "requirements", text(job::SECTION_MAX)),
         (&["CreateJob", "UpdateJob"], "responsibilities", text(job::SECTION_MAX)),
@@ -289,7 +302,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
             "token",
             json!({"minLength": 1, "maxLength": 4096, "pattern": r"^\s*\S+\s*$"}),
         ),
-        (&["CreateSavedSearch"], "name", required_text(100)),
+        (&["CreateSavedSearch"], "name", required_line(100)),
         (&["ClickBody", "EventIn"], "job_id", json!({"pattern": ULID})),
         (&["ClickBody", "EventIn"], "position", json!({"minimum": 1, "maximum": 1000})),
         (
@@ -300,7 +313,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["EventsBody"], "events", json!({"minItems": 1, "maxItems": 50})),
         (&["EventsBody"], "session_id", json!({"pattern": r"^\s*[A-Za-z0-9_-]{1,128}\s*$"})),
         (&["EventIn"], "occurred_at", json!({"format": "date-time"})),
-        (&["ProfilePatch"], "headline", text(120)),
+        (&["ProfilePatch"], "headline", line(120)),
         (&["ProfilePatch"], "bio", text(2000)),
         (&["ProfilePatch"], "address", text(300)),
         (
@@ -311,13 +324,13 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (&["ProfilePatch"], "skills", skills(50, 50)),
         (&["ProfilePatch"], "education", json!({"maxItems": 20})),
         (&["ProfilePatch"], "experience", json!({"maxItems": 30})),
-        (&["Education"], "school", required_text(120)),
-        (&["Education"], "degree", text(120)),
-        (&["Education"], "field", text(120)),
+        (&["Education"], "school", required_line(120)),
+        (&["Education"], "degree", line(120)),
+        (&["Education"], "field", line(120)),
         (&["Education", "Experience"], "start", json!({"pattern": MONTH})),
         (&["Education", "Experience"], "end", json!({"pattern": MONTH})),
-        (&["Experience"], "title", required_text(120)),
-        (&["Experience"], "company", required_text(120)),
+        (&["Experience"], "title", required_line(120)),
+        (&["Experience"], "company", required_line(120)),
         (&["Experience"], "description", text(2000)),
         (&["Links"], "linkedin", url_or_empty()),
         (&["Links"], "github", url_or_empty()),

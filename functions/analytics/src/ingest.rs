@@ -127,11 +127,17 @@ fn check(p: &mut Problems, i: usize, e: &EventIn, now: i64) -> Option<ClientEven
 }
 
 /// POST /analytics/events: 202 `{accepted, rejected}`.
-#[utoipa::path(post, path = "/analytics/events", tag = "analytics", request_body = EventsBody,
+#[utoipa::path(post, path = "/analytics/events", tag = "analytics", request_body = EventsBody, params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn events(app: &'static App, req: Request) -> ApiResult<Response> {
-    let body: EventsBody = parse_json(&req)?;
+    // Keys of anonymous callers share one scope, as registration's do: a key is a random
+    // value per batch, and a different batch under the same key is refused (422).
+    common::idempotency::once(app, &req, "anonymous", events_now(app, &req)).await
+}
+
+async fn events_now(app: &'static App, req: &Request) -> ApiResult<Response> {
+    let body: EventsBody = parse_json(req)?;
     let mut p = Problems::default();
     if body.events.is_empty() || body.events.len() > MAX_EVENTS {
         p.add("events", "1 to 50 events");
@@ -141,7 +147,7 @@ pub async fn events(app: &'static App, req: Request) -> ApiResult<Response> {
     let now = common::time::now_secs();
     let checked: Vec<Option<ClientEvent>> = body.events.iter().enumerate().map(|(i, e)| check(&mut p, i, e, now)).collect();
     p.into_result()?;
-    let visitor = Visitor::of(app, &req, session.as_deref())?;
+    let visitor = Visitor::of(app, req, session.as_deref())?;
     let events: Vec<ClientEvent> = checked.into_iter().flatten().collect();
     let rejected = body.events.len() - events.len();
     record(app, visitor, events, rejected).await

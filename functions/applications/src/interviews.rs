@@ -147,14 +147,19 @@ pub struct ScheduleInterview {
 
 /// POST /applications/{id}/interviews
 #[utoipa::path(post, path = "/applications/{id}/interviews", tag = "applications", request_body = ScheduleInterview, security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, description = "scheduled; a shortlisted application moves to interviewing", body = InterviewView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`invalid_transition`: only shortlisted or interviewing applications; `concurrent_change`; `quota_exceeded` (interviews per application)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
-    let body: ScheduleInterview = parse_json(&req)?;
+    let scope = me.user_id.clone();
+    common::idempotency::once(app, &req, &scope, schedule_now(app, me, &req)).await
+}
+
+async fn schedule_now(app: &'static App, me: common::token::Principal, req: &Request) -> ApiResult<Response> {
+    let body: ScheduleInterview = parse_json(req)?;
     let now_secs = common::time::now_secs();
     let mut p = Problems::default();
     let at = p.check("scheduled_at", rules::interview_time(&body.scheduled_at, now_secs));
@@ -170,7 +175,7 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(p.into_error());
     };
     p.into_result()?;
-    let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
+    let (a, viewer) = load_for(app, &me, &common::http::id_param(req, "id", "application")?).await?;
     if viewer != Viewer::Company {
         return Err(crate::store::not_found());
     }

@@ -103,8 +103,8 @@ impl FullName {
         if n.chars().count() > NAME_MAX {
             return Err("must be at most 100 characters");
         }
-        if n.chars().any(char::is_control) {
-            return Err("must not contain control characters");
+        if raw.chars().any(common::values::breaks_line) {
+            return Err(common::values::LINE_BREAK_REFUSED);
         }
         Ok(FullName(n.to_string()))
     }

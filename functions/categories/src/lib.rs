@@ -157,6 +157,7 @@ pub struct CreateCategory {
 
 /// POST /categories
 #[utoipa::path(post, path = "/categories", tag = "categories", request_body = CreateCategory, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`slug_taken`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {

@@ -39,8 +39,8 @@ pub fn name(raw: &str) -> Result<String, &'static str> {
     if n.chars().count() > NAME_MAX {
         return Err("must be at most 60 characters");
     }
-    if n.chars().any(char::is_control) {
-        return Err("must not contain control characters");
+    if raw.chars().any(common::values::breaks_line) {
+        return Err(common::values::LINE_BREAK_REFUSED);
     }
     Ok(n.to_string())
 }

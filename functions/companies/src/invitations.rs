@@ -73,14 +73,19 @@ pub struct Invited {
 
 /// POST /companies/{id}/members: an owner invites an employer by email.
 #[utoipa::path(post, path = "/companies/{id}/members", tag = "companies", request_body = Invite, security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 202, description = "invited (the same reply whether or not the address has an account); the invitee accepts or declines", body = Invited),
         (status = 401, body = ErrorBody), (status = 403, description = "not an owner", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer])?;
-    let body: Invite = parse_json(&req)?;
-    let id = id_param(&req)?;
+    let scope = me.user_id.clone();
+    common::idempotency::once(app, &req, &scope, invite_now(app, me, &req)).await
+}
+
+async fn invite_now(app: &'static App, me: common::token::Principal, req: &Request) -> ApiResult<Response> {
+    let body: Invite = parse_json(req)?;
+    let id = id_param(req)?;
     let mut p = Problems::default();
     let email = p.check("email", auth::rules::Email::parse(&body.email));
     p.into_result()?;
@@ -161,9 +166,10 @@ async fn pending(app: &App, email: &str) -> ApiResult<Vec<Stored>> {
 
 /// GET /me/invitations
 #[utoipa::path(get, path = "/me/invitations", tag = "companies", security(("bearer" = [])),
-    responses((status = 200, description = "pending invitations to the caller's address, newest first", body = InvitationList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "pending invitations to the caller's address, newest first", body = InvitationList), (status = 401, body = ErrorBody),
+        (status = 403, description = "only employers are invited to companies", body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = common::http::authenticate(app, &req)?;
+    let me = require_role(app, &req, &[Role::Employer])?;
     let email = my_email(app, &me.user_id).await?;
     let mut items: Vec<Invitation> = pending(app, &email).await?.into_iter().map(|s| s.invitation).collect();
     items.sort_by(|a, b| b.id.cmp(&a.id));
@@ -236,9 +242,10 @@ pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
 
 /// POST /me/invitations/{id}/decline
 #[utoipa::path(post, path = "/me/invitations/{id}/decline", tag = "companies", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 204, description = "declined"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "declined"), (status = 401, body = ErrorBody),
+        (status = 403, description = "only employers are invited to companies", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn decline(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = common::http::authenticate(app, &req)?;
+    let me = require_role(app, &req, &[Role::Employer])?;
     let id = common::http::id_param(&req, "id", "invitation")?;
     let email = my_email(app, &me.user_id).await?;
     find(app, &email, &id).await?;

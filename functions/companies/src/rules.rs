@@ -1,6 +1,6 @@
 //! Company rules: what a valid name, website, location, size and industry are.
 
-use common::values::{optional_text, required_text};
+use common::values::{optional_line, optional_text, required_line};
 pub use common::vocab::CompanySize;
 
 pub const NAME_MAX: usize = 120;
@@ -8,13 +8,13 @@ pub const DESCRIPTION_MAX: usize = 5000;
 pub const INDUSTRY_MAX: usize = 80;
 
 pub fn name(raw: &str) -> Result<String, &'static str> {
-    required_text(raw, NAME_MAX)
+    required_line(raw, NAME_MAX)
 }
 pub fn description(raw: &str) -> Result<Option<String>, &'static str> {
     optional_text(raw, DESCRIPTION_MAX)
 }
 pub fn industry(raw: &str) -> Result<Option<String>, &'static str> {
-    optional_text(raw, INDUSTRY_MAX)
+    optional_line(raw, INDUSTRY_MAX)
 }
 
 pub use common::values::website;

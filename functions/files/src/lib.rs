@@ -171,6 +171,12 @@ async fn issue(app: &App, req: &Request, kind: Kind) -> ApiResult<Response> {
         Kind::Avatar => &[Role::Seeker, Role::Employer, Role::Admin],
     };
     let me = require_role(app, req, roles)?;
+    let scope = me.user_id.clone();
+    common::idempotency::once(app, req, &scope, ticket(app, req, kind, me)).await
+}
+
+/// A presigned upload of `kind` for `me`.
+async fn ticket(app: &App, req: &Request, kind: Kind, me: common::token::Principal) -> ApiResult<Response> {
     let body: UploadRequest = parse_json(req)?;
     let mut p = Problems::default();
     let declared = FileType::from_content_type(&body.content_type).filter(|t| kind.allowed().contains(t));
@@ -220,7 +226,7 @@ async fn issue(app: &App, req: &Request, kind: Kind) -> ApiResult<Response> {
 }
 
 /// POST /me/resume
-#[utoipa::path(post, path = "/me/resume", tag = "files", request_body = UploadRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/me/resume", tag = "files", request_body = UploadRequest, security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, description = "upload with a PUT to `upload_url` within 15 minutes; the file is attached once checked", body = UploadTicket),
         (status = 401, body = ErrorBody), (status = 403, description = "seekers only", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_resume(app: &'static App, req: Request) -> ApiResult<Response> {
@@ -228,7 +234,7 @@ pub async fn upload_resume(app: &'static App, req: Request) -> ApiResult<Respons
 }
 
 /// POST /me/avatar
-#[utoipa::path(post, path = "/me/avatar", tag = "files", request_body = UploadRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/me/avatar", tag = "files", request_body = UploadRequest, security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = UploadTicket), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_avatar(app: &'static App, req: Request) -> ApiResult<Response> {
     issue(app, &req, Kind::Avatar).await

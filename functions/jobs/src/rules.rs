@@ -1,7 +1,7 @@
 //! Job rules: the vocabularies, what valid job text, locations, skills and deadlines are,
 //! which status changes are allowed, and salary arithmetic for range filters.
 
-use common::values::{optional_text, required_text, Salary, SalaryPeriod};
+use common::values::{optional_text, required_line, required_text, Salary, SalaryPeriod};
 pub use common::vocab::{EmploymentType, ExperienceLevel, JobLocation, JobStatus, Workplace};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,7 +36,7 @@ pub fn owner_transition(from: JobStatus, to: OwnerStatus) -> Result<JobStatus, &
 }
 
 pub fn title(raw: &str) -> Result<String, &'static str> {
-    required_text(raw, TITLE_MAX)
+    required_line(raw, TITLE_MAX)
 }
 pub fn description(raw: &str) -> Result<String, &'static str> {
     required_text(raw, DESCRIPTION_MAX)
@@ -54,7 +54,13 @@ pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
     }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for s in raw {
-        let s = required_text(s, SKILL_MAX).map_err(|_| "each skill must be 1 to 50 characters")?;
+        let s = required_line(s, SKILL_MAX).map_err(|e| {
+            if e == common::values::LINE_BREAK_REFUSED {
+                e
+            } else {
+                "each skill must be 1 to 50 characters"
+            }
+        })?;
         if !out
             .iter()
             .any(|o| o.eq_ignore_ascii_case(&s) || o.to_lowercase() == s.to_lowercase())

@@ -121,13 +121,18 @@ async fn endpoint_for(app: &App, platform: Platform, token: &str) -> ApiResult<S
 }
 
 /// POST /me/devices
-#[utoipa::path(post, path = "/me/devices", tag = "notifications", security(("bearer" = [])), request_body = RegisterDevice,
+#[utoipa::path(post, path = "/me/devices", tag = "notifications", security(("bearer" = [])), request_body = RegisterDevice, params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, description = "registered (the same token again: the same device)", body = Device),
         (status = 401, body = ErrorBody), (status = 409, description = "`too_many_devices` (10 per user)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req)?;
-    let body: RegisterDevice = parse_json(&req)?;
+    let scope = me.user_id.clone();
+    common::idempotency::once(app, &req, &scope, register_now(app, me, &req)).await
+}
+
+async fn register_now(app: &'static App, me: common::token::Principal, req: &Request) -> ApiResult<Response> {
+    let body: RegisterDevice = parse_json(req)?;
     let token = body.token.trim().to_string();
     if token.is_empty() || token.chars().count() > 4096 || token.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid_field("token", "a push token: 1 to 4096 characters, no spaces"));

@@ -290,7 +290,7 @@ pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> 
     let full_name = body
         .full_name
         .as_deref()
-        .map(|n| p.check("full_name", common::values::required_text(n, 100)));
+        .map(|n| p.check("full_name", common::values::required_line(n, 100)));
     let opt = |p: &mut Problems, field: &str, v: Option<Option<String>>, f: fn(&str) -> Result<Option<String>, &'static str>| {
         v.map(|v| p.check(field, f(v.as_deref().unwrap_or_default())))
     };

@@ -1,6 +1,6 @@
 //! Profile rules: lengths, phone numbers, skills, education and experience entries.
 
-use common::values::{optional_text, required_text};
+use common::values::{optional_line, optional_text, required_line, LINE_BREAK_REFUSED};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,7 +9,7 @@ pub const MAX_EDUCATION: usize = 20;
 pub const MAX_EXPERIENCE: usize = 30;
 
 pub fn headline(raw: &str) -> Result<Option<String>, &'static str> {
-    optional_text(raw, 120)
+    optional_line(raw, 120)
 }
 pub fn bio(raw: &str) -> Result<Option<String>, &'static str> {
     optional_text(raw, 2000)
@@ -43,7 +43,13 @@ pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
     }
     let mut out: Vec<String> = Vec::new();
     for s in raw {
-        let s = required_text(s, 50).map_err(|_| "each skill must be 1-50 characters")?;
+        let s = required_line(s, 50).map_err(|e| {
+            if e == LINE_BREAK_REFUSED {
+                e
+            } else {
+                "each skill must be 1-50 characters"
+            }
+        })?;
         if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
             out.push(s);
         }
@@ -117,9 +123,15 @@ pub fn education(raw: &[Education]) -> Result<Vec<Education>, &'static str> {
         .map(|e| {
             let (start, end) = range(e.start.as_deref(), e.end.as_deref())?;
             Ok(Education {
-                school: required_text(&e.school, 120).map_err(|_| "school is required (at most 120 characters)")?,
-                degree: e.degree.as_deref().map(|d| optional_text(d, 120)).transpose()?.flatten(),
-                field: e.field.as_deref().map(|d| optional_text(d, 120)).transpose()?.flatten(),
+                school: required_line(&e.school, 120).map_err(|e| {
+                    if e == LINE_BREAK_REFUSED {
+                        e
+                    } else {
+                        "school is required (at most 120 characters)"
+                    }
+                })?,
+                degree: e.degree.as_deref().map(|d| optional_line(d, 120)).transpose()?.flatten(),
+                field: e.field.as_deref().map(|d| optional_line(d, 120)).transpose()?.flatten(),
                 start,
                 end,
             })
@@ -135,8 +147,20 @@ pub fn experience(raw: &[Experience]) -> Result<Vec<Experience>, &'static str> {
         .map(|e| {
             let (start, end) = range(Some(&e.start), e.end.as_deref())?;
             Ok(Experience {
-                title: required_text(&e.title, 120).map_err(|_| "title is required (at most 120 characters)")?,
-                company: required_text(&e.company, 120).map_err(|_| "company is required (at most 120 characters)")?,
+                title: required_line(&e.title, 120).map_err(|e| {
+                    if e == LINE_BREAK_REFUSED {
+                        e
+                    } else {
+                        "title is required (at most 120 characters)"
+                    }
+                })?,
+                company: required_line(&e.company, 120).map_err(|e| {
+                    if e == LINE_BREAK_REFUSED {
+                        e
+                    } else {
+                        "company is required (at most 120 characters)"
+                    }
+                })?,
                 start: start.unwrap_or_default(),
                 end,
                 description: e.description.as_deref().map(|d| optional_text(d, 2000)).transpose()?.flatten(),

@@ -126,7 +126,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         return Ok(done);
     }
     let body: CreateSavedSearch = parse_json(&req)?;
-    let name = common::values::required_text(&body.name, 100).map_err(|e| ApiError::invalid_field("name", e))?;
+    let name = common::values::required_line(&body.name, 100).map_err(|e| ApiError::invalid_field("name", e))?;
     parse_query(&body.query)?;
     let saved = SavedSearch {
         id: ulid::Ulid::new().to_string(),

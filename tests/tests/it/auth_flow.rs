@@ -182,7 +182,7 @@ async fn idempotency_key_replays_the_first_result() {
             "/auth/register",
             body.into_bytes(),
             None,
-            &[("idempotency-key", "has space")],
+            &[("idempotency-key", "has space"), ("content-type", "application/json")],
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);

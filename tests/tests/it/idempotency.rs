@@ -95,3 +95,126 @@ async fn step_a_report_retried_after_the_job_was_suspended(s: &TestStack, admin:
     let again = s.send_raw("POST", &path, body, Some(&seeker.token), &headers).await;
     assert_replayed(&first, &again);
 }
+
+/// Sends `body` to `path` with `key` as `token`'s user, raw.
+async fn with_key(s: &TestStack, token: &str, path: &str, body: &Value, key: &str) -> Reply {
+    let headers = [("idempotency-key", key), ("content-type", "application/json")];
+    s.send_raw("POST", path, serde_json::to_vec(body).unwrap(), Some(token), &headers)
+        .await
+}
+
+/// The creates that took no key before (interviews, invitations, devices, uploads, client
+/// events): a retry replays the first reply, also after the state changed; the same key with
+/// another body is 422 `idempotency_key_reused`; one thing is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interviews_invitations_devices_uploads_and_events_replay_their_first_reply() {
+    let s = TestStack::start_with(false, false).await;
+    let admin = s.admin().await;
+    let owner = s.employer().await;
+    let company = owner.create_company("Keyed Co").await;
+    let category = admin.create_category().await;
+    let job = owner.post_job(&company, &category, json!({})).await;
+    let seeker = s.seeker().await;
+    let application = seeker.apply(&job).await;
+    for to in ["reviewed", "shortlisted"] {
+        assert_eq!(owner.move_application(&application, to).await.status, StatusCode::OK);
+    }
+
+    // An interview, retried after the application was rejected: the first 201, one interview.
+    let path = format!("/applications/{application}/interviews");
+    let soon = common::time::rfc3339(common::time::now_secs() + 86_400);
+    let body = json!({"scheduled_at": soon, "duration_minutes": 30, "kind": "phone"});
+    let first = with_key(&s, &owner.token, &path, &body, "interview-1").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(owner.move_application(&application, "rejected").await.status, StatusCode::OK);
+    let again = with_key(&s, &owner.token, &path, &body, "interview-1").await;
+    assert_replayed(&first, &again);
+    let other = json!({"scheduled_at": soon, "duration_minutes": 60, "kind": "phone"});
+    let reused = with_key(&s, &owner.token, &path, &other, "interview-1").await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "{reused:?}");
+    assert_eq!(reused.body["error"], "idempotency_key_reused");
+    assert_eq!(owner.get(&path).await.body["items"].as_array().unwrap().len(), 1);
+
+    // An invitation (202), twice with one key: one pending invitation.
+    let invitee = s.employer().await;
+    let members = format!("/companies/{company}/members");
+    let invite = json!({"email": invitee.email});
+    let first = with_key(&s, &owner.token, &members, &invite, "invite-1").await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{first:?}");
+    let again = with_key(&s, &owner.token, &members, &invite, "invite-1").await;
+    assert_eq!((again.status, &again.body), (first.status, &first.body));
+    assert_eq!(invitee.get("/me/invitations").await.body["items"].as_array().unwrap().len(), 1);
+
+    // A device, an avatar upload, a resume upload and a batch of client events.
+    let device = json!({"platform": "android", "token": unique("push-token")});
+    let (first, again) = (
+        with_key(&s, &seeker.token, "/me/devices", &device, "device-1").await,
+        with_key(&s, &seeker.token, "/me/devices", &device, "device-1").await,
+    );
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_replayed(&first, &again);
+    for (path, content_type) in [("/me/avatar", "image/png"), ("/me/resume", "application/pdf")] {
+        let upload = json!({"content_type": content_type, "size_bytes": 1000});
+        let first = with_key(&s, &seeker.token, path, &upload, &format!("{path}-1")).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{path}: {first:?}");
+        let again = with_key(&s, &seeker.token, path, &upload, &format!("{path}-1")).await;
+        assert_replayed(&first, &again);
+        assert_eq!(again.body["upload_url"], first.body["upload_url"], "{path}: the same ticket");
+    }
+    let search = json!({"name": "Rust jobs", "query": {"q": "rust"}});
+    let (first, again) = (
+        with_key(&s, &seeker.token, "/me/saved-searches", &search, "search-1").await,
+        with_key(&s, &seeker.token, "/me/saved-searches", &search, "search-1").await,
+    );
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_replayed(&first, &again);
+    assert_eq!(seeker.get("/me/saved-searches").await.body["items"].as_array().unwrap().len(), 1);
+    let events = json!({"events": [{"type": "job_view", "job_id": job}], "session_id": unique("sess")});
+    let first = with_key(&s, &seeker.token, "/analytics/events", &events, &unique("events")).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{first:?}");
+    s.shutdown().await;
+}
+
+/// Every operation of the OpenAPI document that answers 201 declares `Idempotency-Key`, and
+/// each has its replay test above (or in applications.rs, for applying): a new creating
+/// route fails here until it has both.
+#[test]
+fn every_creating_operation_declares_the_key_and_has_a_replay_test() {
+    const REPLAY_TESTED: &[&str] = &[
+        "POST /applications/{id}/interviews",
+        "POST /auth/register",
+        "POST /categories",
+        "POST /companies",
+        "POST /companies/{id}/members",
+        "POST /jobs",
+        "POST /jobs/{id}/applications",
+        "POST /jobs/{id}/reports",
+        "POST /me/avatar",
+        "POST /me/devices",
+        "POST /me/resume",
+        "POST /me/saved-searches",
+        "POST /analytics/events",
+    ];
+    let doc: Value = serde_json::from_str(&devstack::openapi::to_json()).unwrap();
+    let mut creating = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["responses"].get("201").is_none() {
+                continue;
+            }
+            let route = format!("{} {path}", method.to_uppercase());
+            let declared = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key")));
+            assert!(declared, "{route} answers 201 but does not declare Idempotency-Key");
+            assert!(
+                REPLAY_TESTED.contains(&route.as_str()),
+                "{route} answers 201 but has no replay test"
+            );
+            creating.push(route);
+        }
+    }
+    assert!(creating.len() >= 11, "{creating:?}");
+}

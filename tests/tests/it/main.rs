@@ -15,6 +15,7 @@ mod costs;
 mod events;
 mod expiry;
 mod files;
+mod hardening;
 mod idempotency;
 mod jobs;
 mod live_accounts;
