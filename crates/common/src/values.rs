@@ -84,10 +84,52 @@ const INTERNAL_SUFFIXES: &[&str] = &[
     ".invalid",
 ];
 
+/// ASCII characters a URL may carry as they are (RFC 3986 unreserved and reserved, and `%`
+/// of a percent-escape); `"`, `<`, `>`, `` ` ``, `{`, `|`, `}`, `^` and `\` are not among them.
+fn rfc3986(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
+/// `u` with every `%` starting a two-digit hex escape.
+fn escapes_ok(u: &str) -> bool {
+    let b = u.as_bytes();
+    b.iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b'%')
+        .all(|(i, _)| b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
+}
+
 /// An absolute http(s) URL to a public host name; empty means none. Refused: user-info
-/// (`https://bank.example@evil.example` reads as one host and goes to another), IP literals
-/// and internal names (a link must not point into anyone's network).
+/// (`https://bank.example@evil.example` reads as one host and goes to another), IP literals,
+/// internal names (a link must not point into anyone's network), ASCII characters outside
+/// RFC 3986 (`https://acme.example/"><script>`) and broken percent-escapes. The URL is
+/// parsed as a browser parses it (WHATWG, the `url` crate) and stored as it serialises
+/// (host in lower case and punycode, other characters percent-encoded), except that a bare
+/// host keeps no trailing `/`.
 pub fn website(raw: &str) -> Result<Option<String>, &'static str> {
+    let Some(checked) = website_shape(raw)? else {
+        return Ok(None);
+    };
+    if checked.chars().any(|c| c.is_ascii() && !rfc3986(c)) || !escapes_ok(&checked) {
+        return Err("is not a valid web address");
+    }
+    let parsed = url::Url::parse(&checked).map_err(|_| "is not a valid web address")?;
+    if !matches!(parsed.scheme(), "http" | "https") || !matches!(parsed.host(), Some(url::Host::Domain(_))) {
+        return Err("is not a valid web address");
+    }
+    let mut out = parsed.to_string();
+    let bare = checked.split_once("://").is_some_and(|(_, rest)| !rest.contains(['/', '?', '#']));
+    if bare && parsed.path() == "/" {
+        out.pop();
+    }
+    if out.len() > URL_MAX {
+        return Err("is too long");
+    }
+    Ok(Some(out))
+}
+
+/// The shape checks of [`website`] on the text as given: scheme, authority, host name.
+fn website_shape(raw: &str) -> Result<Option<String>, &'static str> {
     let u = raw.trim();
     if u.is_empty() {
         return Ok(None);
@@ -472,6 +514,12 @@ mod tests {
             "https://router.home.arpa",
             "https://acme.example:99999",
             "https://acme.example\\@evil.example",
+            "https://example.com/\"><script>",
+            "https://example.com/<b>",
+            "https://example.com/a{b}",
+            "https://example.com/100%",
+            "https://example.com/%zz",
+            "https://example.com/a`b",
         ] {
             assert!(website(bad).is_err(), "{bad}");
         }
@@ -479,6 +527,21 @@ mod tests {
             website("https://jobs.acme.example:8443/careers?x=1").unwrap().as_deref(),
             Some("https://jobs.acme.example:8443/careers?x=1")
         );
+        // Stored as a browser reads it.
+        for (given, stored) in [
+            ("https://ACME.example", "https://acme.example"),
+            ("https://acme.example/", "https://acme.example/"),
+            ("https://acme.example/a/../jobs", "https://acme.example/jobs"),
+            ("https://acme.example:443/x", "https://acme.example/x"),
+            (
+                "https://de.wikipedia.example/wiki/Köln",
+                "https://de.wikipedia.example/wiki/K%C3%B6ln",
+            ),
+            ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+            ("https://acme.example/a%20b", "https://acme.example/a%20b"),
+        ] {
+            assert_eq!(website(given).unwrap().as_deref(), Some(stored), "{given}");
+        }
     }
 
     #[test]

@@ -166,9 +166,9 @@ const LINE_CHARS: &str = r"\x00-\x1F\x7F-\x9F\u061C\u180E\u200B-\u200F\u2028-\u2
 
 /// auth::rules::Email (surrounding whitespace is ignored; stored lower-case).
 const EMAIL: &str = r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+\s*$";
-/// common::values::website: an absolute http(s) URL to a public host name.
-const URL: &str =
-    r"^\s*https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(/[!#-\[\]-~]*)?\s*$";
+/// common::values::website: an absolute http(s) URL to a public host name; a path of RFC
+/// 3986 characters and percent-escapes.
+const URL: &str = r"^\s*https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(/([A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?\s*$";
 /// profiles::rules months: `YYYY-MM`, years 1900 to 2100.
 const MONTH: &str = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$";
 const ULID: &str = r"^\s*[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\s*$";

@@ -1,5 +1,6 @@
 //! Found tried as an attacker would: bodies that are not JSON, single-line fields with line
-//! breaks or hidden characters, and routes of one role reached by another.
+//! breaks or hidden characters, links that carry markup, and routes of one role reached by
+//! another.
 
 use integration_tests::*;
 use reqwest::StatusCode;
@@ -122,5 +123,41 @@ async fn seekers_have_no_company_invitations() {
         .post(&format!("/me/invitations/{}/decline", ulid::Ulid::new()), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
+    s.shutdown().await;
+}
+
+/// Links in companies and profiles are parsed as a browser parses them: characters outside
+/// RFC 3986 are refused (no markup rides in on a link), and what is stored is the
+/// normalised form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_are_urls_and_stored_normalised() {
+    let s = TestStack::start_with(false, false).await;
+    let owner = s.employer().await;
+    let seeker = s.seeker().await;
+    let company = owner.create_company("Links Co").await;
+    let path = format!("/companies/{company}");
+    for bad in [
+        "https://example.com/\"><script>alert(1)</script>",
+        "https://example.com/<img>",
+        "https://example.com/a{b}",
+        "https://example.com/100%",
+    ] {
+        let r = owner.patch(&path, json!({"website": bad})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {r:?}");
+        assert!(r.body["details"]["website"].is_array(), "{r:?}");
+        let r = seeker.patch("/me/profile", json!({"links": {"linkedin": bad}})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {r:?}");
+    }
+    let r = owner
+        .patch(&path, json!({"website": "https://Careers.Example.com/a/../Jobs?x=1"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["website"], "https://careers.example.com/Jobs?x=1");
+    assert_eq!(owner.get(&path).await.body["website"], "https://careers.example.com/Jobs?x=1");
+    let r = seeker
+        .patch("/me/profile", json!({"links": {"github": "https://GitHub.com/ann"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["links"]["github"], "https://github.com/ann");
     s.shutdown().await;
 }
