@@ -11,7 +11,6 @@
 //! - [`idempotency`]: the `Idempotency-Key` mechanism.
 //! - [`runtime`]: Lambda entry points used by the function binaries.
 //! - [`ratelimit`]: per-caller and per-route budgets of the HTTP API.
-//! - [`session`]: the session gate every access token passes (revocation, suspension).
 
 pub mod analytics;
 pub mod api_doc;
@@ -33,7 +32,6 @@ pub mod ratelimit;
 pub mod relay;
 pub mod runtime;
 pub mod secrets;
-pub mod session;
 pub mod time;
 pub mod token;
 pub mod tx;

@@ -29,7 +29,6 @@ mod openapi;
 mod operations;
 mod privacy;
 mod profiles;
-mod revocation;
 mod samples;
 mod search_alerts;
 mod search_index;
