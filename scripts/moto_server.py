@@ -5,14 +5,17 @@ concurrent TransactWriteItems can both pass an `attribute_not_exists` condition 
 write, which real DynamoDB never allows (measured: two accounts for one email under 12
 concurrent registrations). This serialises every DynamoDB and DynamoDB Streams backend
 operation under one lock, and replaces TransactWriteItems' whole-table copies (below).
-Everything else about moto is unchanged. See docs/decisions.md.
+It also lets `/moto-api/data.json` dump one model (below). Everything else about moto is
+unchanged. See docs/decisions.md.
 """
 
 import copy
 import functools
 import inspect
+import json
 import sys
 import threading
+from urllib.parse import parse_qs, urlparse
 
 import moto.dynamodb.models as _models
 from moto.dynamodb.models import DynamoDBBackend
@@ -121,9 +124,48 @@ def _transact_write_items(self, transact_items):
         raise
 
 
+def _model_data(request, full_url, headers):
+    """`/moto-api/data.json`, or with `?service=ses&model=Message` only that model's instances.
+
+    The whole dump walks every model instance moto ever made (DynamoDB items and their
+    copies included) and grows with everything a test run wrote: measured 0.3 s and 0.7 MB
+    after 9 tests, seconds late in the suite, while tests wait for a mail by polling it. One
+    model's part is the same JSON, built from that model's instances only.
+    """
+    from moto.core.model_instances import model_data
+    from moto.moto_api._internal import urls
+
+    query = parse_qs(urlparse(full_url).query)
+    service, name = query.get("service", [""])[0], query.get("model", [""])[0]
+    if not service or not name:
+        return urls.response_instance.model_data(request, full_url, headers)
+    model = model_data.get(service, {}).get(name)
+    found = []
+    for instance in getattr(model, "instances_tracked", []):
+        fields = {}
+        for attr in dir(instance):
+            if attr.startswith("_"):
+                continue
+            try:
+                value = getattr(instance, attr)
+                json.dumps(value)
+            except (TypeError, AttributeError, ValueError):
+                continue
+            fields[attr] = value
+        found.append(fields)
+    return 200, {"Content-Type": "application/json"}, json.dumps({service: {name: found}})
+
+
+def _route_model_data():
+    from moto.moto_api._internal import urls
+
+    urls.url_paths["{0}/moto-api/data.json"] = _model_data
+
+
 _models.DynamoDBBackend.transact_write_items = _transact_write_items
 _serialise(DynamoDBBackend)
 _serialise(DynamoDBStreamsBackend)
+_route_model_data()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -353,20 +353,22 @@ pub async fn attach_resume(s: &TestStack, token: &str) {
     panic!("the resume was never attached");
 }
 
-/// Every service's state as the AWS stand-in dumps it (`/moto-api/data.json`: sent emails,
-/// pushes). A dump taken while another test writes can fail (seen under the full suite with
-/// S3 uploads and pushes running), so it is read again.
-pub async fn stand_in_state() -> Value {
+/// The instances of one model of the AWS stand-in (`/moto-api/data.json?service=ses&model=Message`:
+/// sent emails; `sns`, `PlatformEndpoint`: pushes), as its data dump lists them. A dump taken
+/// while another test writes can fail (seen under the full suite with S3 uploads and pushes
+/// running), so it is read again.
+pub async fn stand_in_models(service: &str, model: &str) -> Vec<Value> {
+    let url = format!("{}/moto-api/data.json?service={service}&model={model}", endpoint());
     for attempt in 0..20 {
-        if let Ok(resp) = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await {
+        if let Ok(resp) = reqwest::get(&url).await {
             if let Ok(v) = resp.json::<Value>().await {
-                return v;
+                return v[service][model].as_array().cloned().unwrap_or_default();
             }
         }
         assert!(attempt < 19, "the stand-in's data.json never answered with JSON");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Value::Null
+    Vec::new()
 }
 
 /// The text a reader sees in an HTML body, links' targets included (` <url> ` after the
@@ -433,10 +435,8 @@ fn decode_entities(s: &str) -> String {
 /// the HTML body of a message with both; `body` here is its text (`html_text`), `html` the
 /// HTML itself.
 pub async fn emails_to(to: &str) -> Vec<Value> {
-    stand_in_state().await["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    stand_in_models("ses", "Message")
+        .await
         .into_iter()
         .filter(|m| {
             m["destinations"]["ToAddresses"]

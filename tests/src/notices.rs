@@ -41,10 +41,7 @@ pub async fn notification_kinds(u: &User<'_>, want: usize, within: Duration) -> 
 
 /// The push stand-in's platform endpoints (`/moto-api/data.json` records what was pushed).
 pub async fn platform_endpoints() -> Vec<Value> {
-    crate::stand_in_state().await["sns"]["PlatformEndpoint"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    crate::stand_in_models("sns", "PlatformEndpoint").await
 }
 
 /// The pushes recorded for `token`'s endpoints (their JSON messages).

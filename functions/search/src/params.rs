@@ -75,9 +75,10 @@ fn invalid(details: BTreeMap<String, String>) -> ApiError {
 /// added by parameter name. Shared by job and candidate searches.
 pub fn radius(get: impl Fn(&str) -> Option<String>, problems: &mut BTreeMap<String, String>) -> Option<Radius> {
     let present = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    // A number given empty (`lat=`) is no number: refused, as the document's `type` says.
     let mut number = |name: &str, range: std::ops::RangeInclusive<f64>| -> Option<f64> {
-        let raw = present(name)?;
-        match raw.parse::<f64>() {
+        let raw = get(name)?;
+        match raw.trim().parse::<f64>() {
             Ok(v) if v.is_finite() && range.contains(&v) => Some(v),
             _ => {
                 problems.insert(name.into(), format!("must be a number from {} to {}", range.start(), range.end()));
@@ -149,7 +150,7 @@ impl JobSearch {
         if location.as_ref().is_some_and(|l| l.chars().count() > 100) {
             problems.insert("location".into(), "at most 100 characters".into());
         }
-        let posted_within_days = present("posted_within").and_then(|raw| match raw.parse::<u32>() {
+        let posted_within_days = get("posted_within").and_then(|raw| match raw.trim().parse::<u32>() {
             Ok(d) if (1..=365).contains(&d) => Some(d),
             _ => {
                 problems.insert("posted_within".into(), "must be a whole number of days from 1 to 365".into());
@@ -455,6 +456,12 @@ mod tests {
         }
         assert!(parse(&[("sort", "relevance")]).is_err());
         assert!(parse(&[("include_remote", "true")]).is_err());
+        // Numbers given empty are refused; texts and choices given empty are absent.
+        for k in ["lat", "posted_within"] {
+            let body = parse(&[(k, " ")]).unwrap_err().body("r");
+            assert!(body["details"].get(k).is_some(), "{k}: {body}");
+        }
+        assert!(parse(&[("q", ""), ("sort", ""), ("salary_period", "")]).is_ok());
     }
 
     #[test]
