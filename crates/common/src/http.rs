@@ -311,15 +311,24 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
     }
 }
 
-/// The caller proven by the access token, or 401.
-pub fn authenticate(app: &App, req: &Request) -> ApiResult<Principal> {
+/// The account named by a validly signed access token, without the session gate: only for
+/// ending a session (logging out twice, or after a suspension, is fine).
+pub fn token_principal(app: &App, req: &Request) -> ApiResult<Principal> {
     let token = bearer_token(req).ok_or_else(|| ApiError::unauthorized("an access token is required").with_code("missing_token"))?;
     app.tokens()?.principal(token)
 }
 
+/// The caller proven by the access token whose session and account are still live
+/// ([`crate::session`]), or 401 (403 `account_suspended`).
+pub async fn authenticate(app: &App, req: &Request) -> ApiResult<Principal> {
+    let p = token_principal(app, req)?;
+    crate::session::check(app, &p).await?;
+    Ok(p)
+}
+
 /// The caller, who must have one of `roles`, or 401/403.
-pub fn require_role(app: &App, req: &Request, roles: &[Role]) -> ApiResult<Principal> {
-    let p = authenticate(app, req)?;
+pub async fn require_role(app: &App, req: &Request, roles: &[Role]) -> ApiResult<Principal> {
+    let p = authenticate(app, req).await?;
     if roles.contains(&p.role) {
         Ok(p)
     } else {

@@ -11,6 +11,7 @@
 //! - [`idempotency`]: the `Idempotency-Key` mechanism.
 //! - [`runtime`]: Lambda entry points used by the function binaries.
 //! - [`ratelimit`]: per-caller and per-route budgets of the HTTP API.
+//! - [`session`]: the session gate every access token passes (revocation, suspension).
 
 pub mod analytics;
 pub mod api_doc;
@@ -32,6 +33,7 @@ pub mod ratelimit;
 pub mod relay;
 pub mod runtime;
 pub mod secrets;
+pub mod session;
 pub mod time;
 pub mod token;
 pub mod tx;

@@ -180,6 +180,7 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
         )),
         other => {
             other?;
+            common::session::forget(&after.id);
             ok(&view(&after))
         }
     }

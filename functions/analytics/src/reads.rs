@@ -90,7 +90,7 @@ async fn may_see(app: &App, me: &Principal, company_id: &str, missing: impl Fn()
     responses((status = 200, body = JobAnalytics), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn job(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer, Role::Admin])?;
+    let me = require_role(app, &req, &[Role::Employer, Role::Admin]).await?;
     let missing = || ApiError::not_found("no such job");
     let job_id = id_param(&req, "id", "job")?;
     let (from, to) = range_of(&req)?;
@@ -113,7 +113,7 @@ pub async fn job(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 200, body = CompanyAnalytics), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn company(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer, Role::Admin])?;
+    let me = require_role(app, &req, &[Role::Employer, Role::Admin]).await?;
     let missing = || ApiError::not_found("no such company");
     let company_id = id_param(&req, "id", "company")?;
     let (from, to) = range_of(&req)?;
@@ -176,7 +176,7 @@ async fn top_jobs(app: &App, total: &Day) -> ApiResult<Vec<TopJob>> {
     responses((status = 200, body = AdminAnalytics), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn admin(app: &'static App, req: Request) -> ApiResult<Response> {
-    require_role(app, &req, &[Role::Admin])?;
+    require_role(app, &req, &[Role::Admin]).await?;
     let (from, to) = range_of(&req)?;
     let weekly = match query_param(&req, "granularity").as_deref() {
         None | Some("") | Some("day") => false,

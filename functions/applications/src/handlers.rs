@@ -39,7 +39,7 @@ pub struct Apply {
         (status = 403, description = "not a seeker, or a job of one's own company", body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`already_applied` (details: `application_id`), `job_not_open`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Seeker])?;
+    let me = require_role(app, &req, &[Role::Seeker]).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &me.user_id).await? {
         return Ok(done);
     }
@@ -108,7 +108,7 @@ pub(crate) fn status_filter(req: &Request) -> ApiResult<(Filter, Option<Status>)
     responses((status = 200, body = ApplicationPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "no such job, or not the caller's company's", body = ErrorBody)))]
 pub async fn of_job(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let missing = || ApiError::not_found("no such job");
     let job_id = common::http::id_param(&req, "id", "job")?;
     let (filter, status) = status_filter(&req)?;
@@ -127,7 +127,7 @@ pub async fn of_job(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 200, description = "each with the job's title and company as of applying", body = ApplicationPage),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Seeker])?;
+    let me = require_role(app, &req, &[Role::Seeker]).await?;
     let (filter, status) = status_filter(&req)?;
     let context = format!("GET /me/applications?{}&{status:?}", me.user_id);
     let page = filtered_page(
@@ -144,7 +144,7 @@ pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/applications/{id}", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ApplicationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let (a, _) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     ok(&view(app, a, true).await?)
 }
@@ -154,7 +154,7 @@ pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 200, description = "withdrawn", body = ApplicationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`invalid_transition` (already final; details: `allowed`), `concurrent_change`", body = ErrorBody)))]
 pub async fn withdraw(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     if viewer != Viewer::Applicant {
         return Err(ApiError::forbidden("only the applicant withdraws an application"));
@@ -185,7 +185,7 @@ pub struct MoveApplication {
     responses((status = 200, body = ApplicationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`invalid_transition` (details: `allowed`), `concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let body: MoveApplication = parse_json(&req)?;
     let mut p = Problems::default();
     let note = p
@@ -207,7 +207,7 @@ pub async fn move_status(app: &'static App, req: Request) -> ApiResult<Response>
 #[utoipa::path(get, path = "/applications/{id}/history", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = History), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     let mut items: Vec<HistoryEntry> = children::<HistoryItem>(app, &a.id, "HIST#")
         .await?
@@ -228,7 +228,7 @@ pub async fn history(app: &'static App, req: Request) -> ApiResult<Response> {
     params(("company_id" = Option<String>, Query, description = "employers in several companies")),
     responses((status = 200, body = Stats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stats(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     match me.role {
         Role::Seeker => {
             let item = app

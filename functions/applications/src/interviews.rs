@@ -153,7 +153,7 @@ pub struct ScheduleInterview {
         (status = 409, description = "`invalid_transition`: only shortlisted or interviewing applications; `concurrent_change`; `quota_exceeded` (interviews per application)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let scope = me.user_id.clone();
     common::idempotency::once(app, &req, &scope, schedule_now(app, me, &req)).await
 }
@@ -269,7 +269,7 @@ pub struct InterviewList {
     responses((status = 200, description = "the applicant sees no feedback or rating", body = InterviewList),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let (a, viewer) = load_for(app, &me, &common::http::id_param(&req, "id", "application")?).await?;
     let mut items: Vec<InterviewView> = of_application(app, &a.id)
         .await?
@@ -305,7 +305,7 @@ pub struct UpdateInterview {
     responses((status = 200, body = InterviewView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`interview_closed` (cancelled or completed), `concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let body: UpdateInterview = parse_json(&req)?;
     let missing = || ApiError::not_found("no such interview");
     let id = common::http::id_param(&req, "id", "interview")?;

@@ -140,7 +140,7 @@ pub async fn require_verified(app: &App, me: &Principal) -> ApiResult<()> {
 
 /// The caller, an admin whose account is an active admin's right now (one consistent read).
 pub async fn require_admin(app: &App, req: &Request) -> ApiResult<Principal> {
-    let me = require_role(app, req, &[Role::Admin])?;
+    let me = require_role(app, req, &[Role::Admin]).await?;
     require_live(app, &me).await?;
     Ok(me)
 }

@@ -225,7 +225,7 @@ pub async fn refresh(app: &'static App, req: Request) -> ApiResult<Response> {
         (status = 403, description = "the refresh token belongs to another account", body = ErrorBody)))]
 /// POST /auth/logout: ends the session (family) of the given refresh token.
 pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
-    let principal = authenticate(app, &req)?;
+    let principal = common::http::token_principal(app, &req)?;
     let body: RefreshBody = parse_json(&req)?;
     let claims = match app.tokens()?.verify(&body.refresh_token, TokenUse::Refresh) {
         Ok(c) => c,
@@ -244,7 +244,7 @@ pub async fn logout(app: &'static App, req: Request) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, description = "`account_suspended`", body = ErrorBody)))]
 pub async fn me(app: &'static App, req: Request) -> ApiResult<Response> {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let account = store::get_account(app, &principal.user_id).await?.ok_or_else(session_revoked)?;
     if account.status != AccountStatus::Active {
         return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
@@ -288,7 +288,7 @@ pub struct ChangeBody {
         (status = 429, description = "`account_locked`: wrong current passwords count with failed sign-ins (5 in 15 minutes)", body = ErrorBody)))]
 /// POST /auth/password/change: ends every other session; the caller's stays.
 pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Response> {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let body: ChangeBody = parse_json(&req)?;
     let mut p = Problems::default();
     let password = p.check("new_password", Password::parse(&body.new_password));
@@ -333,5 +333,6 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
         Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),
         other => other?,
     }
+    common::session::forget(&account.id);
     status_only(StatusCode::NO_CONTENT)
 }

@@ -80,5 +80,6 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
         Err(TxError::Condition { .. }) => return Err(invalid()),
         other => other?,
     }
+    common::session::forget(&account.id);
     status_only(StatusCode::NO_CONTENT)
 }

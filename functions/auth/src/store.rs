@@ -16,18 +16,13 @@ use serde::{Deserialize, Serialize};
 use common::token::Role;
 pub use common::vocab::AccountStatus;
 
-pub fn user_pk(id: &str) -> String {
-    format!("USER#{id}")
-}
+/// The account's and the sessions' keys are the kernel's (the session gate reads them).
+pub use common::session::{session_sk, user_pk, ACCOUNT_SK};
 pub fn email_pk(email: &str) -> String {
     format!("EMAIL#{email}")
 }
-pub const ACCOUNT_SK: &str = "ACCOUNT";
 pub const EMAIL_SK: &str = "EMAIL";
 pub const RESET_SK: &str = "PASSWORD_RESET";
-pub fn session_sk(sid: &str) -> String {
-    format!("SESSION#{sid}")
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Account {
@@ -298,6 +293,7 @@ pub fn clear_failures<'a>(tx: Tx<'a>, email: &str) -> Tx<'a> {
     tx.update("failures", db::key(email_pk(email), EMAIL_SK), set, Some(Cond::present()))
 }
 
+/// Ends one session; its access tokens stop working (see `common::session`).
 pub async fn revoke_session(app: &App, user_id: &str, sid: &str, reason: &str) -> ApiResult<()> {
     let res = app
         .dynamo()
@@ -311,7 +307,10 @@ pub async fn revoke_session(app: &App, user_id: &str, sid: &str, reason: &str) -
         .send()
         .await;
     match res {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            common::session::forget(user_id);
+            Ok(())
+        }
         Err(e) if db::is_condition_failed(&e) => Ok(()),
         Err(e) => Err(e.into()),
     }

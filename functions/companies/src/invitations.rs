@@ -78,7 +78,7 @@ pub struct Invited {
         (status = 401, body = ErrorBody), (status = 403, description = "not an owner", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let scope = me.user_id.clone();
     common::idempotency::once(app, &req, &scope, invite_now(app, me, &req)).await
 }
@@ -169,7 +169,7 @@ async fn pending(app: &App, email: &str) -> ApiResult<Vec<Stored>> {
     responses((status = 200, description = "pending invitations to the caller's address, newest first", body = InvitationList), (status = 401, body = ErrorBody),
         (status = 403, description = "only employers are invited to companies", body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let email = my_email(app, &me.user_id).await?;
     let mut items: Vec<Invitation> = pending(app, &email).await?.into_iter().map(|s| s.invitation).collect();
     items.sort_by(|a, b| b.id.cmp(&a.id));
@@ -191,7 +191,7 @@ async fn find(app: &App, email: &str, id: &str) -> ApiResult<Stored> {
         (status = 403, description = "only employers join companies", body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`already_member`", body = ErrorBody)))]
 pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let id = common::http::id_param(&req, "id", "invitation")?;
     let account = me_summary(app, &me.user_id).await?;
     let email = account.email;
@@ -245,7 +245,7 @@ pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 204, description = "declined"), (status = 401, body = ErrorBody),
         (status = 403, description = "only employers are invited to companies", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn decline(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let id = common::http::id_param(&req, "id", "invitation")?;
     let email = my_email(app, &me.user_id).await?;
     find(app, &email, &id).await?;

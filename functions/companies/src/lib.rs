@@ -164,7 +164,7 @@ pub struct CreateCompany {
         (status = 403, description = "only employers create companies; `email_unverified` until the address is verified", body = ErrorBody),
         (status = 409, description = "`quota_exceeded`: the companies-per-employer quota (5 unless configured)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
         return Ok(done);
     }
@@ -271,7 +271,7 @@ pub struct UpdateCompany {
     responses((status = 200, body = Company), (status = 401, body = ErrorBody), (status = 403, description = "not the company's owner", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     let body: UpdateCompany = parse_json(&req)?;
     let id = id_param(&req)?;
     let mut p = Problems::default();

@@ -42,7 +42,7 @@ async fn members_of(app: &App, company_id: &str) -> ApiResult<Vec<Membership>> {
     responses((status = 200, body = MemberList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such company, or the caller is not a member", body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let id = id_param(&req)?;
     if membership(app, &me.user_id, &id).await?.is_none() {
         return Err(ApiError::not_found("no such company"));
@@ -73,7 +73,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 204, description = "removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`last_owner`: a company keeps at least one owner", body = ErrorBody)))]
 pub async fn remove(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = require_role(app, &req, &[Role::Employer])?;
+    let me = require_role(app, &req, &[Role::Employer]).await?;
     let id = id_param(&req)?;
     let user_id = common::http::id_param(&req, "user_id", "member")?;
     let missing = || ApiError::not_found("no such member");

@@ -170,7 +170,7 @@ async fn issue(app: &App, req: &Request, kind: Kind) -> ApiResult<Response> {
         Kind::Resume => &[Role::Seeker],
         Kind::Avatar => &[Role::Seeker, Role::Employer, Role::Admin],
     };
-    let me = require_role(app, req, roles)?;
+    let me = require_role(app, req, roles).await?;
     let scope = me.user_id.clone();
     common::idempotency::once(app, req, &scope, ticket(app, req, kind, me)).await
 }
@@ -254,7 +254,7 @@ pub struct Download {
     responses((status = 200, description = "a download URL valid for 5 minutes", body = Download), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "no checked resume yet", body = ErrorBody)))]
 pub async fn download_resume(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     if me.role != Role::Seeker {
         return Err(ApiError::forbidden("only seekers have a resume"));
     }

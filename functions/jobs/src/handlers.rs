@@ -80,7 +80,7 @@ pub(crate) fn category_slug(raw: &str) -> Result<String, &'static str> {
         (status = 404, description = "no such company", body = ErrorBody),
         (status = 409, description = "`quota_exceeded`: the company has as many open jobs as it may", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
         return Ok(done);
     }
@@ -317,7 +317,7 @@ pub(crate) fn change_event(before: &Job, after: &Job) -> fn(JobChanged) -> Domai
         (status = 409, description = "`concurrent_change`, `invalid_status_change` (e.g. suspended), `quota_exceeded` (publishing or reopening past the company's open jobs)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     let body: UpdateJob = parse_json(&req)?;
     let id = id_param(&req)?;
     let before = get(app, &id).await?.ok_or_else(not_found)?;
@@ -341,7 +341,7 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 204, description = "closed (idempotent)"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "suspended", body = ErrorBody)))]
 pub async fn close(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     let id = id_param(&req)?;
     let before = get(app, &id).await?.ok_or_else(not_found)?;
     require_member(app, &actor, &before.company_id).await?;
@@ -376,7 +376,9 @@ pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
 
 /// Whether the caller (if any) may see a draft or suspended job: an admin or a member.
 pub(crate) async fn may_see_hidden(app: &App, req: &Request, job: &Job) -> ApiResult<bool> {
-    let Ok(caller) = authenticate(app, req) else { return Ok(false) };
+    let Ok(caller) = authenticate(app, req).await else {
+        return Ok(false);
+    };
     Ok(match caller.role {
         Role::Admin => true,
         Role::Employer => companies::membership(app, &caller.user_id, &job.company_id).await?.is_some(),

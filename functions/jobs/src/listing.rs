@@ -349,7 +349,7 @@ pub async fn of_company_route(app: &'static App, req: Request) -> ApiResult<Resp
     responses((status = 200, body = JobPage), (status = 400, description = "`invalid_filter`, `company_required`", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "not a member of that company", body = ErrorBody)))]
 pub async fn mine(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Employer])?;
+    let actor = require_role(app, &req, &[Role::Employer]).await?;
     let status = match query_param(&req, "status").filter(|s| !s.is_empty()) {
         None => None,
         Some(raw) => Some(serde_json::from_value::<JobStatus>(serde_json::Value::String(raw)).map_err(|_| {

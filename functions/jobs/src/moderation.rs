@@ -134,7 +134,7 @@ impl From<QueueItem> for ReportedJob {
     responses((status = 201, body = Report), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`already_reported`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
-    let actor = require_role(app, &req, &[Role::Seeker, Role::Employer, Role::Admin])?;
+    let actor = require_role(app, &req, &[Role::Seeker, Role::Employer, Role::Admin]).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &actor.user_id).await? {
         return Ok(done);
     }

@@ -126,7 +126,7 @@ async fn endpoint_for(app: &App, platform: Platform, token: &str) -> ApiResult<S
         (status = 401, body = ErrorBody), (status = 409, description = "`too_many_devices` (10 per user)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let scope = me.user_id.clone();
     common::idempotency::once(app, &req, &scope, register_now(app, me, &req)).await
 }
@@ -207,7 +207,7 @@ async fn register_now(app: &'static App, me: common::token::Principal, req: &Req
 #[utoipa::path(delete, path = "/me/devices/{id}", tag = "notifications", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "unregistered; its endpoint deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unregister(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let id = id_param(&req, "id", "device")?;
     let missing = || ApiError::not_found("no such device");
     let d = db::get::<DeviceItem>(app, auth::account::partition(&me.user_id), format!("DEVICE#{id}"))

@@ -29,7 +29,7 @@ pub struct UnreadCount {
     responses((status = 200, description = "newest first; kept 90 days", body = NotificationPage),
         (status = 400, description = "`invalid_filter`, `invalid_cursor`, `invalid_limit`", body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let unread = match query_param(&req, "unread").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -60,7 +60,7 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/me/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
 pub async fn unread_count(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     ok(&UnreadCount {
         count: inbox::unread_count(app, &me.user_id).await?,
     })
@@ -71,7 +71,7 @@ pub async fn unread_count(app: &'static App, req: Request) -> ApiResult<Response
     responses((status = 204, description = "read (also when it already was)"), (status = 401, body = ErrorBody),
         (status = 404, description = "no such notification of the caller's", body = ErrorBody)))]
 pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let id = id_param(&req, "id", "notification")?;
     let tx = auth::account::writes_by(app, &me);
     match inbox::mark_read(tx, &me.user_id, &id, &common::time::now_rfc3339()).await? {
@@ -84,7 +84,7 @@ pub async fn read(app: &'static App, req: Request) -> ApiResult<Response> {
 #[utoipa::path(post, path = "/me/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses((status = 204, description = "every notification read; the unread count is 0"), (status = 401, body = ErrorBody)))]
 pub async fn read_all(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let now = common::time::now_rfc3339();
     let ids = inbox::unread_ids(app, &me.user_id).await?;
     if ids.is_empty() {

@@ -84,6 +84,7 @@ fn token_of(req: &ApiGatewayWebsocketProxyRequest) -> Option<String> {
 async fn open(app: &App, req: &ApiGatewayWebsocketProxyRequest) -> ApiResult<()> {
     let token = token_of(req).ok_or_else(|| ApiError::unauthorized("an access token is required (?token=)"))?;
     let me = app.tokens()?.principal(&token)?;
+    common::session::check(app, &me).await?;
     let connection_id = req
         .request_context
         .connection_id

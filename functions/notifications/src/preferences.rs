@@ -139,7 +139,7 @@ pub async fn email_off(app: &App, user_id: &str, kind: Kind) -> ApiResult<bool> 
 #[utoipa::path(get, path = "/me/notification-preferences", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, description = "every channel and kind, defaults filled in", body = Preferences), (status = 401, body = ErrorBody)))]
 pub async fn get(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     ok(&of(app, &me.user_id).await?)
 }
 
@@ -148,7 +148,7 @@ pub async fn get(app: &'static App, req: Request) -> ApiResult<Response> {
     responses((status = 200, description = "saved; every channel and kind", body = Preferences), (status = 401, body = ErrorBody),
         (status = 422, description = "`account_security` email cannot be turned off; unknown kinds or fields", body = ErrorBody)))]
 pub async fn put(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let chosen: Preferences = parse_json(&req)?;
     if chosen.kinds.get(&Kind::AccountSecurity).is_some_and(|c| !c.email) {
         return Err(ApiError::invalid_field(

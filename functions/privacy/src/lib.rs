@@ -142,6 +142,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
         tx = tx.audit(&AuditEntry::new(admin, "user.erased", "user", user_id, Some(&gone), None::<&()>));
     }
     tx.commit().await?;
+    common::session::forget(user_id);
     Ok(true)
 }
 
@@ -149,7 +150,7 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
 #[utoipa::path(delete, path = "/me", tag = "privacy", security(("bearer" = [])),
     responses((status = 204, description = "erased; the tokens stop working"), (status = 401, body = ErrorBody)))]
 pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     // A suspended or demoted account's token erases nothing (admins erase on request).
     auth::account::require_live(app, &me).await?;
     if !erase(app, &me.user_id, None).await? {
@@ -246,7 +247,7 @@ fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
 #[utoipa::path(get, path = "/me/export", tag = "privacy", security(("bearer" = [])),
     responses((status = 200, body = Export), (status = 401, body = ErrorBody)))]
 pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let gone = || ApiError::unauthorized("this account no longer exists").with_code("session_revoked");
     let uid = me.user_id.as_str();
     let (account, profile) = futures::try_join!(auth::store::get_account(app, uid), profiles::export(app, uid))?;

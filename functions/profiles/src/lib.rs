@@ -225,7 +225,7 @@ async fn load(app: &App, user_id: &str) -> ApiResult<Option<(Summary, ProfileIte
 #[utoipa::path(get, path = "/me/profile", tag = "profiles", security(("bearer" = [])),
     responses((status = 200, body = MyProfile), (status = 401, body = ErrorBody)))]
 pub async fn get_mine(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let keys = app.field_keys()?;
     let (account, profile, files) = load(app, &me.user_id).await?.ok_or_else(auth::account::gone)?;
     ok(&files.complete(app, profile.mine(&keys, &account.full_name)?).await?)
@@ -283,7 +283,7 @@ pub struct ProfilePatch {
     responses((status = 200, body = MyProfile), (status = 401, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let body: ProfilePatch = parse_json(&req)?;
     let keys = app.field_keys()?;
     let mut p = Problems::default();
@@ -483,7 +483,9 @@ pub async fn get_public(app: &'static App, req: Request) -> ApiResult<Response> 
 
 /// A private profile opens to the members of companies the seeker applied to.
 async fn opened_to_caller(app: &App, req: &Request, seeker_id: &str) -> ApiResult<bool> {
-    let Ok(caller) = authenticate(app, req) else { return Ok(false) };
+    let Ok(caller) = authenticate(app, req).await else {
+        return Ok(false);
+    };
     if caller.role != common::token::Role::Employer {
         return Ok(false);
     }

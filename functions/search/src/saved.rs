@@ -121,7 +121,7 @@ fn instant() -> AlertFrequency {
         (status = 409, description = "`too_many_saved_searches` (25 per user)", body = ErrorBody),
         (status = 422, description = "`invalid_query` (the query's parameters, as GET /search/jobs checks them), name", body = ErrorBody)))]
 pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &me.user_id).await? {
         return Ok(done);
     }
@@ -185,7 +185,7 @@ pub struct SavedSearchPage {
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "newest first", body = SavedSearchPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let context = format!("saved-searches?{}", me.user_id);
     let page = common::cursor::query_page::<SavedItem>(
         app,
@@ -224,7 +224,7 @@ pub async fn get(app: &App, user_id: &str, id: &str) -> ApiResult<Option<SavedSe
 #[utoipa::path(delete, path = "/me/saved-searches/{id}", tag = "search", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req)?;
+    let me = authenticate(app, &req).await?;
     let id = common::http::id_param(&req, "id", "saved search")?;
     let missing = || ApiError::not_found("no such saved search");
     let tx = auth::account::writes_by(app, &me)

@@ -29,6 +29,7 @@ mod openapi;
 mod operations;
 mod privacy;
 mod profiles;
+mod revocation;
 mod samples;
 mod search_alerts;
 mod search_index;
