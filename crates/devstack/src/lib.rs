@@ -153,6 +153,8 @@ pub fn scaled_rate_limits(t: &Template, factor: u64, given: &HashMap<String, Str
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// The WebSocket management API's loopback listener (`LIVE_ENDPOINT`).
+    pub management_addr: SocketAddr,
     pub app: &'static App,
     pub stack: Stack,
     pub routes: Vec<(String, String, String)>,
@@ -238,10 +240,15 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("binding {}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The WebSocket API's management API: its own port on loopback, never the public one.
+    let management = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .map_err(|e| format!("binding the management listener: {e}"))?;
+    let management_addr = management.local_addr().map_err(|e| e.to_string())?;
     let mut env = stack.function_env(&t)?;
-    // Links in emails lead to this gateway; it also serves the WebSocket API's management API.
+    // Links in emails lead to this gateway.
     env.insert("PUBLIC_API_URL".into(), format!("http://{addr}"));
-    env.insert("LIVE_ENDPOINT".into(), format!("http://{addr}{}", live::PATH));
+    env.insert("LIVE_ENDPOINT".into(), format!("http://{management_addr}{}", live::PATH));
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let app: &'static App = Box::leak(Box::new(App::new(settings, sdk.clone())));
     // The key rings from the stand-in's Secrets Manager, by the functions' own code; then
@@ -365,6 +372,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
                 .collect();
         }
     }
+    if let Some(live) = live_api.clone() {
+        tasks.push(tokio::spawn(live::serve_management(live, management, stop_rx.clone())));
+    }
     let gw = Arc::new(Gateway::new(app, routes, cors, live_api));
     let mut stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -397,6 +407,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     }));
     Ok(Running {
         addr,
+        management_addr,
         app,
         stack,
         routes: route_list,

@@ -1,9 +1,11 @@
 //! The local WebSocket API: `/ws` on the gateway's port accepts WebSocket connections the way
 //! API Gateway does (the `$connect` route's function decides: a non-2xx status refuses the
-//! handshake with that status; a closed socket runs `$disconnect`), and
-//! `/ws/@connections/{id}` answers the management API (PostToConnection, GetConnection,
-//! DeleteConnection; 410 `GoneException` for a connection that is not open), which the
-//! functions reach through `LIVE_ENDPOINT`.
+//! handshake with that status; a closed socket runs `$disconnect`). The management API
+//! (PostToConnection, GetConnection, DeleteConnection at `/ws/@connections/{id}`; 410
+//! `GoneException` for a connection that is not open) is served on a listener of its own on
+//! loopback, which the functions reach through `LIVE_ENDPOINT`: on AWS it takes IAM-signed
+//! calls only, so the public port must not answer it (anyone could write to or close
+//! another user's connection).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -82,17 +84,22 @@ impl LiveApi {
         })
     }
 
-    /// Whether the gateway should hand `path` to this API.
+    /// Whether the public gateway should hand `path` to this API (the upgrade only).
     pub fn serves(path: &str) -> bool {
-        path == PATH || path.starts_with(CONNECTIONS)
+        path == PATH
     }
 
     pub async fn handle(self: Arc<Self>, req: hyper::Request<Incoming>, peer: std::net::SocketAddr) -> Response {
-        let path = req.uri().path().to_string();
-        if let Some(id) = path.strip_prefix(CONNECTIONS) {
-            return self.manage(req, &crate::gateway::percent_decode(id)).await;
-        }
         self.upgrade(req, peer).await
+    }
+
+    /// A request to the management listener: `/ws/@connections/{id}`, else 404.
+    pub async fn handle_management(self: Arc<Self>, req: hyper::Request<Incoming>) -> Response {
+        let path = req.uri().path().to_string();
+        match path.strip_prefix(CONNECTIONS) {
+            Some(id) => self.manage(req, &crate::gateway::percent_decode(id)).await,
+            None => respond(404, r#"{"message":"Not Found"}"#),
+        }
     }
 
     /// The management API.
@@ -328,6 +335,26 @@ impl LiveApi {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Serves the management API on `listener` until `stop` changes.
+pub async fn serve_management(live: Arc<LiveApi>, listener: tokio::net::TcpListener, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((socket, _)) = accepted else { continue };
+                let live = live.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let live = live.clone();
+                        async move { Ok::<_, std::convert::Infallible>(live.handle_management(req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), svc).await;
+                });
+            }
+            _ = stop.changed() => break,
         }
     }
 }

@@ -101,12 +101,18 @@ async fn every_resource_of_the_template_is_created() {
                 let r = reqwest::get(url).await.expect("the search stand-in answers");
                 assert!(r.status().is_success(), "{id}: {url}");
             }
-            // The gateway serves the WebSocket API at /ws and answers its management API.
+            // The gateway serves the WebSocket API at /ws; its management API answers on a
+            // loopback port of its own (LIVE_ENDPOINT), never on the public one.
             "AWS::ApiGatewayV2::Api" => {
-                let r = reqwest::get(format!("{}/ws/@connections/nobody", s.running.base_url()))
-                    .await
-                    .unwrap();
+                let at = format!("http://{}/ws/@connections/nobody", s.running.management_addr);
+                let r = reqwest::get(&at).await.unwrap();
                 assert_eq!(r.status().as_u16(), 410, "{id}: a connection that is not open is gone");
+                assert_eq!(s.running.app.settings.live_endpoint.as_deref(), at.strip_suffix("/@connections/nobody"));
+                for method in [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::DELETE] {
+                    let public = format!("{}/ws/@connections/nobody", s.running.base_url());
+                    let r = reqwest::Client::new().request(method.clone(), &public).send().await.unwrap();
+                    assert_eq!(r.status().as_u16(), 404, "{id}: {method} on the public port");
+                }
             }
             // Each route reaches its function through its integration.
             "AWS::ApiGatewayV2::Route" => {
