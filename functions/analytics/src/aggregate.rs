@@ -19,6 +19,15 @@ pub struct Delta {
     pub sketch: Vec<String>,
     /// Attributes set to a text (a query's normalised text).
     pub text: BTreeMap<String, String>,
+    /// A viewer's last counted view of a job (crate::views), set under a condition.
+    pub mark: Option<Mark>,
+}
+
+/// The new time of a last-view item, and the time read (`None`: there was none).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    pub at: i64,
+    pub was: Option<i64>,
 }
 
 /// `(PK, SK)` of an item.
@@ -56,11 +65,13 @@ pub enum Work {
     },
 }
 
-/// What the consumer looked up for a batch: jobs' company and category, known companies.
+/// What the consumer looked up for a batch: jobs' company and category, known companies,
+/// and the last counted views of the batch's viewers (crate::views).
 #[derive(Clone, Debug, Default)]
 pub struct Lookup {
     pub jobs: HashMap<String, JobMeta>,
     pub companies: HashSet<String>,
+    pub seen: HashMap<crate::views::Pair, i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +126,12 @@ impl Sink<'_> {
         if !d.sketch.iter().any(|s| s == id) {
             d.sketch.push(id.to_string());
         }
+    }
+    /// A counted view of `job` by `visitor` at `at` (the batch's views repeat none).
+    fn mark(&mut self, job: &str, visitor: &str, at: i64, was: Option<i64>) {
+        let d = self.at(crate::views::seen_pk(job, visitor), crate::views::SEEN_SK.into());
+        let newest = d.mark.map_or(at, |m| m.at.max(at));
+        d.mark = Some(Mark { at: newest, was });
     }
     fn job(&mut self, job: &str, date: &str, counter: &str) {
         let sk = model::day_sk(date, self.shard);
@@ -190,6 +207,8 @@ fn client_event(sink: &mut Sink, e: &ClientEvent, visitor: &str, lookup: &Lookup
     match (e.kind, job) {
         (ClientEventType::JobView, Some((j, meta))) => {
             sink.job_event(j, meta, &date, field::VIEWS);
+            let was = lookup.seen.get(&(j.to_string(), visitor.to_string())).copied();
+            sink.mark(j, visitor, e.at, was);
             let sk = model::day_sk(&date, sink.shard);
             sink.see(model::job_pk(j), sk.clone(), visitor);
             sink.see(model::company_pk(&meta.company_id), sk.clone(), visitor);
@@ -272,6 +291,7 @@ mod tests {
             )]
             .into(),
             companies: ["c1".to_string()].into(),
+            seen: HashMap::new(),
         }
     }
 
@@ -297,7 +317,10 @@ mod tests {
         assert_eq!(job.sketch.len(), 10, "each visitor once");
         let company = &deltas[&(model::company_pk("c1"), model::day_sk(&date, 2))];
         assert_eq!(company.counters[&field::of_job("j1", field::VIEWS)], 100);
-        // job, company, platform, category: nothing for the unknown job.
-        assert_eq!(deltas.len(), 4, "{:?}", deltas.keys().collect::<Vec<_>>());
+        // job, company, platform, category and each viewer's last view: nothing for the
+        // unknown job.
+        assert_eq!(deltas.len(), 4 + 10, "{:?}", deltas.keys().collect::<Vec<_>>());
+        let mark = deltas[&(crate::views::seen_pk("j1", "v3"), crate::views::SEEN_SK.to_string())].mark;
+        assert_eq!(mark, Some(Mark { at, was: None }));
     }
 }

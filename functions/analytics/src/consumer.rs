@@ -19,6 +19,7 @@ use common::App;
 use crate::aggregate::{self, Deltas, Lookup, Unit, Work};
 use crate::model::SHARDS;
 use crate::store::{self, Refused};
+use crate::views;
 
 /// Client events per unit.
 pub const PART: usize = 20;
@@ -192,7 +193,8 @@ async fn count(app: &App, units: Vec<Unit>, failed: &mut BTreeSet<String>) {
     }
 }
 
-/// Drops the units already counted and looks up what the rest name.
+/// Drops the units already counted, looks up what the rest name, and drops the views that
+/// repeat a counted one (crate::views).
 async fn prepare(app: &App, ids: &[String], pending: &mut Vec<Unit>) -> common::ApiResult<Lookup> {
     let done = store::done(app, ids).await?;
     pending.retain(|u| !done.contains(&u.id));
@@ -202,7 +204,10 @@ async fn prepare(app: &App, ids: &[String], pending: &mut Vec<Unit>) -> common::
         jobs.extend(j);
         companies.extend(c);
     }
-    store::lookup(app, jobs, companies).await
+    let mut lookup = store::lookup(app, jobs, companies).await?;
+    lookup.seen = store::seen(app, views::pairs(pending)).await?;
+    views::drop_repeats(pending, &lookup.seen);
+    Ok(lookup)
 }
 
 /// Units in groups whose dedupe records and items fit one transaction.

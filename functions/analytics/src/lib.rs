@@ -13,6 +13,7 @@
 //! | category of a day | `AN#CAT#<date>` | `<category slug>` |
 //! | company of a day (top companies) | `AN#COD#<date>` | `<company>` |
 //! | unit counted (dedupe, 15 days) | `AN#DONE#<unit>` | `DONE` |
+//! | a viewer's last counted view of a job (views::WINDOW_SECS) | `AN#SEEN#<job>#<visitor>` | `SEEN` |
 //! | rollups | `AN#ROLLUP` | `DAY#<date>`, `WEEK#<YYYY-Www>`, `MONTH#<YYYY-MM>` |
 
 pub mod aggregate;
@@ -23,6 +24,7 @@ pub mod reads;
 pub mod rollup;
 pub mod sketch;
 pub mod store;
+pub mod views;
 
 common::functions! {
     openapi(tags((name = "analytics", description = "Client events, search clicks, job, company and platform figures")));

@@ -4,7 +4,8 @@
 //! and one update per item its deltas touch (`ADD` for counters; items with a sketch are
 //! read, merged and written back under their version). A redelivered unit finds its record
 //! and is not counted again; a concurrent writer of the same item makes the version check
-//! fail and the group is read and tried again.
+//! fail and the group is read and tried again. A viewer's last counted view of a job
+//! (crate::views) is written on condition that it is what the batch read.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,6 +17,7 @@ use common::{ApiResult, App};
 use crate::aggregate::{Deltas, JobMeta, Key, Lookup};
 use crate::model::{self, field, Counters};
 use crate::sketch::Sketch;
+use crate::views;
 
 /// How long a unit's dedupe record is kept (SQS retention is at most 14 days).
 const DONE_RETENTION_SECS: i64 = 15 * 24 * 3600;
@@ -65,6 +67,23 @@ pub async fn lookup(app: &App, jobs: HashSet<String>, companies: HashSet<String>
     Ok(out)
 }
 
+/// The last counted views of `pairs` (crate::views), as stored.
+pub async fn seen(app: &App, pairs: HashSet<views::Pair>) -> ApiResult<HashMap<views::Pair, i64>> {
+    let pairs: Vec<views::Pair> = pairs.into_iter().collect();
+    let mut out = HashMap::new();
+    for chunk in pairs.chunks(100) {
+        let keys = chunk.iter().map(|(j, v)| db::key(views::seen_pk(j, v), views::SEEN_SK)).collect();
+        let by_pk: HashMap<String, &views::Pair> = chunk.iter().map(|p| (views::seen_pk(&p.0, &p.1), p)).collect();
+        for item in db::batch_get(app, keys).await? {
+            let pair = db::get_s(&item, db::PK).and_then(|pk| by_pk.get(pk));
+            if let (Some(pair), Some(at)) = (pair, db::get_n(&item, views::AT)) {
+                out.insert((*pair).clone(), at);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Why a group did not commit.
 pub enum Refused {
     /// A unit was counted meanwhile (a concurrent redelivery): look again and retry.
@@ -108,6 +127,18 @@ pub async fn apply(app: &App, units: &[String], deltas: &Deltas) -> Result<(), R
             u = u.name(&format!("#t{i}"), attr).value(&format!(":t{i}"), s(text));
         }
         let mut cond = None;
+        if let Some(mark) = delta.mark {
+            sets.push("#at = :at, #exp = :exp".into());
+            u = u
+                .name("#at", views::AT)
+                .name("#exp", db::TTL)
+                .value(":at", n(mark.at))
+                .value(":exp", n(mark.at + views::KEEP_SECS));
+            cond = Some(match mark.was {
+                Some(was) => Cond::new("#at = :was").name("#at", views::AT).value(":was", n(was)),
+                None => Cond::absent(),
+            });
+        }
         if !delta.sketch.is_empty() {
             let seen = current.get(&(pk.clone(), sk.clone()));
             let mut sketch = seen.and_then(stored_sketch).unwrap_or_default();

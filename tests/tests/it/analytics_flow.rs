@@ -1,6 +1,7 @@
 //! Analytics through the gateway and the consumer: a scripted day of traffic gives exact
-//! counts and top lists; distinct counts hold at 10k sessions; redelivery counts once;
-//! rollups re-run the same; only a company's members and admins read its figures.
+//! counts and top lists; a viewer's views of a job count once in 30 minutes; distinct
+//! counts hold at 10k sessions; redelivery counts once; rollups re-run the same; only a
+//! company's members and admins read its figures.
 
 use std::time::Duration;
 
@@ -51,7 +52,8 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
     );
     let c = other.post_job(&elsewhere, &category, json!({"status": "published"})).await;
 
-    // Views, duplicates, impressions and an apply click from two anonymous sessions.
+    // Views, impressions and an apply click from two anonymous sessions. A viewer's views of
+    // a job count once in 30 minutes: s1's three views of A are one, s2's two are one.
     let view = |job: &str| json!({"type": "job_view", "job_id": job});
     events(
         &s,
@@ -116,7 +118,7 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
     let path = format!("/analytics/jobs/{a}");
     let r = s
         .get_until(&path, Some(&owner.token), Duration::from_secs(20), |r| {
-            r.body["totals"]["views"] == 6 && r.body["totals"]["applications"] == 1 && r.body["totals"]["search_clicks"] == 1
+            r.body["totals"]["views"] == 3 && r.body["totals"]["applications"] == 1 && r.body["totals"]["search_clicks"] == 1
         })
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -130,14 +132,14 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
             &t["applications"],
             &t["search_clicks"]
         ),
-        (&json!(6), &json!(3), &json!(1), &json!(1), &json!(1), &json!(1)),
+        (&json!(3), &json!(3), &json!(1), &json!(1), &json!(1), &json!(1)),
         "{r:?}"
     );
-    assert_eq!(t["view_to_apply_rate"], 0.1667);
+    assert_eq!(t["view_to_apply_rate"], 0.3333);
     let daily = r.body["daily"].as_array().unwrap();
     assert_eq!(daily.len(), 30, "every day of the default range, zeros included");
     assert_eq!(daily.last().unwrap()["date"], today());
-    assert_eq!(daily.last().unwrap()["views"], 6);
+    assert_eq!(daily.last().unwrap()["views"], 3);
     assert!(daily[..29].iter().all(|d| d["views"] == 0 && d["applications"] == 0));
     // Applications agree with the applications that exist.
     let listed = s.get(&format!("/jobs/{a}/applications"), Some(&owner.token)).await;
@@ -169,7 +171,7 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
     let t = &r.body["totals"];
     assert_eq!(
         (&t["views"], &t["applications"], &t["impressions"], &t["company_views"]),
-        (&json!(6), &json!(2), &json!(2), &json!(1)),
+        (&json!(3), &json!(2), &json!(2), &json!(1)),
         "{r:?}"
     );
     assert_eq!(t["unique_viewers"], 3, "s1, s2 and ada");
@@ -185,7 +187,7 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
             )
         })
         .collect();
-    assert_eq!(top, [(a.as_str(), 1, 6), (b.as_str(), 1, 0)]);
+    assert_eq!(top, [(a.as_str(), 1, 3), (b.as_str(), 1, 0)]);
     assert_eq!(r.body["top_jobs"][0]["title"], "Rust wrangler");
 
     // The platform before the rollup: figures now, no top lists yet.
@@ -225,7 +227,7 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
     assert_eq!(r.body["top_zero_result_searches"], json!([{"query": "zzznomatch", "searches": 1}]));
     assert_eq!(
         r.body["top_categories"],
-        json!([{"category": category, "applications": 2, "views": 7}])
+        json!([{"category": category, "applications": 2, "views": 4}])
     );
     assert_eq!(
         r.body["top_companies"],
@@ -233,7 +235,7 @@ async fn a_scripted_day_gives_exact_counts_and_top_lists() {
     );
     assert_eq!(
         r.body["funnel"],
-        json!({"impressions": 2, "views": 7, "apply_clicks": 1, "applications": 2})
+        json!({"impressions": 2, "views": 4, "apply_clicks": 1, "applications": 2})
     );
     // Weeks: today's ISO week, cut to the range.
     let r = s.get(&format!("{admin_path}&granularity=week"), Some(&admin.token)).await;
@@ -348,9 +350,12 @@ fn batch(messages: &[(String, String)]) -> aws_lambda_events::event::sqs::SqsEve
     serde_json::from_value(json!({ "Records": records })).unwrap()
 }
 
+/// `n` views of `job` by `visitor`, each past the window of the one before (so each counts).
 fn views_message(job: &str, visitor: &str, n: usize) -> String {
-    let events: Vec<Value> = (0..n)
-        .map(|_| json!({"type": "job_view", "job_id": job, "at": common::time::now_secs()}))
+    let apart = analytics::views::WINDOW_SECS + 1;
+    let now = common::time::now_secs();
+    let events: Vec<Value> = (0..n as i64)
+        .map(|i| json!({"type": "job_view", "job_id": job, "at": now - i * apart}))
         .collect();
     json!({"kind": "client", "id": ulid::Ulid::new().to_string(), "visitor": visitor, "events": events}).to_string()
 }
@@ -402,5 +407,42 @@ async fn redelivered_messages_count_once_and_ten_thousand_sessions_count_within_
     assert_eq!(t["views"], 10_000, "views are exact");
     let unique = t["unique_viewers"].as_f64().unwrap();
     assert!((unique - 10_000.0).abs() / 10_000.0 < 0.03, "unique viewers {unique}");
+    s.shutdown().await;
+}
+
+/// `n` views of `job` by `visitor`, all at `at`.
+fn views_at(job: &str, visitor: &str, n: usize, at: i64) -> String {
+    let events: Vec<Value> = (0..n).map(|_| json!({"type": "job_view", "job_id": job, "at": at})).collect();
+    json!({"kind": "client", "id": ulid::Ulid::new().to_string(), "visitor": visitor, "events": events}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_counts_once_per_job_in_thirty_minutes_even_from_concurrent_batches() {
+    let s = TestStack::start_with(false, false).await;
+    let (admin, owner) = (s.admin().await, s.employer().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Viewed").await;
+    let job = owner.post_job(&company, &category, json!({"status": "published"})).await;
+    let app = s.running.app;
+    let t0 = common::time::now_secs() - analytics::views::WINDOW_SECS - 100;
+    let run = |messages: Vec<String>| async move {
+        let numbered: Vec<(String, String)> = messages.into_iter().map(|m| (ulid::Ulid::new().to_string(), m)).collect();
+        let r = analytics::consumer::handler(app, batch(&numbered)).await;
+        assert!(r.batch_item_failures.is_empty());
+    };
+    // Fifty identical views, then fifty more in a later batch a minute on: one view.
+    run(vec![views_at(&job, "v1", 50, t0)]).await;
+    run(vec![views_at(&job, "v1", 50, t0 + 60)]).await;
+    assert_eq!(job_totals(&s, &job, &owner.token).await["views"], 1);
+    // Another viewer counts; the first one again past the window counts again.
+    run(vec![views_at(&job, "v2", 1, t0 + 60), views_at(&job, "v1", 1, t0 + analytics::views::WINDOW_SECS + 1)]).await;
+    let t = job_totals(&s, &job, &owner.token).await;
+    assert_eq!((&t["views"], &t["unique_viewers"]), (&json!(3), &json!(2)), "{t}");
+    // Two batches at once with one new viewer's view each: the last-view item is written
+    // on condition, so one of them counts it.
+    let now = common::time::now_secs();
+    tokio::join!(run(vec![views_at(&job, "v3", 1, now)]), run(vec![views_at(&job, "v3", 1, now)]));
+    let t = job_totals(&s, &job, &owner.token).await;
+    assert_eq!((&t["views"], &t["unique_viewers"]), (&json!(4), &json!(3)), "{t}");
     s.shutdown().await;
 }
