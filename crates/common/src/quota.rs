@@ -3,7 +3,9 @@
 //! kept by a counter changed in the same transaction as the thing it counts, with the limit
 //! as the condition, so concurrent requests cannot pass it together.
 
+use crate::db::{self, n};
 use crate::error::ApiError;
+use crate::tx::{Cond, Tx};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quotas {
@@ -19,6 +21,10 @@ pub struct Quotas {
     pub saved_searches: i64,
     /// Push devices per user.
     pub devices: i64,
+    /// Applications per seeker per UTC day.
+    pub applications_per_day: i64,
+    /// Invitations per company per UTC day.
+    pub invitations_per_day: i64,
 }
 
 impl Default for Quotas {
@@ -30,24 +36,38 @@ impl Default for Quotas {
             reports_per_day: 20,
             saved_searches: 25,
             devices: 10,
+            applications_per_day: 50,
+            invitations_per_day: 20,
         }
     }
 }
 
 impl Quotas {
-    /// `QUOTA_COMPANIES_PER_EMPLOYER`, `QUOTA_OPEN_JOBS_PER_COMPANY`,
-    /// `QUOTA_INTERVIEWS_PER_APPLICATION`, `QUOTA_REPORTS_PER_DAY`, `QUOTA_SAVED_SEARCHES`,
-    /// `QUOTA_DEVICES`; unset ones keep their defaults.
+    /// The environment variable of each quota, with its slot.
+    fn slots(&mut self) -> [(&'static str, &mut i64); 8] {
+        [
+            ("QUOTA_COMPANIES_PER_EMPLOYER", &mut self.companies_per_employer),
+            ("QUOTA_OPEN_JOBS_PER_COMPANY", &mut self.open_jobs_per_company),
+            ("QUOTA_INTERVIEWS_PER_APPLICATION", &mut self.interviews_per_application),
+            ("QUOTA_REPORTS_PER_DAY", &mut self.reports_per_day),
+            ("QUOTA_SAVED_SEARCHES", &mut self.saved_searches),
+            ("QUOTA_DEVICES", &mut self.devices),
+            ("QUOTA_APPLICATIONS_PER_DAY", &mut self.applications_per_day),
+            ("QUOTA_INVITATIONS_PER_DAY", &mut self.invitations_per_day),
+        ]
+    }
+
+    /// Each quota's environment variable and value (the template's parameters must agree
+    /// with the defaults: tests/it/operations.rs).
+    pub fn vars(&self) -> Vec<(&'static str, i64)> {
+        let mut q = self.clone();
+        q.slots().into_iter().map(|(k, v)| (k, *v)).collect()
+    }
+
+    /// The `QUOTA_*` variables of [`Quotas::vars`]; unset ones keep their defaults.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut q = Quotas::default();
-        for (name, slot) in [
-            ("QUOTA_COMPANIES_PER_EMPLOYER", &mut q.companies_per_employer),
-            ("QUOTA_OPEN_JOBS_PER_COMPANY", &mut q.open_jobs_per_company),
-            ("QUOTA_INTERVIEWS_PER_APPLICATION", &mut q.interviews_per_application),
-            ("QUOTA_REPORTS_PER_DAY", &mut q.reports_per_day),
-            ("QUOTA_SAVED_SEARCHES", &mut q.saved_searches),
-            ("QUOTA_DEVICES", &mut q.devices),
-        ] {
+        for (name, slot) in q.slots() {
             if let Some(raw) = get(name).filter(|v| !v.trim().is_empty()) {
                 *slot = raw
                     .trim()
@@ -58,6 +78,42 @@ impl Quotas {
             }
         }
         Ok(q)
+    }
+}
+
+/// A quota that renews each UTC day, kept by a counter item `(pk, <prefix>#<date>)` added to
+/// in the transaction of the thing it counts, on condition that it is below the limit.
+pub struct Daily {
+    name: &'static str,
+    limit: i64,
+    key: db::Item,
+}
+
+impl Daily {
+    /// `name`: the quota's name in `details`; the counter lives in partition `pk`.
+    pub fn new(name: &'static str, limit: i64, pk: String, prefix: &str) -> Daily {
+        let day = &crate::time::now_rfc3339()[..10];
+        Daily {
+            name,
+            limit,
+            key: db::key(pk, format!("{prefix}#{day}")),
+        }
+    }
+
+    /// `tx` counting one more as its part `part` (a condition failure there is [`Daily::exceeded`]).
+    pub fn count<'a>(&self, tx: Tx<'a>, part: &'static str) -> Tx<'a> {
+        let add = Cond::new("ADD #count :one SET #ttl = :ttl")
+            .name("#count", "count")
+            .name("#ttl", db::TTL)
+            .value(":one", n(1))
+            .value(":ttl", n(crate::time::now_secs() + 2 * 86_400));
+        tx.update(part, self.key.clone(), add, Some(Cond::below("count", self.limit)))
+    }
+
+    /// 429 `quota_exceeded`, to retry at the next UTC midnight.
+    pub fn exceeded(&self, what: &str) -> ApiError {
+        let until_midnight = (86_400 - crate::time::now_secs().rem_euclid(86_400)).max(1) as u64;
+        exceeded_for_now(self.name, self.limit, until_midnight, format!("at most {} {what} a day", self.limit))
     }
 }
 

@@ -37,7 +37,8 @@ pub struct Apply {
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = ApplicationView), (status = 401, body = ErrorBody),
         (status = 403, description = "not a seeker, or a job of one's own company", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "`already_applied` (details: `application_id`), `job_not_open`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, description = "`already_applied` (details: `application_id`), `job_not_open`", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "`quota_exceeded`: applications per seeker per day", body = ErrorBody)))]
 pub async fn apply(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Seeker]).await?;
     if let Some(done) = common::idempotency::replay_if_done(app, &req, &me.user_id).await? {

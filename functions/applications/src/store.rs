@@ -434,7 +434,15 @@ pub(crate) async fn submit(
         "profile_grant",
         grant,
     );
-    let tx = auth::account::writes_by(app, me)
+    // Applications per seeker per UTC day (a quota that renews).
+    let daily = common::quota::Daily::new(
+        "applications_per_day",
+        app.settings.quotas.applications_per_day,
+        auth::account::partition(&me.user_id),
+        "APPLIED",
+    );
+    let tx = daily
+        .count(auth::account::writes_by(app, me), "daily")
         .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
         .put_item("guard", guard_item, Some(Cond::absent()))
         .returning_item()
@@ -449,6 +457,7 @@ pub(crate) async fn submit(
         }
         return Err(match e {
             TxError::Condition { part: "job_open", .. } => ApiError::conflict("job_not_open", "this job does not take applications"),
+            TxError::Condition { part: "daily", .. } => daily.exceeded("applications"),
             TxError::Condition { part: "guard", item } => ApiError::conflict("already_applied", "you have applied to this job already")
                 .with_details(serde_json::json!({
                     "application_id": item.as_ref().and_then(|i| db::get_s(i, "application_id"))

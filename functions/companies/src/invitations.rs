@@ -7,6 +7,11 @@
 //! | item | PK | SK |
 //! |---|---|---|
 //! | invitation | `INVITES#<email>` | `INVITE#<id>` (`expires_at`, TTL a day later) |
+//! | a company's pending invitation to the address (one at a time) | `INVITES#<email>` | `INVITE#FROM#<company>` |
+//! | invitations a company sent today (quota) | `COMPANY#<company>` | `INVITED#<date>` |
+//!
+//! The guard of one pending invitation per company and address shares the invitations'
+//! sort-key prefix, so export and erasure of the address find it with them.
 
 use common::api_doc::ErrorBody;
 use common::db::{self, Keyed};
@@ -53,6 +58,17 @@ fn pk(email: &str) -> String {
 fn sk(id: &str) -> String {
     format!("INVITE#{id}")
 }
+fn guard_sk(company_id: &str) -> String {
+    format!("INVITE#FROM#{company_id}")
+}
+
+/// The guard of `stored`: this company's one pending invitation to the address.
+#[derive(Serialize)]
+struct Guard<'a> {
+    invitation_id: &'a str,
+    expires_at_secs: i64,
+    ttl: i64,
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +92,8 @@ pub struct Invited {
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 202, description = "invited (the same reply whether or not the address has an account); the invitee accepts or declines", body = Invited),
         (status = 401, body = ErrorBody), (status = 403, description = "not an owner", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, description = "`already_invited`: a pending invitation of this company to the address", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, description = "`quota_exceeded`: invitations per company per day", body = ErrorBody)))]
 pub async fn invite(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer]).await?;
     let scope = me.user_id.clone();
@@ -120,14 +137,33 @@ async fn invite_now(app: &'static App, me: common::token::Principal, req: &Reque
         email: email.as_str().to_string(),
         role,
     });
-    auth::account::writes_by(app, &me)
+    let guard = Guard {
+        invitation_id: &invitation.id,
+        expires_at_secs: stored.expires_at_secs,
+        ttl: stored.ttl,
+    };
+    let guard = Keyed::new(pk(email.as_str()), guard_sk(&id), "invitation_guard", guard);
+    // Expiry is checked here, not left to TTL (which is late).
+    let none_pending = Cond::new("attribute_not_exists(PK) OR expires_at_secs <= :now").value(":now", db::n(now));
+    let daily = common::quota::Daily::new("invitations_per_day", app.settings.quotas.invitations_per_day, company_pk(&id), "INVITED");
+    let tx = daily
+        .count(auth::account::writes_by(app, &me), "daily")
+        .put_item("pending", db::to_item(&guard)?, Some(none_pending))
         .put_new(
             "invitation",
             &Keyed::new(pk(email.as_str()), sk(&invitation.id), "invitation", stored),
         )
-        .emit(Actor::user(&me.user_id), event)
-        .commit()
-        .await?;
+        .emit(Actor::user(&me.user_id), event);
+    match tx.commit().await {
+        Err(TxError::Condition { part: "daily", .. }) => return Err(daily.exceeded("invitations")),
+        Err(TxError::Condition { part: "pending", .. }) => {
+            return Err(ApiError::conflict(
+                "already_invited",
+                "this address has a pending invitation to this company; it can be sent again once answered or expired",
+            ))
+        }
+        other => other?,
+    }
     json(
         StatusCode::ACCEPTED,
         &Invited {
@@ -216,6 +252,7 @@ pub async fn accept(app: &'static App, req: Request) -> ApiResult<Response> {
     });
     let mut tx = auth::account::writes_by(app, &me)
         .delete("invitation", db::key(pk(&email), sk(&id)), Some(live))
+        .delete("guard", db::key(pk(&email), guard_sk(&company_id)), None)
         .put_new("member", &side(company_pk(&company_id), format!("MEMBER#{}", me.user_id)))
         .put_new("membership", &side(auth::account::partition(&me.user_id), company_pk(&company_id)))
         .emit(Actor::user(&me.user_id), event);
@@ -248,9 +285,10 @@ pub async fn decline(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = require_role(app, &req, &[Role::Employer]).await?;
     let id = common::http::id_param(&req, "id", "invitation")?;
     let email = my_email(app, &me.user_id).await?;
-    find(app, &email, &id).await?;
+    let inv = find(app, &email, &id).await?;
     auth::account::writes_by(app, &me)
         .delete("invitation", db::key(pk(&email), sk(&id)), Some(Cond::present()))
+        .delete("guard", db::key(pk(&email), guard_sk(&inv.invitation.company_id)), None)
         .commit()
         .await?;
     status_only(StatusCode::NO_CONTENT)

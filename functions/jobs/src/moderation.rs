@@ -186,16 +186,14 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             reason: body.reason,
         });
         // Reports per user per UTC day (a quota that renews).
-        let day = common::time::now_rfc3339()[..10].to_string();
-        let daily = db::key(auth::account::partition(&actor.user_id), format!("REPORTS#{day}"));
-        let per_day = app.settings.quotas.reports_per_day;
-        let count_it = Cond::new("ADD #count :one SET #ttl = :ttl")
-            .name("#count", "count")
-            .name("#ttl", db::TTL)
-            .value(":one", n(1))
-            .value(":ttl", n(common::time::now_secs() + 2 * 86_400));
-        let tx = auth::account::writes_by(app, &actor)
-            .update("daily", daily, count_it, Some(Cond::below("count", per_day)))
+        let daily = common::quota::Daily::new(
+            "reports_per_day",
+            app.settings.quotas.reports_per_day,
+            auth::account::partition(&actor.user_id),
+            "REPORTS",
+        );
+        let tx = daily
+            .count(auth::account::writes_by(app, &actor), "daily")
             .put_new("report", &report_item)
             .update("queue", db::key(job_pk(&job.id), QUEUE_SK), queue, None)
             .emit(Actor::user(&actor.user_id), event);
@@ -203,12 +201,7 @@ pub async fn report(app: &'static App, req: Request) -> ApiResult<Response> {
             Err(TxError::Condition { part: "report", .. }) => {
                 Err(ApiError::conflict("already_reported", "you have reported this job already"))
             }
-            Err(TxError::Condition { part: "daily", .. }) => Err(common::quota::exceeded_for_now(
-                "reports_per_day",
-                per_day,
-                (86_400 - common::time::now_secs().rem_euclid(86_400)).max(1) as u64,
-                format!("at most {per_day} reports a day"),
-            )),
+            Err(TxError::Condition { part: "daily", .. }) => Err(daily.exceeded("reports")),
             other => {
                 other?;
                 created(&report)

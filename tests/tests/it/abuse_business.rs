@@ -111,6 +111,23 @@ async fn concurrent_removals_keep_one_owner_and_invitations_ask_first() {
     s.shutdown().await;
 }
 
+/// Each quota is stated once (common::quota): the template passes every one to the
+/// functions, and its parameter's default is the code's.
+#[test]
+fn the_template_states_every_quota_with_the_codes_default() {
+    let t = devstack::template::Template::load(&devstack::default_template()).unwrap();
+    for (var, default) in common::quota::Quotas::default().vars() {
+        let reference = t.globals_env.get(var).map(|v| serde_yaml::to_string(v).unwrap());
+        let param = reference
+            .as_deref()
+            .and_then(|r| r.trim().strip_prefix("!Ref "))
+            .unwrap_or_else(|| panic!("{var} is not in the functions' environment: {reference:?}"));
+        assert_eq!(t.parameters[param.trim()].as_deref(), Some(default.to_string().as_str()), "{var} ({param})");
+    }
+    let in_template = t.globals_env.keys().filter(|k| k.starts_with("QUOTA_")).count();
+    assert_eq!(in_template, common::quota::Quotas::default().vars().len(), "a QUOTA_ variable the code does not read");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quotas_hold_and_name_their_limit() {
     let s = TestStack::start_with_params(&[
@@ -120,6 +137,8 @@ async fn quotas_hold_and_name_their_limit() {
         ("QuotaReportsPerDay", "1"),
         ("QuotaSavedSearches", "1"),
         ("QuotaDevices", "1"),
+        ("QuotaApplicationsPerDay", "1"),
+        ("QuotaInvitationsPerDay", "3"),
     ])
     .await;
     let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
@@ -213,6 +232,28 @@ async fn quotas_hold_and_name_their_limit() {
         (StatusCode::CONFLICT, Some("too_many_devices"))
     );
     assert_eq!(r.body["details"]["limit"], 1);
+    // Applications per seeker per day: the second one is 429 until tomorrow.
+    let r = seeker.post(&format!("/jobs/{other}/applications"), json!({})).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{r:?}");
+    quota(&r, "applications_per_day", 1);
+    assert!(r.headers.get("retry-after").is_some());
+    // Invitations: one pending per company and address, and three a day per company.
+    let carol = s.employer().await;
+    let members = format!("/companies/{company}/members");
+    let invite = |email: &str| owner.post(&members, json!({"email": email}));
+    assert_eq!(invite(&carol.email).await.status, StatusCode::ACCEPTED);
+    let r = invite(&carol.email.to_uppercase()).await;
+    assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::CONFLICT, Some("already_invited")), "{r:?}");
+    assert_eq!(invite("someone@example.com").await.status, StatusCode::ACCEPTED);
+    let pending = carol.get("/me/invitations").await;
+    let id = pending.body["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(pending.body["items"].as_array().unwrap().len(), 1, "{pending:?}");
+    let declined = carol.post(&format!("/me/invitations/{id}/decline"), json!({})).await;
+    assert_eq!(declined.status, StatusCode::NO_CONTENT);
+    assert_eq!(invite(&carol.email).await.status, StatusCode::ACCEPTED, "answered: may be invited again");
+    let r = invite("another@example.com").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{r:?}");
+    quota(&r, "invitations_per_day", 3);
     s.shutdown().await;
 }
 

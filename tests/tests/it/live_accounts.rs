@@ -149,9 +149,11 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
                 )
                 .await;
             assert_eq!(r.status, StatusCode::OK, "{r:?}");
-            // Two invitations waiting for this account: one to accept, one to decline.
-            for _ in 0..2 {
-                let r = owner.post(&format!("/companies/{company}/members"), json!({"email": email})).await;
+            // Two invitations waiting for this account (one pending per company and address):
+            // one to accept, one to decline.
+            let second = owner.create_company("Second Inviter").await;
+            for inviter in [&company, &second] {
+                let r = owner.post(&format!("/companies/{inviter}/members"), json!({"email": email})).await;
                 assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
             }
             let waiting = s.get("/me/invitations", Some(&me)).await.body["items"].clone();
