@@ -112,15 +112,11 @@ impl Visitor {
     /// The caller of `req` (an invalid or expired token counts as anonymous: analytics
     /// never refuses a client over its session), with the client's session id if it sent one.
     pub fn of(app: &App, req: &crate::http::Request, session_id: Option<&str>) -> ApiResult<Visitor> {
-        use lambda_http::RequestExt;
         let user_id = crate::http::bearer_token(req)
             .and_then(|t| app.tokens().ok()?.principal(t).ok())
             .map(|p| p.user_id);
         let ua = crate::http::header_str(req, "user-agent");
-        let ip = match req.request_context_ref() {
-            Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().unwrap_or_default(),
-            _ => String::new(),
-        };
+        let ip = crate::http::source_ip(req);
         let day = &crate::time::now_rfc3339()[..10];
         Ok(Visitor {
             visitor: visitor_hash(app, user_id.as_deref(), session_id, &ip, ua.unwrap_or_default(), day)?,

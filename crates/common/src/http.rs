@@ -143,6 +143,15 @@ pub const FORM_ROUTES: &[&str] = &["POST /unsubscribe"];
 /// documents, unknown routes). API Gateway's stage throttling still bounds them.
 pub const UNLIMITED: &[&str] = &["GET /health", "GET /openapi.json", "GET /docs", "$default"];
 
+/// The client's address as API Gateway saw it (`requestContext.http.sourceIp`); empty
+/// outside API Gateway.
+pub fn source_ip(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// Whose budgets a request counts against (the account of a valid bearer token, otherwise
 /// the source IP), its counter's key and the route. `None` outside every budget.
 fn rate_subject(app: &App, req: &Request) -> ApiResult<Option<(crate::ratelimit::Caller, String, String)>> {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::passwords;
-use crate::rules::{registrable_role, Email, FailureWindow, FullName, Password, Problems};
+use crate::rules::{registrable_role, Email, FullName, Password, Problems};
 use crate::store::{self, Account, AccountStatus, Session, UserView};
 
 fn invalid_credentials() -> ApiError {
@@ -129,7 +129,7 @@ fn account_locked(wait: u64) -> ApiError {
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`account_suspended`", body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, description = "`account_locked` after 5 failures in 15 minutes; see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "`account_locked` after 5 failures in 15 minutes for this address from this network (any address, with or without an account); see Retry-After", body = ErrorBody)))]
 pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: LoginBody = parse_json(&req)?;
     let now = common::time::now_secs();
@@ -137,22 +137,18 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
     };
+    // Failures count per address and network, for addresses with and without an account
+    // alike: nobody locks the owner out from elsewhere, and no answer tells whether an
+    // address has an account. The check is claimed before the password is verified, so
+    // parallel attempts cannot verify more passwords than the window allows.
+    let source = common::http::source_ip(&req);
+    if let Some(wait) = store::claim_password_check(app, email.as_str(), &source, now).await? {
+        return Err(account_locked(wait));
+    }
     let Some(claim) = store::get_email_claim(app, email.as_str()).await? else {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
     };
-    // Locked already: refused without a write. Otherwise the check is claimed first, so
-    // parallel attempts cannot verify more passwords than the window allows.
-    let window = FailureWindow {
-        failures: claim.failed_logins,
-        started_at: claim.failure_window_start,
-    };
-    if let Some(wait) = window.locked_for(now) {
-        return Err(account_locked(wait));
-    }
-    if let Some(wait) = store::claim_password_check(app, email.as_str(), now).await? {
-        return Err(account_locked(wait));
-    }
     let Some(account) = store::get_account(app, &claim.user_id).await? else {
         passwords::verify_against_dummy(body.password).await?;
         return Err(invalid_credentials());
@@ -164,7 +160,7 @@ pub async fn login(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(ApiError::forbidden("this account is suspended").with_code("account_suspended"));
     }
     let session = Session::new(&account.id, account.session_version, body.remember_me, now);
-    store::clear_failures(Tx::new(app).put("session", &session), email.as_str())
+    store::clear_failures(app, Tx::new(app).put("session", &session), email.as_str(), &source)?
         .commit()
         .await?;
     ok(&session_body(app, &account, &session, now)?)
@@ -285,7 +281,7 @@ pub struct ChangeBody {
         (status = 401, body = ErrorBody),
         (status = 409, description = "`concurrent_change`", body = ErrorBody),
         (status = 422, description = "wrong `current_password` or a weak `new_password`", body = ErrorBody),
-        (status = 429, description = "`account_locked`: wrong current passwords count with failed sign-ins (5 in 15 minutes)", body = ErrorBody)))]
+        (status = 429, description = "`account_locked`: wrong current passwords count with failed sign-ins from the same network (5 in 15 minutes)", body = ErrorBody)))]
 /// POST /auth/password/change: ends every other session; the caller's stays.
 pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Response> {
     let principal = authenticate(app, &req).await?;
@@ -311,7 +307,8 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     }
     // Wrong current passwords count against the same window as sign-ins.
     let now = common::time::now_secs();
-    if let Some(wait) = store::claim_password_check(app, &account.email, now).await? {
+    let source = common::http::source_ip(&req);
+    if let Some(wait) = store::claim_password_check(app, &account.email, &source, now).await? {
         return Err(account_locked(wait));
     }
     if !passwords::verify(body.current_password, account.password_hash.clone()).await? {
@@ -328,7 +325,7 @@ pub async fn change_password(app: &'static App, req: Request) -> ApiResult<Respo
     let tx = password_update(Tx::new(app), &account, &hash, new_version, true)
         .update("session", db::key(&session.pk, &session.sk), keep_session, Some(live_session))
         .emit(Actor::user(&account.id), event);
-    let tx = store::clear_failures(tx, &account.email);
+    let tx = store::clear_failures(app, tx, &account.email, &source)?;
     match tx.commit().await {
         Err(TxError::Condition { .. }) => return Err(ApiError::conflict("concurrent_change", "the account changed meanwhile; try again")),
         other => other?,

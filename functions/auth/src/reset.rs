@@ -74,7 +74,10 @@ pub async fn reset(app: &'static App, req: Request) -> ApiResult<Response> {
     });
     let tx = checked.consume(Tx::new(app));
     let tx = crate::handlers::password_update(tx, &account, &hash, account.session_version + 1, false);
-    let tx = store::clear_failures(tx, &account.email).emit(Actor::user(&account.id), event);
+    // Failures from the network the reset came from are cleared; others run out with their
+    // 15-minute windows (an attacker's network stays locked).
+    let source = common::http::source_ip(&req);
+    let tx = store::clear_failures(app, tx, &account.email, &source)?.emit(Actor::user(&account.id), event);
     match tx.commit().await {
         // The code was used concurrently, or the account changed.
         Err(TxError::Condition { .. }) => return Err(invalid()),

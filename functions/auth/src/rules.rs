@@ -124,19 +124,17 @@ pub fn registrable_role(raw: &str) -> Result<Role, &'static str> {
 
 pub use common::error::Problems;
 
-/// Login failure bookkeeping of one account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct FailureWindow {
-    pub failures: u32,
-    /// Epoch seconds of the first failure of the current window.
-    pub started_at: i64,
-}
-
-impl FailureWindow {
-    /// Seconds until the lock lifts, if the account is locked at `now`.
-    pub fn locked_for(&self, now: i64) -> Option<u64> {
-        let ends = self.started_at + LOCKOUT_WINDOW_SECS;
-        (self.failures >= MAX_FAILED_LOGINS && now < ends).then(|| (ends - now) as u64)
+/// The network a sign-in comes from, as failures are counted: an IPv4 address, or the /64 of
+/// an IPv6 address (one host is given a whole /64, and may move within it at will).
+pub fn network_of(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        Ok(ip) => ip.to_string(),
+        Err(_) => ip.trim().to_string(),
     }
 }
 
@@ -191,23 +189,12 @@ mod tests {
     }
 
     #[test]
-    fn lockout_window() {
-        let w = FailureWindow {
-            failures: 4,
-            started_at: 1000,
-        };
-        assert_eq!(w.locked_for(1001), None);
-        let w = FailureWindow {
-            failures: 5,
-            started_at: 1000,
-        };
-        assert_eq!(w.locked_for(1000 + 60), Some(840));
-        assert_eq!(w.locked_for(1000 + LOCKOUT_WINDOW_SECS), None, "lock lifts when the window passes");
-        assert_eq!(
-            w.locked_for(1000 + LOCKOUT_WINDOW_SECS - 1),
-            Some(1),
-            "locked until the last second of the window"
-        );
-        assert_eq!(FailureWindow::default().locked_for(5), None);
+    fn failures_count_per_network() {
+        assert_eq!(network_of("203.0.113.7"), "203.0.113.7");
+        assert_eq!(network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network_of("2001:db8:1:2:ffff:1:2:3"), network_of("2001:db8:1:2::9"), "one /64");
+        assert_ne!(network_of("2001:db8:1:3::1"), network_of("2001:db8:1:2::1"));
+        assert_eq!(network_of("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(network_of(""), "");
     }
 }

@@ -3,13 +3,14 @@
 //! | item | PK | SK |
 //! |---|---|---|
 //! | account | `USER#<id>` | `ACCOUNT` (GSI1: `USERS#<role>` / `<created_at>#<id>`) |
-//! | email claim + login failures | `EMAIL#<email>` | `EMAIL` |
+//! | email claim | `EMAIL#<email>` | `EMAIL` |
+//! | sign-in failures of an address from a network (keyed hashes; 15-minute window) | `LOGINFAIL#<hash>` | `SOURCE#<hash>` |
 //! | session (refresh-token family) | `USER#<id>` | `SESSION#<sid>` |
 //! | password reset code | `USER#<id>` | `PASSWORD_RESET` |
 
 use common::db::{self, n, s};
 use common::events::{DomainEvent, UserRegistered};
-use common::tx::{Cond, Tx, TxError};
+use common::tx::{Tx, TxError};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 
@@ -117,10 +118,6 @@ pub struct EmailClaim {
     pub sk: String,
     pub entity: String,
     pub user_id: String,
-    #[serde(default)]
-    pub failed_logins: u32,
-    #[serde(default)]
-    pub failure_window_start: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -226,20 +223,65 @@ pub async fn get_account_and_session(app: &App, user_id: &str, sid: &str) -> Api
     .await
 }
 
-/// Claims one password check against the email's window before the password is verified:
+/// The sign-in failures of one address from one source: `LOGINFAIL#<hash>` / `SOURCE#<hash>`
+/// (keyed hashes, so the item names neither the address nor the network, and an address
+/// without an account has one as well: its answers are those of any other).
+pub fn failures_key(app: &App, email: &str, source_ip: &str) -> ApiResult<(String, String)> {
+    let key = app.tokens()?.derive_key("login-failures");
+    let hash = |v: &str| common::crypto::hex(&common::crypto::hmac_sha256(&key, v.as_bytes())[..12]);
+    Ok((
+        format!("LOGINFAIL#{}", hash(email)),
+        format!("SOURCE#{}", hash(&crate::rules::network_of(source_ip))),
+    ))
+}
+
+/// A failures item as read back.
+#[derive(Deserialize)]
+struct Failures {
+    #[serde(default)]
+    failed_logins: i64,
+    #[serde(default)]
+    failure_window_start: i64,
+}
+
+/// Claims one password check for `email` from `source_ip` before the password is verified:
 /// `Ok(None)` when the check may run (it counts as a failure until a success clears it),
-/// `Ok(Some(secs))` when the window's checks are used up (locked for `secs`). Atomic, so any
-/// number of parallel attempts verify at most [`MAX_FAILED_LOGINS`](crate::rules::MAX_FAILED_LOGINS)
-/// passwords per window. `Ok(None)` too when the email has no claim item (nothing to lock).
-pub async fn claim_password_check(app: &App, email: &str, now: i64) -> ApiResult<Option<u64>> {
-    let cutoff = now - crate::rules::LOCKOUT_WINDOW_SECS;
+/// `Ok(Some(secs))` when the window's checks from that source are used up (locked for
+/// `secs`). Atomic, so any number of parallel attempts verify at most
+/// [`MAX_FAILED_LOGINS`](crate::rules::MAX_FAILED_LOGINS) passwords per window and source;
+/// one call when no window is open (the common case), two within one.
+pub async fn claim_password_check(app: &App, email: &str, source_ip: &str, now: i64) -> ApiResult<Option<u64>> {
+    let (pk, sk) = failures_key(app, email, source_ip)?;
+    let key = db::key(pk.clone(), sk.clone());
+    let window = crate::rules::LOCKOUT_WINDOW_SECS;
+    let cutoff = now - window;
     let max = i64::from(crate::rules::MAX_FAILED_LOGINS);
     for _ in 0..5 {
+        // A window opens when none is (the item is absent or its window has passed).
+        let fresh = app
+            .dynamo()
+            .update_item()
+            .table_name(app.table())
+            .set_key(Some(key.clone()))
+            .update_expression("SET failed_logins = :one, failure_window_start = :now, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(PK) OR failure_window_start <= :cutoff")
+            .expression_attribute_names("#ttl", db::TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":cutoff", n(cutoff))
+            .expression_attribute_values(":ttl", n(now + window + 3600))
+            .send()
+            .await;
+        match fresh {
+            Ok(_) => return Ok(None),
+            Err(e) if db::is_condition_failed(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
         let within = app
             .dynamo()
             .update_item()
             .table_name(app.table())
-            .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
+            .set_key(Some(key.clone()))
             .update_expression("ADD failed_logins :one")
             .condition_expression("attribute_exists(PK) AND failure_window_start > :cutoff AND failed_logins < :max")
             .expression_attribute_values(":one", n(1))
@@ -252,45 +294,22 @@ pub async fn claim_password_check(app: &App, email: &str, now: i64) -> ApiResult
             Err(e) if db::is_condition_failed(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        let Some(claim) = get_email_claim(app, email).await? else {
-            return Ok(None);
-        };
-        let start = claim.failure_window_start;
-        if start > cutoff {
-            if i64::from(claim.failed_logins) >= max {
-                // The window is current and its checks are used up.
-                return Ok(Some((start + crate::rules::LOCKOUT_WINDOW_SECS - now).max(1) as u64));
-            }
-            // Another attempt opened the window meanwhile: claim in it.
-            continue;
+        let seen: Option<Failures> = db::get(app, pk.clone(), sk.clone()).await?;
+        let (failures, start) = seen.map_or((0, 0), |f| (f.failed_logins, f.failure_window_start));
+        if start > cutoff && failures >= max {
+            // The window is current and its checks are used up.
+            return Ok(Some((start + window - now).max(1) as u64));
         }
-        let fresh = app
-            .dynamo()
-            .update_item()
-            .table_name(app.table())
-            .set_key(Some(db::key(email_pk(email), EMAIL_SK)))
-            .update_expression("SET failed_logins = :one, failure_window_start = :now")
-            .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(failure_window_start) OR failure_window_start <= :cutoff)",
-            )
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":cutoff", n(cutoff))
-            .send()
-            .await;
-        match fresh {
-            Ok(_) => return Ok(None),
-            Err(e) if db::is_condition_failed(&e) => continue, // another attempt opened the window
-            Err(e) => return Err(e.into()),
-        }
+        // The window passed or was cleared meanwhile: claim again.
     }
     Err(ApiError::internal("the login window kept changing"))
 }
 
-/// Resets the email's login-failure count (part `failures`).
-pub fn clear_failures<'a>(tx: Tx<'a>, email: &str) -> Tx<'a> {
-    let set = Cond::new("SET failed_logins = :zero, failure_window_start = :zero").value(":zero", n(0));
-    tx.update("failures", db::key(email_pk(email), EMAIL_SK), set, Some(Cond::present()))
+/// Clears the failures of `email` from `source_ip` (part `failures`): a sign-in or a
+/// password change from there succeeded.
+pub fn clear_failures<'a>(app: &App, tx: Tx<'a>, email: &str, source_ip: &str) -> ApiResult<Tx<'a>> {
+    let (pk, sk) = failures_key(app, email, source_ip)?;
+    Ok(tx.delete("failures", db::key(pk, sk), None))
 }
 
 /// Ends one session; its access tokens stop working (see `common::session`).

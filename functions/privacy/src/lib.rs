@@ -6,7 +6,8 @@
 //! | data | where | erasure |
 //! |---|---|---|
 //! | account, profile, sessions, reset code, memberships, file records | partition `USER#<id>` | deleted |
-//! | email claim (and login failures) | `EMAIL#<email>` | deleted |
+//! | email claim | `EMAIL#<email>` | deleted |
+//! | sign-in failures | `LOGINFAIL#<hash>` (keyed hashes of address and network) | nothing personal; gone after their 15-minute window (TTL) |
 //! | membership (company side) | `COMPANY#<c>/MEMBER#<id>` | deleted |
 //! | reports filed | `JOB#<j>/REPORT#<id>` (GSI2 `REPORTSBY#<id>`) | deleted (the job's report counts stay) |
 //! | applications with history, interviews, guards | `APP#<a>/*` (GSI2 `USERAPPS#<id>`), `JOB#<j>/APPLICANT#<id>` | deleted, with the resume copies sent (the jobs' applicant counts stay) |

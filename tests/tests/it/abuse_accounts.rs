@@ -1,5 +1,6 @@
 //! Attacks on accounts, each a test that fails if it comes back: parallel password guessing
-//! against the lockout, and wrong current passwords on a password change.
+//! against the lockout, locking an owner out from elsewhere, telling addresses with an
+//! account from others by the lockout, and wrong current passwords on a password change.
 
 use futures::future::join_all;
 use integration_tests::*;
@@ -31,6 +32,45 @@ async fn parallel_wrong_logins_verify_at_most_five_passwords_per_window() {
     // last check signs in and resets the count, as a sign-in does: later guesses then
     // start a new window. That is why it is not raced with the wrong ones here.)
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    s.shutdown().await;
+}
+
+/// POST /auth/login from another loopback address (a different network to the platform).
+async fn login_from(s: &TestStack, from: &str, email: &str, password: &str) -> (StatusCode, serde_json::Value) {
+    let client = reqwest::Client::builder().local_address(from.parse::<std::net::IpAddr>().ok()).build().unwrap();
+    let r = client
+        .post(format!("{}/auth/login", s.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockout_holds_one_network_and_looks_the_same_for_every_address() {
+    let s = TestStack::start_with(false, false).await;
+    let (email, _) = s.register("seeker").await;
+    let ghost = format!("{}@example.com", unique("ghost"));
+    // Five failures from one network lock that network out, for a real address and for one
+    // without an account alike: the same statuses, codes and Retry-After.
+    for address in [&email, &ghost] {
+        for i in 0..5 {
+            let r = s.login(address, "not the password at all").await;
+            assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")), "{address} {i}");
+        }
+        let r = s.login(address, "not the password at all").await;
+        assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")), "{address}");
+        assert!(r.headers.get("retry-after").is_some());
+    }
+    assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // The owner signs in from another network, and that network's count is its own.
+    let (status, body) = login_from(&s, "127.0.0.2", &email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["access_token"].is_string());
+    let (status, _) = login_from(&s, "127.0.0.3", &email, "a wrong guess").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     s.shutdown().await;
 }
 

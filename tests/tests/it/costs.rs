@@ -35,7 +35,7 @@ async fn a_seeker_session_makes_the_dynamodb_calls_of_its_budget() {
     // found live in the last two seconds.
     let steps: Vec<(&str, u64)> = vec![
         ("POST /auth/register", 2),
-        ("POST /auth/login", 7),
+        ("POST /auth/login", 5),
         ("GET /auth/me", 3),
         ("GET /jobs", 3),
         ("GET /jobs/{id}", 3),
