@@ -372,6 +372,18 @@ fn object_rules(doc: &mut Value) {
                   "properties": {"search_id": {"type": "string", "pattern": r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\.[0-9A-Fa-f]{16}$"},
                                  "position": {"type": "integer"}}}}
     ]);
+    // PATCH /admin/users/{id} and /admin/jobs/{id} change something: at least one of their
+    // changes is given (not null); a job's status change says why.
+    s["UpdateUser"]["anyOf"] = json!([
+        {"required": ["status"], "properties": {"status": {"type": "string"}}},
+        {"required": ["role"], "properties": {"role": {"type": "string"}}}
+    ]);
+    s["ModerateJob"]["anyOf"] = json!([
+        {"required": ["status"], "properties": {"status": {"type": "string"}}},
+        {"required": ["featured"], "properties": {"featured": {"type": "boolean"}}}
+    ]);
+    s["ModerateJob"]["if"] = json!({"properties": {"status": {"type": "string"}}, "required": ["status"]});
+    s["ModerateJob"]["then"] = json!({"required": ["reason"], "properties": {"reason": {"type": "string"}}});
     // A saved search's query holds GET /search/jobs parameters, by name.
     s["CreateSavedSearch"]["properties"]["query"]["propertyNames"] = json!({"enum": search::params::NAMES});
     s["CreateSavedSearch"]["properties"]["query"]["additionalProperties"] = json!({

@@ -22,7 +22,8 @@ use crate::JobRules;
 use crate::{JobItem, JobView};
 
 /// Values one list-valued filter may have.
-const MAX_VALUES: usize = 20;
+/// Values per comma-separated filter (after duplicates are dropped).
+pub const MAX_VALUES: usize = 20;
 
 #[derive(Serialize, ToSchema)]
 pub struct JobPage {

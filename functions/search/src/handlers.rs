@@ -197,8 +197,8 @@ fn list_param(req: &Request, name: &str, problems: &mut common::error::Problems,
             None => problems.add(name, &format!("\"{part}\" is not a valid value")),
         }
     }
-    if out.len() > 20 {
-        problems.add(name, "at most 20 values");
+    if out.len() > jobs::listing::MAX_VALUES {
+        problems.add(name, &format!("at most {} values", jobs::listing::MAX_VALUES));
     }
     out
 }

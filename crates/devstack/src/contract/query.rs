@@ -18,7 +18,7 @@ fn query_rule(name: &str) -> Option<(Value, ())> {
         "employment_type" => words("full_time|part_time|contract|temporary|internship"),
         "experience_level" => words("entry|mid|senior|lead|executive"),
         "workplace" => words("on_site|remote|hybrid"),
-        "country" => json!({"type": "string", "pattern": "^([A-Za-z]{2}(,[A-Za-z]{2})*)?$"}),
+        "country" => json!({"type": "string", "pattern": format!("^([A-Za-z]{{2}}(,[A-Za-z]{{2}}){{0,{}}})?$", jobs::listing::MAX_VALUES - 1)}),
         "currency" => json!({"type": "string", "pattern": "^([A-Za-z]{3})?$"}),
         "salary_period" => json!({"type": "string", "pattern": "^(year|month|hour)?$"}),
         "sort" => json!({"type": "string", "pattern": "^(relevance|date|salary)?$"}),
@@ -38,7 +38,8 @@ fn query_rule(name: &str) -> Option<(Value, ())> {
 /// skipped, at most 20 values) and their free-text `q`, by route.
 fn list_rule(path: &str, name: &str) -> Option<Value> {
     let listing = matches!(path, "/jobs" | "/search/jobs");
-    let list = |part: &str| json!({"type": "string", "pattern": format!("^\\s*(({part})\\s*(,\\s*({part})\\s*){{0,19}})?$")});
+    let more = jobs::listing::MAX_VALUES - 1;
+    let list = |part: &str| json!({"type": "string", "pattern": format!("^\\s*(({part})\\s*(,\\s*({part})\\s*){{0,{more}}})?$")});
     let text = r"[^,]{0,100}";
     let ulid = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}";
     Some(match (path, name) {
