@@ -113,7 +113,12 @@ impl Daily {
     /// 429 `quota_exceeded`, to retry at the next UTC midnight.
     pub fn exceeded(&self, what: &str) -> ApiError {
         let until_midnight = (86_400 - crate::time::now_secs().rem_euclid(86_400)).max(1) as u64;
-        exceeded_for_now(self.name, self.limit, until_midnight, format!("at most {} {what} a day", self.limit))
+        exceeded_for_now(
+            self.name,
+            self.limit,
+            until_midnight,
+            format!("at most {} {what} a day", self.limit),
+        )
     }
 }
 

@@ -27,6 +27,19 @@ pub fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> 
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// White space as the document's patterns read `\s` (ECMAScript): Rust's white space
+/// without U+0085 (a C1 control there), plus U+FEFF.
+pub fn pattern_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// The parts of a comma-separated filter value, each trimmed of [`pattern_space`], empty
+/// parts skipped (so what the document's `\s*` allows around a part is all that is
+/// dropped).
+pub fn list_parts(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(|p| p.trim_matches(pattern_space)).filter(|p| !p.is_empty())
+}
+
 /// Characters that never belong in a single-line field (a title, a name, a headline): line
 /// and paragraph breaks (LF, CR, U+2028, U+2029), C0 and C1 controls (tab included), bidi
 /// embeddings, overrides and isolates (which reorder what a reader sees), and zero-width
@@ -486,6 +499,17 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<W>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn list_parts_trim_what_the_patterns_call_space() {
+        let parts: Vec<&str> = list_parts(" a ,,\u{feff}b\u{3000}, ").collect();
+        assert_eq!(parts, ["a", "b"]);
+        assert_eq!(
+            list_parts("\u{85}").collect::<Vec<_>>(),
+            ["\u{85}"],
+            "U+0085 is no space to the document"
+        );
     }
 
     #[test]

@@ -152,7 +152,11 @@ mod tests {
         let left = views_left(&units);
         assert_eq!(
             left,
-            [("v1".to_string(), t + 10), ("v2".to_string(), t + 20), ("v1".to_string(), t + WINDOW_SECS + 5)],
+            [
+                ("v1".to_string(), t + 10),
+                ("v2".to_string(), t + 20),
+                ("v1".to_string(), t + WINDOW_SECS + 5)
+            ],
             "j2 by v1, j1 by v2, and v1's j1 after the window"
         );
         assert_eq!(pairs(&units).len(), 3);

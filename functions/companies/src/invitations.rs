@@ -145,7 +145,12 @@ async fn invite_now(app: &'static App, me: common::token::Principal, req: &Reque
     let guard = Keyed::new(pk(email.as_str()), guard_sk(&id), "invitation_guard", guard);
     // Expiry is checked here, not left to TTL (which is late).
     let none_pending = Cond::new("attribute_not_exists(PK) OR expires_at_secs <= :now").value(":now", db::n(now));
-    let daily = common::quota::Daily::new("invitations_per_day", app.settings.quotas.invitations_per_day, company_pk(&id), "INVITED");
+    let daily = common::quota::Daily::new(
+        "invitations_per_day",
+        app.settings.quotas.invitations_per_day,
+        company_pk(&id),
+        "INVITED",
+    );
     let tx = daily
         .count(auth::account::writes_by(app, &me), "daily")
         .put_item("pending", db::to_item(&guard)?, Some(none_pending))

@@ -73,8 +73,10 @@ impl FileType {
             FileType::Zip => "application/zip",
         }
     }
+    /// The type whose media type is exactly `raw` (lower case, no parameters): the upload is
+    /// presigned with it, and S3 compares it byte for byte with the upload's header.
     pub fn from_content_type(raw: &str) -> Option<FileType> {
-        let ct = raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let ct = raw;
         [
             FileType::Pdf,
             FileType::Doc,
@@ -217,6 +219,14 @@ mod tests {
         assert_eq!(parse_incoming("incoming/other/x/y"), None);
         assert_eq!(parse_incoming(&format!("files/resume/{u}/{up}.pdf")), None);
         assert_eq!(parse_incoming(&format!("{k}/extra")), None);
-        assert_eq!(FileType::from_content_type("Application/PDF; charset=binary"), Some(FileType::Pdf));
+        assert_eq!(FileType::from_content_type("application/pdf"), Some(FileType::Pdf));
+        for inexact in [
+            "Application/PDF",
+            "application/pdf; charset=binary",
+            " application/pdf",
+            "image/gif",
+        ] {
+            assert_eq!(FileType::from_content_type(inexact), None, "{inexact}");
+        }
     }
 }

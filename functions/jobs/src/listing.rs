@@ -61,7 +61,7 @@ impl Filters {
         let mut list = |name: &'static str, each: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
             let Some(raw) = get(name) else { return vec![] };
             let mut out: Vec<String> = Vec::new();
-            for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            for part in common::values::list_parts(&raw) {
                 match each(part) {
                     Some(v) if !out.contains(&v) => out.push(v),
                     Some(_) => {}

@@ -190,7 +190,7 @@ pub struct CompanySearchPage {
 fn list_param(req: &Request, name: &str, problems: &mut common::error::Problems, each: fn(&str) -> Option<String>) -> Vec<String> {
     let Some(raw) = query_param(req, name) else { return vec![] };
     let mut out = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in common::values::list_parts(&raw) {
         match each(part) {
             Some(v) if !out.contains(&v) => out.push(v),
             Some(_) => {}

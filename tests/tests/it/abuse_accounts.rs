@@ -37,7 +37,10 @@ async fn parallel_wrong_logins_verify_at_most_five_passwords_per_window() {
 
 /// POST /auth/login from another loopback address (a different network to the platform).
 async fn login_from(s: &TestStack, from: &str, email: &str, password: &str) -> (StatusCode, serde_json::Value) {
-    let client = reqwest::Client::builder().local_address(from.parse::<std::net::IpAddr>().ok()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().ok())
+        .build()
+        .unwrap();
     let r = client
         .post(format!("{}/auth/login", s.base))
         .json(&json!({"email": email, "password": password}))
@@ -58,10 +61,18 @@ async fn a_lockout_holds_one_network_and_looks_the_same_for_every_address() {
     for address in [&email, &ghost] {
         for i in 0..5 {
             let r = s.login(address, "not the password at all").await;
-            assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")), "{address} {i}");
+            assert_eq!(
+                (r.status, r.body["error"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+                "{address} {i}"
+            );
         }
         let r = s.login(address, "not the password at all").await;
-        assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")), "{address}");
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")),
+            "{address}"
+        );
         assert!(r.headers.get("retry-after").is_some());
     }
     assert_eq!(s.login(&email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);

@@ -122,10 +122,18 @@ fn the_template_states_every_quota_with_the_codes_default() {
             .as_deref()
             .and_then(|r| r.trim().strip_prefix("!Ref "))
             .unwrap_or_else(|| panic!("{var} is not in the functions' environment: {reference:?}"));
-        assert_eq!(t.parameters[param.trim()].as_deref(), Some(default.to_string().as_str()), "{var} ({param})");
+        assert_eq!(
+            t.parameters[param.trim()].as_deref(),
+            Some(default.to_string().as_str()),
+            "{var} ({param})"
+        );
     }
     let in_template = t.globals_env.keys().filter(|k| k.starts_with("QUOTA_")).count();
-    assert_eq!(in_template, common::quota::Quotas::default().vars().len(), "a QUOTA_ variable the code does not read");
+    assert_eq!(
+        in_template,
+        common::quota::Quotas::default().vars().len(),
+        "a QUOTA_ variable the code does not read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,14 +251,22 @@ async fn quotas_hold_and_name_their_limit() {
     let invite = |email: &str| owner.post(&members, json!({"email": email}));
     assert_eq!(invite(&carol.email).await.status, StatusCode::ACCEPTED);
     let r = invite(&carol.email.to_uppercase()).await;
-    assert_eq!((r.status, r.body["error"].as_str()), (StatusCode::CONFLICT, Some("already_invited")), "{r:?}");
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("already_invited")),
+        "{r:?}"
+    );
     assert_eq!(invite("someone@example.com").await.status, StatusCode::ACCEPTED);
     let pending = carol.get("/me/invitations").await;
     let id = pending.body["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(pending.body["items"].as_array().unwrap().len(), 1, "{pending:?}");
     let declined = carol.post(&format!("/me/invitations/{id}/decline"), json!({})).await;
     assert_eq!(declined.status, StatusCode::NO_CONTENT);
-    assert_eq!(invite(&carol.email).await.status, StatusCode::ACCEPTED, "answered: may be invited again");
+    assert_eq!(
+        invite(&carol.email).await.status,
+        StatusCode::ACCEPTED,
+        "answered: may be invited again"
+    );
     let r = invite("another@example.com").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{r:?}");
     quota(&r, "invitations_per_day", 3);

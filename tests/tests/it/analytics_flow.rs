@@ -435,7 +435,11 @@ async fn a_viewer_counts_once_per_job_in_thirty_minutes_even_from_concurrent_bat
     run(vec![views_at(&job, "v1", 50, t0 + 60)]).await;
     assert_eq!(job_totals(&s, &job, &owner.token).await["views"], 1);
     // Another viewer counts; the first one again past the window counts again.
-    run(vec![views_at(&job, "v2", 1, t0 + 60), views_at(&job, "v1", 1, t0 + analytics::views::WINDOW_SECS + 1)]).await;
+    run(vec![
+        views_at(&job, "v2", 1, t0 + 60),
+        views_at(&job, "v1", 1, t0 + analytics::views::WINDOW_SECS + 1),
+    ])
+    .await;
     let t = job_totals(&s, &job, &owner.token).await;
     assert_eq!((&t["views"], &t["unique_viewers"]), (&json!(3), &json!(2)), "{t}");
     // Two batches at once with one new viewer's view each: the last-view item is written

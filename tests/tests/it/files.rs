@@ -135,6 +135,12 @@ async fn upload_requests_are_checked_and_avatars_show_on_profiles() {
 async fn step_upload_requests_are_checked(s: &TestStack, seeker: &User<'_>, employer: &User<'_>) {
     for (body, field) in [
         (json!({"content_type": "image/png", "size_bytes": 100}), "content_type"),
+        // Exactly the media type, as the upload will send it: no parameters, lower case.
+        (json!({"content_type": "Application/PDF", "size_bytes": 100}), "content_type"),
+        (
+            json!({"content_type": "application/pdf; charset=binary", "size_bytes": 100}),
+            "content_type",
+        ),
         (
             json!({"content_type": "application/pdf", "size_bytes": 10 * 1024 * 1024 + 1}),
             "size_bytes",

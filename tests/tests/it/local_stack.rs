@@ -107,7 +107,10 @@ async fn every_resource_of_the_template_is_created() {
                 let at = format!("http://{}/ws/@connections/nobody", s.running.management_addr);
                 let r = reqwest::get(&at).await.unwrap();
                 assert_eq!(r.status().as_u16(), 410, "{id}: a connection that is not open is gone");
-                assert_eq!(s.running.app.settings.live_endpoint.as_deref(), at.strip_suffix("/@connections/nobody"));
+                assert_eq!(
+                    s.running.app.settings.live_endpoint.as_deref(),
+                    at.strip_suffix("/@connections/nobody")
+                );
                 for method in [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::DELETE] {
                     let public = format!("{}/ws/@connections/nobody", s.running.base_url());
                     let r = reqwest::Client::new().request(method.clone(), &public).send().await.unwrap();

@@ -18,7 +18,9 @@ fn query_rule(name: &str) -> Option<(Value, ())> {
         "employment_type" => words("full_time|part_time|contract|temporary|internship"),
         "experience_level" => words("entry|mid|senior|lead|executive"),
         "workplace" => words("on_site|remote|hybrid"),
-        "country" => json!({"type": "string", "pattern": format!("^([A-Za-z]{{2}}(,[A-Za-z]{{2}}){{0,{}}})?$", jobs::listing::MAX_VALUES - 1)}),
+        "country" => {
+            json!({"type": "string", "pattern": format!("^([A-Za-z]{{2}}(,[A-Za-z]{{2}}){{0,{}}})?$", jobs::listing::MAX_VALUES - 1)})
+        }
         "currency" => json!({"type": "string", "pattern": "^([A-Za-z]{3})?$"}),
         "salary_period" => json!({"type": "string", "pattern": "^(year|month|hour)?$"}),
         "sort" => json!({"type": "string", "pattern": "^(relevance|date|salary)?$"}),
