@@ -4,8 +4,9 @@
 //!
 //! An access token lives 15 minutes; suspending, demoting or erasing an account must stop
 //! its writes at once. Each such write is one transaction that also checks the account
-//! (present, active, role as in the token) with no extra round trip ([`writes_by`]). Admin
-//! routes read the admin's account before acting ([`require_admin`]), reads included.
+//! (present, active, role as in the token) with no extra round trip ([`writes_by`]). Reads,
+//! admin routes included, rely on the session gate of `common::http::authenticate`, which
+//! has checked the same account state (at most `common::session::REMEMBER` ago).
 
 use common::db::{self, s, Item};
 use common::http::{require_role, Request};
@@ -125,10 +126,10 @@ pub fn writes_by_renaming<'a>(app: &'a App, me: &Principal, seen: &Summary, full
         .refuse_with(refuse(me))
 }
 
-/// Fails as [`require_live`], and with 403 `email_unverified` while the account has not
+/// Fails as [`refusal`], and with 403 `email_unverified` while the account has not
 /// proven its address (one consistent read): employers creating companies and posting jobs.
 pub async fn require_verified(app: &App, me: &Principal) -> ApiResult<()> {
-    let item = live_account(app, me, true).await?;
+    let item = live_account(app, me).await?;
     if item.get("email_verified").and_then(|v| v.as_bool().ok()) != Some(&true) {
         return Err(
             ApiError::forbidden("verify your email address first (POST /auth/email/verify with the mailed code)")
@@ -138,32 +139,20 @@ pub async fn require_verified(app: &App, me: &Principal) -> ApiResult<()> {
     Ok(())
 }
 
-/// The caller, an admin whose account is an active admin's right now (one consistent read).
+/// The caller, an admin whose account the session gate found an active admin's.
 pub async fn require_admin(app: &App, req: &Request) -> ApiResult<Principal> {
-    let me = require_role(app, req, &[Role::Admin]).await?;
-    require_live(app, &me).await?;
-    Ok(me)
+    require_role(app, req, &[Role::Admin]).await
 }
 
-/// Fails as [`refusal`] when `me`'s account may not act now (one consistent read). For
-/// actions that write nothing of their own to the table (presigned uploads, admin reads).
-pub async fn require_live(app: &App, me: &Principal) -> ApiResult<()> {
-    live_account(app, me, false).await.map(|_| ())
-}
-
-/// The account item (status, role and, with `verified`, `email_verified`) when `me` may act.
-async fn live_account(app: &App, me: &Principal, verified: bool) -> ApiResult<Item> {
+/// The account item (status, role, `email_verified`) when `me` may act.
+async fn live_account(app: &App, me: &Principal) -> ApiResult<Item> {
     let item = app
         .dynamo()
         .get_item()
         .table_name(app.table())
         .set_key(Some(key(&me.user_id)))
         .consistent_read(true)
-        .projection_expression(if verified {
-            "#status, #role, email_verified"
-        } else {
-            "#status, #role"
-        })
+        .projection_expression("#status, #role, email_verified")
         .expression_attribute_names("#status", "status")
         .expression_attribute_names("#role", "role")
         .send()

@@ -137,8 +137,6 @@ async fn register_now(app: &'static App, me: common::token::Principal, req: &Req
     if token.is_empty() || token.chars().count() > 4096 || token.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid_field("token", "a push token: 1 to 4096 characters, no spaces"));
     }
-    // Before SNS is touched: a refused account leaves no endpoint behind.
-    auth::account::require_live(app, &me).await?;
     let claim_key = db::key(claim_pk(body.platform, &token), "TOKEN");
     let claim = db::get::<TokenClaim>(app, claim_pk(body.platform, &token), "TOKEN").await?;
     if let Some(c) = claim.as_ref().filter(|c| c.user_id == me.user_id) {

@@ -152,8 +152,8 @@ pub async fn erase(app: &App, user_id: &str, by: Option<&Principal>) -> ApiResul
     responses((status = 204, description = "erased; the tokens stop working"), (status = 401, body = ErrorBody)))]
 pub async fn erase_me(app: &'static App, req: Request) -> ApiResult<Response> {
     let me = authenticate(app, &req).await?;
-    // A suspended or demoted account's token erases nothing (admins erase on request).
-    auth::account::require_live(app, &me).await?;
+    // A suspended or demoted account's token erases nothing (the session gate refused it;
+    // admins erase on request).
     if !erase(app, &me.user_id, None).await? {
         return Err(ApiError::unauthorized("this account no longer exists").with_code("session_revoked"));
     }
