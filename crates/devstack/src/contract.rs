@@ -283,6 +283,7 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         ),
         (&["CreateReport"], "details", text(jobs::moderation::DETAILS_MAX)),
         (&["ModerateJob"], "reason", required_text(jobs::moderation::MODERATION_REASON_MAX)),
+        (&["UpdateUser"], "reason", text(admin::REASON_MAX)),
         (&["Apply"], "cover_letter", text(applications::rules::COVER_LETTER_MAX)),
         (&["MoveApplication"], "note", text(applications::rules::NOTE_MAX)),
         (

@@ -100,6 +100,9 @@ pub struct UpdateUser {
     pub reason: Option<String>,
 }
 
+/// Characters of an admin's `reason` for a change to a user (kept in the audit log).
+pub const REASON_MAX: usize = 500;
+
 /// PATCH /admin/users/{id}
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", request_body = UpdateUser, security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = AdminUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -113,7 +116,7 @@ pub async fn update_user(app: &'static App, req: Request) -> ApiResult<Response>
     let reason = body
         .reason
         .as_deref()
-        .map(|r| common::values::optional_text(r, 500))
+        .map(|r| common::values::optional_text(r, REASON_MAX))
         .transpose()
         .map_err(|e| ApiError::invalid_field("reason", e))?
         .flatten();
