@@ -47,9 +47,11 @@ pub struct CreateJob {
     pub skills: Vec<String>,
     /// RFC 3339, in the future, within a year.
     pub application_deadline: Option<String>,
-    /// Set by admins only (PATCH /admin/jobs/{id}); `true` here is refused (422).
+    /// Not the owner's to send: admins feature jobs (PATCH /admin/jobs/{id}). Kept out of
+    /// the document so a body giving it is refused with a message that says so (422).
     #[serde(default)]
-    pub featured: bool,
+    #[schema(ignore)]
+    pub featured: Option<bool>,
     /// `published` (the default) or `draft`.
     pub status: Option<OwnerStatus>,
 }
@@ -111,7 +113,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         Some(d) => p.check("application_deadline", rules::deadline(d, now_secs)).map(Some),
         None => Some(None),
     };
-    if body.featured {
+    if body.featured.is_some() {
         p.add("featured", FEATURED_BY_ADMINS);
     }
     let status = match body.status.unwrap_or(OwnerStatus::Published) {
@@ -203,7 +205,9 @@ pub struct UpdateJob {
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub application_deadline: Option<Option<String>>,
-    /// Set by admins only (PATCH /admin/jobs/{id}); a different value here is refused (422).
+    /// Not the owner's to send, as in [`CreateJob`].
+    #[serde(default)]
+    #[schema(ignore)]
     pub featured: Option<bool>,
     /// `published` publishes a draft or reopens a closed or expired job (with a deadline in
     /// the future); `closed` closes it; `draft` only keeps a draft a draft.
@@ -270,7 +274,7 @@ pub(crate) fn apply(before: &Job, body: UpdateJob, now_secs: i64) -> ApiResult<J
         Some(None) => after.application_deadline = None,
         None => {}
     }
-    if body.featured.is_some_and(|f| f != before.featured) {
+    if body.featured.is_some() {
         p.add("featured", FEATURED_BY_ADMINS);
     }
     if let Some(to) = body.status {
