@@ -13,11 +13,24 @@ pub struct ErrorBody {
     pub error: String,
     /// Human-readable text.
     pub message: String,
-    /// Field name -> problems with that field (422), or other details; `{}` when none.
-    #[schema(value_type = Object)]
+    /// Field name -> problems with that field (422, 400 `invalid_filter`), or other details:
+    /// the statuses or methods `allowed` (409, 405), the `application_id` already sent
+    /// (409 `already_applied`); `{}` when none.
+    #[schema(schema_with = details)]
     pub details: serde_json::Value,
     /// Also sent as the `x-request-id` header.
     pub request_id: String,
+}
+
+/// `details`: a map of texts (or lists of texts).
+fn details() -> utoipa::openapi::Schema {
+    serde_json::from_value(serde_json::json!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": ["string", "null"]}]
+        }
+    }))
+    .expect("a valid schema")
 }
 
 /// Registers the `bearer` security scheme (JWT access tokens).

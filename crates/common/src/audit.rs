@@ -19,9 +19,13 @@ pub struct AuditEntry {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
-    #[schema(value_type = Option<Object>)]
+    /// The entity's fields before the change (those the action concerns), by name; absent
+    /// for a creation. Which fields depends on `entity_type` and `action`.
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The same fields after it (or what an admin asked, for `*.read_by_admin`); absent for
+    /// an erasure.
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub after: Option<serde_json::Value>,
 }
 

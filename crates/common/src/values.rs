@@ -5,6 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const URL_MAX: usize = 2048;
+/// A location's city and region, at most (characters).
+pub const CITY_MAX: usize = 100;
+pub const REGION_MAX: usize = 100;
+/// Latitude and longitude lie within `-LAT_MAX..=LAT_MAX` and `-LON_MAX..=LON_MAX`.
+pub const LAT_MAX: f64 = 90.0;
+pub const LON_MAX: f64 = 180.0;
+/// The largest plausible salary amount (whole currency units).
+pub const SALARY_MAX: u64 = 1_000_000_000;
 
 fn text(raw: &str, max: usize, required: bool) -> Result<Option<String>, &'static str> {
     let t = raw.trim();
@@ -221,7 +229,7 @@ pub fn six_decimals(v: f64) -> f64 {
 pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, Option<f64>), &'static str> {
     match (lat, lon) {
         (None, None) => Ok((None, None)),
-        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+        (Some(lat), Some(lon)) if (-LAT_MAX..=LAT_MAX).contains(&lat) && (-LON_MAX..=LON_MAX).contains(&lon) => {
             Ok((Some(six_decimals(lat)), Some(six_decimals(lon))))
         }
         (Some(_), Some(_)) => Err("lat must be within -90..90 and lon within -180..180"),
@@ -232,7 +240,7 @@ pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(Option<f64>, O
 impl Location {
     /// Trims, upper-cases the country code, checks lengths.
     pub fn parse(raw: &Location) -> Result<Location, &'static str> {
-        let city = line(&raw.city, 100, true)
+        let city = line(&raw.city, CITY_MAX, true)
             .map_err(|e| {
                 if e == LINE_BREAK_REFUSED {
                     e
@@ -244,7 +252,7 @@ impl Location {
         let region = raw
             .region
             .as_deref()
-            .map(|r| line(r, 100, false))
+            .map(|r| line(r, REGION_MAX, false))
             .transpose()
             .map_err(|e| if e == LINE_BREAK_REFUSED { e } else { "region is too long" })?
             .flatten();
@@ -294,7 +302,7 @@ impl Salary {
         if raw.min > raw.max {
             return Err("min must not be greater than max");
         }
-        if raw.max > 1_000_000_000 {
+        if raw.max > SALARY_MAX {
             return Err("max is not a plausible salary");
         }
         Ok(Salary { currency, ..raw.clone() })

@@ -218,7 +218,9 @@ fn url_or_empty() -> Value {
 /// share the rule (merged into the generated schema; a `null` where the type allows it stays
 /// allowed).
 fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
+    use common::values::{LAT_MAX, LON_MAX};
     use jobs::rules as job;
+    use profiles::rules as profile;
     vec![
         // (forgot and resend answer 202 to any string: no address is told apart from another.)
         (&["RegisterBody", "ResetBody", "VerifyBody", "Invite"], "email", email()),
@@ -260,14 +262,14 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         ),
         (&["CreateCompany", "UpdateCompany", "Links"], "website", url_or_empty()),
         (&["CreateCompany", "UpdateCompany"], "logo", url_or_empty()),
-        (&["Location"], "city", required_line(100)),
-        (&["Location"], "region", line(100)),
+        (&["Location"], "city", required_line(common::values::CITY_MAX)),
+        (&["Location"], "region", line(common::values::REGION_MAX)),
         (&["Location"], "country", json!({"pattern": r"^\s*[A-Za-z]{2}\s*$"})),
-        (&["Location"], "lat", json!({"minimum": -90, "maximum": 90})),
-        (&["Location"], "lon", json!({"minimum": -180, "maximum": 180})),
+        (&["Location"], "lat", json!({"minimum": -LAT_MAX, "maximum": LAT_MAX})),
+        (&["Location"], "lon", json!({"minimum": -LON_MAX, "maximum": LON_MAX})),
         (&["Salary"], "currency", json!({"pattern": r"^\s*[A-Za-z]{3}\s*$"})),
-        (&["Salary"], "min", json!({"minimum": 0, "maximum": 1_000_000_000})),
-        (&["Salary"], "max", json!({"minimum": 0, "maximum": 1_000_000_000})),
+        (&["Salary"], "min", json!({"minimum": 0, "maximum": common::values::SALARY_MAX})),
+        (&["Salary"], "max", json!({"minimum": 0, "maximum": common::values::SALARY_MAX})),
         (&["CreateJob", "UpdateJob"], "title", required_line(job::TITLE_MAX)),
         (&["CreateJob", "UpdateJob"], "description", required_text(job::DESCRIPTION_MAX)),
         (&["CreateJob", "UpdateJob"], "requirements", text(job::SECTION_MAX)),
@@ -289,50 +291,67 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
         (
             &["ScheduleInterview", "UpdateInterview"],
             "duration_minutes",
-            json!({"minimum": 5, "maximum": 480}),
+            json!({"minimum": applications::rules::DURATION_MIN, "maximum": applications::rules::DURATION_MAX}),
         ),
         (
             &["ScheduleInterview", "UpdateInterview"],
             "scheduled_at",
             json!({"format": "date-time"}),
         ),
-        (&["ScheduleInterview", "UpdateInterview"], "location", text(300)),
+        (
+            &["ScheduleInterview", "UpdateInterview"],
+            "location",
+            text(applications::rules::LOCATION_MAX),
+        ),
         (&["ScheduleInterview", "UpdateInterview"], "meeting_url", url_or_empty()),
         (
             &["RegisterDevice"],
             "token",
-            json!({"minLength": 1, "maxLength": 4096, "pattern": r"^\s*\S+\s*$"}),
+            json!({"minLength": 1, "maxLength": notifications::devices::TOKEN_MAX, "pattern": r"^\s*\S+\s*$"}),
         ),
-        (&["CreateSavedSearch"], "name", required_line(100)),
+        (&["CreateSavedSearch"], "name", required_line(search::saved::NAME_MAX)),
         (&["ClickBody", "EventIn"], "job_id", json!({"pattern": ULID})),
-        (&["ClickBody", "EventIn"], "position", json!({"minimum": 1, "maximum": 1000})),
+        (
+            &["ClickBody", "EventIn"],
+            "position",
+            json!({"minimum": 1, "maximum": analytics::ingest::POSITION_MAX}),
+        ),
         (
             &["ClickBody"],
             "search_id",
             json!({"pattern": r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}\.[0-9A-Fa-f]{16}$"}),
         ),
-        (&["EventsBody"], "events", json!({"minItems": 1, "maxItems": 50})),
-        (&["EventsBody"], "session_id", json!({"pattern": r"^\s*[A-Za-z0-9_-]{1,128}\s*$"})),
+        (
+            &["EventsBody"],
+            "events",
+            json!({"minItems": 1, "maxItems": analytics::ingest::MAX_EVENTS}),
+        ),
+        (
+            &["EventsBody"],
+            "session_id",
+            json!({"pattern": format!(r"^\s*[A-Za-z0-9_-]{{1,{}}}\s*$", analytics::ingest::SESSION_ID_MAX)}),
+        ),
         (&["EventIn"], "occurred_at", json!({"format": "date-time"})),
-        (&["ProfilePatch"], "headline", line(120)),
-        (&["ProfilePatch"], "bio", text(2000)),
-        (&["ProfilePatch"], "address", text(300)),
+        (&["ProfilePatch"], "headline", line(profile::HEADLINE_MAX)),
+        (&["ProfilePatch"], "bio", text(profile::BIO_MAX)),
+        (&["ProfilePatch"], "address", text(profile::ADDRESS_MAX)),
         (
             &["ProfilePatch"],
             "phone",
-            json!({"pattern": r"^\s*(\+[ ().-]*([0-9][ ().-]*){7,15})?\s*$", "description": "International form, e.g. `+49 30 1234567`: + and 7 to 15 digits (spaces, dots, dashes and brackets between are ignored)"}),
+            json!({"pattern": format!(r"^\s*(\+[ ().-]*([0-9][ ().-]*){{{},{}}})?\s*$", profile::PHONE_DIGITS.start(), profile::PHONE_DIGITS.end()),
+                   "description": format!("International form, e.g. `+49 30 1234567`: + and {} to {} digits (spaces, dots, dashes and brackets between are ignored)", profile::PHONE_DIGITS.start(), profile::PHONE_DIGITS.end())}),
         ),
-        (&["ProfilePatch"], "skills", skills(50, 50)),
-        (&["ProfilePatch"], "education", json!({"maxItems": 20})),
-        (&["ProfilePatch"], "experience", json!({"maxItems": 30})),
-        (&["Education"], "school", required_line(120)),
-        (&["Education"], "degree", line(120)),
-        (&["Education"], "field", line(120)),
+        (&["ProfilePatch"], "skills", skills(profile::MAX_SKILLS, profile::SKILL_MAX)),
+        (&["ProfilePatch"], "education", json!({"maxItems": profile::MAX_EDUCATION})),
+        (&["ProfilePatch"], "experience", json!({"maxItems": profile::MAX_EXPERIENCE})),
+        (&["Education"], "school", required_line(profile::ENTRY_LINE_MAX)),
+        (&["Education"], "degree", line(profile::ENTRY_LINE_MAX)),
+        (&["Education"], "field", line(profile::ENTRY_LINE_MAX)),
         (&["Education", "Experience"], "start", json!({"pattern": MONTH})),
         (&["Education", "Experience"], "end", json!({"pattern": MONTH})),
-        (&["Experience"], "title", required_line(120)),
-        (&["Experience"], "company", required_line(120)),
-        (&["Experience"], "description", text(2000)),
+        (&["Experience"], "title", required_line(profile::ENTRY_LINE_MAX)),
+        (&["Experience"], "company", required_line(profile::ENTRY_LINE_MAX)),
+        (&["Experience"], "description", text(profile::ENTRY_TEXT_MAX)),
         (&["Links"], "linkedin", url_or_empty()),
         (&["Links"], "github", url_or_empty()),
     ]
@@ -385,12 +404,14 @@ fn object_rules(doc: &mut Value) {
     ]);
     s["ModerateJob"]["if"] = json!({"properties": {"status": {"type": "string"}}, "required": ["status"]});
     s["ModerateJob"]["then"] = json!({"required": ["reason"], "properties": {"reason": {"type": "string"}}});
-    // A saved search's query holds GET /search/jobs parameters, by name.
-    s["CreateSavedSearch"]["properties"]["query"]["propertyNames"] = json!({"enum": search::params::NAMES});
-    s["CreateSavedSearch"]["properties"]["query"]["additionalProperties"] = json!({
-        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}}],
-        "description": "as in GET /search/jobs; a list for the comma-separated ones"
-    });
+    // A saved search's query holds GET /search/jobs parameters, by name (as sent and as read).
+    for name in ["CreateSavedSearch", "SavedSearch"] {
+        s[name]["properties"]["query"]["propertyNames"] = json!({"enum": search::params::NAMES});
+        s[name]["properties"]["query"]["additionalProperties"] = json!({
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}}],
+            "description": "as in GET /search/jobs; a list for the comma-separated ones"
+        });
+    }
     // The two uploads share a body shape, not their rules: each route gets its own schema.
     for (name, path, types, max) in [
         (

@@ -102,6 +102,8 @@ pub struct UpdateUser {
 
 /// Characters of an admin's `reason` for a change to a user (kept in the audit log).
 pub const REASON_MAX: usize = 500;
+/// An audit filter's value (`entity_type`, `entity_id`, `actor_id`), at most (characters).
+pub const AUDIT_FILTER_MAX: usize = 128;
 
 /// PATCH /admin/users/{id}
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", request_body = UpdateUser, security(("bearer" = [])), params(("id" = String, Path)),
@@ -207,7 +209,7 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     let mut bad = None;
     let mut nonempty = |k: &'static str| {
         let v = query_param(&req, k).filter(|v| !v.is_empty())?;
-        let fits = v.len() <= 128 && v.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'#');
+        let fits = v.len() <= AUDIT_FILTER_MAX && v.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'#');
         if !fits {
             bad = Some(k);
         }
@@ -215,7 +217,10 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     let given = (nonempty("entity_type"), nonempty("entity_id"), nonempty("actor_id"));
     if let Some(k) = bad {
-        return Err(ApiError::bad_request(format!("{k} is at most 128 printable ASCII characters, without #")).with_code("invalid_filter"));
+        return Err(
+            ApiError::bad_request(format!("{k} is at most {AUDIT_FILTER_MAX} printable ASCII characters, without #"))
+                .with_code("invalid_filter"),
+        );
     }
     let q = match given {
         (Some(t), Some(i), None) => ListQuery {

@@ -12,6 +12,10 @@ use utoipa::ToSchema;
 
 /// Events per request.
 pub const MAX_EVENTS: usize = 50;
+/// A client session id, at most (ASCII letters, digits, `-`, `_`).
+pub const SESSION_ID_MAX: usize = 128;
+/// A search click's position in the results, at most (from 1).
+pub const POSITION_MAX: u32 = 1000;
 /// How old an event may be.
 pub const MAX_AGE_SECS: i64 = 24 * 3600;
 /// How far ahead of the server's clock an event may be (clients' clocks drift).
@@ -64,7 +68,7 @@ pub struct ClickBody {
 
 fn session(p: &mut Problems, raw: Option<&str>) -> Option<String> {
     let s = raw?.trim();
-    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = !s.is_empty() && s.len() <= SESSION_ID_MAX && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !ok {
         p.add("session_id", "letters, digits, - and _, at most 128");
     }
@@ -104,7 +108,7 @@ fn check(p: &mut Problems, i: usize, e: &EventIn, now: i64) -> Option<ClientEven
         }
         _ => None,
     };
-    if (e.kind == SearchClick || e.position.is_some()) && !matches!(e.position, Some(1..=1000)) {
+    if (e.kind == SearchClick || e.position.is_some()) && !e.position.is_some_and(|n| (1..=POSITION_MAX).contains(&n)) {
         p.add(&f("position"), "1 to 1000; required for search_click");
     }
     let at = match e.occurred_at.as_deref().map(common::time::parse_rfc3339) {

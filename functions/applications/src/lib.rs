@@ -22,7 +22,7 @@ pub mod store;
 
 pub use handlers::*;
 pub use model::*;
-pub use store::{app_pk, applied_to_any, by_job, by_seeker, erase_seeker, export_seeker, get};
+pub use store::{app_pk, applied_to_any, by_job, by_seeker, erase_seeker, export_seeker, get, SeekerExport};
 
 common::functions! {
     openapi(tags((name = "applications", description = "Applying, the hiring pipeline, interviews")));

@@ -10,6 +10,8 @@ pub const NOTE_MAX: usize = 2_000;
 pub const FEEDBACK_MAX: usize = 5_000;
 pub const DURATION_MIN: u32 = 5;
 pub const DURATION_MAX: u32 = 480;
+/// An interview's location (an address, a room).
+pub const LOCATION_MAX: usize = 300;
 /// Interviews are scheduled at most this far ahead.
 pub const SCHEDULE_MAX_DAYS: i64 = 366;
 
@@ -80,7 +82,7 @@ pub type FieldProblem = (&'static str, &'static str);
 
 /// Where an interview happens: a video interview needs a link, an onsite one a place.
 pub fn place(kind: InterviewKind, location: Option<&str>, meeting_url: Option<&str>) -> Result<Place, FieldProblem> {
-    let location = common::values::optional_text(location.unwrap_or_default(), 300).map_err(|e| ("location", e))?;
+    let location = common::values::optional_text(location.unwrap_or_default(), LOCATION_MAX).map_err(|e| ("location", e))?;
     let url = common::values::website(meeting_url.unwrap_or_default()).map_err(|e| ("meeting_url", e))?;
     match kind {
         InterviewKind::Video if url.is_none() => Err(("meeting_url", "is required for a video interview")),

@@ -300,9 +300,19 @@ pub async fn erase_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<Item>> {
     Ok(keys)
 }
 
+/// One application in its applicant's data export, as the applicant sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SeekerExport {
+    pub application: Application,
+    /// Without the company's notes.
+    pub history: Vec<HistoryEntry>,
+    /// Without the interviewers' feedback.
+    pub interviews: Vec<interviews::InterviewView>,
+}
+
 /// Everything of a seeker's applications for their data export: each with its history
 /// (without the company's notes) and interviews (without feedback).
-pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_json::Value>> {
+pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<SeekerExport>> {
     let mut out = Vec::new();
     for mut a in of_seeker(app, seeker_id).await? {
         if let Some(r) = &mut a.resume {
@@ -321,7 +331,11 @@ pub async fn export_seeker(app: &App, seeker_id: &str) -> ApiResult<Vec<serde_js
             .into_iter()
             .map(|i| i.for_viewer(Viewer::Applicant))
             .collect();
-        out.push(serde_json::json!({"application": a, "history": history, "interviews": interviews}));
+        out.push(SeekerExport {
+            application: a,
+            history,
+            interviews,
+        });
     }
     Ok(out)
 }

@@ -111,6 +111,29 @@ pub async fn memberships(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
         .collect()
 }
 
+/// A company membership as its member's data export shows it.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipExport {
+    pub company_id: String,
+    pub role: MemberRole,
+    pub joined_at: String,
+}
+
+/// The companies `user_id` belongs to, with role and date (their data export).
+pub async fn export_memberships(app: &App, user_id: &str) -> ApiResult<Vec<MembershipExport>> {
+    db::query_all(app, None, auth::account::partition(user_id), Some("COMPANY#"))
+        .await?
+        .into_iter()
+        .map(|i| {
+            db::from_item::<Membership>(i).map(|m| MembershipExport {
+                company_id: m.company_id,
+                role: m.role,
+                joined_at: m.joined_at,
+            })
+        })
+        .collect()
+}
+
 /// The company the caller means: `requested` (they must be a member, else 404), or their
 /// only company (`None` when they have none; 400 `company_required` when they have several).
 pub async fn of_caller(app: &App, user_id: &str, requested: Option<String>) -> ApiResult<Option<String>> {

@@ -24,6 +24,9 @@ use crate::{JobItem, JobView};
 /// Values one list-valued filter may have.
 /// Values per comma-separated filter (after duplicates are dropped).
 pub const MAX_VALUES: usize = 20;
+/// One value of a comma-separated text filter (`city`, `skills`, `industry`), at most
+/// (characters).
+pub const VALUE_MAX: usize = 100;
 
 #[derive(Serialize, ToSchema)]
 pub struct JobPage {
@@ -81,7 +84,7 @@ impl Filters {
             let c = p.to_ascii_uppercase();
             (c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())).then_some(c)
         };
-        let city = |p: &str| (p.chars().count() <= 100).then(|| p.to_lowercase());
+        let city = |p: &str| (p.chars().count() <= VALUE_MAX).then(|| p.to_lowercase());
         let mut f = Filters {
             categories: list("category", &slug),
             company_ids: list("company_id", &ulid),
@@ -104,7 +107,7 @@ impl Filters {
         let mut amount = |name: &'static str| -> Option<u64> {
             let raw = get(name)?;
             match raw.trim().parse::<u64>() {
-                Ok(v) if v <= 1_000_000_000 => Some(crate::rules::yearly(v, period)),
+                Ok(v) if v <= common::values::SALARY_MAX => Some(crate::rules::yearly(v, period)),
                 _ => {
                     problems.insert(name, "must be a whole amount".into());
                     None

@@ -59,6 +59,15 @@ pub fn reports_by(user_id: &str) -> String {
     format!("REPORTSBY#{user_id}")
 }
 
+/// The reports `user_id` filed (their data export; one Query of GSI2).
+pub async fn reports_of(app: &App, user_id: &str) -> ApiResult<Vec<Report>> {
+    db::query_all(app, Some("GSI2"), reports_by(user_id), None)
+        .await?
+        .into_iter()
+        .map(db::from_item::<Report>)
+        .collect()
+}
+
 /// The queue entry of a reported job (one per job).
 #[derive(Deserialize)]
 struct QueueItem {

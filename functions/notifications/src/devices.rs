@@ -24,6 +24,9 @@ use utoipa::ToSchema;
 
 use crate::inbox::Notification;
 
+/// A push token (APNs or FCM), at most (characters).
+pub const TOKEN_MAX: usize = 4096;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
@@ -134,7 +137,7 @@ pub async fn register(app: &'static App, req: Request) -> ApiResult<Response> {
 async fn register_now(app: &'static App, me: common::token::Principal, req: &Request) -> ApiResult<Response> {
     let body: RegisterDevice = parse_json(req)?;
     let token = body.token.trim().to_string();
-    if token.is_empty() || token.chars().count() > 4096 || token.chars().any(char::is_whitespace) {
+    if token.is_empty() || token.chars().count() > TOKEN_MAX || token.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid_field("token", "a push token: 1 to 4096 characters, no spaces"));
     }
     let claim_key = db::key(claim_pk(body.platform, &token), "TOKEN");
@@ -285,8 +288,20 @@ pub async fn push(app: &App, user_id: &str, n: &Notification) {
     }
 }
 
+/// A push device in its owner's data export.
+#[derive(Serialize, ToSchema)]
+pub struct ExportedDevice {
+    pub id: String,
+    pub platform: Platform,
+    pub created_at: String,
+    /// False once the push service refused the token.
+    pub enabled: bool,
+    /// Masked: `…` and the token's last 4 characters.
+    pub token: String,
+}
+
 /// The user's devices (export; tokens masked to their last 4 characters).
-pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<serde_json::Value>> {
+pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<ExportedDevice>> {
     Ok(db::query_all(app, None, auth::account::partition(user_id), Some("DEVICE#"))
         .await?
         .into_iter()
@@ -294,8 +309,13 @@ pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<serde_json::Value
         .map(|d| {
             let t = &d.value.token;
             let tail: String = t.chars().skip(t.chars().count().saturating_sub(4)).collect();
-            serde_json::json!({"id": d.value.device.id, "platform": d.value.device.platform, "created_at": d.value.device.created_at,
-                "enabled": d.value.enabled, "token": format!("…{tail}")})
+            ExportedDevice {
+                token: format!("…{tail}"),
+                id: d.value.device.id,
+                platform: d.value.device.platform,
+                created_at: d.value.device.created_at,
+                enabled: d.value.enabled,
+            }
         })
         .collect())
 }

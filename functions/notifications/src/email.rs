@@ -126,7 +126,7 @@ mod tests {
             kind,
             title: "Welder at Acme: shortlisted".into(),
             body: "You are on the shortlist for Welder at Acme.".into(),
-            data: json!({}),
+            data: Default::default(),
             created_at: String::new(),
             read_at: None,
         }

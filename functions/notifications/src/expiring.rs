@@ -8,7 +8,6 @@ use std::pin::Pin;
 
 use common::vocab::Job;
 use common::App;
-use serde_json::json;
 
 use crate::inbox::{Kind, Notification};
 
@@ -31,7 +30,12 @@ fn notice(job: &Job, deadline_secs: i64, company: &str) -> Notification {
             "Applications for {} at {company} close on {deadline}. Extend the deadline or review the applicants now.",
             job.title
         ),
-        data: json!({"job_id": job.id, "company_id": job.company_id, "deadline": deadline}),
+        data: crate::inbox::NotificationData {
+            job_id: Some(job.id.clone()),
+            company_id: Some(job.company_id.clone()),
+            deadline: Some(deadline),
+            ..Default::default()
+        },
         created_at: common::time::now_rfc3339(),
         read_at: None,
     }

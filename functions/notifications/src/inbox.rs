@@ -72,11 +72,40 @@ pub struct Notification {
     pub kind: Kind,
     pub title: String,
     pub body: String,
-    /// Ids to open from the notification (application, job, saved search, ...).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    /// What to open from the notification; which fields are given depends on `kind`.
+    pub data: NotificationData,
     pub created_at: String,
     pub read_at: Option<String>,
+}
+
+/// The ids (and a few facts) a client needs to open what a notification is about. Only the
+/// fields of its kind are given: an application's three ids, with the new `status` or the
+/// interview's; a job alert's saved search and jobs; a job's and company's ids, with the
+/// `deadline` of an expiring job. Account-security notices carry none.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NotificationData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    /// The application's new status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<common::vocab::ApplicationStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interview_id: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_search_id: Option<String>,
+    /// The new matches of a job alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_ids: Option<Vec<String>>,
+    /// RFC 3339: when an expiring job stops taking applications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -223,12 +223,25 @@ pub async fn send(app: &App, user_id: &str, n: &Notification) {
     }
 }
 
+/// An open live-notification connection in its owner's data export.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedConnection {
+    pub id: String,
+    pub connected_at: String,
+    /// RFC 3339: when the connection is closed at the latest.
+    pub expires_at: String,
+}
+
 /// The user's open connections (export): id, connected_at, expires_at.
-pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<serde_json::Value>> {
+pub async fn export(app: &App, user_id: &str) -> ApiResult<Vec<ExportedConnection>> {
     Ok(connections(app, user_id)
         .await?
         .into_iter()
-        .map(|c| serde_json::json!({"id": c.connection_id, "connected_at": c.connected_at, "expires_at": common::time::rfc3339(c.expires_at)}))
+        .map(|c| ExportedConnection {
+            expires_at: common::time::rfc3339(c.expires_at),
+            id: c.connection_id,
+            connected_at: c.connected_at,
+        })
         .collect())
 }
 
@@ -272,7 +285,10 @@ mod tests {
             kind: crate::inbox::Kind::Interview,
             title: "t".into(),
             body: "b".into(),
-            data: serde_json::json!({"a": 1}),
+            data: crate::inbox::NotificationData {
+                job_id: Some("j".into()),
+                ..Default::default()
+            },
             created_at: "2026-01-01T00:00:00Z".into(),
             read_at: None,
         };

@@ -6,9 +6,8 @@ use common::consumer::Delivery;
 use common::events::{Actor, ApplicationRef, DomainEvent};
 use common::vocab::ApplicationStatus;
 use common::{ApiResult, App};
-use serde_json::json;
 
-use crate::inbox::{Kind, Notification};
+use crate::inbox::{Kind, Notification, NotificationData};
 
 /// One notification for one user.
 pub struct Planned {
@@ -16,7 +15,7 @@ pub struct Planned {
     pub notification: Notification,
 }
 
-fn note(d: &Delivery, kind: Kind, title: String, body: String, data: serde_json::Value) -> Notification {
+fn note(d: &Delivery, kind: Kind, title: String, body: String, data: NotificationData) -> Notification {
     Notification {
         id: d.id.clone(),
         kind,
@@ -47,8 +46,13 @@ async fn company_name(app: &App, id: &str) -> ApiResult<String> {
         .unwrap_or_else(|| "the company".into()))
 }
 
-fn application_data(a: &ApplicationRef) -> serde_json::Value {
-    json!({"application_id": a.application_id, "job_id": a.job_id, "company_id": a.company_id})
+fn application_data(a: &ApplicationRef) -> NotificationData {
+    NotificationData {
+        application_id: Some(a.application_id.clone()),
+        job_id: Some(a.job_id.clone()),
+        company_id: Some(a.company_id.clone()),
+        ..NotificationData::default()
+    }
 }
 
 /// What to tell an applicant about a move, and what they can do next.
@@ -92,7 +96,7 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
             let a = &m.application;
             let (title, body) = status_text(m.to, &a.job_title, &company_name(app, &a.company_id).await?);
             let mut data = application_data(a);
-            data["status"] = json!(m.to.as_str());
+            data.status = Some(m.to);
             to_each(vec![a.seeker_id.clone()], &note(d, Kind::ApplicationStatus, title, body, data))
         }
         ApplicationWithdrawn(m) => {
@@ -131,8 +135,8 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
                 ),
             };
             let mut data = application_data(a);
-            data["interview_id"] = json!(i.interview_id);
-            data["scheduled_at"] = json!(i.scheduled_at);
+            data.interview_id = Some(i.interview_id.clone());
+            data.scheduled_at = Some(i.scheduled_at.clone());
             let mut to = vec![a.seeker_id.clone()];
             if let Actor::User { id } = &d.actor {
                 to.push(id.clone());
@@ -150,7 +154,11 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
                 .map(|j| format!("{} at {} ({})", j.title, j.company_name, j.city))
                 .collect::<Vec<_>>()
                 .join("; ");
-            let data = json!({"saved_search_id": m.saved_search_id, "job_ids": m.jobs.iter().map(|j| &j.job_id).collect::<Vec<_>>()});
+            let data = NotificationData {
+                saved_search_id: Some(m.saved_search_id.clone()),
+                job_ids: Some(m.jobs.iter().map(|j| j.job_id.clone()).collect()),
+                ..NotificationData::default()
+            };
             to_each(vec![m.user_id.clone()], &note(d, Kind::JobAlert, title, body, data))
         }
         JobSuspended(c) | JobRestored(c) => {
@@ -169,7 +177,11 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
                     format!("A moderator restored {} at {company}; applicants can find it again.", c.job.title),
                 ),
             };
-            let data = json!({"job_id": c.job.id, "company_id": c.job.company_id});
+            let data = NotificationData {
+                job_id: Some(c.job.id.clone()),
+                company_id: Some(c.job.company_id.clone()),
+                ..NotificationData::default()
+            };
             to_each(
                 companies::members::member_ids(app, &c.job.company_id).await?,
                 &note(d, Kind::JobModeration, title, body, data),
@@ -185,13 +197,21 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
             };
             to_each(
                 vec![u.user_id.clone()],
-                &note(d, Kind::AccountSecurity, title.into(), body.into(), json!({})),
+                &note(d, Kind::AccountSecurity, title.into(), body.into(), NotificationData::default()),
             )
         }
         UserRoleChanged(a) | UserSuspended(a) => {
             let (title, body) = match &d.event {
                 UserRoleChanged(_) => (
-                    format!("Your account is now a {} account", a.role.as_str()),
+                    format!(
+                        "Your account is now {} {} account",
+                        if a.role.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                            "an"
+                        } else {
+                            "a"
+                        },
+                        a.role.as_str()
+                    ),
                     "An administrator changed your account's role; sign in again.".to_string(),
                 ),
                 _ => (
@@ -199,7 +219,10 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
                     "Contact support if you think this is a mistake.".to_string(),
                 ),
             };
-            to_each(vec![a.user_id.clone()], &note(d, Kind::AccountSecurity, title, body, json!({})))
+            to_each(
+                vec![a.user_id.clone()],
+                &note(d, Kind::AccountSecurity, title, body, NotificationData::default()),
+            )
         }
         _ => vec![],
     })

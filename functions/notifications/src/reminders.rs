@@ -7,7 +7,6 @@ use std::pin::Pin;
 
 use applications::interviews::Upcoming;
 use common::App;
-use serde_json::json;
 
 use crate::inbox::{Kind, Notification};
 
@@ -22,7 +21,13 @@ fn notice(u: &Upcoming, at_secs: i64, company: &str) -> Notification {
         kind: Kind::Interview,
         title: format!("Reminder: interview for {} at {company}", a.job_title),
         body: format!("{}, {} minutes. Be ready a few minutes early.", i.scheduled_at, i.duration_minutes),
-        data: json!({"application_id": a.id, "job_id": a.job_id, "interview_id": i.id, "scheduled_at": i.scheduled_at}),
+        data: crate::inbox::NotificationData {
+            application_id: Some(a.id.clone()),
+            job_id: Some(a.job_id.clone()),
+            interview_id: Some(i.id.clone()),
+            scheduled_at: Some(i.scheduled_at.clone()),
+            ..Default::default()
+        },
         created_at: common::time::now_rfc3339(),
         read_at: None,
     }

@@ -32,13 +32,14 @@ fn static_response(content_type: &'static str, body: &'static str) -> ApiResult<
 }
 
 /// GET /openapi.json
-#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "this document (OpenAPI 3.1)", content_type = "application/json")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "this document (OpenAPI 3.1)", content_type = "application/json",
+    body = std::collections::HashMap<String, serde_json::Value>)))]
 pub async fn openapi_json(_app: &'static App, _req: Request) -> ApiResult<Response> {
     static_response("application/json", OPENAPI_JSON)
 }
 
 /// GET /docs
-#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "human-readable API docs rendered from /openapi.json", content_type = "text/html")))]
+#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "human-readable API docs rendered from /openapi.json", content_type = "text/html", body = String)))]
 pub async fn docs(_app: &'static App, _req: Request) -> ApiResult<Response> {
     static_response("text/html; charset=utf-8", include_str!("../assets/docs.html"))
 }

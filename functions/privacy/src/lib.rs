@@ -204,22 +204,18 @@ pub struct ExportedSession {
 pub struct Export {
     pub exported_at: String,
     pub account: ExportedAccount,
-    #[schema(value_type = Object)]
-    pub profile: serde_json::Value,
+    pub profile: profiles::MyProfile,
     pub sessions: Vec<ExportedSession>,
     /// Companies the caller belongs to, with the role.
-    #[schema(value_type = Vec<Object>)]
-    pub companies: Vec<serde_json::Value>,
+    pub companies: Vec<companies::MembershipExport>,
     /// A download URL of the resume (5 minutes), if there is one.
     pub resume_download_url: Option<String>,
     /// Reports of jobs the caller filed.
-    #[schema(value_type = Vec<Object>)]
-    pub reports: Vec<serde_json::Value>,
+    pub reports: Vec<jobs::moderation::Report>,
     /// Admin actions on the account.
     pub audit: Vec<AuditEntry>,
     /// Applications sent, each with its history and interviews (as the applicant sees them).
-    #[schema(value_type = Vec<Object>)]
-    pub applications: Vec<serde_json::Value>,
+    pub applications: Vec<applications::SeekerExport>,
     /// Saved job searches with their alert frequency.
     pub saved_searches: Vec<common::vocab::SavedSearch>,
     /// In-app notifications of the last 90 days.
@@ -227,21 +223,11 @@ pub struct Export {
     /// Notification preferences (the defaults until chosen).
     pub notification_preferences: notifications::preferences::Preferences,
     /// Push devices (tokens masked).
-    #[schema(value_type = Vec<Object>)]
-    pub devices: Vec<serde_json::Value>,
-    /// Open live-notification connections (WebSocket): id, connected_at, expires_at.
-    #[schema(value_type = Vec<Object>)]
-    pub live_connections: Vec<serde_json::Value>,
+    pub devices: Vec<notifications::devices::ExportedDevice>,
+    /// Open live-notification connections (WebSocket).
+    pub live_connections: Vec<notifications::live::ExportedConnection>,
     /// Invitations to join companies waiting for the account's address.
     pub invitations: Vec<companies::invitations::Invitation>,
-}
-
-fn json_of(item: Item, keep: &[&str]) -> serde_json::Value {
-    let v: serde_json::Value = serde_dynamo::from_item(item).unwrap_or_default();
-    match v {
-        serde_json::Value::Object(m) => m.into_iter().filter(|(k, _)| keep.contains(&k.as_str())).collect(),
-        other => other,
-    }
 }
 
 /// GET /me/export
@@ -257,6 +243,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
     // Everything else is independent: read at once.
     let (
         partition,
+        companies,
         reports,
         audit,
         applications,
@@ -267,8 +254,9 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         live_connections,
         invitations,
     ) = futures::try_join!(
-        db::query_all(app, None, auth::store::user_pk(uid), None),
-        db::query_all(app, Some("GSI2"), jobs::moderation::reports_by(uid), None),
+        db::query_all(app, None, auth::store::user_pk(uid), Some("SESSION#")),
+        companies::export_memberships(app, uid),
+        jobs::moderation::reports_of(app, uid),
         db::query_all(app, None, format!("AUDIT#user#{uid}"), None),
         applications::export_seeker(app, uid),
         search::saved::all_of(app, uid),
@@ -279,27 +267,17 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         companies::invitations::waiting_for(app, &account.email),
     )?;
     let mut sessions = Vec::new();
-    let mut companies = Vec::new();
     for item in partition {
-        let sk = str_of(&item, db::SK).to_string();
-        if sk.starts_with("SESSION#") {
-            let sess: auth::store::Session = db::from_item(item)?;
-            sessions.push(ExportedSession {
-                session_id: sess.session_id,
-                created_at: sess.created_at,
-                last_used_at: sess.last_used_at,
-                expires_at: common::time::rfc3339(sess.expires_at),
-                remember_me: sess.remember_me,
-                revoked: sess.revoked,
-            });
-        } else if sk.starts_with("COMPANY#") {
-            companies.push(json_of(item, &["company_id", "role", "joined_at"]));
-        }
+        let sess: auth::store::Session = db::from_item(item)?;
+        sessions.push(ExportedSession {
+            session_id: sess.session_id,
+            created_at: sess.created_at,
+            last_used_at: sess.last_used_at,
+            expires_at: common::time::rfc3339(sess.expires_at),
+            remember_me: sess.remember_me,
+            revoked: sess.revoked,
+        });
     }
-    let reports = reports
-        .into_iter()
-        .map(|i| json_of(i, &["job_id", "reason", "details", "created_at"]))
-        .collect();
     let audit = audit.into_iter().map(db::from_item::<AuditEntry>).collect::<ApiResult<Vec<_>>>()?;
     let resume_download_url = match &resume {
         Some(f) => Some(
@@ -323,7 +301,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
             created_at: account.created_at,
             updated_at: account.updated_at,
         },
-        profile: serde_json::to_value(&profile).map_err(db::internal)?,
+        profile,
         sessions,
         companies,
         resume_download_url,

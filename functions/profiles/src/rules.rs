@@ -7,15 +7,25 @@ use utoipa::ToSchema;
 pub const MAX_SKILLS: usize = 50;
 pub const MAX_EDUCATION: usize = 20;
 pub const MAX_EXPERIENCE: usize = 30;
+pub const HEADLINE_MAX: usize = 120;
+pub const BIO_MAX: usize = 2000;
+pub const ADDRESS_MAX: usize = 300;
+pub const SKILL_MAX: usize = 50;
+/// An education's school, degree and field, an experience's title and company.
+pub const ENTRY_LINE_MAX: usize = 120;
+/// An experience's description.
+pub const ENTRY_TEXT_MAX: usize = 2000;
+/// A phone number's digits after the `+`.
+pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
 
 pub fn headline(raw: &str) -> Result<Option<String>, &'static str> {
-    optional_line(raw, 120)
+    optional_line(raw, HEADLINE_MAX)
 }
 pub fn bio(raw: &str) -> Result<Option<String>, &'static str> {
-    optional_text(raw, 2000)
+    optional_text(raw, BIO_MAX)
 }
 pub fn address(raw: &str) -> Result<Option<String>, &'static str> {
-    optional_text(raw, 300)
+    optional_text(raw, ADDRESS_MAX)
 }
 
 /// A phone number in international form: `+` and 7-15 digits; spaces, dashes, dots and
@@ -29,7 +39,7 @@ pub fn phone(raw: &str) -> Result<Option<String>, &'static str> {
         return Err("must start with + and the country code");
     };
     let digits: String = rest.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !PHONE_DIGITS.contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("must be + and 7 to 15 digits");
     }
     Ok(Some(format!("+{digits}")))
@@ -43,7 +53,7 @@ pub fn skills(raw: &[String]) -> Result<Vec<String>, &'static str> {
     }
     let mut out: Vec<String> = Vec::new();
     for s in raw {
-        let s = required_line(s, 50).map_err(|e| {
+        let s = required_line(s, SKILL_MAX).map_err(|e| {
             if e == LINE_BREAK_REFUSED {
                 e
             } else {
@@ -123,15 +133,15 @@ pub fn education(raw: &[Education]) -> Result<Vec<Education>, &'static str> {
         .map(|e| {
             let (start, end) = range(e.start.as_deref(), e.end.as_deref())?;
             Ok(Education {
-                school: required_line(&e.school, 120).map_err(|e| {
+                school: required_line(&e.school, ENTRY_LINE_MAX).map_err(|e| {
                     if e == LINE_BREAK_REFUSED {
                         e
                     } else {
                         "school is required (at most 120 characters)"
                     }
                 })?,
-                degree: e.degree.as_deref().map(|d| optional_line(d, 120)).transpose()?.flatten(),
-                field: e.field.as_deref().map(|d| optional_line(d, 120)).transpose()?.flatten(),
+                degree: e.degree.as_deref().map(|d| optional_line(d, ENTRY_LINE_MAX)).transpose()?.flatten(),
+                field: e.field.as_deref().map(|d| optional_line(d, ENTRY_LINE_MAX)).transpose()?.flatten(),
                 start,
                 end,
             })
@@ -147,14 +157,14 @@ pub fn experience(raw: &[Experience]) -> Result<Vec<Experience>, &'static str> {
         .map(|e| {
             let (start, end) = range(Some(&e.start), e.end.as_deref())?;
             Ok(Experience {
-                title: required_line(&e.title, 120).map_err(|e| {
+                title: required_line(&e.title, ENTRY_LINE_MAX).map_err(|e| {
                     if e == LINE_BREAK_REFUSED {
                         e
                     } else {
                         "title is required (at most 120 characters)"
                     }
                 })?,
-                company: required_line(&e.company, 120).map_err(|e| {
+                company: required_line(&e.company, ENTRY_LINE_MAX).map_err(|e| {
                     if e == LINE_BREAK_REFUSED {
                         e
                     } else {
@@ -163,7 +173,12 @@ pub fn experience(raw: &[Experience]) -> Result<Vec<Experience>, &'static str> {
                 })?,
                 start: start.unwrap_or_default(),
                 end,
-                description: e.description.as_deref().map(|d| optional_text(d, 2000)).transpose()?.flatten(),
+                description: e
+                    .description
+                    .as_deref()
+                    .map(|d| optional_text(d, ENTRY_TEXT_MAX))
+                    .transpose()?
+                    .flatten(),
             })
         })
         .collect()

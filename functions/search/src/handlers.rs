@@ -209,7 +209,7 @@ fn country(p: &str) -> Option<String> {
 }
 
 fn lower_text(p: &str) -> Option<String> {
-    (p.chars().count() <= 100).then(|| p.to_lowercase())
+    (p.chars().count() <= jobs::listing::VALUE_MAX).then(|| p.to_lowercase())
 }
 
 /// GET /search/companies
@@ -221,8 +221,8 @@ fn lower_text(p: &str) -> Option<String> {
 pub async fn companies(app: &'static App, req: Request) -> ApiResult<Response> {
     let mut p = common::error::Problems::default();
     let q = query_param(&req, "q").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        p.add("q", "at most 100 characters");
+    if q.as_ref().is_some_and(|q| q.chars().count() > crate::params::SHORT_Q_MAX) {
+        p.add("q", &format!("at most {} characters", crate::params::SHORT_Q_MAX));
     }
     let industries = list_param(&req, "industry", &mut p, lower_text);
     let countries = list_param(&req, "country", &mut p, country);
@@ -265,8 +265,8 @@ pub async fn candidates(app: &'static App, req: Request) -> ApiResult<Response> 
     require_role(app, &req, &[Role::Employer, Role::Admin]).await?;
     let mut p = common::error::Problems::default();
     let q = query_param(&req, "q").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        p.add("q", "at most 200 characters");
+    if q.as_ref().is_some_and(|q| q.chars().count() > crate::params::Q_MAX) {
+        p.add("q", &format!("at most {} characters", crate::params::Q_MAX));
     }
     let skills = list_param(&req, "skills", &mut p, lower_text);
     let countries = list_param(&req, "country", &mut p, country);

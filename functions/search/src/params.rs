@@ -13,7 +13,15 @@ use crate::synonyms;
 
 pub const MAX_LIMIT: usize = 50;
 pub const MAX_DEPTH: usize = 1000;
-const Q_MAX: usize = 200;
+pub const Q_MAX: usize = 200;
+/// `q` of the company search and of suggestions, at most (characters).
+pub const SHORT_Q_MAX: usize = 100;
+/// `location`, at most (characters).
+pub const LOCATION_MAX: usize = 100;
+/// `radius_km` lies within this range.
+pub const RADIUS_KM: std::ops::RangeInclusive<f64> = 0.1..=1000.0;
+/// `posted_within` (days) lies within this range.
+pub const POSTED_WITHIN_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortBy {
@@ -86,9 +94,10 @@ pub fn radius(get: impl Fn(&str) -> Option<String>, problems: &mut BTreeMap<Stri
             }
         }
     };
-    let lat = number("lat", -90.0..=90.0);
-    let lon = number("lon", -180.0..=180.0);
-    let km = number("radius_km", 0.1..=1000.0);
+    use common::values::{LAT_MAX, LON_MAX};
+    let lat = number("lat", -LAT_MAX..=LAT_MAX);
+    let lon = number("lon", -LON_MAX..=LON_MAX);
+    let km = number("radius_km", RADIUS_KM);
     let include_remote = match present("include_remote").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -147,11 +156,11 @@ impl JobSearch {
                 .or_insert_with(|| "needs lat, lon and radius_km".into());
         }
         let location = present("location");
-        if location.as_ref().is_some_and(|l| l.chars().count() > 100) {
+        if location.as_ref().is_some_and(|l| l.chars().count() > LOCATION_MAX) {
             problems.insert("location".into(), "at most 100 characters".into());
         }
         let posted_within_days = get("posted_within").and_then(|raw| match raw.trim().parse::<u32>() {
-            Ok(d) if (1..=365).contains(&d) => Some(d),
+            Ok(d) if POSTED_WITHIN_DAYS.contains(&d) => Some(d),
             _ => {
                 problems.insert("posted_within".into(), "must be a whole number of days from 1 to 365".into());
                 None

@@ -99,6 +99,9 @@ pub fn parse_query(query: &Map<String, Value>) -> ApiResult<JobSearch> {
     })
 }
 
+/// A saved search's name, at most (characters).
+pub const NAME_MAX: usize = 100;
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSavedSearch {
@@ -126,7 +129,7 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         return Ok(done);
     }
     let body: CreateSavedSearch = parse_json(&req)?;
-    let name = common::values::required_line(&body.name, 100).map_err(|e| ApiError::invalid_field("name", e))?;
+    let name = common::values::required_line(&body.name, NAME_MAX).map_err(|e| ApiError::invalid_field("name", e))?;
     parse_query(&body.query)?;
     let saved = SavedSearch {
         id: ulid::Ulid::new().to_string(),

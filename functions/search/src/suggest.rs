@@ -46,8 +46,11 @@ fn prefix_query(q: &str, fields: &[&str]) -> Query {
     responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)))]
 pub async fn suggest(app: &'static App, req: Request) -> ApiResult<Response> {
     let q = query_param(&req, "q").map(|q| q.trim().to_string()).unwrap_or_default();
-    if q.chars().count() > 100 {
-        return Err(ApiError::invalid_field("q", "at most 100 characters"));
+    if q.chars().count() > crate::params::SHORT_Q_MAX {
+        return Err(ApiError::invalid_field(
+            "q",
+            format!("at most {} characters", crate::params::SHORT_Q_MAX),
+        ));
     }
     if q.chars().count() < 2 {
         return ok(&Suggestions { suggestions: vec![] });

@@ -70,7 +70,7 @@ async fn case(s: &TestStack, admin: &str, role: &'static str) -> Case {
                 kind: notifications::inbox::Kind::ApplicationStatus,
                 title: "t".into(),
                 body: "b".into(),
-                data: json!({}),
+                data: Default::default(),
                 created_at: common::time::now_rfc3339(),
                 read_at: None,
             };

@@ -72,3 +72,72 @@ async fn the_document_and_the_docs_page_are_served() {
     assert!(r.text().await.unwrap().contains("openapi.json"));
     s.shutdown().await;
 }
+
+/// Every object the document describes says what it holds (properties, or a map's value
+/// type), so a generated client (the web app's) gets real types, never `Record<string, never>`:
+/// no bare `{"type": "object"}`. Every request body and every 2xx answer with a body names
+/// its schema.
+#[test]
+fn every_object_is_typed_and_every_body_declared() {
+    fn is_object(s: &serde_json::Map<String, serde_json::Value>) -> bool {
+        match &s.get("type") {
+            Some(serde_json::Value::String(t)) => t == "object",
+            Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+            _ => false,
+        }
+    }
+    fn walk(v: &serde_json::Value, at: &str, bare: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let says = ["properties", "additionalProperties", "anyOf", "oneOf", "allOf", "$ref"];
+                if is_object(m) && !says.iter().any(|k| m.contains_key(*k)) {
+                    bare.push(at.to_string());
+                }
+                if m.get("additionalProperties") == Some(&serde_json::Value::Bool(true)) {
+                    bare.push(format!("{at} (additionalProperties: true)"));
+                }
+                for (k, v) in m {
+                    walk(v, &format!("{at}/{k}"), bare);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, &format!("{at}/{i}"), bare);
+                }
+            }
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&devstack::openapi::to_json()).unwrap();
+    let mut bare = Vec::new();
+    walk(&doc, "", &mut bare);
+    assert!(bare.is_empty(), "objects without a type of their contents: {bare:#?}");
+
+    let mut undeclared = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(body) = op.get("requestBody") {
+                let media = body["content"]
+                    .as_object()
+                    .map(|c| c.values().collect::<Vec<_>>())
+                    .unwrap_or_default();
+                if media.is_empty() || media.iter().any(|m| m["schema"].is_null()) {
+                    undeclared.push(format!("{method} {path} request"));
+                }
+            }
+            for (status, reply) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                match reply["content"].as_object() {
+                    Some(c) if c.values().all(|m| !m["schema"].is_null()) => {}
+                    // No body at all is declared as none: 204, and the two 202s of the
+                    // enumeration-safe mail routes.
+                    None if status == "204" || status == "202" => {}
+                    _ => undeclared.push(format!("{method} {path} {status}")),
+                }
+            }
+        }
+    }
+    assert!(undeclared.is_empty(), "bodies without a schema: {undeclared:?}");
+}

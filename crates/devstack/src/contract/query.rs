@@ -14,6 +14,7 @@ fn words(alternatives: &str) -> Value {
 /// Filters parsed the same way wherever they appear (common::vocab, the listing and
 /// search parsers): the schema each accepts.
 fn query_rule(name: &str) -> Option<(Value, ())> {
+    use common::values::{LAT_MAX, LON_MAX};
     let v = match name {
         "employment_type" => words("full_time|part_time|contract|temporary|internship"),
         "experience_level" => words("entry|mid|senior|lead|executive"),
@@ -25,12 +26,18 @@ fn query_rule(name: &str) -> Option<(Value, ())> {
         "salary_period" => json!({"type": "string", "pattern": "^(year|month|hour)?$"}),
         "sort" => json!({"type": "string", "pattern": "^(relevance|date|salary)?$"}),
         "granularity" => json!({"type": "string", "pattern": "^(day|week)?$"}),
-        "posted_within" => json!({"type": "integer", "minimum": 1, "maximum": 365}),
-        "radius_km" => json!({"type": "number", "minimum": 0.1, "maximum": 1000}),
-        "lat" => json!({"type": "number", "minimum": -90, "maximum": 90}),
-        "lon" => json!({"type": "number", "minimum": -180, "maximum": 180}),
+        "posted_within" => {
+            let days = &search::params::POSTED_WITHIN_DAYS;
+            json!({"type": "integer", "minimum": days.start(), "maximum": days.end()})
+        }
+        "radius_km" => {
+            let km = &search::params::RADIUS_KM;
+            json!({"type": "number", "minimum": km.start(), "maximum": km.end()})
+        }
+        "lat" => json!({"type": "number", "minimum": -LAT_MAX, "maximum": LAT_MAX}),
+        "lon" => json!({"type": "number", "minimum": -LON_MAX, "maximum": LON_MAX}),
         "from" | "to" => json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
-        "salary_min" | "salary_max" => json!({"type": "integer", "minimum": 0, "maximum": 1_000_000_000}),
+        "salary_min" | "salary_max" => json!({"type": "integer", "minimum": 0, "maximum": common::values::SALARY_MAX}),
         _ => return None,
     };
     Some((v, ()))
@@ -42,17 +49,20 @@ fn list_rule(path: &str, name: &str) -> Option<Value> {
     let listing = matches!(path, "/jobs" | "/search/jobs");
     let more = jobs::listing::MAX_VALUES - 1;
     let list = |part: &str| json!({"type": "string", "pattern": format!("^\\s*(({part})\\s*(,\\s*({part})\\s*){{0,{more}}})?$")});
-    let text = r"[^,]{0,100}";
+    let text = format!("[^,]{{0,{}}}", jobs::listing::VALUE_MAX);
+    let text = text.as_str();
     let ulid = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}";
     Some(match (path, name) {
         (_, "category") if listing => list(SLUG),
         (_, "company_id") if listing => list(ulid),
         (_, "city") if listing || path == "/candidates" => list(text),
         ("/candidates", "skills") | ("/search/companies", "industry") => list(text),
-        ("/admin/audit", "entity_type" | "entity_id" | "actor_id") => json!({"type": "string", "pattern": "^[ !-\"$-~]{0,128}$"}),
-        ("/search/jobs", "location") => json!({"type": "string", "maxLength": 100}),
-        ("/search/jobs" | "/candidates", "q") => json!({"type": "string", "maxLength": 200}),
-        ("/search/companies" | "/search/suggest", "q") => json!({"type": "string", "maxLength": 100}),
+        ("/admin/audit", "entity_type" | "entity_id" | "actor_id") => {
+            json!({"type": "string", "pattern": format!("^[ !-\"$-~]{{0,{}}}$", admin::AUDIT_FILTER_MAX)})
+        }
+        ("/search/jobs", "location") => json!({"type": "string", "maxLength": search::params::LOCATION_MAX}),
+        ("/search/jobs" | "/candidates", "q") => json!({"type": "string", "maxLength": search::params::Q_MAX}),
+        ("/search/companies" | "/search/suggest", "q") => json!({"type": "string", "maxLength": search::params::SHORT_Q_MAX}),
         _ => return None,
     })
 }
