@@ -321,16 +321,14 @@ pub fn hit_ids(r: &Reply) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A small well-formed PDF.
-pub const SMALL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-
-/// Uploads [`SMALL_PDF`] as the caller's resume through the presigned URL and waits until
+/// Uploads a small one-page PDF ([`files::samples::pdf`]) as the caller's resume through the presigned URL and waits until
 /// the S3-triggered check has attached it.
 pub async fn attach_resume(s: &TestStack, token: &str) {
+    let pdf = files::samples::pdf();
     let r = s
         .post(
             "/me/resume",
-            json!({"content_type": "application/pdf", "size_bytes": SMALL_PDF.len()}),
+            json!({"content_type": "application/pdf", "size_bytes": pdf.len()}),
             Some(token),
         )
         .await;
@@ -339,7 +337,7 @@ pub async fn attach_resume(s: &TestStack, token: &str) {
         .http
         .put(r.body["upload_url"].as_str().unwrap())
         .header("content-type", "application/pdf")
-        .body(SMALL_PDF.to_vec())
+        .body(pdf)
         .send()
         .await
         .unwrap();

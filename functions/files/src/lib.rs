@@ -3,14 +3,18 @@
 //! 1. POST /me/resume or /me/avatar answers a presigned S3 PUT bound to the caller, the
 //!    declared content type and size, for a key under `incoming/<kind>/<user>/<upload>`.
 //! 2. The client uploads straight to S3.
-//! 3. S3 triggers [`on_upload`], which reads the object's first bytes and size, and only
-//!    then moves it to `files/...` and attaches it; a bad file is deleted and the reason is
+//! 3. S3 triggers [`check::on_upload`], which reads the object's first bytes and size, then
+//!    the whole file's structure ([`structure`]), and only then moves it to `files/...` and
+//!    attaches it; a bad file is deleted and the reason is
 //!    kept as the upload's status (shown on the profile).
 //!
 //! Item: `PK = USER#<id>`, `SK = FILE#<kind>`: the current file and the last upload's status.
 
+mod check;
 pub mod objects;
 pub mod rules;
+pub mod samples;
+pub mod structure;
 
 pub use objects::{copy, delete, delete_all};
 
@@ -23,7 +27,7 @@ use common::db::{self, s};
 use common::error::Problems;
 use common::http::{authenticate, created, ok, parse_json, require_role, Request, Response};
 use common::token::Role;
-use common::tx::{Cond, Tx, TxError};
+use common::tx::Cond;
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -277,140 +281,9 @@ pub async fn download_resume(app: &'static App, req: Request) -> ApiResult<Respo
     })
 }
 
-/// `%XX` and `+` of an S3 event key.
-fn decode_key(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The S3-triggered check of every new object under `incoming/`.
-pub async fn on_upload(app: &App, event: S3Event) -> Result<(), String> {
-    for record in event.records {
-        let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name.clone(), record.s3.object.key.clone()) else {
-            continue;
-        };
-        let key = decode_key(&raw_key);
-        let Some((kind, user_id, upload_id)) = rules::parse_incoming(&key) else {
-            tracing::warn!(%key, "object outside the upload layout; left alone");
-            continue;
-        };
-        check(app, &bucket, &key, kind, &user_id, &upload_id)
-            .await
-            .map_err(|e| format!("{key}: {}: {:?}", e.message, e.source))?;
-    }
-    Ok(())
-}
-
-async fn check(app: &App, bucket: &str, key: &str, kind: Kind, user_id: &str, upload_id: &str) -> ApiResult<()> {
-    let s3 = app.s3();
-    let head = match s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .range(format!("bytes=0-{}", rules::SNIFF_BYTES - 1))
-        .send()
-        .await
-    {
-        Ok(o) => o,
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(()), // handled already
-        Err(e) => return Err(e.into()),
-    };
-    let size = head
-        .content_range()
-        .and_then(|r| r.rsplit('/').next())
-        .and_then(|n| n.parse::<u64>().ok())
-        .or(head.content_length().map(|n| n as u64))
-        .unwrap_or(0);
-    let bytes = head.body.collect().await.map_err(db::internal)?.into_bytes();
-    let now = common::time::now_rfc3339();
-    let verdict = rules::judge(kind, size, &bytes);
-    let (current, status) = match &verdict {
-        Ok(t) => {
-            let stored = rules::stored_key(kind, user_id, upload_id, *t);
-            s3.copy_object()
-                .bucket(bucket)
-                .copy_source(format!("{bucket}/{key}"))
-                .key(&stored)
-                .content_type(t.content_type())
-                .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
-                .send()
-                .await?;
-            let file = StoredFile {
-                content_type: t.content_type().to_string(),
-                size_bytes: size,
-                uploaded_at: now.clone(),
-                key: stored,
-            };
-            let status = UploadStatus {
-                upload_id: upload_id.to_string(),
-                state: UploadState::Ready,
-                reason: None,
-                at: now,
-            };
-            (Some(file), status)
-        }
-        Err(reason) => {
-            tracing::info!(%key, %reason, "upload rejected");
-            let status = UploadStatus {
-                upload_id: upload_id.to_string(),
-                state: UploadState::Rejected,
-                reason: Some(reason.clone()),
-                at: now,
-            };
-            (None, status)
-        }
-    };
-    let before = state(app, user_id, kind).await?;
-    let mut set = Cond::new("SET entity = :e, last_upload = :u")
-        .value(":e", s("file"))
-        .value(":u", db::to_attr(&status)?);
-    if let Some(f) = &current {
-        set = set
-            .expr("SET entity = :e, last_upload = :u, #current = :f")
-            .name("#current", "current")
-            .value(":f", db::to_attr(f)?);
-    }
-    let tx = Tx::new(app)
-        .check("account", auth::account::key(user_id), Cond::present())
-        .update("file", file_key(user_id, kind), set, None);
-    let attached = match tx.commit().await {
-        Ok(()) => true,
-        // The account is gone (erased meanwhile): keep nothing of it.
-        Err(TxError::Condition { part: "account", .. }) => false,
-        Err(e) => return Err(e.into()),
-    };
-    // The incoming object goes either way; the replaced (or orphaned) file too.
-    let mut remove = vec![key.to_string()];
-    match (&current, attached) {
-        (Some(_), true) => remove.extend(before.current.map(|c| c.key)),
-        (Some(f), false) => remove.push(f.key.clone()),
-        _ => {}
-    }
-    for k in remove {
-        objects::purge(s3, bucket, &k, true).await?;
-    }
-    Ok(())
-}
-
 /// The S3-triggered function's handler.
 pub fn handler(app: &'static App, event: S3Event) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> {
-    Box::pin(on_upload(app, event))
+    Box::pin(check::on_upload(app, event))
 }
 
 common::functions! {
@@ -422,18 +295,5 @@ common::functions! {
     }
     other {
         "files-check-upload" => common::runtime::Kind::S3(handler),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_keys_are_decoded() {
-        assert_eq!(decode_key("incoming/resume/A/B"), "incoming/resume/A/B");
-        assert_eq!(decode_key("a+b%2Fc"), "a b/c");
-        assert_eq!(decode_key("100%"), "100%");
-        assert_eq!(decode_key("%zz"), "%zz");
     }
 }

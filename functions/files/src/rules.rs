@@ -1,5 +1,6 @@
 //! File rules: the two kinds of upload, what each accepts, how big, where objects live, and
-//! what a file really is (from its first bytes, never from its name or declared type).
+//! what a file really is (from its first bytes, never from its name or declared type; its
+//! whole structure is read by [`crate::structure`]).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

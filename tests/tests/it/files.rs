@@ -8,22 +8,7 @@ use integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// A small but well-formed PDF.
-fn pdf() -> Vec<u8> {
-    let body = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
-        2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n\
-        3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n\
-        trailer << /Root 1 0 R >>\n%%EOF\n";
-    body.as_bytes().to_vec()
-}
-
-fn png() -> Vec<u8> {
-    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    b.extend_from_slice(&[
-        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
-    ]);
-    b
-}
+use files::samples::{docx, pdf, png};
 
 async fn upload(s: &TestStack, tok: &str, route: &str, content_type: &str, declared: usize, bytes: Vec<u8>) -> Value {
     let r = s
@@ -92,12 +77,29 @@ async fn resumes_are_checked_by_content_before_they_are_attached() {
     assert_eq!(got.bytes().await.unwrap().to_vec(), file);
 
     // A PNG renamed to .pdf (and declared as PDF): refused, deleted, the PDF stays.
-    let t = upload(&s, &tok, "/me/resume", "application/pdf", 33, png()).await;
+    let t = upload(&s, &tok, "/me/resume", "application/pdf", png().len(), png()).await;
     let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["resume"]["last_upload"]["state"], "rejected");
     let reason = p["resume"]["last_upload"]["reason"].as_str().unwrap();
     assert!(reason.contains("PNG"), "{reason}");
     assert_eq!(p["resume"]["current"]["size_bytes"], file.len(), "the good resume stays attached");
+
+    // Checked by its whole structure, not its first bytes: a file that only starts like a
+    // PDF, and a PDF cut short, are refused; a Word document (an OOXML package) is taken.
+    let mut cut = pdf();
+    cut.truncate(cut.len() / 2);
+    for bad in [b"%PDF-1.7\n<script>alert(1)</script>\n%%EOF\n".to_vec(), cut] {
+        let t = upload(&s, &tok, "/me/resume", "application/pdf", bad.len(), bad).await;
+        let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+        assert_eq!(p["resume"]["last_upload"]["state"], "rejected", "{p}");
+        assert!(p["resume"]["last_upload"]["reason"].as_str().unwrap().contains("damaged"), "{p}");
+        assert_eq!(p["resume"]["current"]["size_bytes"], file.len(), "the good resume stays attached");
+    }
+    const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    let t = upload(&s, &tok, "/me/resume", DOCX, docx().len(), docx()).await;
+    let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["resume"]["last_upload"]["state"], "ready", "{p}");
+    assert_eq!(p["resume"]["current"]["content_type"], DOCX);
 
     // Larger than 10 MB, whatever the client declared: refused.
     let mut big = pdf();
@@ -168,7 +170,7 @@ async fn step_upload_requests_are_checked(s: &TestStack, seeker: &User<'_>, empl
 
 /// An avatar (any role) is attached and downloadable; a PDF posing as an image is refused.
 async fn step_avatars_are_checked_by_content(s: &TestStack, seeker: &User<'_>, employer: &User<'_>) {
-    let t = upload(s, &employer.token, "/me/avatar", "image/png", 33, png()).await;
+    let t = upload(s, &employer.token, "/me/avatar", "image/png", png().len(), png()).await;
     let p = decided(s, &employer.token, "avatar", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["avatar"]["last_upload"]["state"], "ready");
     assert_eq!(p["avatar"]["current"]["content_type"], "image/png");
@@ -178,10 +180,18 @@ async fn step_avatars_are_checked_by_content(s: &TestStack, seeker: &User<'_>, e
     let p = decided(s, &seeker.token, "avatar", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["avatar"]["last_upload"]["state"], "rejected");
     assert!(p["avatar_url"].is_null());
+    // An image must decode: a PNG cut short is refused.
+    let mut cut = png();
+    cut.truncate(cut.len() - 16);
+    let t = upload(s, &seeker.token, "/me/avatar", "image/png", cut.len(), cut).await;
+    let p = decided(s, &seeker.token, "avatar", t["upload_id"].as_str().unwrap()).await;
+    assert_eq!(p["avatar"]["last_upload"]["state"], "rejected", "{p}");
+    assert!(p["avatar"]["last_upload"]["reason"].as_str().unwrap().contains("damaged"), "{p}");
+    assert!(p["avatar_url"].is_null());
 }
 
 async fn step_public_profiles_show_the_avatar(s: &TestStack, seeker: &User<'_>) {
-    let t = upload(s, &seeker.token, "/me/avatar", "image/png", 33, png()).await;
+    let t = upload(s, &seeker.token, "/me/avatar", "image/png", png().len(), png()).await;
     decided(s, &seeker.token, "avatar", t["upload_id"].as_str().unwrap()).await;
     seeker.patch("/me/profile", json!({"visibility": "public"})).await;
     let public = s.get(&format!("/profiles/{}", seeker.id), None).await;
