@@ -28,10 +28,60 @@ use common::App;
 /// The consumer's name; scopes its dedupe records.
 pub const CONSUMER: &str = "notifications";
 
+/// The event types the notifications consumer acts on: codes by email, in-app notices and
+/// their channels.
+/// Every variant is named (no wildcard), so a new event type is a decision here; the
+/// subscription's SNS filter policy in template.yaml is checked against this (tests/it/
+/// consumers.rs), and the consumer acknowledges anything else untouched.
+pub fn receives(event: &common::events::DomainEvent) -> bool {
+    use common::events::DomainEvent::*;
+    match event {
+        UserRegistered(_)
+        | PasswordChanged(_)
+        | PasswordReset(_)
+        | PasswordResetRequested(_)
+        | VerificationRequested(_)
+        | UserSuspended(_)
+        | UserRoleChanged(_)
+        | CompanyMemberInvited(_)
+        | JobSuspended(_)
+        | JobRestored(_)
+        | ApplicationSubmitted(_)
+        | ApplicationStatusChanged(_)
+        | ApplicationWithdrawn(_)
+        | InterviewScheduled(_)
+        | InterviewRescheduled(_)
+        | InterviewCancelled(_)
+        | SavedSearchMatched(_) => true,
+        UserUpdated(_)
+        | UserReinstated(_)
+        | UserDeleted(_)
+        | CompanyCreated(_)
+        | CompanyUpdated(_)
+        | CompanyMemberAdded(_)
+        | CompanyMemberRemoved(_)
+        | JobCreated(_)
+        | JobUpdated(_)
+        | JobClosed(_)
+        | JobExpired(_)
+        | JobReported(_)
+        | InterviewCompleted(_)
+        | CategoryCreated(_)
+        | CategoryUpdated(_)
+        | CategoryDeactivated(_)
+        | SavedSearchCreated(_)
+        | SavedSearchUpdated(_)
+        | SavedSearchDeleted(_) => false,
+    }
+}
+
 /// The consumer: each recipient gets the event's notification on their channels; a
 /// recipient whose email failed does not stop the others, and the event is retried (what
 /// succeeded is not repeated). Codes go out by email too ([`codes`]).
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
+    if !receives(&delivery.event) {
+        return Ok(());
+    }
     let alert = match &delivery.event {
         DomainEvent::SavedSearchMatched(m) => Some(m),
         _ => None,

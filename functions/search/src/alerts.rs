@@ -369,8 +369,55 @@ async fn alert_on(app: &App, state: &JobState) -> ApiResult<usize> {
     Ok(found.len())
 }
 
+/// The event types that can make a job visible, which saved-search alerts match.
+/// Every variant is named (no wildcard), so a new event type is a decision here; the
+/// subscription's SNS filter policy in template.yaml is checked against this (tests/it/
+/// consumers.rs), and the consumer acknowledges anything else untouched.
+pub fn receives(event: &common::events::DomainEvent) -> bool {
+    use common::events::DomainEvent::*;
+    match event {
+        JobCreated(_) | JobUpdated(_) | JobRestored(_) => true,
+        UserRegistered(_)
+        | PasswordChanged(_)
+        | PasswordReset(_)
+        | PasswordResetRequested(_)
+        | VerificationRequested(_)
+        | UserUpdated(_)
+        | UserSuspended(_)
+        | UserReinstated(_)
+        | UserRoleChanged(_)
+        | UserDeleted(_)
+        | CompanyCreated(_)
+        | CompanyUpdated(_)
+        | CompanyMemberInvited(_)
+        | CompanyMemberAdded(_)
+        | CompanyMemberRemoved(_)
+        | JobClosed(_)
+        | JobExpired(_)
+        | JobReported(_)
+        | JobSuspended(_)
+        | ApplicationSubmitted(_)
+        | ApplicationStatusChanged(_)
+        | ApplicationWithdrawn(_)
+        | InterviewScheduled(_)
+        | InterviewRescheduled(_)
+        | InterviewCancelled(_)
+        | InterviewCompleted(_)
+        | CategoryCreated(_)
+        | CategoryUpdated(_)
+        | CategoryDeactivated(_)
+        | SavedSearchCreated(_)
+        | SavedSearchUpdated(_)
+        | SavedSearchDeleted(_)
+        | SavedSearchMatched(_) => false,
+    }
+}
+
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
     use DomainEvent::*;
+    if !receives(&delivery.event) {
+        return Ok(());
+    }
     // Only a job that becomes visible is matched: edits of a visible job alert nobody.
     let job = match &delivery.event {
         JobCreated(c) | JobUpdated(c) | JobRestored(c) if becomes_visible(c) => &c.job,

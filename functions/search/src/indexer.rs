@@ -34,7 +34,56 @@ fn failed(e: common::ApiError) -> String {
 }
 
 pub async fn handle(app: &'static App, delivery: Delivery) -> Result<(), String> {
+    if !receives(&delivery.event) {
+        return Ok(());
+    }
     apply(app, &delivery.event).await.map_err(failed)
+}
+
+/// The event types the search indexer brings the indexes in step with.
+/// Every variant is named (no wildcard), so a new event type is a decision here; the
+/// subscription's SNS filter policy in template.yaml is checked against this (tests/it/
+/// consumers.rs), and the consumer acknowledges anything else untouched.
+pub fn receives(event: &common::events::DomainEvent) -> bool {
+    use common::events::DomainEvent::*;
+    match event {
+        JobCreated(_)
+        | JobUpdated(_)
+        | JobClosed(_)
+        | JobExpired(_)
+        | JobSuspended(_)
+        | JobRestored(_)
+        | CompanyCreated(_)
+        | CompanyUpdated(_)
+        | CategoryUpdated(_)
+        | CategoryDeactivated(_)
+        | UserUpdated(_)
+        | UserSuspended(_)
+        | UserReinstated(_)
+        | UserRoleChanged(_)
+        | UserDeleted(_)
+        | SavedSearchCreated(_)
+        | SavedSearchUpdated(_)
+        | SavedSearchDeleted(_) => true,
+        UserRegistered(_)
+        | PasswordChanged(_)
+        | PasswordReset(_)
+        | PasswordResetRequested(_)
+        | VerificationRequested(_)
+        | CompanyMemberInvited(_)
+        | CompanyMemberAdded(_)
+        | CompanyMemberRemoved(_)
+        | JobReported(_)
+        | ApplicationSubmitted(_)
+        | ApplicationStatusChanged(_)
+        | ApplicationWithdrawn(_)
+        | InterviewScheduled(_)
+        | InterviewRescheduled(_)
+        | InterviewCancelled(_)
+        | InterviewCompleted(_)
+        | CategoryCreated(_)
+        | SavedSearchMatched(_) => false,
+    }
 }
 
 /// The consumer as the runtime and the local gateway call it.

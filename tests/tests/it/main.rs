@@ -11,6 +11,7 @@ mod applications;
 mod auth_flow;
 mod bad_input;
 mod catalog;
+mod consumers;
 mod costs;
 mod events;
 mod expiry;

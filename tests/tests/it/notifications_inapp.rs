@@ -299,3 +299,53 @@ async fn interviews_within_a_day_are_reminded_once_to_both_sides() {
     }
     s.shutdown().await;
 }
+
+/// What moderators and applicants do reaches the people it concerns through the topic (the
+/// filter policy lets these types through: consumers.rs): a withdrawal and a job's
+/// suspension and restoration reach its company, a suspension and a role change the account
+/// (read after it is reinstated, and after signing in again in its new role).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderation_withdrawals_and_account_changes_notify() {
+    let s = TestStack::start().await;
+    let (admin, owner, seeker) = (s.admin().await, s.employer().await, s.seeker().await);
+    let category = admin.create_category().await;
+    let company = owner.create_company("Watched Ltd").await;
+    let job = owner
+        .post_job(&company, &category, json!({"title": "Tower crane operator", "status": "published"}))
+        .await;
+    let application = seeker.apply(&job).await;
+    assert_eq!(kinds_until(&owner, 1).await, vec!["new_applicant"]);
+    let r = seeker.delete(&format!("/applications/{application}")).await;
+    assert!(r.status.is_success(), "{r:?}");
+    assert_eq!(kinds_until(&owner, 2).await, vec!["application_status", "new_applicant"]);
+
+    let path = format!("/admin/jobs/{job}");
+    let r = admin.patch(&path, json!({"status": "suspended", "reason": "Misleading pay"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = admin.patch(&path, json!({"status": "published", "reason": "Pay corrected"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(kinds_until(&owner, 4).await[..2], ["job_moderation", "job_moderation"]);
+    let items = owner.get("/me/notifications?limit=2").await.body["items"].clone();
+    assert_eq!(items[0]["title"], "Tower crane operator is visible again");
+    assert_eq!(items[1]["title"], "Tower crane operator was suspended");
+    assert!(items[1]["body"].as_str().unwrap().contains("Misleading pay"), "{items}");
+    assert_eq!(items[1]["data"]["job_id"], job.as_str());
+
+    let path = format!("/admin/users/{}", seeker.id);
+    let r = admin.patch(&path, json!({"status": "suspended", "reason": "Spam"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = admin.patch(&path, json!({"status": "active", "role": "employer"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let again = User {
+        stack: &s,
+        id: seeker.id.clone(),
+        email: seeker.email.clone(),
+        token: token_of(&s.login(&seeker.email, PASSWORD).await.body),
+    };
+    let kinds = kinds_until(&again, 2).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "account_security").count(), 2, "{kinds:?}");
+    let titles = again.get("/me/notifications?limit=5").await.body.to_string();
+    assert!(titles.contains("Your account was suspended"), "{titles}");
+    assert!(titles.contains("Your account is now an employer account"), "{titles}");
+    s.shutdown().await;
+}
