@@ -67,15 +67,17 @@ def _salary_in_order(salary):
     return salary
 
 
-# An interview is scheduled in the future ("must be in the future", 422); a generated time
-# that parses but has passed is moved a month past now, keeping malformed ones malformed.
-def _in_future(value):
+# An interview's time and a job's application deadline lie in the future and within a year
+# (422 "must be in the future", "must be within a year"): a generated time that parses but
+# lies outside is moved a month past now, keeping malformed ones malformed.
+def _in_window(value):
     try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return value
-    if at.tzinfo is not None and at <= datetime.now(timezone.utc) + timedelta(minutes=5):
-        return (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(timezone.utc)
+    if at.tzinfo is not None and not (now + timedelta(minutes=5) < at < now + timedelta(days=360)):
+        return (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 
@@ -192,5 +194,6 @@ def before_call(context, case, **kwargs):
     for field in ("salary", "salary_expectation"):
         if field in body:
             body[field] = _salary_in_order(body[field])
-    if isinstance(body.get("scheduled_at"), str):
-        body["scheduled_at"] = _in_future(body["scheduled_at"])
+    for field in ("scheduled_at", "application_deadline"):
+        if isinstance(body.get(field), str):
+            body[field] = _in_window(body[field])

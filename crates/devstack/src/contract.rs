@@ -283,6 +283,8 @@ fn field_rules() -> Vec<(&'static [&'static str], &'static str, Value)> {
             "category",
             json!({"pattern": format!(r"^\s*{SLUG}\s*$")}),
         ),
+        // In the future and within a year (422 otherwise): a relative bound no schema states.
+        (&["CreateJob", "UpdateJob"], "application_deadline", json!({"format": "date-time"})),
         (&["CreateReport"], "details", text(jobs::moderation::DETAILS_MAX)),
         (&["ModerateJob"], "reason", required_text(jobs::moderation::MODERATION_REASON_MAX)),
         (&["UpdateUser"], "reason", text(admin::REASON_MAX)),

@@ -202,6 +202,7 @@ pub struct UpdateJob {
     pub salary: Option<Option<Salary>>,
     pub category: Option<String>,
     pub skills: Option<Vec<String>>,
+    /// RFC 3339, in the future, within a year; `null` removes it.
     #[serde(default, deserialize_with = "common::values::nullable")]
     #[schema(value_type = Option<String>)]
     pub application_deadline: Option<Option<String>>,
