@@ -109,20 +109,39 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: impl Future<Output
         return work.await;
     };
     let pk = record_key(req, scope, &key);
-    let fp = fingerprint(req);
-    let ddb = app.dynamo();
-    let table = app.table();
+    if let Some(first) = claim(app, &pk, &fingerprint(req)).await? {
+        return Ok(first);
+    }
+    let result = work.await;
+    match &result {
+        Ok(resp) if resp.status().is_success() => finish(app, &pk, scope, resp).await?,
+        // Nothing was created: release the key so a retry runs again.
+        _ => {
+            app.dynamo()
+                .delete_item()
+                .table_name(app.table())
+                .set_key(Some(db::key(&pk, "IDEMP")))
+                .send()
+                .await?;
+        }
+    }
+    result
+}
 
+/// Claims the key for this request (`None`: go ahead), or answers with the first reply
+/// once its request is done; waits while another request with the key is in progress.
+async fn claim(app: &App, pk: &str, fp: &str) -> ApiResult<Option<Response>> {
     let mut steps = 0;
     loop {
         let now = crate::time::now_secs();
-        let claim = ddb
+        let claim = app
+            .dynamo()
             .put_item()
-            .table_name(table)
-            .item(db::PK, s(&pk))
+            .table_name(app.table())
+            .item(db::PK, s(pk))
             .item(db::SK, s("IDEMP"))
             .item("status", s("in_progress"))
-            .item("fingerprint", s(&fp))
+            .item("fingerprint", s(fp))
             .item("lease_until", n(now + LEASE_SECS))
             .item("expires_at", n(now + RETENTION_SECS))
             .item(db::TTL, n(now + RETENTION_SECS))
@@ -134,7 +153,7 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: impl Future<Output
             .send()
             .await;
         let existing: Item = match claim {
-            Ok(_) => break,
+            Ok(_) => return Ok(None),
             Err(e) if db::is_condition_failed(&e) => match e.into_service_error() {
                 aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
                     c.item().cloned().unwrap_or_default()
@@ -143,11 +162,11 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: impl Future<Output
             },
             Err(e) => return Err(e.into()),
         };
-        if get_s(&existing, "fingerprint") != Some(fp.as_str()) {
+        if get_s(&existing, "fingerprint") != Some(fp) {
             return Err(reused());
         }
         if get_s(&existing, "status") == Some("done") {
-            return replay(app, &pk, &existing);
+            return replay(app, pk, &existing).map(Some);
         }
         steps += 1;
         if steps > MAX_WAIT_STEPS {
@@ -158,50 +177,39 @@ pub async fn run(app: &App, req: &Request, scope: &str, work: impl Future<Output
         }
         tokio::time::sleep(WAIT_STEP).await;
     }
+}
 
-    let result = work.await;
-    match &result {
-        Ok(resp) if resp.status().is_success() => {
-            let body = match resp.body() {
-                Body::Text(t) => t.clone(),
-                _ => String::new(),
-            };
-            let now = crate::time::now_secs();
-            // Responses can hold personal data and tokens: stored sealed, and indexed by
-            // the user they belong to so erasing an account finds them.
-            let sealed = URL_SAFE_NO_PAD.encode(crate::crypto::seal(&response_key(app)?, pk.as_bytes(), body.as_bytes()));
-            let owner = owner_of(scope, &body);
-            let mut u = ddb
-                .update_item()
-                .table_name(table)
-                .set_key(Some(db::key(&pk, "IDEMP")))
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_names("#ttl", db::TTL)
-                .expression_attribute_values(":done", s("done"))
-                .expression_attribute_values(":rs", n(resp.status().as_u16()))
-                .expression_attribute_values(":rb", AttributeValue::S(sealed))
-                .expression_attribute_values(":exp", n(now + RETENTION_SECS));
-            u = match owner {
-                Some(o) => u
-                    .update_expression(
-                        "SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp, GSI2PK = :o, GSI2SK = :pk",
-                    )
-                    .expression_attribute_values(":o", s(owner_index(&o)))
-                    .expression_attribute_values(":pk", s(&pk)),
-                None => u.update_expression("SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp"),
-            };
-            u.send().await?;
-        }
-        _ => {
-            // Nothing was created: release the key so a retry runs again.
-            ddb.delete_item()
-                .table_name(table)
-                .set_key(Some(db::key(&pk, "IDEMP")))
-                .send()
-                .await?;
-        }
-    }
-    result
+/// Stores the first reply for retries. Responses can hold personal data and tokens: stored
+/// sealed, and indexed by the user they belong to so erasing an account finds them.
+async fn finish(app: &App, pk: &str, scope: &str, resp: &Response) -> ApiResult<()> {
+    let body = match resp.body() {
+        Body::Text(t) => t.clone(),
+        _ => String::new(),
+    };
+    let now = crate::time::now_secs();
+    let sealed = URL_SAFE_NO_PAD.encode(crate::crypto::seal(&response_key(app)?, pk.as_bytes(), body.as_bytes()));
+    let u = app
+        .dynamo()
+        .update_item()
+        .table_name(app.table())
+        .set_key(Some(db::key(pk, "IDEMP")))
+        .expression_attribute_names("#st", "status")
+        .expression_attribute_names("#ttl", db::TTL)
+        .expression_attribute_values(":done", s("done"))
+        .expression_attribute_values(":rs", n(resp.status().as_u16()))
+        .expression_attribute_values(":rb", AttributeValue::S(sealed))
+        .expression_attribute_values(":exp", n(now + RETENTION_SECS));
+    let u = match owner_of(scope, &body) {
+        Some(o) => u
+            .update_expression(
+                "SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp, GSI2PK = :o, GSI2SK = :pk",
+            )
+            .expression_attribute_values(":o", s(owner_index(&o)))
+            .expression_attribute_values(":pk", s(pk)),
+        None => u.update_expression("SET #st = :done, response_status = :rs, response_sealed = :rb, expires_at = :exp, #ttl = :exp"),
+    };
+    u.send().await?;
+    Ok(())
 }
 
 fn response_key(app: &App) -> crate::ApiResult<[u8; 32]> {

@@ -259,93 +259,17 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let mut routes = Vec::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    let wiring = Wiring {
+        opts: &opts,
+        kinds: &kinds,
+        stack: &stack,
+        sdk: &sdk,
+        app,
+        stop: stop_rx.clone(),
+    };
     for f in t.functions()? {
         for e in &f.events {
-            match e {
-                FunctionEvent::Http { method, path } => {
-                    let Kind::Http(handler) = kinds[f.handler.as_str()] else {
-                        return Err(format!("{} is not an HTTP function", f.handler));
-                    };
-                    routes.push(Route::new(method, path, &f.handler, handler));
-                }
-                FunctionEvent::Stream { table, batch_size } if opts.run_relay => {
-                    let arn = stack
-                        .stream_arns
-                        .get(table)
-                        .cloned()
-                        .ok_or(format!("{}: table {table} has no stream", f.logical_id))?;
-                    let Kind::StreamRelay = kinds[f.handler.as_str()] else {
-                        return Err(format!("{} is not a stream function", f.handler));
-                    };
-                    tasks.push(tokio::spawn(pollers::stream_poller(
-                        sdk.clone(),
-                        arn,
-                        app,
-                        *batch_size,
-                        stop_rx.clone(),
-                    )));
-                }
-                FunctionEvent::Sqs { queue, batch_size } if opts.run_consumers => {
-                    let url = stack
-                        .queue_urls
-                        .get(queue)
-                        .cloned()
-                        .ok_or(format!("{}: queue {queue} is not in the template", f.logical_id))?;
-                    let arn = stack
-                        .resolved
-                        .attrs
-                        .get(&(queue.clone(), "Arn".into()))
-                        .cloned()
-                        .unwrap_or_default();
-                    let target = match kinds[f.handler.as_str()] {
-                        Kind::Consumer(name, handler) => pollers::SqsTarget::Events(name, handler),
-                        Kind::Batch(handler) => pollers::SqsTarget::Batch(handler),
-                        _ => return Err(format!("{} is not a consumer", f.handler)),
-                    };
-                    // Lambda runs several batches of a queue at once (five pollers to start
-                    // with); so do we, which also keeps event order unpromised locally.
-                    for _ in 0..CONSUMER_CONCURRENCY {
-                        let source = pollers::QueueSource {
-                            url: url.clone(),
-                            arn: arn.clone(),
-                            batch_size: *batch_size,
-                        };
-                        tasks.push(tokio::spawn(pollers::sqs_poller(sdk.clone(), source, target, app, stop_rx.clone())));
-                    }
-                }
-                FunctionEvent::Schedule { every, enabled: true } => {
-                    let Kind::Scheduled(handler) = kinds[f.handler.as_str()] else {
-                        return Err(format!("{} is not a scheduled function", f.handler));
-                    };
-                    let period = opts.schedule_every.unwrap_or(*every);
-                    tasks.push(tokio::spawn(pollers::scheduler(
-                        f.handler.clone(),
-                        period,
-                        handler,
-                        app,
-                        stop_rx.clone(),
-                    )));
-                }
-                FunctionEvent::S3 { .. } => {
-                    let Kind::S3(handler) = kinds[f.handler.as_str()] else {
-                        return Err(format!("{} is not an S3-triggered function", f.handler));
-                    };
-                    let (url, _) = stack
-                        .s3_event_queues
-                        .get(&f.logical_id)
-                        .cloned()
-                        .ok_or(format!("{}: no S3 notification queue", f.logical_id))?;
-                    tasks.push(tokio::spawn(pollers::s3_poller(
-                        sdk.clone(),
-                        url,
-                        f.handler.clone(),
-                        handler,
-                        app,
-                        stop_rx.clone(),
-                    )));
-                }
-                _ => {}
-            }
+            wiring.wire(&f, e, &mut routes, &mut tasks)?;
         }
     }
     let route_list = routes
@@ -376,35 +300,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         tasks.push(tokio::spawn(live::serve_management(live, management, stop_rx.clone())));
     }
     let gw = Arc::new(Gateway::new(app, routes, cors, live_api));
-    let mut stop = stop_rx.clone();
-    tasks.push(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(common::secrets::REFRESH_SECS as u64)) => {
-                    if let Err(e) = app.refresh_secrets().await {
-                        tracing::error!(error = %e, "the key rings cannot be read");
-                    }
-                }
-                _ = stop.changed() => break,
-            }
-        }
-    }));
-    let mut stop = stop_rx.clone();
-    tasks.push(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((socket, peer)) = accepted else { continue };
-                    let gw = gw.clone();
-                    tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| gw.clone().serve(req, peer));
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), svc).with_upgrades().await;
-                    });
-                }
-                _ = stop.changed() => break,
-            }
-        }
-    }));
+    tasks.push(tokio::spawn(refresh_secrets(app, stop_rx.clone())));
+    tasks.push(tokio::spawn(accept(listener, gw, stop_rx.clone())));
     Ok(Running {
         addr,
         management_addr,
@@ -414,4 +311,153 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         stop: stop_tx,
         tasks,
     })
+}
+
+/// What a template function's events need to run locally.
+struct Wiring<'a> {
+    opts: &'a Options,
+    kinds: &'a HashMap<&'static str, Kind>,
+    stack: &'a Stack,
+    sdk: &'a aws_config::SdkConfig,
+    app: &'static App,
+    stop: watch::Receiver<bool>,
+}
+
+impl Wiring<'_> {
+    /// Event `e` of function `f`: a gateway route, or a poller (stream, queue, schedule, S3).
+    fn wire(
+        &self,
+        f: &template::Function,
+        e: &FunctionEvent,
+        routes: &mut Vec<Route>,
+        tasks: &mut Vec<JoinHandle<()>>,
+    ) -> Result<(), String> {
+        match e {
+            FunctionEvent::Http { method, path } => {
+                let Kind::Http(handler) = self.kinds[f.handler.as_str()] else {
+                    return Err(format!("{} is not an HTTP function", f.handler));
+                };
+                routes.push(Route::new(method, path, &f.handler, handler));
+            }
+            FunctionEvent::Stream { table, batch_size } if self.opts.run_relay => {
+                let arn = self
+                    .stack
+                    .stream_arns
+                    .get(table)
+                    .cloned()
+                    .ok_or(format!("{}: table {table} has no stream", f.logical_id))?;
+                let Kind::StreamRelay = self.kinds[f.handler.as_str()] else {
+                    return Err(format!("{} is not a stream function", f.handler));
+                };
+                tasks.push(tokio::spawn(pollers::stream_poller(
+                    self.sdk.clone(),
+                    arn,
+                    self.app,
+                    *batch_size,
+                    self.stop.clone(),
+                )));
+            }
+            FunctionEvent::Sqs { queue, batch_size } if self.opts.run_consumers => {
+                let url = self
+                    .stack
+                    .queue_urls
+                    .get(queue)
+                    .cloned()
+                    .ok_or(format!("{}: queue {queue} is not in the template", f.logical_id))?;
+                let arn = self
+                    .stack
+                    .resolved
+                    .attrs
+                    .get(&(queue.clone(), "Arn".into()))
+                    .cloned()
+                    .unwrap_or_default();
+                let target = match self.kinds[f.handler.as_str()] {
+                    Kind::Consumer(name, handler) => pollers::SqsTarget::Events(name, handler),
+                    Kind::Batch(handler) => pollers::SqsTarget::Batch(handler),
+                    _ => return Err(format!("{} is not a consumer", f.handler)),
+                };
+                // Lambda runs several batches of a queue at once (five pollers to start
+                // with); so do we, which also keeps event order unpromised locally.
+                for _ in 0..CONSUMER_CONCURRENCY {
+                    let source = pollers::QueueSource {
+                        url: url.clone(),
+                        arn: arn.clone(),
+                        batch_size: *batch_size,
+                    };
+                    tasks.push(tokio::spawn(pollers::sqs_poller(
+                        self.sdk.clone(),
+                        source,
+                        target,
+                        self.app,
+                        self.stop.clone(),
+                    )));
+                }
+            }
+            FunctionEvent::Schedule { every, enabled: true } => {
+                let Kind::Scheduled(handler) = self.kinds[f.handler.as_str()] else {
+                    return Err(format!("{} is not a scheduled function", f.handler));
+                };
+                let period = self.opts.schedule_every.unwrap_or(*every);
+                tasks.push(tokio::spawn(pollers::scheduler(
+                    f.handler.clone(),
+                    period,
+                    handler,
+                    self.app,
+                    self.stop.clone(),
+                )));
+            }
+            FunctionEvent::S3 { .. } => {
+                let Kind::S3(handler) = self.kinds[f.handler.as_str()] else {
+                    return Err(format!("{} is not an S3-triggered function", f.handler));
+                };
+                let (url, _) = self
+                    .stack
+                    .s3_event_queues
+                    .get(&f.logical_id)
+                    .cloned()
+                    .ok_or(format!("{}: no S3 notification queue", f.logical_id))?;
+                tasks.push(tokio::spawn(pollers::s3_poller(
+                    self.sdk.clone(),
+                    url,
+                    f.handler.clone(),
+                    handler,
+                    self.app,
+                    self.stop.clone(),
+                )));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Refreshes the key rings as often as a warm Lambda container does.
+async fn refresh_secrets(app: &'static App, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(common::secrets::REFRESH_SECS as u64)) => {
+                if let Err(e) = app.refresh_secrets().await {
+                    tracing::error!(error = %e, "the key rings cannot be read");
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// Serves the gateway on `listener` until stopped.
+async fn accept(listener: tokio::net::TcpListener, gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((socket, peer)) = accepted else { continue };
+                let gw = gw.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| gw.clone().serve(req, peer));
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(socket), svc).with_upgrades().await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
 }

@@ -184,37 +184,7 @@ pub async fn sqs_poller(sdk: SdkConfig, queue: QueueSource, target: SqsTarget, a
         if messages.is_empty() {
             continue;
         }
-        let records: Vec<serde_json::Value> = messages
-            .iter()
-            .map(|m| {
-                let attrs: serde_json::Map<String, serde_json::Value> = m
-                    .attributes
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| (k.as_str().to_string(), serde_json::Value::String(v.clone())))
-                    .collect();
-                let mattrs: serde_json::Map<String, serde_json::Value> = m
-                    .message_attributes
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| {
-                        (k.clone(), serde_json::json!({"stringValue": v.string_value, "dataType": v.data_type, "stringListValues": [], "binaryListValues": []}))
-                    })
-                    .collect();
-                serde_json::json!({
-                    "messageId": m.message_id,
-                    "receiptHandle": m.receipt_handle,
-                    "body": m.body,
-                    "md5OfBody": m.md5_of_body,
-                    "attributes": attrs,
-                    "messageAttributes": mattrs,
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": queue_arn,
-                    "awsRegion": "us-east-1",
-                })
-            })
-            .collect();
-        let event: aws_lambda_events::event::sqs::SqsEvent = match serde_json::from_value(serde_json::json!({ "Records": records })) {
+        let event = match sqs_event(&messages, &queue_arn) {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!(error = %e, "building the SQS event failed");
@@ -226,29 +196,78 @@ pub async fn sqs_poller(sdk: SdkConfig, queue: QueueSource, target: SqsTarget, a
             SqsTarget::Batch(handler) => handler(app, event).await,
         };
         let failed: std::collections::HashSet<String> = resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
-        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| !failed.contains(m.message_id.as_deref().unwrap_or_default()))
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .set_receipt_handle(m.receipt_handle.clone())
-                    .build()
-                    .ok()
+        delete_done(&sqs, &queue_url, &messages, &failed).await;
+    }
+}
+
+/// The Lambda SQS event of `messages` from queue `queue_arn`, as Lambda builds it.
+fn sqs_event(
+    messages: &[aws_sdk_sqs::types::Message],
+    queue_arn: &str,
+) -> Result<aws_lambda_events::event::sqs::SqsEvent, serde_json::Error> {
+    let records: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            let attrs: serde_json::Map<String, serde_json::Value> = m
+                .attributes
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().to_string(), serde_json::Value::String(v.clone())))
+                .collect();
+            let mattrs: serde_json::Map<String, serde_json::Value> = m
+                .message_attributes
+                .iter()
+                .flatten()
+                .map(|(k, v)| {
+                    (k.clone(), serde_json::json!({"stringValue": v.string_value, "dataType": v.data_type, "stringListValues": [], "binaryListValues": []}))
+                })
+                .collect();
+            serde_json::json!({
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "md5OfBody": m.md5_of_body,
+                "attributes": attrs,
+                "messageAttributes": mattrs,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
             })
-            .collect();
-        if !entries.is_empty() {
-            if let Err(e) = sqs
-                .delete_message_batch()
-                .queue_url(&queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-            {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "delete_message_batch failed");
-            }
-        }
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records }))
+}
+
+/// Deletes the messages that did not fail (Lambda's partial batch response).
+async fn delete_done(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    messages: &[aws_sdk_sqs::types::Message],
+    failed: &std::collections::HashSet<String>,
+) {
+    let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !failed.contains(m.message_id.as_deref().unwrap_or_default()))
+        .filter_map(|(i, m)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .set_receipt_handle(m.receipt_handle.clone())
+                .build()
+                .ok()
+        })
+        .collect();
+    if entries.is_empty() {
+        return;
+    }
+    if let Err(e) = sqs
+        .delete_message_batch()
+        .queue_url(queue_url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+    {
+        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "delete_message_batch failed");
     }
 }
 

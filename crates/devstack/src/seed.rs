@@ -220,6 +220,15 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
         base: base.trim_end_matches('/').to_string(),
     };
     let mut out = Seeded::default();
+    let slugs = categories(&c, admin_token, &mut out).await?;
+    let mut rng = Rng(0x5EED_2026_0000_0001);
+    let first_job = employers(&c, admin_token, operator, scale, &slugs, &mut rng, &mut out).await?;
+    seekers(&c, scale, first_job.as_deref(), &mut rng, &mut out).await?;
+    Ok(out)
+}
+
+/// The categories (admins create them); their slugs, new or seeded before.
+async fn categories(c: &Client, admin_token: &str, out: &mut Seeded) -> Result<Vec<String>, String> {
     let mut slugs = Vec::new();
     for (name, description) in CATEGORIES {
         match c
@@ -239,8 +248,20 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
             (s, b) => return Err(format!("category {name}: {s} {b}")),
         }
     }
+    Ok(slugs)
+}
 
-    let mut rng = Rng(0x5EED_2026_0000_0001);
+/// Employers with verified addresses, their companies and jobs (some featured by an admin);
+/// the first published job of the first new employer.
+async fn employers(
+    c: &Client,
+    admin_token: &str,
+    operator: &common::App,
+    scale: Scale,
+    slugs: &[String],
+    rng: &mut Rng,
+    out: &mut Seeded,
+) -> Result<Option<String>, String> {
     let mut first_job = None;
     for e in 0..scale.employers {
         let (company, industry, size) = COMPANIES[e % COMPANIES.len()];
@@ -271,45 +292,7 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
         out.companies += 1;
         let company_id = co["id"].as_str().unwrap_or_default().to_string();
         for j in 0..scale.jobs_per_employer {
-            let (title, cat, skills) = *rng.pick(&ROLES);
-            let (city, country, lat, lon) = *rng.pick(&PLACES);
-            let level = *rng.pick(&["entry", "mid", "mid", "senior", "senior", "lead", "executive"]);
-            let base_pay: u64 = match level {
-                "entry" => 38_000,
-                "mid" => 52_000,
-                "senior" => 70_000,
-                "lead" => 85_000,
-                _ => 110_000,
-            };
-            let currency = match country {
-                "GB" => "GBP",
-                "CH" => "CHF",
-                "PL" => "PLN",
-                _ => "EUR",
-            };
-            let mut body = json!({
-                "company_id": company_id,
-                "title": format!("{}{title}", if level == "senior" { "Senior " } else if level == "lead" { "Lead " } else { "" }),
-                "description": format!("Join {company} as a {title} in {city}. You will work with a small, senior team on problems that matter."),
-                "requirements": format!("Experience with {}.", skills.join(", ")),
-                "responsibilities": "Own your area end to end, from discovery to delivery.",
-                "benefits": "30 days of holiday, learning budget, flexible hours.",
-                "location": {"city": city, "country": country, "lat": lat, "lon": lon},
-                "workplace": *rng.pick(&["on_site", "remote", "hybrid", "hybrid"]),
-                "employment_type": *rng.pick(&["full_time", "full_time", "full_time", "part_time", "contract", "temporary", "internship"]),
-                "experience_level": level,
-                "category": slugs[cat % slugs.len()],
-                "skills": skills,
-                "status": if rng.chance(8) { "draft" } else { "published" },
-            });
-            if rng.chance(80) {
-                let spread = 10_000 + (rng.below(4) as u64) * 5_000;
-                body["salary"] = json!({"min": base_pay, "max": base_pay + spread, "currency": currency, "period": "year"});
-            }
-            if rng.chance(30) {
-                let days = 14 + rng.below(60) as i64;
-                body["application_deadline"] = json!(common::time::rfc3339(common::time::now_secs() + days * 86_400));
-            }
+            let body = job_body(rng, company, &company_id, slugs);
             let mut job = c.post("/jobs", body, Some(&token)).await?;
             out.jobs += 1;
             // Admins feature jobs.
@@ -322,7 +305,55 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
             }
         }
     }
+    Ok(first_job)
+}
 
+/// One job of `company`: a role, a place, a level and its pay, drawn from `rng`.
+fn job_body(rng: &mut Rng, company: &str, company_id: &str, slugs: &[String]) -> serde_json::Value {
+    let (title, cat, skills) = *rng.pick(&ROLES);
+    let (city, country, lat, lon) = *rng.pick(&PLACES);
+    let level = *rng.pick(&["entry", "mid", "mid", "senior", "senior", "lead", "executive"]);
+    let base_pay: u64 = match level {
+        "entry" => 38_000,
+        "mid" => 52_000,
+        "senior" => 70_000,
+        "lead" => 85_000,
+        _ => 110_000,
+    };
+    let currency = match country {
+        "GB" => "GBP",
+        "CH" => "CHF",
+        "PL" => "PLN",
+        _ => "EUR",
+    };
+    let mut body = json!({
+        "company_id": company_id,
+        "title": format!("{}{title}", if level == "senior" { "Senior " } else if level == "lead" { "Lead " } else { "" }),
+        "description": format!("Join {company} as a {title} in {city}. You will work with a small, senior team on problems that matter."),
+        "requirements": format!("Experience with {}.", skills.join(", ")),
+        "responsibilities": "Own your area end to end, from discovery to delivery.",
+        "benefits": "30 days of holiday, learning budget, flexible hours.",
+        "location": {"city": city, "country": country, "lat": lat, "lon": lon},
+        "workplace": *rng.pick(&["on_site", "remote", "hybrid", "hybrid"]),
+        "employment_type": *rng.pick(&["full_time", "full_time", "full_time", "part_time", "contract", "temporary", "internship"]),
+        "experience_level": level,
+        "category": slugs[cat % slugs.len()],
+        "skills": skills,
+        "status": if rng.chance(8) { "draft" } else { "published" },
+    });
+    if rng.chance(80) {
+        let spread = 10_000 + (rng.below(4) as u64) * 5_000;
+        body["salary"] = json!({"min": base_pay, "max": base_pay + spread, "currency": currency, "period": "year"});
+    }
+    if rng.chance(30) {
+        let days = 14 + rng.below(60) as i64;
+        body["application_deadline"] = json!(common::time::rfc3339(common::time::now_secs() + days * 86_400));
+    }
+    body
+}
+
+/// Seekers with profiles; the first two report `first_job`.
+async fn seekers(c: &Client, scale: Scale, first_job: Option<&str>, rng: &mut Rng, out: &mut Seeded) -> Result<(), String> {
     for i in 0..scale.seekers {
         let (first, last) = (FIRST[i % 16], LAST[(i * 7) % 12]);
         let email = format!("{}.{}{i}@seekers.example", first.to_lowercase(), last.to_lowercase());
@@ -347,7 +378,7 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
             (200, _) => out.seekers += 1,
             (s, b) => return Err(format!("profile of {email}: {s} {b}")),
         }
-        if let (Some(job), true) = (&first_job, i < 2) {
+        if let (Some(job), true) = (first_job, i < 2) {
             c.post(
                 &format!("/jobs/{job}/reports"),
                 json!({"reason": "spam", "details": "Posted three times"}),
@@ -357,5 +388,5 @@ pub async fn run(base: &str, admin_token: &str, operator: &common::App, scale: S
             out.reports += 1;
         }
     }
-    Ok(out)
+    Ok(())
 }

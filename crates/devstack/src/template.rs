@@ -115,6 +115,72 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Event `name` of function `id`, as the local stack runs it.
+fn function_event(id: &str, name: &str, ev: &Value) -> Result<FunctionEvent, String> {
+    let kind = ev.get("Type").and_then(Value::as_str).unwrap_or_default();
+    let p = ev.get("Properties").cloned().unwrap_or(Value::Null);
+    let batch = p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
+    Ok(match kind {
+        "HttpApi" => FunctionEvent::Http {
+            method: p
+                .get("Method")
+                .and_then(Value::as_str)
+                .ok_or(format!("{id}.{name}: no Method"))?
+                .to_uppercase(),
+            path: p
+                .get("Path")
+                .and_then(Value::as_str)
+                .ok_or(format!("{id}.{name}: no Path"))?
+                .to_string(),
+        },
+        "SQS" => FunctionEvent::Sqs {
+            queue: p
+                .get("Queue")
+                .and_then(target)
+                .ok_or(format!("{id}.{name}: Queue must reference a queue of this template"))?,
+            batch_size: batch.min(10),
+        },
+        "DynamoDB" => FunctionEvent::Stream {
+            table: p
+                .get("Stream")
+                .and_then(target)
+                .ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
+            batch_size: batch,
+        },
+        "S3" => FunctionEvent::S3 {
+            bucket: p
+                .get("Bucket")
+                .and_then(target)
+                .ok_or(format!("{id}.{name}: Bucket must reference a bucket of this template"))?,
+            events: match p.get("Events") {
+                Some(Value::String(e)) => vec![e.clone()],
+                Some(v) => strings(v),
+                None => return Err(format!("{id}.{name}: no Events")),
+            },
+            prefix: p
+                .get("Filter")
+                .and_then(|f| f.get("S3Key"))
+                .and_then(|k| k.get("Rules"))
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .find(|r| r.get("Name").and_then(Value::as_str) == Some("prefix"))
+                .and_then(|r| r.get("Value"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+        "Schedule" => FunctionEvent::Schedule {
+            every: p
+                .get("Schedule")
+                .and_then(Value::as_str)
+                .ok_or(format!("{id}.{name}: no Schedule"))
+                .and_then(|s| parse_rate(s).map_err(|e| format!("{id}.{name}: {e}")))?,
+            enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+        },
+        other => return Err(format!("function {id}: event type {other} is not supported by the local stack")),
+    })
+}
+
 impl Template {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -225,70 +291,7 @@ impl Template {
             let mut events = Vec::new();
             if let Some(evs) = r.properties.get("Events").and_then(Value::as_mapping) {
                 for (name, ev) in evs {
-                    let name = name.as_str().unwrap_or_default();
-                    let kind = ev.get("Type").and_then(Value::as_str).unwrap_or_default();
-                    let p = ev.get("Properties").cloned().unwrap_or(Value::Null);
-                    let batch = p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
-                    let e = match kind {
-                        "HttpApi" => FunctionEvent::Http {
-                            method: p
-                                .get("Method")
-                                .and_then(Value::as_str)
-                                .ok_or(format!("{id}.{name}: no Method"))?
-                                .to_uppercase(),
-                            path: p
-                                .get("Path")
-                                .and_then(Value::as_str)
-                                .ok_or(format!("{id}.{name}: no Path"))?
-                                .to_string(),
-                        },
-                        "SQS" => FunctionEvent::Sqs {
-                            queue: p
-                                .get("Queue")
-                                .and_then(target)
-                                .ok_or(format!("{id}.{name}: Queue must reference a queue of this template"))?,
-                            batch_size: batch.min(10),
-                        },
-                        "DynamoDB" => FunctionEvent::Stream {
-                            table: p
-                                .get("Stream")
-                                .and_then(target)
-                                .ok_or(format!("{id}.{name}: Stream must reference a table of this template"))?,
-                            batch_size: batch,
-                        },
-                        "S3" => FunctionEvent::S3 {
-                            bucket: p
-                                .get("Bucket")
-                                .and_then(target)
-                                .ok_or(format!("{id}.{name}: Bucket must reference a bucket of this template"))?,
-                            events: match p.get("Events") {
-                                Some(Value::String(e)) => vec![e.clone()],
-                                Some(v) => strings(v),
-                                None => return Err(format!("{id}.{name}: no Events")),
-                            },
-                            prefix: p
-                                .get("Filter")
-                                .and_then(|f| f.get("S3Key"))
-                                .and_then(|k| k.get("Rules"))
-                                .and_then(Value::as_sequence)
-                                .into_iter()
-                                .flatten()
-                                .find(|r| r.get("Name").and_then(Value::as_str) == Some("prefix"))
-                                .and_then(|r| r.get("Value"))
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                        },
-                        "Schedule" => FunctionEvent::Schedule {
-                            every: p
-                                .get("Schedule")
-                                .and_then(Value::as_str)
-                                .ok_or(format!("{id}.{name}: no Schedule"))
-                                .and_then(|s| parse_rate(s).map_err(|e| format!("{id}.{name}: {e}")))?,
-                            enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
-                        },
-                        other => return Err(format!("function {id}: event type {other} is not supported by the local stack")),
-                    };
-                    events.push(e);
+                    events.push(function_event(id, name.as_str().unwrap_or_default(), ev)?);
                 }
             }
             let mut env = BTreeMap::new();

@@ -160,21 +160,7 @@ pub async fn schedule(app: &'static App, req: Request) -> ApiResult<Response> {
 
 async fn schedule_now(app: &'static App, me: common::token::Principal, req: &Request) -> ApiResult<Response> {
     let body: ScheduleInterview = parse_json(req)?;
-    let now_secs = common::time::now_secs();
-    let mut p = Problems::default();
-    let at = p.check("scheduled_at", rules::interview_time(&body.scheduled_at, now_secs));
-    let duration = p.check("duration_minutes", rules::duration(body.duration_minutes));
-    let place = match rules::place(body.kind, body.location.as_deref(), body.meeting_url.as_deref()) {
-        Ok(pl) => Some(pl),
-        Err((field, why)) => {
-            p.add(field, why);
-            None
-        }
-    };
-    let (Some(at), Some(duration), Some((location, meeting_url))) = (at, duration, place) else {
-        return Err(p.into_error());
-    };
-    p.into_result()?;
+    let (at, duration, (location, meeting_url)) = checked_slot(&body)?;
     let (a, viewer) = load_for(app, &me, &common::http::id_param(req, "id", "application")?).await?;
     if viewer != Viewer::Company {
         return Err(crate::store::not_found());
@@ -208,18 +194,44 @@ async fn schedule_now(app: &'static App, me: common::token::Principal, req: &Req
         updated_at: now,
         version: 1,
     };
-    let scheduled = event(DomainEvent::InterviewScheduled, &a, &interview);
-    // The interviews-per-application quota, counted with the interview.
+    store_scheduled(app, &me, &a, &interview).await?;
+    created(&interview.for_viewer(Viewer::Company))
+}
+
+/// The time, length and place of a new interview, each by its rule (all problems: 422).
+fn checked_slot(body: &ScheduleInterview) -> ApiResult<(String, u32, rules::Place)> {
+    let mut p = Problems::default();
+    let at = p.check("scheduled_at", rules::interview_time(&body.scheduled_at, common::time::now_secs()));
+    let duration = p.check("duration_minutes", rules::duration(body.duration_minutes));
+    let place = match rules::place(body.kind, body.location.as_deref(), body.meeting_url.as_deref()) {
+        Ok(pl) => Some(pl),
+        Err((field, why)) => {
+            p.add(field, why);
+            None
+        }
+    };
+    let (Some(at), Some(duration), Some(place)) = (at, duration, place) else {
+        return Err(p.into_error());
+    };
+    p.into_result()?;
+    Ok((at, duration, place))
+}
+
+/// Stores the interview with its event and the per-application quota, moving a shortlisted
+/// application to interviewing (or checking an interviewing one is unchanged), in one
+/// transaction.
+async fn store_scheduled(app: &App, me: &common::token::Principal, a: &Application, interview: &Interview) -> ApiResult<()> {
+    let scheduled = event(DomainEvent::InterviewScheduled, a, interview);
     let limit = app.settings.quotas.interviews_per_application;
     let counter = db::key(app_pk(&a.id), "INTERVIEWS");
-    let writes = put(auth::account::writes_by(app, &me), &interview, None)
+    let writes = put(auth::account::writes_by(app, me), interview, None)
         .update("interviews", counter, Cond::add("count", 1), Some(Cond::below("count", limit)))
         .emit(Actor::user(&me.user_id), scheduled);
     let done = if a.status == Status::Shortlisted {
         move_to(
-            &a,
+            a,
             Status::Interviewing,
-            &me,
+            me,
             Mover::Company,
             Some("interview scheduled".into()),
             writes,
@@ -231,22 +243,22 @@ async fn schedule_now(app: &'static App, me: common::token::Principal, req: &Req
         let unchanged = Cond::new("version = :v").value(":v", n(a.version));
         commit(writes.check("application", db::key(app_pk(&a.id), "APP"), unchanged)).await
     };
-    if let Err(e) = done {
-        // A refused transaction: the quota, or a concurrent change.
-        let count = db::get::<serde_json::Value>(app, app_pk(&a.id), "INTERVIEWS")
-            .await?
-            .and_then(|c| c["count"].as_i64())
-            .unwrap_or(0);
-        if e.code == "concurrent_change" && count >= limit {
-            return Err(common::quota::exceeded(
-                "interviews_per_application",
-                limit,
-                format!("an application has at most {limit} interviews"),
-            ));
-        }
-        return Err(e);
+    let Err(e) = done else {
+        return Ok(());
+    };
+    // A refused transaction: the quota, or a concurrent change.
+    let count = db::get::<serde_json::Value>(app, app_pk(&a.id), "INTERVIEWS")
+        .await?
+        .and_then(|c| c["count"].as_i64())
+        .unwrap_or(0);
+    if e.code == "concurrent_change" && count >= limit {
+        return Err(common::quota::exceeded(
+            "interviews_per_application",
+            limit,
+            format!("an application has at most {limit} interviews"),
+        ));
     }
-    created(&interview.for_viewer(Viewer::Company))
+    Err(e)
 }
 
 async fn commit(tx: Tx<'_>) -> ApiResult<()> {
@@ -309,6 +321,27 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
     let body: UpdateInterview = parse_json(&req)?;
     let missing = || ApiError::not_found("no such interview");
     let id = common::http::id_param(&req, "id", "interview")?;
+    let before = by_id(app, &id).await?.ok_or_else(missing)?;
+    let (a, viewer) = load_for(app, &me, &before.application_id).await.map_err(|_| missing())?;
+    if viewer != Viewer::Company {
+        return Err(missing());
+    }
+    if before.status != InterviewStatus::Scheduled {
+        return Err(ApiError::conflict("interview_closed", "this interview is cancelled or completed"));
+    }
+    let (mut after, kind) = changed(&before, &body)?;
+    if after == before {
+        return ok(&before.for_viewer(Viewer::Company));
+    }
+    after.version += 1;
+    after.updated_at = common::time::now_rfc3339();
+    let tx = auth::account::writes_by(app, &me);
+    commit(put(tx, &after, Some(before.version)).emit(Actor::user(&me.user_id), event(kind, &a, &after))).await?;
+    ok(&after.for_viewer(Viewer::Company))
+}
+
+/// An interview by its id (GSI3).
+async fn by_id(app: &App, id: &str) -> ApiResult<Option<Interview>> {
     let found = app
         .dynamo()
         .query()
@@ -318,22 +351,19 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         .expression_attribute_values(":k", s(format!("INTERVIEW#{id}")))
         .send()
         .await?;
-    let before: Interview = found
+    Ok(found
         .items
         .unwrap_or_default()
         .into_iter()
         .next()
         .map(db::from_item::<InterviewItem>)
         .transpose()?
-        .ok_or_else(missing)?
-        .value;
-    let (a, viewer) = load_for(app, &me, &before.application_id).await.map_err(|_| missing())?;
-    if viewer != Viewer::Company {
-        return Err(missing());
-    }
-    if before.status != InterviewStatus::Scheduled {
-        return Err(ApiError::conflict("interview_closed", "this interview is cancelled or completed"));
-    }
+        .map(|i| i.value))
+}
+
+/// The interview as the PATCH body changes it, each field by its rule (all problems: 422),
+/// and the event the change makes.
+fn changed(before: &Interview, body: &UpdateInterview) -> ApiResult<(Interview, fn(InterviewChanged) -> DomainEvent)> {
     let now_secs = common::time::now_secs();
     let mut p = Problems::default();
     let mut after = before.clone();
@@ -386,12 +416,5 @@ pub async fn update(app: &'static App, req: Request) -> ApiResult<Response> {
         }
     };
     p.into_result()?;
-    if after == before {
-        return ok(&before.for_viewer(Viewer::Company));
-    }
-    after.version += 1;
-    after.updated_at = common::time::now_rfc3339();
-    let tx = auth::account::writes_by(app, &me);
-    commit(put(tx, &after, Some(before.version)).emit(Actor::user(&me.user_id), event(kind, &a, &after))).await?;
-    ok(&after.for_viewer(Viewer::Company))
+    Ok((after, kind))
 }

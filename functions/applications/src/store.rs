@@ -385,6 +385,39 @@ pub(crate) async fn applicant(app: &App, user_id: &str) -> ApiResult<(ApplicantS
 /// open, the one-per-seeker guard (409 `already_applied` with the existing id), the
 /// application, its first history entry, the counters, the profile grant and
 /// `application.submitted`. The resume is copied first and removed again if it fails.
+/// The resume as it is now, copied for application `id` (the profile's may change later).
+async fn copy_resume(app: &App, id: &str, resume_file: Option<&files::StoredFile>) -> ApiResult<Option<ResumeRef>> {
+    let Some(f) = resume_file else {
+        return Ok(None);
+    };
+    let ext = f.key.rsplit('.').next().unwrap_or("pdf");
+    let key = format!("applications/{id}/resume.{ext}");
+    files::copy(app, &f.key, &key, &f.content_type).await?;
+    Ok(Some(ResumeRef {
+        content_type: f.content_type.clone(),
+        size_bytes: f.size_bytes,
+        key,
+    }))
+}
+
+/// One application per seeker and job: the guard item names it.
+fn guard_of(a: &Application, seeker_id: &str) -> Item {
+    let mut guard_item = guard_key(&a.job_id, seeker_id);
+    guard_item.insert("entity".into(), s("applicant_guard"));
+    guard_item.insert("application_id".into(), s(&a.id));
+    guard_item
+}
+
+/// The company may read the applicant's profile from now on.
+fn grant_of<'a>(a: &'a Application, seeker_id: &str) -> Keyed<ProfileGrant<'a>> {
+    let grant = ProfileGrant {
+        company_id: &a.company_id,
+        application_id: &a.id,
+        granted_at: &a.submitted_at,
+    };
+    Keyed::new(auth::account::partition(seeker_id), grant_sk(&a.company_id), "profile_grant", grant)
+}
+
 pub(crate) async fn submit(
     app: &App,
     me: &Principal,
@@ -395,20 +428,7 @@ pub(crate) async fn submit(
 ) -> ApiResult<Application> {
     let now = common::time::now_rfc3339();
     let id = ulid::Ulid::new().to_string();
-    // The resume as it is now, copied for this application.
-    let resume = match resume_file {
-        Some(f) => {
-            let ext = f.key.rsplit('.').next().unwrap_or("pdf");
-            let key = format!("applications/{id}/resume.{ext}");
-            files::copy(app, &f.key, &key, &f.content_type).await?;
-            Some(ResumeRef {
-                content_type: f.content_type.clone(),
-                size_bytes: f.size_bytes,
-                key,
-            })
-        }
-        None => None,
-    };
+    let resume = copy_resume(app, &id, resume_file).await?;
     let a = Application {
         id: id.clone(),
         job_id: job.id.clone(),
@@ -426,9 +446,6 @@ pub(crate) async fn submit(
         .name("#st", "status")
         .value(":published", s("published"))
         .value(":now", n(common::time::now_secs()));
-    let mut guard_item = guard_key(&job.id, &me.user_id);
-    guard_item.insert("entity".into(), s("applicant_guard"));
-    guard_item.insert("application_id".into(), s(&id));
     let entry = HistoryEntry {
         at: now,
         from: None,
@@ -437,17 +454,6 @@ pub(crate) async fn submit(
         by: "applicant".into(),
         note: None,
     };
-    let grant = ProfileGrant {
-        company_id: &a.company_id,
-        application_id: &a.id,
-        granted_at: &a.submitted_at,
-    };
-    let grant = Keyed::new(
-        auth::account::partition(&me.user_id),
-        grant_sk(&a.company_id),
-        "profile_grant",
-        grant,
-    );
     // Applications per seeker per UTC day (a quota that renews).
     let daily = common::quota::Daily::new(
         "applications_per_day",
@@ -458,12 +464,12 @@ pub(crate) async fn submit(
     let tx = daily
         .count(auth::account::writes_by(app, me), "daily")
         .check("job_open", db::key(jobs::job_pk(&job.id), jobs::JOB_SK), open)
-        .put_item("guard", guard_item, Some(Cond::absent()))
+        .put_item("guard", guard_of(&a, &me.user_id), Some(Cond::absent()))
         .returning_item()
         .put_new("application", &item(&a));
     let tx = history(tx, &a.id, &entry);
     let tx = counters(tx, &a, None, Status::Submitted)
-        .put("grant", &grant)
+        .put("grant", &grant_of(&a, &me.user_id))
         .emit(Actor::user(&me.user_id), DomainEvent::ApplicationSubmitted(a.event_ref()));
     if let Err(e) = tx.commit().await {
         if let Some(r) = &a.resume {

@@ -90,6 +90,20 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
     auth::account::require_verified(app, &actor).await?;
     let body: CreateJob = parse_json(&req)?;
     let now_secs = common::time::now_secs();
+    let job = new_job(body, now_secs)?;
+    if companies::membership(app, &actor.user_id, &job.company_id).await?.is_none() {
+        return Err(ApiError::forbidden("only members of the company can post its jobs").with_code("not_a_member"));
+    }
+    let scope = actor.user_id.clone();
+    let work = Box::pin(async move {
+        commit(app, None, &job, DomainEvent::JobCreated, By::Member(&actor), None, |tx| tx).await?;
+        created(&job.view(now_secs))
+    });
+    common::idempotency::run(app, &req, &scope, work).await
+}
+
+/// The job a POST body describes, every field checked (all problems at once: 422).
+fn new_job(body: CreateJob, now_secs: i64) -> ApiResult<Job> {
     let mut p = Problems::default();
     let company_id = p.check(
         "company_id",
@@ -139,42 +153,33 @@ pub async fn create(app: &'static App, req: Request) -> ApiResult<Response> {
         return Err(p.into_error());
     };
     p.into_result()?;
-    if companies::membership(app, &actor.user_id, &company_id).await?.is_none() {
-        return Err(ApiError::forbidden("only members of the company can post its jobs").with_code("not_a_member"));
-    }
-    let scope = actor.user_id.clone();
-    let work = Box::pin(async move {
-        let now = common::time::now_rfc3339();
-        let job = Job {
-            id: ulid::Ulid::new().to_string(),
-            company_id,
-            title,
-            description,
-            requirements,
-            responsibilities,
-            benefits,
-            location,
-            workplace: body.workplace,
-            employment_type: body.employment_type,
-            experience_level: body.experience_level,
-            salary,
-            category,
-            skills,
-            application_deadline: deadline.map(|d| d.0),
-            featured: false,
-            status,
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            published_at: (status == JobStatus::Published).then(|| now.clone()),
-            closed_at: None,
-            version: 1,
-            moderation: None,
-            suspended_from: None,
-        };
-        commit(app, None, &job, DomainEvent::JobCreated, By::Member(&actor), None, |tx| tx).await?;
-        created(&job.view(now_secs))
-    });
-    common::idempotency::run(app, &req, &scope, work).await
+    let now = common::time::now_rfc3339();
+    Ok(Job {
+        id: ulid::Ulid::new().to_string(),
+        company_id,
+        title,
+        description,
+        requirements,
+        responsibilities,
+        benefits,
+        location,
+        workplace: body.workplace,
+        employment_type: body.employment_type,
+        experience_level: body.experience_level,
+        salary,
+        category,
+        skills,
+        application_deadline: deadline.map(|d| d.0),
+        featured: false,
+        status,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        published_at: (status == JobStatus::Published).then(|| now.clone()),
+        closed_at: None,
+        version: 1,
+        moderation: None,
+        suspended_from: None,
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

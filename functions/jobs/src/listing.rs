@@ -61,6 +61,21 @@ impl Filters {
     /// one entry per parameter.
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> ApiResult<Filters> {
         let mut problems: HashMap<&str, String> = HashMap::new();
+        let mut f = Filters::lists(&get, &mut problems);
+        f.salary(&get, &mut problems);
+        if problems.is_empty() {
+            Ok(f)
+        } else {
+            let details: serde_json::Map<String, serde_json::Value> =
+                problems.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!([v]))).collect();
+            Err(ApiError::bad_request("some filters are not valid")
+                .with_code("invalid_filter")
+                .with_details(serde_json::Value::Object(details)))
+        }
+    }
+
+    /// The comma-separated filters: each part trimmed and checked, repeats dropped.
+    fn lists(get: &impl Fn(&str) -> Option<String>, problems: &mut HashMap<&'static str, String>) -> Filters {
         let mut list = |name: &'static str, each: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
             let Some(raw) = get(name) else { return vec![] };
             let mut out: Vec<String> = Vec::new();
@@ -85,7 +100,7 @@ impl Filters {
             (c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())).then_some(c)
         };
         let city = |p: &str| (p.chars().count() <= VALUE_MAX).then(|| p.to_lowercase());
-        let mut f = Filters {
+        Filters {
             categories: list("category", &slug),
             company_ids: list("company_id", &ulid),
             employment_types: list("employment_type", &enum_value::<EmploymentType>),
@@ -94,7 +109,11 @@ impl Filters {
             countries: list("country", &country),
             cities: list("city", &city),
             ..Filters::default()
-        };
+        }
+    }
+
+    /// The salary filters: amounts per period made yearly, in one currency.
+    fn salary(&mut self, get: &impl Fn(&str) -> Option<String>, problems: &mut HashMap<&'static str, String>) {
         let period = match get("salary_period").as_deref().map(str::trim) {
             None | Some("") | Some("year") => common::values::SalaryPeriod::Year,
             Some("month") => common::values::SalaryPeriod::Month,
@@ -114,17 +133,17 @@ impl Filters {
                 }
             }
         };
-        f.salary_min = amount("salary_min");
-        f.salary_max = amount("salary_max");
+        self.salary_min = amount("salary_min");
+        self.salary_max = amount("salary_max");
         if let Some(c) = get("currency").filter(|c| !c.trim().is_empty()) {
             let c = c.trim().to_ascii_uppercase();
             if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-                f.currency = Some(c);
+                self.currency = Some(c);
             } else {
                 problems.insert("currency", "must be an ISO 4217 code such as EUR".into());
             }
         }
-        f.has_salary = match get("has_salary").as_deref() {
+        self.has_salary = match get("has_salary").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
             Some(_) => {
@@ -132,25 +151,17 @@ impl Filters {
                 false
             }
         };
-        if (f.salary_min.is_some() || f.salary_max.is_some()) && f.currency.is_none() && !problems.contains_key("currency") {
+        let amounts = self.salary_min.is_some() || self.salary_max.is_some();
+        if amounts && self.currency.is_none() && !problems.contains_key("currency") {
             problems.insert(
                 "currency",
                 "is required with salary_min or salary_max (amounts in different currencies do not compare)".into(),
             );
         }
-        if let (Some(a), Some(b)) = (f.salary_min, f.salary_max) {
+        if let (Some(a), Some(b)) = (self.salary_min, self.salary_max) {
             if a > b {
                 problems.insert("salary_min", "must not be greater than salary_max".into());
             }
-        }
-        if problems.is_empty() {
-            Ok(f)
-        } else {
-            let details: serde_json::Map<String, serde_json::Value> =
-                problems.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!([v]))).collect();
-            Err(ApiError::bad_request("some filters are not valid")
-                .with_code("invalid_filter")
-                .with_details(serde_json::Value::Object(details)))
         }
     }
 

@@ -288,56 +288,18 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
     let actor = auth::account::require_admin(app, &req).await?;
     let body: ModerateJob = parse_json(&req)?;
     let id = id_param(&req)?;
-    let mut p = Problems::default();
-    let reason = match (&body.reason, body.status) {
-        (Some(r), _) => p.check("reason", common::values::required_text(r, MODERATION_REASON_MAX)),
-        (None, Some(_)) => {
-            p.add("reason", "is required to suspend or restore a job");
-            None
-        }
-        (None, None) => None,
-    };
-    if body.status.is_none() && body.featured.is_none() {
-        p.add("status", "give a status, featured, or both");
-    }
-    p.into_result()?;
-    let reason = reason.unwrap_or_default();
+    let reason = decision_reason(&body)?;
     let (job, queue) = db::get_pair::<JobItem, QueueItem>(app, db::key(job_pk(&id), JOB_SK), db::key(job_pk(&id), QUEUE_SK)).await?;
     let before: Job = job.ok_or_else(|| ApiError::not_found("no such job"))?.value.job;
-    let open_queue = queue.filter(|q| q.gsi1pk.is_some());
     let now_secs = common::time::now_secs();
     let now = common::time::now_rfc3339();
-
-    let mut after = before.clone();
-    let featuring = body.featured.filter(|f| *f != before.featured);
-    if let Some(f) = featuring {
-        after.featured = f;
-    }
-    let event = match (body.status, before.status) {
-        (Some(ModerationStatus::Suspended), s) if s != JobStatus::Suspended => {
-            after.status = JobStatus::Suspended;
-            after.suspended_from = Some(s);
-            after.moderation = Some(Moderation {
-                reason: reason.clone(),
-                at: now.clone(),
-            });
-            Some(DomainEvent::JobSuspended as fn(JobChanged) -> DomainEvent)
-        }
-        (Some(ModerationStatus::Published), JobStatus::Suspended) => {
-            after.status = before.suspended_from.unwrap_or(JobStatus::Published);
-            after.suspended_from = None;
-            after.moderation = None;
-            Some(DomainEvent::JobRestored as fn(JobChanged) -> DomainEvent)
-        }
-        _ if featuring.is_some() => Some(DomainEvent::JobUpdated as fn(JobChanged) -> DomainEvent),
-        _ => None,
-    };
+    let (mut after, event) = decide(&before, &body, &reason, &now);
     let resolution = match body.status {
         Some(ModerationStatus::Suspended) => "suspended",
         _ => "dismissed",
     };
     // Reports are decided only by a status decision; featuring alone leaves them waiting.
-    let open_queue = open_queue.filter(|_| body.status.is_some());
+    let open_queue = queue.filter(|q| q.gsi1pk.is_some()).filter(|_| body.status.is_some());
     match event {
         Some(event) => {
             after.version = before.version + 1;
@@ -356,29 +318,81 @@ pub async fn moderate(app: &'static App, req: Request) -> ApiResult<Response> {
             )
             .await?;
         }
+        // Nothing changes on the job; only reports waiting for a decision are decided.
         None => {
-            // Nothing changes on the job; only reports waiting for a decision are decided.
             if let Some(q) = &open_queue {
-                let entry = AuditEntry::new(
-                    &actor,
-                    &format!("job.reports_{resolution}"),
-                    "job",
-                    &before.id,
-                    Some(&serde_json::json!({"open_reports": q.open_reports})),
-                    Some(&serde_json::json!({"open_reports": 0, "reason": reason})),
-                );
-                let tx = resolve(auth::account::writes_by(app, &actor), q, resolution, &actor).audit(&entry);
-                match tx.commit().await {
-                    Err(TxError::Condition { part: "queue", .. }) => {
-                        return Err(ApiError::conflict(
-                            "concurrent_change",
-                            "a new report arrived meanwhile; reload and decide again",
-                        ))
-                    }
-                    other => other?,
-                }
+                decide_reports_only(app, &actor, &before.id, q, resolution, &reason).await?;
             }
         }
     }
     ok(&after.view(now_secs))
+}
+
+/// The reason of a decision: required (text) with a status, optional with `featured` alone;
+/// a decision changes something.
+fn decision_reason(body: &ModerateJob) -> ApiResult<String> {
+    let mut p = Problems::default();
+    let reason = match (&body.reason, body.status) {
+        (Some(r), _) => p.check("reason", common::values::required_text(r, MODERATION_REASON_MAX)),
+        (None, Some(_)) => {
+            p.add("reason", "is required to suspend or restore a job");
+            None
+        }
+        (None, None) => None,
+    };
+    if body.status.is_none() && body.featured.is_none() {
+        p.add("status", "give a status, featured, or both");
+    }
+    p.into_result()?;
+    Ok(reason.unwrap_or_default())
+}
+
+/// The job after the decision, and the event it makes (`None`: the job does not change).
+fn decide(before: &Job, body: &ModerateJob, reason: &str, now: &str) -> (Job, Option<fn(JobChanged) -> DomainEvent>) {
+    let mut after = before.clone();
+    let featuring = body.featured.filter(|f| *f != before.featured);
+    if let Some(f) = featuring {
+        after.featured = f;
+    }
+    let event = match (body.status, before.status) {
+        (Some(ModerationStatus::Suspended), s) if s != JobStatus::Suspended => {
+            after.status = JobStatus::Suspended;
+            after.suspended_from = Some(s);
+            after.moderation = Some(Moderation {
+                reason: reason.to_string(),
+                at: now.to_string(),
+            });
+            Some(DomainEvent::JobSuspended as fn(JobChanged) -> DomainEvent)
+        }
+        (Some(ModerationStatus::Published), JobStatus::Suspended) => {
+            after.status = before.suspended_from.unwrap_or(JobStatus::Published);
+            after.suspended_from = None;
+            after.moderation = None;
+            Some(DomainEvent::JobRestored as fn(JobChanged) -> DomainEvent)
+        }
+        _ if featuring.is_some() => Some(DomainEvent::JobUpdated as fn(JobChanged) -> DomainEvent),
+        _ => None,
+    };
+    (after, event)
+}
+
+/// A status decision that leaves the job as it is (already suspended, or published):
+/// its waiting reports are decided, audited, in one transaction.
+async fn decide_reports_only(app: &App, actor: &Principal, job_id: &str, q: &QueueItem, resolution: &str, reason: &str) -> ApiResult<()> {
+    let entry = AuditEntry::new(
+        actor,
+        &format!("job.reports_{resolution}"),
+        "job",
+        job_id,
+        Some(&serde_json::json!({"open_reports": q.open_reports})),
+        Some(&serde_json::json!({"open_reports": 0, "reason": reason})),
+    );
+    let tx = resolve(auth::account::writes_by(app, actor), q, resolution, actor).audit(&entry);
+    match tx.commit().await {
+        Err(TxError::Condition { part: "queue", .. }) => Err(ApiError::conflict(
+            "concurrent_change",
+            "a new report arrived meanwhile; reload and decide again",
+        )),
+        other => other.map_err(Into::into),
+    }
 }

@@ -75,6 +75,20 @@ fn status_text(to: ApplicationStatus, job: &str, company: &str) -> (String, Stri
 /// The in-app notifications `d` makes, with their recipients (none for most events).
 pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
     use DomainEvent::*;
+    match &d.event {
+        ApplicationSubmitted(_) | ApplicationStatusChanged(_) | ApplicationWithdrawn(_) => pipeline(app, d).await,
+        InterviewScheduled(i) | InterviewRescheduled(i) | InterviewCancelled(i) => interview(app, d, i).await,
+        SavedSearchMatched(m) => Ok(job_alert(d, m)),
+        JobSuspended(c) | JobRestored(c) => moderation(app, d, c).await,
+        PasswordChanged(_) | PasswordReset(_) | UserRoleChanged(_) | UserSuspended(_) => Ok(account(d)),
+        _ => Ok(vec![]),
+    }
+}
+
+/// An application sent (to the company), moved (to the applicant) or withdrawn (to the
+/// company).
+async fn pipeline(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
+    use DomainEvent::*;
     Ok(match &d.event {
         ApplicationSubmitted(a) => {
             let applicant = auth::account::summary(app, &a.seeker_id).await?.map(|s| s.full_name);
@@ -114,79 +128,95 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
             );
             to_each(companies::members::member_ids(app, &a.company_id).await?, &n)
         }
-        InterviewScheduled(i) | InterviewRescheduled(i) | InterviewCancelled(i) => {
-            let a = &i.application;
-            let company = company_name(app, &a.company_id).await?;
-            let (title, body) = match &d.event {
-                InterviewScheduled(_) => (
-                    format!("Interview for {} at {company}", a.job_title),
-                    format!("{}, {} minutes. Add it to your calendar.", i.scheduled_at, i.duration_minutes),
-                ),
-                InterviewRescheduled(_) => (
-                    format!("Interview for {} moved", a.job_title),
-                    format!(
-                        "The interview with {company} is now {}, {} minutes.",
-                        i.scheduled_at, i.duration_minutes
-                    ),
-                ),
-                _ => (
-                    format!("Interview for {} cancelled", a.job_title),
-                    format!("The interview with {company} on {} was cancelled.", i.scheduled_at),
-                ),
-            };
-            let mut data = application_data(a);
-            data.interview_id = Some(i.interview_id.clone());
-            data.scheduled_at = Some(i.scheduled_at.clone());
-            let mut to = vec![a.seeker_id.clone()];
-            if let Actor::User { id } = &d.actor {
-                to.push(id.clone());
-            }
-            to_each(to, &note(d, Kind::Interview, title, body, data))
-        }
-        SavedSearchMatched(m) => {
-            let title = match m.jobs.as_slice() {
-                [one] => format!("New job for \"{}\": {}", m.name, one.title),
-                many => format!("{} new jobs for \"{}\"", many.len(), m.name),
-            };
-            let body = m
-                .jobs
-                .iter()
-                .map(|j| format!("{} at {} ({})", j.title, j.company_name, j.city))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let data = NotificationData {
-                saved_search_id: Some(m.saved_search_id.clone()),
-                job_ids: Some(m.jobs.iter().map(|j| j.job_id.clone()).collect()),
-                ..NotificationData::default()
-            };
-            to_each(vec![m.user_id.clone()], &note(d, Kind::JobAlert, title, body, data))
-        }
-        JobSuspended(c) | JobRestored(c) => {
-            let company = company_name(app, &c.job.company_id).await?;
-            let (title, body) = match &d.event {
-                JobSuspended(_) => (
-                    format!("{} was suspended", c.job.title),
-                    format!(
-                        "A moderator suspended {} at {company}{}. It is hidden until it is restored; edit it and ask support to review it.",
-                        c.job.title,
-                        c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-                    ),
-                ),
-                _ => (
-                    format!("{} is visible again", c.job.title),
-                    format!("A moderator restored {} at {company}; applicants can find it again.", c.job.title),
-                ),
-            };
-            let data = NotificationData {
-                job_id: Some(c.job.id.clone()),
-                company_id: Some(c.job.company_id.clone()),
-                ..NotificationData::default()
-            };
-            to_each(
-                companies::members::member_ids(app, &c.job.company_id).await?,
-                &note(d, Kind::JobModeration, title, body, data),
-            )
-        }
+        _ => vec![],
+    })
+}
+
+/// An interview scheduled, moved or cancelled: the applicant and whoever did it.
+async fn interview(app: &App, d: &Delivery, i: &common::events::InterviewChanged) -> ApiResult<Vec<Planned>> {
+    use DomainEvent::*;
+    let a = &i.application;
+    let company = company_name(app, &a.company_id).await?;
+    let (title, body) = match &d.event {
+        InterviewScheduled(_) => (
+            format!("Interview for {} at {company}", a.job_title),
+            format!("{}, {} minutes. Add it to your calendar.", i.scheduled_at, i.duration_minutes),
+        ),
+        InterviewRescheduled(_) => (
+            format!("Interview for {} moved", a.job_title),
+            format!(
+                "The interview with {company} is now {}, {} minutes.",
+                i.scheduled_at, i.duration_minutes
+            ),
+        ),
+        _ => (
+            format!("Interview for {} cancelled", a.job_title),
+            format!("The interview with {company} on {} was cancelled.", i.scheduled_at),
+        ),
+    };
+    let mut data = application_data(a);
+    data.interview_id = Some(i.interview_id.clone());
+    data.scheduled_at = Some(i.scheduled_at.clone());
+    let mut to = vec![a.seeker_id.clone()];
+    if let Actor::User { id } = &d.actor {
+        to.push(id.clone());
+    }
+    Ok(to_each(to, &note(d, Kind::Interview, title, body, data)))
+}
+
+/// New matches of a saved search (instant alerts): its owner.
+fn job_alert(d: &Delivery, m: &common::events::SavedSearchMatched) -> Vec<Planned> {
+    let title = match m.jobs.as_slice() {
+        [one] => format!("New job for \"{}\": {}", m.name, one.title),
+        many => format!("{} new jobs for \"{}\"", many.len(), m.name),
+    };
+    let body = m
+        .jobs
+        .iter()
+        .map(|j| format!("{} at {} ({})", j.title, j.company_name, j.city))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let data = NotificationData {
+        saved_search_id: Some(m.saved_search_id.clone()),
+        job_ids: Some(m.jobs.iter().map(|j| j.job_id.clone()).collect()),
+        ..NotificationData::default()
+    };
+    to_each(vec![m.user_id.clone()], &note(d, Kind::JobAlert, title, body, data))
+}
+
+/// A job suspended or restored by a moderator: its company's members.
+async fn moderation(app: &App, d: &Delivery, c: &common::events::JobChanged) -> ApiResult<Vec<Planned>> {
+    use DomainEvent::*;
+    let company = company_name(app, &c.job.company_id).await?;
+    let (title, body) = match &d.event {
+        JobSuspended(_) => (
+            format!("{} was suspended", c.job.title),
+            format!(
+                "A moderator suspended {} at {company}{}. It is hidden until it is restored; edit it and ask support to review it.",
+                c.job.title,
+                c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            ),
+        ),
+        _ => (
+            format!("{} is visible again", c.job.title),
+            format!("A moderator restored {} at {company}; applicants can find it again.", c.job.title),
+        ),
+    };
+    let data = NotificationData {
+        job_id: Some(c.job.id.clone()),
+        company_id: Some(c.job.company_id.clone()),
+        ..NotificationData::default()
+    };
+    Ok(to_each(
+        companies::members::member_ids(app, &c.job.company_id).await?,
+        &note(d, Kind::JobModeration, title, body, data),
+    ))
+}
+
+/// What happened to an account's security: the account.
+fn account(d: &Delivery) -> Vec<Planned> {
+    use DomainEvent::*;
+    match &d.event {
         PasswordChanged(u) | PasswordReset(u) => {
             let (title, body) = match &d.event {
                 PasswordChanged(_) => (
@@ -225,7 +255,7 @@ pub async fn plan(app: &App, d: &Delivery) -> ApiResult<Vec<Planned>> {
             )
         }
         _ => vec![],
-    })
+    }
 }
 
 #[cfg(test)]

@@ -230,6 +230,33 @@ pub struct Export {
     pub invitations: Vec<companies::invitations::Invitation>,
 }
 
+fn exported_session(item: Item) -> ApiResult<ExportedSession> {
+    let sess: auth::store::Session = db::from_item(item)?;
+    Ok(ExportedSession {
+        session_id: sess.session_id,
+        created_at: sess.created_at,
+        last_used_at: sess.last_used_at,
+        expires_at: common::time::rfc3339(sess.expires_at),
+        remember_me: sess.remember_me,
+        revoked: sess.revoked,
+    })
+}
+
+fn exported_account(account: auth::store::Account) -> ExportedAccount {
+    ExportedAccount {
+        id: account.id,
+        email: account.email,
+        role: account.role,
+        full_name: account.full_name,
+        status: serde_json::to_value(account.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        created_at: account.created_at,
+        updated_at: account.updated_at,
+    }
+}
+
 /// GET /me/export
 #[utoipa::path(get, path = "/me/export", tag = "privacy", security(("bearer" = [])),
     responses((status = 200, body = Export), (status = 401, body = ErrorBody)))]
@@ -266,18 +293,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
         notifications::live::export(app, uid),
         companies::invitations::waiting_for(app, &account.email),
     )?;
-    let mut sessions = Vec::new();
-    for item in partition {
-        let sess: auth::store::Session = db::from_item(item)?;
-        sessions.push(ExportedSession {
-            session_id: sess.session_id,
-            created_at: sess.created_at,
-            last_used_at: sess.last_used_at,
-            expires_at: common::time::rfc3339(sess.expires_at),
-            remember_me: sess.remember_me,
-            revoked: sess.revoked,
-        });
-    }
+    let sessions = partition.into_iter().map(exported_session).collect::<ApiResult<Vec<_>>>()?;
     let audit = audit.into_iter().map(db::from_item::<AuditEntry>).collect::<ApiResult<Vec<_>>>()?;
     let resume_download_url = match &resume {
         Some(f) => Some(
@@ -289,18 +305,7 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
     };
     ok(&Export {
         exported_at: common::time::now_rfc3339(),
-        account: ExportedAccount {
-            id: account.id,
-            email: account.email.clone(),
-            role: account.role,
-            full_name: account.full_name,
-            status: serde_json::to_value(account.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            created_at: account.created_at,
-            updated_at: account.updated_at,
-        },
+        account: exported_account(account),
         profile,
         sessions,
         companies,

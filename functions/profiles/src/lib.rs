@@ -6,17 +6,15 @@
 //! bound to the user and field, with the key id beside each value: the table never holds
 //! them in plaintext. Profiles are private until their owner makes them public.
 
+pub mod patch;
 pub mod rules;
 
 use auth::account::Summary;
 use common::api_doc::ErrorBody;
-use common::db::{self, s};
-use common::error::Problems;
-use common::events::{Actor, DomainEvent, UserUpdated};
+use common::db;
 use common::fields::{FieldKeys, Sealed};
-use common::http::{authenticate, ok, parse_json, Request, Response};
-use common::tx::{Cond, TxError};
-use common::values::{website, Location, Salary};
+use common::http::{authenticate, ok, Request, Response};
+use common::values::{Location, Salary};
 use common::{ApiError, ApiResult, App};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -242,179 +240,6 @@ pub async fn export(app: &App, user_id: &str) -> ApiResult<Option<(MyProfile, Op
     Ok(Some((files.complete(app, profile.mine(&keys, &account.full_name)?).await?, resume)))
 }
 
-/// PATCH body: only the fields sent change; `null` clears an optional field. Unknown fields
-/// (also `role`, `email`, `id`) are refused with 422.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfilePatch {
-    pub full_name: Option<String>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
-    #[schema(value_type = Option<String>)]
-    pub headline: Option<Option<String>>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
-    #[schema(value_type = Option<String>)]
-    pub bio: Option<Option<String>>,
-    /// International form, e.g. `+49 30 1234567`.
-    #[serde(default, deserialize_with = "common::values::nullable")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "common::values::nullable")]
-    #[schema(value_type = Option<String>)]
-    pub address: Option<Option<String>>,
-    #[serde(default, deserialize_with = "common::values::nullable_object")]
-    #[schema(value_type = Option<Location>)]
-    pub location: Option<Option<Location>>,
-    pub skills: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "common::values::objects_opt")]
-    pub education: Option<Vec<Education>>,
-    #[serde(default, deserialize_with = "common::values::objects_opt")]
-    pub experience: Option<Vec<Experience>>,
-    #[serde(default, deserialize_with = "common::values::object_opt")]
-    pub links: Option<Links>,
-    pub visibility: Option<Visibility>,
-    pub available_for_hire: Option<bool>,
-    #[serde(default, deserialize_with = "common::values::nullable_object")]
-    #[schema(value_type = Option<Salary>)]
-    pub salary_expectation: Option<Option<Salary>>,
-}
-
-/// PATCH /me/profile
-#[utoipa::path(patch, path = "/me/profile", tag = "profiles", request_body = ProfilePatch, security(("bearer" = [])),
-    responses((status = 200, body = MyProfile), (status = 401, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn patch_mine(app: &'static App, req: Request) -> ApiResult<Response> {
-    let me = authenticate(app, &req).await?;
-    let body: ProfilePatch = parse_json(&req)?;
-    let keys = app.field_keys()?;
-    let mut p = Problems::default();
-    let full_name = body
-        .full_name
-        .as_deref()
-        .map(|n| p.check("full_name", common::values::required_line(n, 100)));
-    let opt = |p: &mut Problems, field: &str, v: Option<Option<String>>, f: fn(&str) -> Result<Option<String>, &'static str>| {
-        v.map(|v| p.check(field, f(v.as_deref().unwrap_or_default())))
-    };
-    let headline = opt(&mut p, "headline", body.headline, rules::headline);
-    let bio = opt(&mut p, "bio", body.bio, rules::bio);
-    let phone = opt(&mut p, "phone", body.phone, rules::phone);
-    let address = opt(&mut p, "address", body.address, rules::address);
-    let location = body.location.map(|l| match l {
-        Some(l) => p.check("location", Location::parse(&l)).map(Some),
-        None => Some(None),
-    });
-    let skills = body.skills.as_deref().map(|s| p.check("skills", rules::skills(s)));
-    let education = body.education.as_deref().map(|e| p.check("education", rules::education(e)));
-    let experience = body.experience.as_deref().map(|e| p.check("experience", rules::experience(e)));
-    let links = body.links.map(|l| {
-        let mut check = |field: &str, v: Option<String>| p.check(field, website(v.as_deref().unwrap_or_default())).flatten();
-        Links {
-            linkedin: check("links.linkedin", l.linkedin),
-            github: check("links.github", l.github),
-            website: check("links.website", l.website),
-        }
-    });
-    let salary = body.salary_expectation.map(|s| match s {
-        Some(s) => p.check("salary_expectation", Salary::parse(&s)).map(Some),
-        None => Some(None),
-    });
-    p.into_result()?;
-
-    let (account, before, files) = load(app, &me.user_id).await?.ok_or_else(auth::account::gone)?;
-    let mut after = before.clone();
-    let mut changed: Vec<&str> = Vec::new();
-    let u = me.user_id.clone();
-    let seal = |field: &str, v: Option<String>| v.map(|v| keys.seal(&context(&u, field), &v));
-    if let Some(Some(v)) = headline {
-        after.headline = v;
-        changed.push("headline");
-    }
-    if let Some(Some(v)) = bio {
-        after.bio = seal("bio", v);
-        changed.push("bio");
-    }
-    if let Some(Some(v)) = phone {
-        after.phone = seal("phone", v);
-        changed.push("phone");
-    }
-    if let Some(Some(v)) = address {
-        after.address = seal("address", v);
-        changed.push("address");
-    }
-    if let Some(Some(v)) = location {
-        after.location = v;
-        changed.push("location");
-    }
-    if let Some(Some(v)) = skills {
-        after.skills = v;
-        changed.push("skills");
-    }
-    if let Some(Some(v)) = education {
-        after.education = v;
-        changed.push("education");
-    }
-    if let Some(Some(v)) = experience {
-        after.experience = v;
-        changed.push("experience");
-    }
-    if let Some(v) = links {
-        after.links = v;
-        changed.push("links");
-    }
-    if let Some(v) = body.visibility {
-        after.visibility = v;
-        changed.push("visibility");
-    }
-    if let Some(v) = body.available_for_hire {
-        after.available_for_hire = v;
-        changed.push("available_for_hire");
-    }
-    if let Some(Some(v)) = salary {
-        after.salary_expectation = v;
-        changed.push("salary_expectation");
-    }
-    let new_name = full_name.flatten();
-    if new_name.is_some() {
-        changed.push("full_name");
-    }
-    if changed.is_empty() {
-        return ok(&files.complete(app, before.mine(&keys, &account.full_name)?).await?);
-    }
-    let now = common::time::now_rfc3339();
-    after.updated_at = Some(now.clone());
-    after.version = before.version + 1;
-    let name = new_name.clone().unwrap_or_else(|| account.full_name.clone());
-    let tx = match &new_name {
-        Some(n) => auth::account::writes_by_renaming(app, &me, &account, n, &now),
-        None => auth::account::writes_by(app, &me),
-    };
-    let unchanged = match &before.updated_at {
-        Some(prev) => Cond::new("updated_at = :prev").value(":prev", s(prev)),
-        None => Cond::absent(),
-    };
-    // The event names what changed, never the personal values.
-    let event = DomainEvent::UserUpdated(UserUpdated {
-        user_id: me.user_id.clone(),
-        changed: changed.iter().map(|c| c.to_string()).collect(),
-        visibility: after.visibility,
-        available_for_hire: after.available_for_hire,
-    });
-    match tx
-        .put_if("profile", &after, unchanged)
-        .emit(Actor::user(&me.user_id), event)
-        .commit()
-        .await
-    {
-        Err(TxError::Condition { part: "profile", .. }) => Err(ApiError::conflict(
-            "concurrent_change",
-            "the profile changed meanwhile; reload and retry",
-        )),
-        other => {
-            other?;
-            ok(&files.complete(app, after.mine(&keys, &name)?).await?)
-        }
-    }
-}
-
 /// What search may know of a seeker: never phone, address, bio, salary wish or email.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Searchable {
@@ -497,7 +322,7 @@ common::functions! {
     openapi(tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")));
     http {
         "profiles-me-get" => get_mine,
-        "profiles-me-patch" => patch_mine,
+        "profiles-me-patch" => patch::patch_mine,
         "profiles-public" => get_public,
     }
 }
