@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup dev seed reindex test contract bench build deploy admin rotate-keys rollup redrive lint fmt validate openapi
+.PHONY: help setup dev seed reindex test contract bench build deploy admin rotate-keys rollup redrive lint fmt validate openapi template
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ fmt: ## format the code
 
 openapi: ## regenerate docs/openapi.json from the handlers' annotations
 	@cargo run -q -p devstack --bin openapi
+
+template: ## regenerate template.yaml's HTTP functions from the crates' functions! rows
+	@cargo run -q -p devstack --bin template
 
 validate: ## sam validate --lint
 	@. scripts/lib.sh && use_tools && sam validate --lint -t template.yaml

@@ -205,7 +205,9 @@ impl App {
 
     pub fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
         self.dynamo.get_or_init(|| {
-            let conf = aws_sdk_dynamodb::config::Builder::from(self.sdk_config()).interceptor(self.dynamo_calls.clone());
+            let conf = aws_sdk_dynamodb::config::Builder::from(self.sdk_config())
+                .interceptor(self.dynamo_calls.clone())
+                .interceptor(crate::access::Enforce);
             aws_sdk_dynamodb::Client::from_conf(conf.build())
         })
     }

@@ -13,6 +13,7 @@
 //! - [`ratelimit`]: per-caller and per-route budgets of the HTTP API.
 //! - [`session`]: the session gate every access token passes (revocation, suspension).
 
+pub mod access;
 pub mod analytics;
 pub mod api_doc;
 pub mod app;

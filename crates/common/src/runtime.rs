@@ -44,6 +44,57 @@ pub struct Function {
     pub kind: Kind,
 }
 
+/// An HTTP row of a crate's table with what its handler's `#[utoipa::path]` says (its
+/// method and path) and what it touches (its row's [`Access`](crate::access::Access)):
+/// everything `make template` writes into its template.yaml function.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub name: &'static str,
+    /// Upper case (`GET`).
+    pub method: String,
+    pub path: String,
+    pub access: crate::access::Access,
+}
+
+impl Route {
+    /// The route of a document with the handler's one operation (see [`functions!`]).
+    pub fn of(name: &'static str, doc: utoipa::openapi::OpenApi, access: crate::access::Access) -> Route {
+        let mut paths = doc.paths.paths.into_iter();
+        let (path, item) = paths.next().unwrap_or_else(|| panic!("{name}: its handler has no #[utoipa::path]"));
+        let item = serde_json::to_value(item).unwrap_or_default();
+        let methods: Vec<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
+            .into_iter()
+            .filter(|m| item.get(*m).is_some())
+            .map(str::to_uppercase)
+            .collect();
+        assert!(
+            paths.next().is_none() && methods.len() == 1,
+            "{name}: its handler documents one operation"
+        );
+        Route {
+            name,
+            method: methods[0].clone(),
+            path,
+            access,
+        }
+    }
+}
+
+/// A row's declared access: nothing when none is given. The row's expression sees the
+/// names of [`crate::access`] and its actions unqualified.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __access {
+    () => {
+        $crate::access::NOTHING
+    };
+    ($a:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::access::{Db::*, Push::*, S3::*, *};
+        $a
+    }};
+}
+
 /// The environment variable Lambda sets to the function's `Handler`.
 pub const HANDLER_VAR: &str = "_HANDLER";
 
@@ -76,19 +127,24 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
 /// ```ignore
 /// common::functions! {
 ///     openapi(tags((name = "jobs", description = "...")));
-///     http { "jobs-create" => create, "jobs-list" => listing::list }
+///     http {
+///         "jobs-create" => create: table(&[Get, Put, Update, ConditionCheck, Delete]).indexes(),
+///         "jobs-list" => listing::list: table(&[Query]).indexes(),
+///     }
 ///     other { "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler) }
 /// }
 /// ```
 ///
 /// defines `pub const FUNCTIONS: &[Function]` (served by the crate's binary, run by the
-/// local stack) and `pub struct Api` (utoipa, with every `http` handler's `#[utoipa::path]`).
-/// A test checks the table against template.yaml both ways.
+/// local stack), `pub struct Api` (utoipa, with every `http` handler's `#[utoipa::path]`)
+/// and `pub fn routes()`: each `http` row's method and path (from its `#[utoipa::path]`)
+/// and declared access ([`crate::access`]), from which `make template` writes its
+/// template.yaml function. A test checks the table against template.yaml both ways.
 #[macro_export]
 macro_rules! functions {
     (
         openapi($($doc:tt)*);
-        http { $($name:literal => $($seg:ident)::+),* $(,)? }
+        http { $($name:literal => $($seg:ident)::+ $(: $access:expr)?),* $(,)? }
         $(other { $($oname:literal => $okind:expr),* $(,)? })?
     ) => {
         /// Every function of this crate by its template.yaml `Handler`.
@@ -101,6 +157,16 @@ macro_rules! functions {
         #[derive(utoipa::OpenApi)]
         #[openapi(paths($($($seg)::+),*), $($doc)*)]
         pub struct Api;
+
+        /// The `http` rows of [`FUNCTIONS`] with their method, path and declared access.
+        pub fn routes() -> Vec<$crate::runtime::Route> {
+            vec![$({
+                #[derive(utoipa::OpenApi)]
+                #[openapi(paths($($seg)::+))]
+                struct One;
+                $crate::runtime::Route::of($name, <One as utoipa::OpenApi>::openapi(), $crate::__access!($($access)?))
+            }),*]
+        }
     };
 }
 

@@ -27,6 +27,8 @@ pub struct Route {
     segments: Vec<Segment>,
     pub binary: String,
     handler: HttpHandler,
+    /// What its row declares: its DynamoDB calls are checked against it (none: unchecked).
+    declared: Option<common::access::Declared>,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +59,14 @@ impl Route {
             segments,
             binary: binary.to_string(),
             handler,
+            declared: None,
         }
+    }
+
+    /// Checks the route's DynamoDB calls against what its row declares.
+    pub fn declaring(mut self, declared: Option<common::access::Declared>) -> Self {
+        self.declared = declared;
+        self
     }
 
     fn matches(&self, method: &str, path: &str) -> Option<HashMap<String, String>> {
@@ -172,7 +181,10 @@ impl Gateway {
             },
         };
         let event = api_gateway_event(&parts, &body, route, params, peer);
-        let mut resp = self.invoke(route.handler, event).await;
+        let mut resp = match route.declared {
+            Some(d) => common::access::DECLARED.scope(d, self.invoke(route.handler, event)).await,
+            None => self.invoke(route.handler, event).await,
+        };
         if let (Some(cors), Some(o)) = (&self.cors, &origin) {
             if let Some(allowed) = allowed_origin(cors, o) {
                 let h = resp.headers_mut();

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod contract;
 pub mod gateway;
+pub mod generate;
 pub mod intrinsics;
 pub mod live;
 pub mod openapi;
@@ -32,21 +33,81 @@ use crate::gateway::{Gateway, Route};
 use crate::provision::Stack;
 use crate::template::{FunctionEvent, Template};
 
-/// Every crate binary with its function table (template.yaml: `Binary`, then `Handler`).
-pub const BINARIES: &[(&str, &[Function])] = &[
-    ("platform", platform::FUNCTIONS),
-    ("auth", auth::FUNCTIONS),
-    ("profiles", profiles::FUNCTIONS),
-    ("admin", admin::FUNCTIONS),
-    ("companies", companies::FUNCTIONS),
-    ("categories", categories::FUNCTIONS),
-    ("jobs", jobs::FUNCTIONS),
-    ("files", files::FUNCTIONS),
-    ("privacy", privacy::FUNCTIONS),
-    ("applications", applications::FUNCTIONS),
-    ("analytics", analytics::FUNCTIONS),
-    ("notifications", notifications::FUNCTIONS),
-    ("search", search::FUNCTIONS),
+/// A crate binary (template.yaml's `Binary`) with its function table (`Handler`) and its
+/// HTTP rows' routes ([`generate`] writes their template.yaml functions from them).
+pub struct Binary {
+    pub name: &'static str,
+    pub functions: &'static [Function],
+    pub routes: fn() -> Vec<common::runtime::Route>,
+}
+
+/// Every crate binary.
+pub const BINARIES: &[Binary] = &[
+    Binary {
+        name: "platform",
+        functions: platform::FUNCTIONS,
+        routes: platform::routes,
+    },
+    Binary {
+        name: "auth",
+        functions: auth::FUNCTIONS,
+        routes: auth::routes,
+    },
+    Binary {
+        name: "profiles",
+        functions: profiles::FUNCTIONS,
+        routes: profiles::routes,
+    },
+    Binary {
+        name: "admin",
+        functions: admin::FUNCTIONS,
+        routes: admin::routes,
+    },
+    Binary {
+        name: "companies",
+        functions: companies::FUNCTIONS,
+        routes: companies::routes,
+    },
+    Binary {
+        name: "categories",
+        functions: categories::FUNCTIONS,
+        routes: categories::routes,
+    },
+    Binary {
+        name: "jobs",
+        functions: jobs::FUNCTIONS,
+        routes: jobs::routes,
+    },
+    Binary {
+        name: "files",
+        functions: files::FUNCTIONS,
+        routes: files::routes,
+    },
+    Binary {
+        name: "privacy",
+        functions: privacy::FUNCTIONS,
+        routes: privacy::routes,
+    },
+    Binary {
+        name: "applications",
+        functions: applications::FUNCTIONS,
+        routes: applications::routes,
+    },
+    Binary {
+        name: "analytics",
+        functions: analytics::FUNCTIONS,
+        routes: analytics::routes,
+    },
+    Binary {
+        name: "notifications",
+        functions: notifications::FUNCTIONS,
+        routes: notifications::routes,
+    },
+    Binary {
+        name: "search",
+        functions: search::FUNCTIONS,
+        routes: search::routes,
+    },
 ];
 
 /// Concurrent batches per SQS consumer locally.
@@ -54,7 +115,7 @@ pub const CONSUMER_CONCURRENCY: usize = 3;
 
 /// Every function of every binary by handler name.
 pub fn functions() -> HashMap<&'static str, Kind> {
-    BINARIES.iter().flat_map(|(_, fs)| fs.iter()).map(|f| (f.name, f.kind)).collect()
+    BINARIES.iter().flat_map(|b| b.functions.iter()).map(|f| (f.name, f.kind)).collect()
 }
 
 /// The standard AWS configuration chain (aws-config: env, profiles, `AWS_ENDPOINT_URL`) for
@@ -182,7 +243,7 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
     let mut problems = Vec::new();
     let mut used = std::collections::HashSet::new();
     for f in t.functions()? {
-        let Some((_, table)) = BINARIES.iter().find(|(b, _)| *b == f.binary) else {
+        let Some(table) = BINARIES.iter().find(|b| b.name == f.binary).map(|b| b.functions) else {
             problems.push(format!("{}: no crate binary {}", f.logical_id, f.binary));
             continue;
         };
@@ -210,14 +271,19 @@ pub fn check_functions(t: &Template) -> Result<(), String> {
     for (key, handler) in t.websocket_routes()? {
         let kind = BINARIES
             .iter()
-            .flat_map(|(_, fs)| fs.iter())
+            .flat_map(|b| b.functions.iter())
             .find(|f| f.name == handler)
             .map(|f| f.kind);
         if !matches!(kind, Some(Kind::WebSocket(_))) {
             problems.push(format!("WebSocket route {key}: {handler} is not a WebSocket function"));
         }
     }
-    for (binary, table) in BINARIES {
+    for Binary {
+        name: binary,
+        functions: table,
+        ..
+    } in BINARIES
+    {
         for row in table.iter().filter(|r| !used.contains(r.name)) {
             problems.push(format!("{binary}: function {} is in no template function", row.name));
         }
@@ -323,6 +389,29 @@ struct Wiring<'a> {
     stop: watch::Receiver<bool>,
 }
 
+/// What the row of HTTP function `name` declares, if it is one of the generated ones.
+fn declared(name: &str) -> Option<common::access::Declared> {
+    static ALL: std::sync::OnceLock<HashMap<&'static str, common::access::Declared>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        BINARIES
+            .iter()
+            .flat_map(|b| (b.routes)())
+            .map(|r| {
+                let counted = !generate::unlimited(&r);
+                (
+                    r.name,
+                    common::access::Declared {
+                        name: r.name,
+                        access: r.access,
+                        counted,
+                    },
+                )
+            })
+            .collect()
+    });
+    all.get(name).copied()
+}
+
 impl Wiring<'_> {
     /// Event `e` of function `f`: a gateway route, or a poller (stream, queue, schedule, S3).
     fn wire(
@@ -337,7 +426,7 @@ impl Wiring<'_> {
                 let Kind::Http(handler) = self.kinds[f.handler.as_str()] else {
                     return Err(format!("{} is not an HTTP function", f.handler));
                 };
-                routes.push(Route::new(method, path, &f.handler, handler));
+                routes.push(Route::new(method, path, &f.handler, handler).declaring(declared(&f.handler)));
             }
             FunctionEvent::Stream { table, batch_size } if self.opts.run_relay => {
                 let arn = self

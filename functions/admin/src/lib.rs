@@ -245,8 +245,8 @@ pub async fn audit(app: &'static App, req: Request) -> ApiResult<Response> {
 common::functions! {
     openapi(tags((name = "admin", description = "Users and the audit log (admins only)")));
     http {
-        "admin-users-list" => list_users,
-        "admin-users-update" => update_user,
-        "admin-audit" => audit,
+        "admin-users-list" => list_users: table(&[Get, Query, Put]).indexes(),
+        "admin-users-update" => update_user: table(&[Get, Put]).indexes(),
+        "admin-audit" => audit: table(&[Query]).indexes(),
     }
 }

@@ -29,11 +29,11 @@ pub mod views;
 common::functions! {
     openapi(tags((name = "analytics", description = "Client events, search clicks, job, company and platform figures")));
     http {
-        "analytics-events" => ingest::events,
-        "analytics-search-click" => ingest::search_click,
-        "analytics-job" => reads::job,
-        "analytics-company" => reads::company,
-        "analytics-admin" => reads::admin,
+        "analytics-events" => ingest::events: NOTHING.analytics(),
+        "analytics-search-click" => ingest::search_click: NOTHING.analytics(),
+        "analytics-job" => reads::job: table(&[Get, BatchGet, Query]),
+        "analytics-company" => reads::company: table(&[Get, BatchGet, Query]),
+        "analytics-admin" => reads::admin: table(&[Get, BatchGet, Query]),
     }
     other {
         "analytics-consumer" => common::runtime::Kind::Batch(consumer::handler),

@@ -27,16 +27,16 @@ pub use store::{app_pk, applied_to_any, by_job, by_seeker, erase_seeker, export_
 common::functions! {
     openapi(tags((name = "applications", description = "Applying, the hiring pipeline, interviews")));
     http {
-        "applications-apply" => apply,
-        "applications-of-job" => of_job,
-        "applications-mine" => mine,
-        "applications-read" => read,
-        "applications-withdraw" => withdraw,
-        "applications-move" => move_status,
-        "applications-history" => history,
-        "applications-interviews-create" => interviews::schedule,
-        "applications-interviews-list" => interviews::list,
-        "applications-interviews-update" => interviews::update,
-        "applications-stats" => stats,
+        "applications-apply" => apply: table(&[Get, Query, Put, Update, Delete, ConditionCheck]).indexes().uploads(&[(&[GetObject], "files/resume/*"), (&[PutObject, DeleteObject, GetObject], "applications/*")]),
+        "applications-of-job" => of_job: table(&[Get, Query, Put]).indexes(),
+        "applications-mine" => mine: table(&[Get, Query, Put]).indexes(),
+        "applications-read" => read: table(&[Get, Put]).indexes().uploads(&[(&[GetObject], "applications/*")]),
+        "applications-withdraw" => withdraw: table(&[Get, Query, Put, Update, ConditionCheck]).indexes().uploads(&[(&[GetObject], "applications/*")]),
+        "applications-move" => move_status: table(&[Get, Query, Put, Update, ConditionCheck]).indexes().uploads(&[(&[GetObject], "applications/*")]),
+        "applications-history" => history: table(&[Get, Query, Put]).indexes(),
+        "applications-interviews-create" => interviews::schedule: table(&[Get, Query, Put, Update, ConditionCheck]).indexes(),
+        "applications-interviews-list" => interviews::list: table(&[Get, Query, Put]).indexes(),
+        "applications-interviews-update" => interviews::update: table(&[Get, Query, Put, Update, ConditionCheck]).indexes(),
+        "applications-stats" => stats: table(&[Get, BatchGet, Query, Put]).indexes(),
     }
 }

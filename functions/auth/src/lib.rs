@@ -13,16 +13,16 @@ pub mod verify;
 common::functions! {
     openapi(components(schemas(common::api_doc::ErrorBody, common::token::Role)), tags((name = "auth", description = "Accounts and sessions: JWT access tokens (15 min) and rotating refresh tokens")));
     http {
-        "auth-register" => handlers::register,
-        "auth-login" => handlers::login,
-        "auth-refresh" => handlers::refresh,
-        "auth-logout" => handlers::logout,
-        "auth-me" => handlers::me,
-        "auth-password-forgot" => reset::forgot,
-        "auth-password-reset" => reset::reset,
-        "auth-password-change" => handlers::change_password,
-        "auth-email-verify" => verify::verify,
-        "auth-email-verify-link" => verify::verify_link,
-        "auth-email-resend" => verify::resend,
+        "auth-register" => handlers::register: table(&[Put, Update, Delete, ConditionCheck]).memory(512),
+        "auth-login" => handlers::login: table(&[Get, Put, Update, Delete]).memory(512),
+        "auth-refresh" => handlers::refresh: table(&[Get, Update]),
+        "auth-logout" => handlers::logout: table(&[Update]),
+        "auth-me" => handlers::me: table(&[Get]),
+        "auth-password-forgot" => reset::forgot: table(&[Put]),
+        "auth-password-reset" => reset::reset: table(&[Get, Put, Update, Delete]).memory(512),
+        "auth-password-change" => handlers::change_password: table(&[Get, Put, Update, Delete]).memory(512),
+        "auth-email-verify" => verify::verify: table(&[Get, Update, Delete]),
+        "auth-email-verify-link" => verify::verify_link: table(&[Get, Update, Delete]),
+        "auth-email-resend" => verify::resend: table(&[Put]),
     }
 }

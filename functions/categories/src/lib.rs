@@ -315,10 +315,10 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 common::functions! {
     openapi(tags((name = "categories", description = "Admin-managed job categories; slug derived from the name")));
     http {
-        "categories-create" => create,
-        "categories-list" => list,
-        "categories-read" => read,
-        "categories-update" => update,
-        "categories-deactivate" => deactivate,
+        "categories-create" => create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
+        "categories-list" => list: table(&[Query]).indexes(),
+        "categories-read" => read: table(&[Get]).indexes(),
+        "categories-update" => update: table(&[Get, Put, Update]).indexes(),
+        "categories-deactivate" => deactivate: table(&[Get, Put, Update]).indexes(),
     }
 }

@@ -396,16 +396,16 @@ pub async fn list(app: &'static App, req: Request) -> ApiResult<Response> {
 common::functions! {
     openapi(tags((name = "companies", description = "Company pages; the creator is owner")));
     http {
-        "companies-create" => create,
-        "companies-list" => list,
-        "companies-read" => read,
-        "companies-update" => update,
-        "companies-members-list" => members::list,
-        "companies-members-add" => invitations::invite,
-        "companies-invitations-list" => invitations::list,
-        "companies-invitations-accept" => invitations::accept,
-        "companies-invitations-decline" => invitations::decline,
-        "companies-members-remove" => members::remove,
+        "companies-create" => create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
+        "companies-list" => list: table(&[Query]).indexes(),
+        "companies-read" => read: table(&[Get]).indexes(),
+        "companies-update" => update: table(&[Get, Put]).indexes(),
+        "companies-members-list" => members::list: table(&[Get, BatchGet, Query]).indexes(),
+        "companies-members-add" => invitations::invite: table(&[Get, Put, Update, ConditionCheck]).indexes(),
+        "companies-invitations-list" => invitations::list: table(&[Get, Query]),
+        "companies-invitations-accept" => invitations::accept: table(&[Get, Put, Update, Delete, ConditionCheck]),
+        "companies-invitations-decline" => invitations::decline: table(&[Get, Delete, ConditionCheck]),
+        "companies-members-remove" => members::remove: table(&[Get, Query, Put, Update, Delete, ConditionCheck]).indexes(),
     }
 }
 

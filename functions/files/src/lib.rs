@@ -289,9 +289,9 @@ pub fn handler(app: &'static App, event: S3Event) -> std::pin::Pin<Box<dyn std::
 common::functions! {
     openapi(tags((name = "files", description = "Resume and avatar uploads through presigned S3 URLs, checked before they are attached")));
     http {
-        "files-resume-upload" => upload_resume,
-        "files-avatar-upload" => upload_avatar,
-        "files-resume-download" => download_resume,
+        "files-resume-upload" => upload_resume: table(&[Update]).uploads(&[(&[PutObject], "incoming/resume/*")]),
+        "files-avatar-upload" => upload_avatar: table(&[Update]).uploads(&[(&[PutObject], "incoming/avatar/*")]),
+        "files-resume-download" => download_resume: table(&[Get]).uploads(&[(&[GetObject], "files/resume/*")]),
     }
     other {
         "files-check-upload" => common::runtime::Kind::S3(handler),

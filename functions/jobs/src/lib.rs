@@ -30,18 +30,18 @@ pub use store::{from_item, get, job_pk, key, open_jobs, OpenJobs, JOB_SK};
 common::functions! {
     openapi(tags( (name = "jobs", description = "Job posts: employers post for their companies; anyone browses open ones"), (name = "moderation", description = "Reports of jobs and the admin queue") ));
     http {
-        "jobs-create" => create,
-        "jobs-read" => read,
-        "jobs-update" => update,
-        "jobs-close" => close,
-        "jobs-list" => listing::list,
-        "jobs-featured" => listing::featured,
-        "jobs-mine" => listing::mine,
-        "jobs-of-company" => listing::of_company_route,
-        "jobs-of-category" => listing::of_category_route,
-        "jobs-report" => moderation::report,
-        "jobs-admin-reports" => moderation::queue,
-        "jobs-admin-moderate" => moderation::moderate,
+        "jobs-create" => create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
+        "jobs-read" => read: table(&[Get]).indexes(),
+        "jobs-update" => update: table(&[Get, Put, Update, ConditionCheck]).indexes(),
+        "jobs-close" => close: table(&[Get, Put, Update, ConditionCheck]).indexes(),
+        "jobs-list" => listing::list: table(&[Query]).indexes(),
+        "jobs-featured" => listing::featured: table(&[Query]).indexes(),
+        "jobs-mine" => listing::mine: table(&[Get, Query]).indexes(),
+        "jobs-of-company" => listing::of_company_route: table(&[Get, Query]).indexes(),
+        "jobs-of-category" => listing::of_category_route: table(&[Get, Query]).indexes(),
+        "jobs-report" => moderation::report: table(&[Get, Put, Update, Delete]).indexes(),
+        "jobs-admin-reports" => moderation::queue: table(&[Query]).indexes(),
+        "jobs-admin-moderate" => moderation::moderate: table(&[Get, Put, Update, ConditionCheck]).indexes(),
     }
     other {
         "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler),

@@ -121,16 +121,16 @@ pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Outp
 common::functions! {
     openapi(tags((name = "notifications", description = "Notifications of the caller: in-app, preferences, push devices, unsubscribe links")));
     http {
-        "notifications-list" => handlers::list,
-        "notifications-unread-count" => handlers::unread_count,
-        "notifications-read" => handlers::read,
-        "notifications-read-all" => handlers::read_all,
-        "notifications-preferences-get" => preferences::get,
-        "notifications-preferences-put" => preferences::put,
-        "notifications-devices-register" => devices::register,
-        "notifications-devices-unregister" => devices::unregister,
-        "unsubscribe-get" => unsubscribe::by_link,
-        "unsubscribe-post" => unsubscribe::one_click,
+        "notifications-list" => handlers::list: table(&[Query]).indexes(),
+        "notifications-unread-count" => handlers::unread_count: table(&[Get]).indexes(),
+        "notifications-read" => handlers::read: table(&[Update, ConditionCheck]).indexes(),
+        "notifications-read-all" => handlers::read_all: table(&[Get, Query, Update, ConditionCheck]).indexes(),
+        "notifications-preferences-get" => preferences::get: table(&[Get]),
+        "notifications-preferences-put" => preferences::put: table(&[Put, ConditionCheck]),
+        "notifications-devices-register" => devices::register: table(&[Get, Put, Update, Delete, ConditionCheck]).push(&[CreateEndpoint, SetEndpointAttributes]),
+        "notifications-devices-unregister" => devices::unregister: table(&[Get, Put, Update, Delete, ConditionCheck]).push(&[DeleteEndpoint]),
+        "unsubscribe-get" => unsubscribe::by_link: table(&[Get, Put]).indexes(),
+        "unsubscribe-post" => unsubscribe::one_click: table(&[Get, Put]).indexes(),
     }
     other {
         "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),

@@ -47,9 +47,9 @@ pub async fn docs(_app: &'static App, _req: Request) -> ApiResult<Response> {
 common::functions! {
     openapi(tags((name = "meta", description = "Liveness and API documentation")));
     http {
-        "platform-health" => health,
-        "platform-openapi" => openapi_json,
-        "platform-docs" => docs,
+        "platform-health" => health: NOTHING.memory(128),
+        "platform-openapi" => openapi_json: NOTHING.memory(128),
+        "platform-docs" => docs: NOTHING.memory(128),
     }
     other {
         "platform-not-found" => common::runtime::Kind::Http(common::http_handler!(not_found)),
@@ -58,7 +58,7 @@ common::functions! {
 }
 
 /// The API's routes from the document: path segments and the methods each path takes.
-fn routes() -> &'static [(Vec<String>, Vec<String>)] {
+fn documented_routes() -> &'static [(Vec<String>, Vec<String>)] {
     static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
     ROUTES.get_or_init(|| {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap_or_default();
@@ -84,7 +84,7 @@ fn routes() -> &'static [(Vec<String>, Vec<String>)] {
 /// The methods the API takes on `path` (empty when no route has that shape).
 pub fn allowed_methods(path: &str) -> Vec<String> {
     let given: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let matching: Vec<_> = routes()
+    let matching: Vec<_> = documented_routes()
         .iter()
         .filter(|(segments, _)| {
             segments.len() == given.len()

@@ -325,8 +325,8 @@ pub async fn export(app: &'static App, req: Request) -> ApiResult<Response> {
 common::functions! {
     openapi(tags((name = "privacy", description = "Data export and account erasure")));
     http {
-        "privacy-export" => export,
-        "privacy-erase-me" => erase_me,
-        "privacy-erase-user" => erase_user,
+        "privacy-export" => export: table(&[Get, Query]).indexes().field_keys().uploads(&[(&[GetObject], "files/*")]).timeout(60),
+        "privacy-erase-me" => erase_me: table(&[Get, Query, Put, Update, Delete, ConditionCheck, BatchWrite]).indexes().uploads(&[(&[DeleteObject], "*")]).uploads_list().push(&[DeleteEndpoint]).live().timeout(60),
+        "privacy-erase-user" => erase_user: table(&[Get, Query, Put, Update, Delete, ConditionCheck, BatchWrite]).indexes().uploads(&[(&[DeleteObject], "*")]).uploads_list().push(&[DeleteEndpoint]).live().timeout(60),
     }
 }

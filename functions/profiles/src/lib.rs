@@ -321,8 +321,8 @@ async fn opened_to_caller(app: &App, req: &Request, seeker_id: &str) -> ApiResul
 common::functions! {
     openapi(tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")));
     http {
-        "profiles-me-get" => get_mine,
-        "profiles-me-patch" => patch::patch_mine,
-        "profiles-public" => get_public,
+        "profiles-me-get" => get_mine: table(&[Get]).field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
+        "profiles-me-patch" => patch::patch_mine: table(&[Get, Put, Update]).field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
+        "profiles-public" => get_public: table(&[Get, Query]).indexes().field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
     }
 }

@@ -23,13 +23,13 @@ pub mod synonyms;
 common::functions! {
     openapi(tags((name = "search", description = "Search on OpenSearch: jobs, suggestions, companies, candidates; saved searches with alerts")));
     http {
-        "search-jobs" => handlers::jobs,
-        "search-suggest" => suggest::suggest,
-        "search-companies" => handlers::companies,
-        "search-candidates" => handlers::candidates,
-        "saved-searches-create" => saved::create,
-        "saved-searches-list" => saved::list,
-        "saved-searches-delete" => saved::delete,
+        "search-jobs" => handlers::jobs: NOTHING.analytics().search(),
+        "search-suggest" => suggest::suggest: NOTHING.search(),
+        "search-companies" => handlers::companies: NOTHING.search(),
+        "search-candidates" => handlers::candidates: table(&[Get]).indexes().search(),
+        "saved-searches-create" => saved::create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
+        "saved-searches-list" => saved::list: table(&[Query]).indexes(),
+        "saved-searches-delete" => saved::delete: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
     }
     other {
         "search-indexer" => common::runtime::Kind::Consumer(indexer::CONSUMER, indexer::handler),

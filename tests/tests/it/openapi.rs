@@ -141,3 +141,13 @@ fn every_object_is_typed_and_every_body_declared() {
     }
     assert!(undeclared.is_empty(), "bodies without a schema: {undeclared:?}");
 }
+
+#[test]
+fn the_committed_template_is_what_make_template_writes() {
+    let path = devstack::default_template();
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        committed == devstack::generate::template(&committed).unwrap(),
+        "template.yaml's HTTP functions are stale: run `make template` and commit it"
+    );
+}

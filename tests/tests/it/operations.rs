@@ -57,7 +57,7 @@ fn the_build_and_the_bench_build_every_crate_binary() {
     let root = devstack::default_template().parent().unwrap().to_path_buf();
     for script in ["scripts/build.sh", "scripts/bench.sh"] {
         let text = std::fs::read_to_string(root.join(script)).unwrap();
-        for (binary, _) in devstack::BINARIES {
+        for devstack::Binary { name: binary, .. } in devstack::BINARIES {
             assert!(
                 text.contains(&format!("-p {binary} ")) || text.contains(&format!("-p {binary}\n")),
                 "{script} does not build {binary}"

@@ -1,0 +1,412 @@
+//! What a function touches, declared in its row of the crate's `functions!` table: the
+//! table's actions (and whether on the indexes too), the key rings, the uploads bucket's
+//! prefixes, the search collection, the push endpoints, the live connections. `make
+//! template` writes each function's environment and least-privilege policies from it; the
+//! local stack refuses, as IAM would, a DynamoDB call its function did not declare.
+//!
+//! ```ignore
+//! "jobs-create" => create: table(&[Get, Put, Update, ConditionCheck, Delete]).indexes(),
+//! ```
+//!
+//! What every counted route needs (the signing keys, its rate-limit counter, the session
+//! check) follows from the route itself ([`crate::http::UNLIMITED`]) and is not declared.
+
+/// A DynamoDB action on the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Db {
+    Get,
+    BatchGet,
+    Query,
+    Put,
+    Update,
+    Delete,
+    ConditionCheck,
+    BatchWrite,
+}
+
+impl Db {
+    /// The IAM action (`dynamodb:GetItem`) without the service prefix.
+    pub const fn action(self) -> &'static str {
+        match self {
+            Db::Get => "GetItem",
+            Db::BatchGet => "BatchGetItem",
+            Db::Query => "Query",
+            Db::Put => "PutItem",
+            Db::Update => "UpdateItem",
+            Db::Delete => "DeleteItem",
+            Db::ConditionCheck => "ConditionCheckItem",
+            Db::BatchWrite => "BatchWriteItem",
+        }
+    }
+
+    /// The action an SDK operation needs (`TransactWriteItems` needs one per item kind and
+    /// is checked item by item; `TransactGetItems` needs `GetItem`).
+    pub fn of_operation(op: &str) -> Option<Db> {
+        Some(match op {
+            "GetItem" | "TransactGetItems" => Db::Get,
+            "BatchGetItem" => Db::BatchGet,
+            "Query" => Db::Query,
+            "PutItem" => Db::Put,
+            "UpdateItem" => Db::Update,
+            "DeleteItem" => Db::Delete,
+            "ConditionCheckItem" => Db::ConditionCheck,
+            "BatchWriteItem" => Db::BatchWrite,
+            _ => return None,
+        })
+    }
+}
+
+/// An S3 action on the uploads bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S3 {
+    GetObject,
+    PutObject,
+    DeleteObject,
+}
+
+impl S3 {
+    pub const fn action(self) -> &'static str {
+        match self {
+            S3::GetObject => "GetObject",
+            S3::PutObject => "PutObject",
+            S3::DeleteObject => "DeleteObject",
+        }
+    }
+}
+
+/// An SNS action on push endpoints (`CreatePlatformEndpoint` also on the platform
+/// applications it creates them in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    CreateEndpoint,
+    SetEndpointAttributes,
+    DeleteEndpoint,
+}
+
+impl Push {
+    pub const fn action(self) -> &'static str {
+        match self {
+            Push::CreateEndpoint => "CreatePlatformEndpoint",
+            Push::SetEndpointAttributes => "SetEndpointAttributes",
+            Push::DeleteEndpoint => "DeleteEndpoint",
+        }
+    }
+}
+
+/// Objects of the uploads bucket under `prefix` (`files/resume/*`, `*` for all).
+pub type Uploads = (&'static [S3], &'static str);
+
+/// A function's declared access (see the module's text). Built with [`table`] or
+/// [`NOTHING`] and the methods below, in `const` context.
+#[derive(Clone, Copy, Debug)]
+pub struct Access {
+    pub table: &'static [Db],
+    /// The table's actions apply to its indexes too (`${Table.Arn}/index/*`).
+    pub indexes: bool,
+    /// Reads the field-encryption key ring (FIELD_KEYS_SECRET).
+    pub field_keys: bool,
+    /// Sends to the analytics ingest queue (ANALYTICS_QUEUE_URL).
+    pub analytics: bool,
+    /// Calls the search collection.
+    pub search: bool,
+    pub uploads: &'static [Uploads],
+    /// Lists the uploads bucket.
+    pub uploads_list: bool,
+    pub push: &'static [Push],
+    /// Posts to and closes live (WebSocket) connections.
+    pub live: bool,
+    /// MemorySize in MB when not the Globals' one.
+    pub memory: Option<u32>,
+    /// Timeout in seconds when not the Globals' one.
+    pub timeout: Option<u32>,
+}
+
+/// Touches nothing of its own.
+pub const NOTHING: Access = Access {
+    table: &[],
+    indexes: false,
+    field_keys: false,
+    analytics: false,
+    search: false,
+    uploads: &[],
+    uploads_list: false,
+    push: &[],
+    live: false,
+    memory: None,
+    timeout: None,
+};
+
+/// These actions on the table.
+pub const fn table(actions: &'static [Db]) -> Access {
+    Access { table: actions, ..NOTHING }
+}
+
+impl Access {
+    pub const fn indexes(self) -> Self {
+        Access { indexes: true, ..self }
+    }
+    pub const fn field_keys(self) -> Self {
+        Access { field_keys: true, ..self }
+    }
+    pub const fn analytics(self) -> Self {
+        Access { analytics: true, ..self }
+    }
+    pub const fn search(self) -> Self {
+        Access { search: true, ..self }
+    }
+    pub const fn uploads(self, grants: &'static [Uploads]) -> Self {
+        Access { uploads: grants, ..self }
+    }
+    pub const fn uploads_list(self) -> Self {
+        Access {
+            uploads_list: true,
+            ..self
+        }
+    }
+    pub const fn push(self, actions: &'static [Push]) -> Self {
+        Access { push: actions, ..self }
+    }
+    pub const fn live(self) -> Self {
+        Access { live: true, ..self }
+    }
+    pub const fn memory(self, mb: u32) -> Self {
+        Access { memory: Some(mb), ..self }
+    }
+    pub const fn timeout(self, seconds: u32) -> Self {
+        Access {
+            timeout: Some(seconds),
+            ..self
+        }
+    }
+
+    /// Whether it reads or writes the uploads bucket (UPLOADS_BUCKET).
+    pub const fn uses_uploads(&self) -> bool {
+        !self.uploads.is_empty() || self.uploads_list
+    }
+}
+
+/// The function a task serves and what it declared: set by the local stack around each
+/// route's invocation; [`Enforce`] checks its DynamoDB calls against it. Outside such a task
+/// (every Lambda, whose IAM role holds the policies) nothing is checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Declared {
+    pub name: &'static str,
+    pub access: Access,
+    /// A counted route also holds the shared policies: its rate-limit counter (UpdateItem of
+    /// `RATE#` items) and the session gate (BatchGetItem of `USER#` items).
+    pub counted: bool,
+}
+
+tokio::task_local! {
+    pub static DECLARED: Declared;
+}
+
+/// Refuses, as IAM would, a DynamoDB call the running function did not declare (see
+/// [`DECLARED`]), and logs which action was missing from its row.
+#[derive(Debug, Clone, Default)]
+pub struct Enforce;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Enforce {
+    fn name(&self) -> &'static str {
+        "DeclaredAccess"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let Ok(declared) = DECLARED.try_with(|d| *d) else {
+            return Ok(());
+        };
+        match undeclared(&declared, context.input()) {
+            None => Ok(()),
+            Some(missing) => {
+                tracing::error!(function = declared.name, missing = %missing, "a call its functions! row does not declare");
+                Err(format!(
+                    "{}: not authorized to perform {missing} (its functions! row does not declare it)",
+                    declared.name
+                )
+                .into())
+            }
+        }
+    }
+}
+
+/// What the call needs that `d` does not allow, if anything.
+fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors::context::Input) -> Option<String> {
+    use aws_sdk_dynamodb::operation as op;
+    let allows = |db: Db| d.access.table.contains(&db);
+    let leading = |pk: Option<&aws_sdk_dynamodb::types::AttributeValue>, prefix: &str| {
+        pk.and_then(|v| v.as_s().ok()).is_some_and(|s| s.starts_with(prefix))
+    };
+    let need = |db: Db| (!allows(db)).then(|| format!("dynamodb:{}", db.action()));
+    if input.downcast_ref::<op::get_item::GetItemInput>().is_some() {
+        return need(Db::Get);
+    }
+    if let Some(i) = input.downcast_ref::<op::query::QueryInput>() {
+        if i.index_name.is_some() && !d.access.indexes {
+            return Some(format!("dynamodb:Query on index {}", i.index_name.as_deref().unwrap_or_default()));
+        }
+        return need(Db::Query);
+    }
+    if let Some(i) = input.downcast_ref::<op::update_item::UpdateItemInput>() {
+        let counter = d.counted && leading(i.key.as_ref().and_then(|k| k.get("PK")), "RATE#");
+        return if counter { None } else { need(Db::Update) };
+    }
+    if let Some(i) = input.downcast_ref::<op::batch_get_item::BatchGetItemInput>() {
+        let gate = d.counted
+            && i.request_items
+                .iter()
+                .flatten()
+                .all(|(_, ka)| ka.keys.iter().all(|k| leading(k.get("PK"), "USER#")));
+        return if gate { None } else { need(Db::BatchGet) };
+    }
+    if input.downcast_ref::<op::put_item::PutItemInput>().is_some() {
+        return need(Db::Put);
+    }
+    if input.downcast_ref::<op::delete_item::DeleteItemInput>().is_some() {
+        return need(Db::Delete);
+    }
+    if input.downcast_ref::<op::batch_write_item::BatchWriteItemInput>().is_some() {
+        return need(Db::BatchWrite);
+    }
+    if input.downcast_ref::<op::transact_get_items::TransactGetItemsInput>().is_some() {
+        return need(Db::Get);
+    }
+    if let Some(i) = input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
+        for item in i.transact_items.iter().flatten() {
+            let db = if item.put.is_some() {
+                Db::Put
+            } else if item.update.is_some() {
+                Db::Update
+            } else if item.delete.is_some() {
+                Db::Delete
+            } else {
+                Db::ConditionCheck
+            };
+            if let Some(missing) = need(db) {
+                return Some(format!("{missing} (in a transaction)"));
+            }
+        }
+        return None;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation as op;
+    use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+    use aws_smithy_runtime_api::client::interceptors::context::Input;
+
+    fn declared(access: Access, counted: bool) -> Declared {
+        Declared {
+            name: "test-fn",
+            access,
+            counted,
+        }
+    }
+
+    fn key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
+        [
+            ("PK".to_string(), AttributeValue::S(pk.into())),
+            ("SK".to_string(), AttributeValue::S("X".into())),
+        ]
+        .into()
+    }
+
+    #[test]
+    fn a_call_is_checked_against_the_declared_actions() {
+        let get = || {
+            Input::erase(
+                op::get_item::GetItemInput::builder()
+                    .table_name("t")
+                    .set_key(Some(key("JOB#1")))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(undeclared(&declared(NOTHING, true), &get()).as_deref(), Some("dynamodb:GetItem"));
+        assert_eq!(undeclared(&declared(table(&[Db::Get]), true), &get()), None);
+        let query = |index: Option<&str>| {
+            Input::erase(
+                op::query::QueryInput::builder()
+                    .table_name("t")
+                    .set_index_name(index.map(str::to_string))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(undeclared(&declared(table(&[Db::Query]), false), &query(None)), None);
+        assert!(undeclared(&declared(table(&[Db::Query]), false), &query(Some("GSI1")))
+            .unwrap()
+            .contains("GSI1"));
+        assert_eq!(
+            undeclared(&declared(table(&[Db::Query]).indexes(), false), &query(Some("GSI1"))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_transaction_needs_each_of_its_item_actions() {
+        let put = Put::builder().table_name("t").set_item(Some(key("JOB#1"))).build().unwrap();
+        let check = ConditionCheck::builder()
+            .table_name("t")
+            .set_key(Some(key("CO#1")))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .unwrap();
+        let tx = || {
+            Input::erase(
+                op::transact_write_items::TransactWriteItemsInput::builder()
+                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                    .transact_items(TransactWriteItem::builder().condition_check(check.clone()).build())
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(
+            undeclared(&declared(table(&[Db::Put]), true), &tx()).as_deref(),
+            Some("dynamodb:ConditionCheckItem (in a transaction)")
+        );
+        assert_eq!(undeclared(&declared(table(&[Db::Put, Db::ConditionCheck]), true), &tx()), None);
+    }
+
+    #[test]
+    fn the_shared_policies_cover_only_their_items_and_only_counted_routes() {
+        let update = |pk: &str| {
+            Input::erase(
+                op::update_item::UpdateItemInput::builder()
+                    .table_name("t")
+                    .set_key(Some(key(pk)))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(undeclared(&declared(NOTHING, true), &update("RATE#ip#1")), None);
+        assert_eq!(
+            undeclared(&declared(NOTHING, false), &update("RATE#ip#1")).as_deref(),
+            Some("dynamodb:UpdateItem")
+        );
+        assert_eq!(
+            undeclared(&declared(NOTHING, true), &update("JOB#1")).as_deref(),
+            Some("dynamodb:UpdateItem")
+        );
+        let batch = |pk: &str| {
+            let keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder().keys(key(pk)).build().unwrap();
+            Input::erase(
+                op::batch_get_item::BatchGetItemInput::builder()
+                    .request_items("t", keys)
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(undeclared(&declared(NOTHING, true), &batch("USER#1")), None);
+        assert_eq!(
+            undeclared(&declared(NOTHING, true), &batch("JOB#1")).as_deref(),
+            Some("dynamodb:BatchGetItem")
+        );
+    }
+}
