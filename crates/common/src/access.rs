@@ -195,6 +195,9 @@ pub struct Declared {
     /// A counted route also holds the shared policies: its rate-limit counter (UpdateItem of
     /// `RATE#` items) and the session gate (BatchGetItem of `USER#` items).
     pub counted: bool,
+    /// A route that takes `Idempotency-Key` also holds the idempotency records' policy
+    /// (GetItem, PutItem and UpdateItem of `IDEMP#` items, [`crate::idempotency`]).
+    pub idempotent: bool,
 }
 
 tokio::task_local! {
@@ -241,8 +244,13 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
         pk.and_then(|v| v.as_s().ok()).is_some_and(|s| s.starts_with(prefix))
     };
     let need = |db: Db| (!allows(db)).then(|| format!("dynamodb:{}", db.action()));
-    if input.downcast_ref::<op::get_item::GetItemInput>().is_some() {
-        return need(Db::Get);
+    let record = |pk: Option<&aws_sdk_dynamodb::types::AttributeValue>| d.idempotent && leading(pk, "IDEMP#");
+    if let Some(i) = input.downcast_ref::<op::get_item::GetItemInput>() {
+        return if record(i.key.as_ref().and_then(|k| k.get("PK"))) {
+            None
+        } else {
+            need(Db::Get)
+        };
     }
     if let Some(i) = input.downcast_ref::<op::query::QueryInput>() {
         if i.index_name.is_some() && !d.access.indexes {
@@ -251,8 +259,9 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
         return need(Db::Query);
     }
     if let Some(i) = input.downcast_ref::<op::update_item::UpdateItemInput>() {
-        let counter = d.counted && leading(i.key.as_ref().and_then(|k| k.get("PK")), "RATE#");
-        return if counter { None } else { need(Db::Update) };
+        let pk = i.key.as_ref().and_then(|k| k.get("PK"));
+        let shared = (d.counted && leading(pk, "RATE#")) || record(pk);
+        return if shared { None } else { need(Db::Update) };
     }
     if let Some(i) = input.downcast_ref::<op::batch_get_item::BatchGetItemInput>() {
         let gate = d.counted
@@ -262,8 +271,12 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
                 .all(|(_, ka)| ka.keys.iter().all(|k| leading(k.get("PK"), "USER#")));
         return if gate { None } else { need(Db::BatchGet) };
     }
-    if input.downcast_ref::<op::put_item::PutItemInput>().is_some() {
-        return need(Db::Put);
+    if let Some(i) = input.downcast_ref::<op::put_item::PutItemInput>() {
+        return if record(i.item.as_ref().and_then(|k| k.get("PK"))) {
+            None
+        } else {
+            need(Db::Put)
+        };
     }
     if input.downcast_ref::<op::delete_item::DeleteItemInput>().is_some() {
         return need(Db::Delete);
@@ -275,6 +288,7 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
         return need(Db::Get);
     }
     if let Some(i) = input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
+        let mut missing: Vec<String> = Vec::new();
         for item in i.transact_items.iter().flatten() {
             let db = if item.put.is_some() {
                 Db::Put
@@ -285,11 +299,11 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
             } else {
                 Db::ConditionCheck
             };
-            if let Some(missing) = need(db) {
-                return Some(format!("{missing} (in a transaction)"));
+            if let Some(m) = need(db).filter(|m| !missing.contains(m)) {
+                missing.push(m);
             }
         }
-        return None;
+        return (!missing.is_empty()).then(|| format!("{} (in a transaction)", missing.join(", ")));
     }
     None
 }
@@ -306,6 +320,7 @@ mod tests {
             name: "test-fn",
             access,
             counted,
+            idempotent: false,
         }
     }
 
@@ -346,6 +361,39 @@ mod tests {
         assert_eq!(
             undeclared(&declared(table(&[Db::Query]).indexes(), false), &query(Some("GSI1"))),
             None
+        );
+    }
+
+    #[test]
+    fn idempotent_routes_may_keep_their_records_only() {
+        let get = |pk: &str| {
+            Input::erase(
+                op::get_item::GetItemInput::builder()
+                    .table_name("t")
+                    .set_key(Some(key(pk)))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let put = |pk: &str| {
+            Input::erase(
+                op::put_item::PutItemInput::builder()
+                    .table_name("t")
+                    .set_item(Some(key(pk)))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let idem = Declared {
+            idempotent: true,
+            ..declared(NOTHING, true)
+        };
+        assert_eq!(undeclared(&idem, &get("IDEMP#u#POST /jobs#k")), None);
+        assert_eq!(undeclared(&idem, &put("IDEMP#u#POST /jobs#k")), None);
+        assert_eq!(undeclared(&idem, &put("JOB#1")).as_deref(), Some("dynamodb:PutItem"));
+        assert_eq!(
+            undeclared(&declared(NOTHING, true), &get("IDEMP#u#POST /jobs#k")).as_deref(),
+            Some("dynamodb:GetItem")
         );
     }
 

@@ -54,6 +54,8 @@ pub struct Route {
     pub method: String,
     pub path: String,
     pub access: crate::access::Access,
+    /// It takes an `Idempotency-Key` (its `#[utoipa::path]` declares the header).
+    pub idempotent: bool,
 }
 
 impl Route {
@@ -71,11 +73,20 @@ impl Route {
             paths.next().is_none() && methods.len() == 1,
             "{name}: its handler documents one operation"
         );
+        let method = methods[0].clone();
+        let params = item[method.to_lowercase()]["parameters"].as_array().cloned().unwrap_or_default();
+        let idempotent = params.iter().any(|p| {
+            p["in"] == "header"
+                && p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(crate::idempotency::HEADER))
+        });
         Route {
             name,
-            method: methods[0].clone(),
+            method,
             path,
             access,
+            idempotent,
         }
     }
 }

@@ -86,7 +86,7 @@ fn function(binary: &str, r: &Route) -> String {
             let _ = writeln!(s, "          {k}: {v}");
         }
     }
-    let policies = policies(counted, a);
+    let policies = policies(counted, r.idempotent, a);
     if !policies.is_empty() {
         s.push_str("      Policies:\n");
         s.push_str(&policies);
@@ -117,9 +117,10 @@ fn environment(counted: bool, a: &Access) -> Vec<(&'static str, String)> {
     env
 }
 
-/// The `Policies:` items: the shared managed policies a counted route needs, those its
-/// access names, then one statement list of its own.
-fn policies(counted: bool, a: &Access) -> String {
+/// The `Policies:` items: the shared managed policies a counted route needs, the
+/// idempotency records' one when it takes `Idempotency-Key`, those its access names, then
+/// one statement list of its own.
+fn policies(counted: bool, idempotent: bool, a: &Access) -> String {
     let mut s = String::new();
     let mut shared = |name: &str| {
         let _ = writeln!(s, "        - !Ref {name}");
@@ -133,6 +134,9 @@ fn policies(counted: bool, a: &Access) -> String {
     if counted {
         shared("RateLimitCounterPolicy");
         shared("SessionCheckPolicy");
+    }
+    if idempotent {
+        shared("IdempotencyRecordPolicy");
     }
     if a.analytics {
         shared("AnalyticsIngestSendPolicy");

@@ -404,6 +404,7 @@ fn declared(name: &str) -> Option<common::access::Declared> {
                         name: r.name,
                         access: r.access,
                         counted,
+                        idempotent: r.idempotent,
                     },
                 )
             })

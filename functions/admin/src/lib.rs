@@ -246,7 +246,7 @@ common::functions! {
     openapi(tags((name = "admin", description = "Users and the audit log (admins only)")));
     http {
         "admin-users-list" => list_users: table(&[Get, Query, Put]).indexes(),
-        "admin-users-update" => update_user: table(&[Get, Put]).indexes(),
+        "admin-users-update" => update_user: table(&[Get, Put, Update, ConditionCheck]).indexes(),
         "admin-audit" => audit: table(&[Query]).indexes(),
     }
 }

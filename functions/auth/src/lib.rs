@@ -13,7 +13,7 @@ pub mod verify;
 common::functions! {
     openapi(components(schemas(common::api_doc::ErrorBody, common::token::Role)), tags((name = "auth", description = "Accounts and sessions: JWT access tokens (15 min) and rotating refresh tokens")));
     http {
-        "auth-register" => handlers::register: table(&[Put, Update, Delete, ConditionCheck]).memory(512),
+        "auth-register" => handlers::register: table(&[Get, Put, Update, Delete, ConditionCheck]).memory(512),
         "auth-login" => handlers::login: table(&[Get, Put, Update, Delete]).memory(512),
         "auth-refresh" => handlers::refresh: table(&[Get, Update]),
         "auth-logout" => handlers::logout: table(&[Update]),

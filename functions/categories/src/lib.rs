@@ -318,7 +318,7 @@ common::functions! {
         "categories-create" => create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
         "categories-list" => list: table(&[Query]).indexes(),
         "categories-read" => read: table(&[Get]).indexes(),
-        "categories-update" => update: table(&[Get, Put, Update]).indexes(),
-        "categories-deactivate" => deactivate: table(&[Get, Put, Update]).indexes(),
+        "categories-update" => update: table(&[Get, Put, Update, ConditionCheck]).indexes(),
+        "categories-deactivate" => deactivate: table(&[Get, Put, Update, ConditionCheck]).indexes(),
     }
 }

@@ -399,7 +399,7 @@ common::functions! {
         "companies-create" => create: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
         "companies-list" => list: table(&[Query]).indexes(),
         "companies-read" => read: table(&[Get]).indexes(),
-        "companies-update" => update: table(&[Get, Put]).indexes(),
+        "companies-update" => update: table(&[Get, Put, Update, ConditionCheck]).indexes(),
         "companies-members-list" => members::list: table(&[Get, BatchGet, Query]).indexes(),
         "companies-members-add" => invitations::invite: table(&[Get, Put, Update, ConditionCheck]).indexes(),
         "companies-invitations-list" => invitations::list: table(&[Get, Query]),

@@ -289,8 +289,8 @@ pub fn handler(app: &'static App, event: S3Event) -> std::pin::Pin<Box<dyn std::
 common::functions! {
     openapi(tags((name = "files", description = "Resume and avatar uploads through presigned S3 URLs, checked before they are attached")));
     http {
-        "files-resume-upload" => upload_resume: table(&[Update]).uploads(&[(&[PutObject], "incoming/resume/*")]),
-        "files-avatar-upload" => upload_avatar: table(&[Update]).uploads(&[(&[PutObject], "incoming/avatar/*")]),
+        "files-resume-upload" => upload_resume: table(&[Get, Put, Update, ConditionCheck]).uploads(&[(&[PutObject], "incoming/resume/*")]),
+        "files-avatar-upload" => upload_avatar: table(&[Get, Put, Update, ConditionCheck]).uploads(&[(&[PutObject], "incoming/avatar/*")]),
         "files-resume-download" => download_resume: table(&[Get]).uploads(&[(&[GetObject], "files/resume/*")]),
     }
     other {

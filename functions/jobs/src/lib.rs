@@ -39,7 +39,7 @@ common::functions! {
         "jobs-mine" => listing::mine: table(&[Get, Query]).indexes(),
         "jobs-of-company" => listing::of_company_route: table(&[Get, Query]).indexes(),
         "jobs-of-category" => listing::of_category_route: table(&[Get, Query]).indexes(),
-        "jobs-report" => moderation::report: table(&[Get, Put, Update, Delete]).indexes(),
+        "jobs-report" => moderation::report: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
         "jobs-admin-reports" => moderation::queue: table(&[Query]).indexes(),
         "jobs-admin-moderate" => moderation::moderate: table(&[Get, Put, Update, ConditionCheck]).indexes(),
     }

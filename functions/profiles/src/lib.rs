@@ -322,7 +322,7 @@ common::functions! {
     openapi(tags((name = "profiles", description = "Profiles, privacy, personal data encrypted per field")));
     http {
         "profiles-me-get" => get_mine: table(&[Get]).field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
-        "profiles-me-patch" => patch::patch_mine: table(&[Get, Put, Update]).field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
+        "profiles-me-patch" => patch::patch_mine: table(&[Get, Put, Update, ConditionCheck]).field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
         "profiles-public" => get_public: table(&[Get, Query]).indexes().field_keys().uploads(&[(&[GetObject], "files/avatar/*")]),
     }
 }

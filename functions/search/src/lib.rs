@@ -7,6 +7,7 @@
 //! search keeps answering ([`reindex`]).
 
 pub mod alerts;
+pub mod digest;
 pub mod docs;
 pub mod engine;
 pub mod handlers;
@@ -34,7 +35,7 @@ common::functions! {
     other {
         "search-indexer" => common::runtime::Kind::Consumer(indexer::CONSUMER, indexer::handler),
         "search-alerts" => common::runtime::Kind::Consumer(alerts::CONSUMER, alerts::handler),
-        "search-digest" => common::runtime::Kind::Scheduled(alerts::digest_handler),
+        "search-digest" => common::runtime::Kind::Scheduled(digest::handler),
         "search-reindex" => common::runtime::Kind::Scheduled(reindex::handler),
     }
 }

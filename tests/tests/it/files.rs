@@ -113,12 +113,18 @@ async fn resumes_are_checked_by_content_before_they_are_attached() {
     let t = upload(&s, &tok, "/me/resume", "application/pdf", file.len(), file.clone()).await;
     let p = decided(&s, &tok, "resume", t["upload_id"].as_str().unwrap()).await;
     assert_eq!(p["resume"]["last_upload"]["state"], "ready");
+    // The check records the outcome, then removes the incoming and the replaced object.
+    let want = vec![format!("files/resume/{user_id}/{}.pdf", t["upload_id"].as_str().unwrap())];
+    let mut stored = Vec::new();
+    for _ in 0..50 {
+        stored = keys_under(&s, &format!("files/resume/{user_id}/")).await;
+        if stored == want && keys_under(&s, "incoming/").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(keys_under(&s, "incoming/").await.is_empty());
-    let stored = keys_under(&s, &format!("files/resume/{user_id}/")).await;
-    assert_eq!(
-        stored,
-        vec![format!("files/resume/{user_id}/{}.pdf", t["upload_id"].as_str().unwrap())]
-    );
+    assert_eq!(stored, want);
     s.shutdown().await;
 }
 

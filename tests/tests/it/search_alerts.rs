@@ -221,21 +221,21 @@ async fn digests_go_out_by_schedule_once() {
         search::alerts::alert_for(app, job).await.unwrap();
     }
     assert_eq!(
-        search::alerts::send_digests(app, chrono::Utc::now()).await.unwrap(),
+        search::digest::send(app, chrono::Utc::now()).await.unwrap(),
         0,
         "not due before 08:00"
     );
     assert!(alerts_to(&seeker.email).await.is_empty());
 
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(2);
-    assert_eq!(search::alerts::send_digests(app, tomorrow).await.unwrap(), 1);
+    assert_eq!(search::digest::send(app, tomorrow).await.unwrap(), 1);
     let mail = wait_for_email(&seeker.email, "2 new jobs", SOON).await;
     let body = mail["body"].as_str().unwrap();
     assert!(
         body.contains("Morning baker") && body.contains("Evening baker") && body.contains("/unsubscribe?token="),
         "{body}"
     );
-    assert_eq!(search::alerts::send_digests(app, tomorrow).await.unwrap(), 0, "sent once");
+    assert_eq!(search::digest::send(app, tomorrow).await.unwrap(), 0, "sent once");
     s.shutdown().await;
 }
 
