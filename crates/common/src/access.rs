@@ -196,7 +196,9 @@ pub struct Declared {
     /// `RATE#` items) and the session gate (BatchGetItem of `USER#` items).
     pub counted: bool,
     /// A route that takes `Idempotency-Key` also holds the idempotency records' policy
-    /// (GetItem, PutItem and UpdateItem of `IDEMP#` items, [`crate::idempotency`]).
+    /// (GetItem, PutItem, UpdateItem and DeleteItem of `IDEMP#` items,
+    /// [`crate::idempotency`]: the replay, the claim, the stored reply, the release after a
+    /// failure).
     pub idempotent: bool,
 }
 
@@ -278,8 +280,12 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
             need(Db::Put)
         };
     }
-    if input.downcast_ref::<op::delete_item::DeleteItemInput>().is_some() {
-        return need(Db::Delete);
+    if let Some(i) = input.downcast_ref::<op::delete_item::DeleteItemInput>() {
+        return if record(i.key.as_ref().and_then(|k| k.get("PK"))) {
+            None
+        } else {
+            need(Db::Delete)
+        };
     }
     if input.downcast_ref::<op::batch_write_item::BatchWriteItemInput>().is_some() {
         return need(Db::BatchWrite);
@@ -391,6 +397,17 @@ mod tests {
         assert_eq!(undeclared(&idem, &get("IDEMP#u#POST /jobs#k")), None);
         assert_eq!(undeclared(&idem, &put("IDEMP#u#POST /jobs#k")), None);
         assert_eq!(undeclared(&idem, &put("JOB#1")).as_deref(), Some("dynamodb:PutItem"));
+        let delete = |pk: &str| {
+            Input::erase(
+                op::delete_item::DeleteItemInput::builder()
+                    .table_name("t")
+                    .set_key(Some(key(pk)))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(undeclared(&idem, &delete("IDEMP#u#POST /jobs#k")), None);
+        assert_eq!(undeclared(&idem, &delete("JOB#1")).as_deref(), Some("dynamodb:DeleteItem"));
         assert_eq!(
             undeclared(&declared(NOTHING, true), &get("IDEMP#u#POST /jobs#k")).as_deref(),
             Some("dynamodb:GetItem")
