@@ -63,7 +63,7 @@ fmt: ## format the code
 openapi: ## regenerate docs/openapi.json from the handlers' annotations
 	@cargo run -q -p devstack --bin openapi
 
-template: ## regenerate template.yaml's HTTP functions from the crates' functions! rows
+template: ## regenerate template.yaml's functions from the crates' functions! rows
 	@cargo run -q -p devstack --bin template
 
 validate: ## sam validate --lint

@@ -1,8 +1,8 @@
 """Schemathesis against the running platform, as each kind of caller.
 
 Run by scripts/contract.sh (part of `make test`): logs the seeded accounts in, then runs
-`schemathesis run <base>/openapi.json` once per caller (anonymous, seeker, employer, admin)
-with every check and every phase, a fixed seed (the same cases each run) and
+`schemathesis run <base>/openapi.json` once per caller (anonymous, seeker, employer, admin;
+two at a time, see GROUPS) with every check and every phase, a fixed seed (the same cases each run) and
 tests/contract/schemathesis.toml. Exits non-zero if any run found a failure.
 """
 
@@ -43,6 +43,51 @@ def register(base: str, password: str) -> str:
         return json.load(r)["access_token"]
 
 
+# Callers run two at a time (the machine has two cores and one run keeps about one busy).
+# The admin may suspend or erase accounts and deactivate categories, so it never runs beside
+# the seeker or the employer, whose runs use them; the anonymous caller uses none of them.
+GROUPS = [["seeker", "employer"], ["admin", "anonymous"]]
+
+
+def start(args, accounts, caller):
+    """Starts schemathesis as `caller`; returns (process, log path, start time)."""
+    st = os.path.join(os.path.dirname(sys.executable), "schemathesis")
+    cmd = [
+        st, "--config-file", os.path.join(HERE, "schemathesis.toml"), "run", f"{args.url}/openapi.json",
+        "--phases", PHASES, "--checks", "all", "--seed", "20261206", "--workers", "1",
+        "--report", "junit", "--report-dir", os.path.join(args.reports, caller),
+    ]
+    # The routes that end the caller's own session (DELETE /me, POST /auth/logout) are
+    # called with a spare account's token (schemathesis.toml), so the rest of the run
+    # is not all 401.
+    spare = "anonymous"
+    if caller != "anonymous":
+        # Logged in right before its run: an access token lives 15 minutes.
+        token = login(args.url, accounts[caller], accounts["password"])
+        cmd += ["--header", f"Authorization: Bearer {token}"]
+        spare = register(args.url, accounts["password"])
+    cmd += args.extra.split()
+    log = os.path.join(args.reports, f"{caller}.log")
+    os.makedirs(args.reports, exist_ok=True)
+    env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": HERE, "CONTRACT_BASE": args.url,
+           "CONTRACT_SPARE_TOKEN": spare}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    return proc, log, time.monotonic()
+
+
+def finish(caller, proc, log, started) -> bool:
+    """Waits for one caller's run and prints its summary (and its output when it failed)."""
+    rc = proc.wait()
+    text = open(log).read()
+    # schemathesis ends with a line such as "==== 1 failure, 3 warnings in 145.23s ====".
+    summary = [l.strip("= ") for l in text.splitlines() if re.fullmatch(r"=+ .* in [0-9.]+s =+", l.strip())]
+    print(f"  {caller}: exit {rc} in {time.monotonic() - started:.0f} s ({summary[-1] if summary else 'no summary'})", flush=True)
+    if rc != 0:
+        print(text[-20000:], flush=True)
+    return rc == 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -52,38 +97,15 @@ def main() -> int:
     ap.add_argument("--extra", default="", help="more schemathesis options, space separated")
     args = ap.parse_args()
     accounts = json.load(open(args.accounts))
-    st = os.path.join(os.path.dirname(sys.executable), "schemathesis")
+    wanted = args.callers.split(",")
+    unknown = [c for c in wanted if c not in sum(GROUPS, [])]
+    if unknown:
+        print(f"unknown callers: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     failed = []
-    for caller in args.callers.split(","):
-        cmd = [
-            st, "--config-file", os.path.join(HERE, "schemathesis.toml"), "run", f"{args.url}/openapi.json",
-            "--phases", PHASES, "--checks", "all", "--seed", "20261206", "--workers", "1",
-            "--report", "junit", "--report-dir", os.path.join(args.reports, caller),
-        ]
-        # The routes that end the caller's own session (DELETE /me, POST /auth/logout) are
-        # called with a spare account's token (schemathesis.toml), so the rest of the run
-        # is not all 401.
-        spare = "anonymous"
-        if caller != "anonymous":
-            # Logged in right before its run: an access token lives 15 minutes.
-            token = login(args.url, accounts[caller], accounts["password"])
-            cmd += ["--header", f"Authorization: Bearer {token}"]
-            spare = register(args.url, accounts["password"])
-        cmd += args.extra.split()
-        started = time.monotonic()
-        log = os.path.join(args.reports, f"{caller}.log")
-        os.makedirs(args.reports, exist_ok=True)
-        with open(log, "w") as out:
-            env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": HERE, "CONTRACT_BASE": args.url,
-                   "CONTRACT_SPARE_TOKEN": spare}
-            rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        text = open(log).read()
-        # schemathesis ends with a line such as "==== 1 failure, 3 warnings in 145.23s ====".
-        summary = [l.strip("= ") for l in text.splitlines() if re.fullmatch(r"=+ .* in [0-9.]+s =+", l.strip())]
-        print(f"  {caller}: exit {rc} in {time.monotonic() - started:.0f} s ({summary[-1] if summary else 'no summary'})", flush=True)
-        if rc != 0:
-            failed.append(caller)
-            print(text[-20000:], flush=True)
+    for group in GROUPS:
+        runs = [(caller, *start(args, accounts, caller)) for caller in group if caller in wanted]
+        failed += [caller for caller, proc, log, started in runs if not finish(caller, proc, log, started)]
     if failed:
         print(f"schemathesis found failures as: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -42,6 +42,8 @@ pub enum Kind {
 pub struct Function {
     pub name: &'static str,
     pub kind: Kind,
+    /// What the row declares it touches and, for an `other` row, what starts it.
+    pub access: crate::access::Access,
 }
 
 /// An HTTP row of a crate's table with what its handler's `#[utoipa::path]` says (its
@@ -101,7 +103,7 @@ macro_rules! __access {
     };
     ($a:expr) => {{
         #[allow(unused_imports)]
-        use $crate::access::{Db::*, Push::*, S3::*, *};
+        use $crate::access::{Db::*, Push::*, Trigger::*, S3::*, *};
         $a
     }};
 }
@@ -142,7 +144,11 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
 ///         "jobs-create" => create: table(&[Get, Put, Update, ConditionCheck, Delete]).indexes(),
 ///         "jobs-list" => listing::list: table(&[Query]).indexes(),
 ///     }
-///     other { "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler) }
+///     other {
+///         "jobs-expire" => Scheduled(expiry::handler): table(&[Query, Get, Put, Update, ConditionCheck])
+///             .indexes()
+///             .on(Schedule("rate(5 minutes)", "Stores open jobs past their deadline as expired")),
+///     }
 /// }
 /// ```
 ///
@@ -150,18 +156,28 @@ pub fn serve(table: &'static [Function]) -> Result<(), Error> {
 /// local stack), `pub struct Api` (utoipa, with every `http` handler's `#[utoipa::path]`)
 /// and `pub fn routes()`: each `http` row's method and path (from its `#[utoipa::path]`)
 /// and declared access ([`crate::access`]), from which `make template` writes its
-/// template.yaml function. A test checks the table against template.yaml both ways.
+/// template.yaml function. An `other` row names its [`Kind`] (`Consumer(NAME, handler)`,
+/// `Scheduled(handler)`, ...) and declares, besides its access, what starts it
+/// ([`crate::access::Trigger`]); `make template` writes its function from that. A test checks the table against template.yaml both ways.
 #[macro_export]
 macro_rules! functions {
     (
         openapi($($doc:tt)*);
         http { $($name:literal => $($seg:ident)::+ $(: $access:expr)?),* $(,)? }
-        $(other { $($oname:literal => $okind:expr),* $(,)? })?
+        $(other { $($oname:literal => $okind:ident $(($($oarg:tt)*))? $(: $oaccess:expr)?),* $(,)? })?
     ) => {
         /// Every function of this crate by its template.yaml `Handler`.
         pub const FUNCTIONS: &[$crate::runtime::Function] = &[
-            $($crate::runtime::Function { name: $name, kind: $crate::runtime::Kind::Http($crate::http_handler!($($seg)::+)) },)*
-            $($($crate::runtime::Function { name: $oname, kind: $okind },)*)?
+            $($crate::runtime::Function {
+                name: $name,
+                kind: $crate::runtime::Kind::Http($crate::http_handler!($($seg)::+)),
+                access: $crate::__access!($($access)?),
+            },)*
+            $($($crate::runtime::Function {
+                name: $oname,
+                kind: $crate::runtime::Kind::$okind $(($($oarg)*))?,
+                access: $crate::__access!($($oaccess)?),
+            },)*)?
         ];
 
         /// This crate's part of the OpenAPI document: the `http` rows of [`FUNCTIONS`].

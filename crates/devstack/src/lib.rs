@@ -8,6 +8,7 @@ pub mod contract;
 pub mod gateway;
 pub mod generate;
 pub mod intrinsics;
+mod declared;
 pub mod live;
 pub mod openapi;
 pub mod pollers;
@@ -347,7 +348,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         let Kind::WebSocket(h) = kinds[handler.as_str()] else {
             return Err(format!("{handler} is not a WebSocket function"));
         };
-        ws_routes.insert(key, h);
+        ws_routes.insert(key, (h, declared::of(&handler)));
     }
     let live_api = (!ws_routes.is_empty()).then(|| live::LiveApi::new(app, ws_routes, stop_rx.clone()));
     let mut cors = t.cors.clone();
@@ -389,30 +390,6 @@ struct Wiring<'a> {
     stop: watch::Receiver<bool>,
 }
 
-/// What the row of HTTP function `name` declares, if it is one of the generated ones.
-fn declared(name: &str) -> Option<common::access::Declared> {
-    static ALL: std::sync::OnceLock<HashMap<&'static str, common::access::Declared>> = std::sync::OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        BINARIES
-            .iter()
-            .flat_map(|b| (b.routes)())
-            .map(|r| {
-                let counted = !generate::unlimited(&r);
-                (
-                    r.name,
-                    common::access::Declared {
-                        name: r.name,
-                        access: r.access,
-                        counted,
-                        idempotent: r.idempotent,
-                    },
-                )
-            })
-            .collect()
-    });
-    all.get(name).copied()
-}
-
 impl Wiring<'_> {
     /// Event `e` of function `f`: a gateway route, or a poller (stream, queue, schedule, S3).
     fn wire(
@@ -427,7 +404,7 @@ impl Wiring<'_> {
                 let Kind::Http(handler) = self.kinds[f.handler.as_str()] else {
                     return Err(format!("{} is not an HTTP function", f.handler));
                 };
-                routes.push(Route::new(method, path, &f.handler, handler).declaring(declared(&f.handler)));
+                routes.push(Route::new(method, path, &f.handler, handler).declaring(declared::of(&f.handler)));
             }
             FunctionEvent::Stream { table, batch_size } if self.opts.run_relay => {
                 let arn = self
@@ -439,13 +416,10 @@ impl Wiring<'_> {
                 let Kind::StreamRelay = self.kinds[f.handler.as_str()] else {
                     return Err(format!("{} is not a stream function", f.handler));
                 };
-                tasks.push(tokio::spawn(pollers::stream_poller(
-                    self.sdk.clone(),
-                    arn,
-                    self.app,
-                    *batch_size,
-                    self.stop.clone(),
-                )));
+                tasks.push(declared::spawn(
+                    &f.handler,
+                    pollers::stream_poller(self.sdk.clone(), arn, self.app, *batch_size, self.stop.clone()),
+                ));
             }
             FunctionEvent::Sqs { queue, batch_size } if self.opts.run_consumers => {
                 let url = self
@@ -474,13 +448,10 @@ impl Wiring<'_> {
                         arn: arn.clone(),
                         batch_size: *batch_size,
                     };
-                    tasks.push(tokio::spawn(pollers::sqs_poller(
-                        self.sdk.clone(),
-                        source,
-                        target,
-                        self.app,
-                        self.stop.clone(),
-                    )));
+                    tasks.push(declared::spawn(
+                        &f.handler,
+                        pollers::sqs_poller(self.sdk.clone(), source, target, self.app, self.stop.clone()),
+                    ));
                 }
             }
             FunctionEvent::Schedule { every, enabled: true } => {
@@ -488,13 +459,10 @@ impl Wiring<'_> {
                     return Err(format!("{} is not a scheduled function", f.handler));
                 };
                 let period = self.opts.schedule_every.unwrap_or(*every);
-                tasks.push(tokio::spawn(pollers::scheduler(
-                    f.handler.clone(),
-                    period,
-                    handler,
-                    self.app,
-                    self.stop.clone(),
-                )));
+                tasks.push(declared::spawn(
+                    &f.handler,
+                    pollers::scheduler(f.handler.clone(), period, handler, self.app, self.stop.clone()),
+                ));
             }
             FunctionEvent::S3 { .. } => {
                 let Kind::S3(handler) = self.kinds[f.handler.as_str()] else {
@@ -506,14 +474,10 @@ impl Wiring<'_> {
                     .get(&f.logical_id)
                     .cloned()
                     .ok_or(format!("{}: no S3 notification queue", f.logical_id))?;
-                tasks.push(tokio::spawn(pollers::s3_poller(
-                    self.sdk.clone(),
-                    url,
-                    f.handler.clone(),
-                    handler,
-                    self.app,
-                    self.stop.clone(),
-                )));
+                tasks.push(declared::spawn(
+                    &f.handler,
+                    pollers::s3_poller(self.sdk.clone(), url, f.handler.clone(), handler, self.app, self.stop.clone()),
+                ));
             }
             _ => {}
         }

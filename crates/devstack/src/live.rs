@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use bytes::Bytes;
+use common::access::Declared;
 use common::runtime::WsHandler;
 use common::App;
 use futures::{SinkExt, StreamExt};
@@ -44,7 +45,7 @@ struct Open {
 /// The WebSocket API of one local stack.
 pub struct LiveApi {
     app: &'static App,
-    routes: HashMap<String, WsHandler>,
+    routes: HashMap<String, (WsHandler, Option<Declared>)>,
     open: Mutex<HashMap<String, Open>>,
     stop: watch::Receiver<bool>,
 }
@@ -74,8 +75,9 @@ fn gone() -> Response {
 }
 
 impl LiveApi {
-    /// `routes`: route key (`$connect`, `$disconnect`, `$default`) -> handler.
-    pub fn new(app: &'static App, routes: HashMap<String, WsHandler>, stop: watch::Receiver<bool>) -> Arc<Self> {
+    /// `routes`: route key (`$connect`, `$disconnect`, `$default`) -> handler and what its
+    /// row declares (its DynamoDB calls are held to it).
+    pub fn new(app: &'static App, routes: HashMap<String, (WsHandler, Option<Declared>)>, stop: watch::Receiver<bool>) -> Arc<Self> {
         Arc::new(LiveApi {
             app,
             routes,
@@ -199,9 +201,12 @@ impl LiveApi {
 
     /// Runs a route's function with an event, as the Lambda runtime would (JSON in).
     async fn invoke(&self, route: &str, event: serde_json::Value) -> Option<ApiGatewayProxyResponse> {
-        let handler = self.routes.get(route)?;
+        let (handler, declared) = self.routes.get(route)?;
         match serde_json::from_value::<ApiGatewayWebsocketProxyRequest>(event) {
-            Ok(req) => Some(handler(self.app, req).await),
+            Ok(req) => Some(match declared {
+                Some(d) => common::access::DECLARED.scope(*d, handler(self.app, req)).await,
+                None => handler(self.app, req).await,
+            }),
             Err(e) => {
                 tracing::error!(error = %e, route, "building the WebSocket event failed");
                 let mut r = ApiGatewayProxyResponse::default();

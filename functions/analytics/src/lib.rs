@@ -36,7 +36,16 @@ common::functions! {
         "analytics-admin" => reads::admin: table(&[Get, BatchGet, Query]),
     }
     other {
-        "analytics-consumer" => common::runtime::Kind::Batch(consumer::handler),
-        "analytics-rollup" => common::runtime::Kind::Scheduled(rollup::handler),
+        // Adds up each batch (of either queue) and writes each touched item once per batch.
+        "analytics-consumer" => Batch(consumer::handler): table(&[Get, BatchGet, Put, Update, ConditionCheck])
+            .signing_keys()
+            .timeout(30)
+            .on(Queues(&[queue("AnalyticsQueue", 100).window(5), queue("AnalyticsIngestQueue", 100).window(5)])),
+        // Rolls up yesterday (UTC), its week and month: top lists, funnel, weekly and monthly
+        // figures. Idempotent; `make rollup FROM=... TO=...` backfills.
+        "analytics-rollup" => Scheduled(rollup::handler): table(&[Get, BatchGet, Query, Put]).timeout(300).on(Schedule(
+            "cron(30 0 * * ? *)",
+            "Rolls up the previous day's analytics, its week and its month",
+        )),
     }
 }

@@ -294,6 +294,13 @@ common::functions! {
         "files-resume-download" => download_resume: table(&[Get]).uploads(&[(&[GetObject], "files/resume/*")]),
     }
     other {
-        "files-check-upload" => common::runtime::Kind::S3(handler),
+        // A structure check runs for at most 20 s (structure::CHECK_SECS) in at most 256 MiB of
+        // decoder memory beside the file (10 MB at most).
+        "files-check-upload" => S3(handler): table(&[Get, Update, ConditionCheck])
+            .uploads(&[(&[GetObject, PutObject, DeleteObject], "*")])
+            .timeout(60)
+            .memory(1024)
+            .description("Checks each upload's real type (magic bytes), size and whole structure (PDF, Word, image decode), then attaches or deletes it")
+            .on(Uploaded("incoming/")),
     }
 }

@@ -44,6 +44,9 @@ common::functions! {
         "jobs-admin-moderate" => moderation::moderate: table(&[Get, Put, Update, ConditionCheck]).indexes(),
     }
     other {
-        "jobs-expire" => common::runtime::Kind::Scheduled(expiry::handler),
+        "jobs-expire" => Scheduled(expiry::handler): table(&[Query, Get, Put, Update, ConditionCheck]).indexes().on(Schedule(
+            "rate(5 minutes)",
+            "Stores open jobs past their deadline as expired and emits job.expired",
+        )),
     }
 }

@@ -118,6 +118,19 @@ pub fn handler(app: &'static App, delivery: Delivery) -> Pin<Box<dyn Future<Outp
     Box::pin(handle(app, delivery))
 }
 
+/// What the scheduled notices touch: recipients, preferences and their own records, push
+/// endpoints, mail (its unsubscribe links are sealed with the signing keys) and live
+/// connections. The consumer does the same and checks conditions in its transactions.
+const DELIVERS: common::access::Access = {
+    use common::access::{table, Db::*, Push::Publish};
+    table(&[Get, Query, Put, Update, Delete])
+        .indexes()
+        .signing_keys()
+        .push(&[Publish])
+        .mail()
+        .live()
+};
+
 common::functions! {
     openapi(tags((name = "notifications", description = "Notifications of the caller: in-app, preferences, push devices, unsubscribe links")));
     http {
@@ -133,10 +146,23 @@ common::functions! {
         "unsubscribe-post" => unsubscribe::one_click: table(&[Get, Put]).indexes(),
     }
     other {
-        "notifications-consumer" => common::runtime::Kind::Consumer(CONSUMER, handler),
-        "notifications-expiring" => common::runtime::Kind::Scheduled(expiring::handler),
-        "notifications-reminders" => common::runtime::Kind::Scheduled(reminders::handler),
-        "live-connect" => common::runtime::Kind::WebSocket(live::connect),
-        "live-disconnect" => common::runtime::Kind::WebSocket(live::disconnect),
+        "notifications-consumer" => Consumer(CONSUMER, handler): table(&[Get, Query, Put, Update, Delete, ConditionCheck])
+            .indexes()
+            .signing_keys()
+            .push(&[Publish])
+            .mail()
+            .live()
+            .on(Queues(&[queue("NotificationsQueue", 10)])),
+        "notifications-expiring" => Scheduled(expiring::handler): DELIVERS.on(Schedule(
+            "rate(1 hour)",
+            "Warns company members three days before a job's deadline (once per job and deadline)",
+        )),
+        "notifications-reminders" => Scheduled(reminders::handler): DELIVERS.on(Schedule(
+            "rate(15 minutes)",
+            "Reminds applicant and interviewer of interviews within 24 hours (once per interview and time)",
+        )),
+        // `$connect` checks the token and its session, then stores the connection.
+        "live-connect" => WebSocket(live::connect): table(&[Put, ConditionCheck]).signing_keys().session_check().on(WebSocket),
+        "live-disconnect" => WebSocket(live::disconnect): table(&[Get, Delete]).on(WebSocket),
     }
 }

@@ -52,8 +52,9 @@ common::functions! {
         "platform-docs" => docs: NOTHING.memory(128),
     }
     other {
-        "platform-not-found" => common::runtime::Kind::Http(common::http_handler!(not_found)),
-        "platform-stream-relay" => common::runtime::Kind::StreamRelay,
+        "platform-not-found" => Http(common::http_handler!(not_found)): NOTHING.memory(128).on(Unmatched),
+        // Publishes each outbox item to the events topic, then deletes it.
+        "platform-stream-relay" => StreamRelay: table(&[Delete]).publishes().on(Outbox),
     }
 }
 

@@ -33,9 +33,30 @@ common::functions! {
         "saved-searches-delete" => saved::delete: table(&[Get, Put, Update, Delete, ConditionCheck]).indexes(),
     }
     other {
-        "search-indexer" => common::runtime::Kind::Consumer(indexer::CONSUMER, indexer::handler),
-        "search-alerts" => common::runtime::Kind::Consumer(alerts::CONSUMER, alerts::handler),
-        "search-digest" => common::runtime::Kind::Scheduled(digest::handler),
-        "search-reindex" => common::runtime::Kind::Scheduled(reindex::handler),
+        // A company or category rename rewrites its open jobs (bulk, 500 a request).
+        "search-indexer" => Consumer(indexer::CONSUMER, indexer::handler): table(&[Get, BatchGet, Query, Put, Update, Delete])
+            .indexes()
+            .search()
+            .timeout(30)
+            .on(Queues(&[queue("SearchIndexerQueue", 10)])),
+        // 5 jobs a batch at ~1 s each against 10 000 saved searches (docs/performance.md); the
+        // queue's visibility timeout (30 s) stays above it.
+        "search-alerts" => Consumer(alerts::CONSUMER, alerts::handler): table(&[Get, BatchGet, Query, Put, Update, Delete, ConditionCheck])
+            .indexes()
+            .search()
+            .timeout(25)
+            .on(Queues(&[queue("SearchAlertsQueue", 5)])),
+        "search-digest" => Scheduled(digest::handler): table(&[Query, Put, Update, ConditionCheck]).indexes().on(Schedule(
+            "cron(0 8 * * ? *)",
+            "Sends the job alert digests that are due (daily ones every day, weekly ones on Mondays)",
+        )),
+        // Rebuilds every search index from the table while search keeps answering (the
+        // deployed `make reindex`): aws lambda invoke --function-name <SearchReindexFunction> out.json
+        "search-reindex" => Scheduled(reindex::handler): table(&[Get, BatchGet, Query])
+            .indexes()
+            .search()
+            .timeout(900)
+            .memory(512)
+            .on(Manual),
     }
 }

@@ -38,7 +38,7 @@ fn every_dead_letter_queue_and_consumer_queue_has_an_alarm_that_reaches_the_alar
             );
         }
     }
-    assert!(watching("IteratorAge", "StreamRelayFunction"), "relay lag");
+    assert!(watching("IteratorAge", "PlatformStreamRelayFunction"), "relay lag");
     assert!(watching("Errors", "AWS/Lambda") && watching("Throttles", "AWS/Lambda"));
     assert!(alarms
         .iter()
