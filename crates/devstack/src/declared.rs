@@ -40,4 +40,3 @@ pub fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(name: &str, t
         None => tokio::spawn(task),
     }
 }
-

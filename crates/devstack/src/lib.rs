@@ -5,10 +5,10 @@
 
 pub mod bench;
 pub mod contract;
+mod declared;
 pub mod gateway;
 pub mod generate;
 pub mod intrinsics;
-mod declared;
 pub mod live;
 pub mod openapi;
 pub mod pollers;

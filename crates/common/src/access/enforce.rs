@@ -85,7 +85,8 @@ fn undeclared(d: &Declared, input: &aws_smithy_runtime_api::client::interceptors
         return if shared { None } else { need(Db::Update) };
     }
     if let Some(i) = input.downcast_ref::<op::batch_get_item::BatchGetItemInput>() {
-        let gate = d.counted
+        // The session gate: counted routes, and `$connect` (`.session_check()`).
+        let gate = (d.counted || d.access.session_check)
             && i.request_items
                 .iter()
                 .flatten()
@@ -289,6 +290,11 @@ mod tests {
             )
         };
         assert_eq!(undeclared(&declared(NOTHING, true), &batch("USER#1")), None);
+        assert_eq!(undeclared(&declared(NOTHING.session_check(), false), &batch("USER#1")), None);
+        assert_eq!(
+            undeclared(&declared(NOTHING, false), &batch("USER#1")).as_deref(),
+            Some("dynamodb:BatchGetItem")
+        );
         assert_eq!(
             undeclared(&declared(NOTHING, true), &batch("JOB#1")).as_deref(),
             Some("dynamodb:BatchGetItem")
